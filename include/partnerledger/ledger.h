@@ -1,0 +1,179 @@
+// The ledger: an append-only, hash-chained event log with projections.
+// Start here.
+//
+// Appends go through one writer thread that takes everything waiting on a
+// bounded queue (a commit group), validates each request against state
+// including earlier requests of the group, and writes events, indexes,
+// projection changes and the new head in one RocksDB WriteBatch with
+// sync=true. Each request is acknowledged only after that fsync; a rejected
+// request fails alone.
+//
+// Thread safety: every method may be called from any thread.
+#ifndef PARTNERLEDGER_LEDGER_H_
+#define PARTNERLEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "partnerledger/options.h"
+#include "partnerledger/storage/v1/records.pb.h"
+#include "partnerledger/v1/events.pb.h"
+
+namespace partnerledger {
+
+namespace store {
+class Store;
+}
+
+using storage::v1::StoredEvent;
+
+// An ABORTED append's status carries the stream's current revision under
+// this payload URL, as decimal text ("-1": the stream does not exist).
+inline constexpr char kCurrentRevisionPayload[] =
+    "partnerledger/current-revision";
+
+struct ExpectedRevision {
+  enum class Kind { kAny, kNoStream, kExists, kExact };
+  Kind kind = Kind::kAny;
+  uint64_t revision = 0;  // for kExact
+
+  static ExpectedRevision Any() { return {}; }
+  static ExpectedRevision NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedRevision Exists() { return {Kind::kExists, 0}; }
+  static ExpectedRevision Exact(uint64_t r) { return {Kind::kExact, r}; }
+};
+
+struct NewEvent {
+  std::string event_id;  // canonical UUID text, the idempotency key
+  int64_t occurred_at_us = 0;
+  std::string correlation_id;
+  std::string causation_id;
+  v1::EventPayload payload;
+};
+
+struct AppendRequest {
+  std::string stream;
+  ExpectedRevision expected;
+  std::vector<NewEvent> events;
+  // The authenticated principal; empty means Options::default_actor.
+  std::string actor;
+};
+
+struct AppendedEvent {
+  uint64_t position = 0;
+  std::string stream;
+  uint64_t revision = 0;
+  std::string event_id;
+  std::string type;
+  bool derived = false;
+};
+
+struct AppendResult {
+  // The request's events then the events derived from them, in log order.
+  // On a replay: the request's events only, at their original positions.
+  std::vector<AppendedEvent> events;
+  // The revision of the stream's last event after the append.
+  uint64_t next_expected_revision = 0;
+  bool replayed = false;
+  uint64_t commit_position = 0;
+};
+
+struct StreamPage {
+  std::vector<StoredEvent> events;
+  uint64_t next_revision = 0;
+  bool end_of_stream = true;
+  uint64_t last_revision = 0;
+};
+
+struct EventFilter {
+  std::vector<std::string> event_types;      // empty: any
+  std::vector<std::string> stream_prefixes;  // empty: any
+  bool Matches(const StoredEvent& e) const;
+  bool empty() const { return event_types.empty() && stream_prefixes.empty(); }
+};
+
+struct LogPage {
+  std::vector<StoredEvent> events;
+  uint64_t next_position = 0;
+  bool end_of_log = true;
+  uint64_t head_position = 0;
+};
+
+struct ChainDigest {
+  uint64_t position = 0;
+  std::string hash;  // 32 bytes
+};
+
+struct VerifyResult {
+  bool ok = true;
+  uint64_t verified_through = 0;
+  uint64_t first_bad_position = 0;
+  std::string message;
+  uint64_t events_checked = 0;
+};
+
+class Ledger {
+ public:
+  // Opens the data directory, recovers the head and starts the writer.
+  // Errors: UNAVAILABLE (I/O), DATA_LOSS (corruption, or a head that does not
+  // match the last event).
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(const Options& options);
+  // Completes every queued append, then stops the writer.
+  virtual ~Ledger() = default;
+
+  using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
+  // Validates the request's shape (INVALID_ARGUMENT naming the field) and
+  // queues it; `done` runs exactly once, on the writer thread after the
+  // commit's fsync, or on the caller's thread for an immediate rejection
+  // (invalid, RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after a
+  // storage failure). `done` must not block.
+  virtual void Append(AppendRequest request, AppendCallback done) = 0;
+  // Append, waiting for the outcome.
+  absl::StatusOr<AppendResult> AppendAndWait(AppendRequest request);
+
+  // A page of a stream. NOT_FOUND if the stream does not exist.
+  // REQUIRES: 0 < max_count <= limits::kReadPageMax.
+  virtual absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
+                                                uint64_t from_revision,
+                                                bool from_end, bool forward,
+                                                uint32_t max_count) const = 0;
+  // A page of the log. from_position 0 means the start (forward) or the end
+  // (backward). Examines at most limits::kFilterScanMax events.
+  virtual absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
+                                          uint32_t max_count,
+                                          const EventFilter& filter) const = 0;
+  // One event by position; NOT_FOUND beyond the head.
+  virtual absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const = 0;
+
+  // The position of the last committed (durable and visible) event.
+  virtual uint64_t head_position() const = 0;
+  // The chain hash at a position (0 = head). NOT_FOUND beyond the head.
+  virtual absl::StatusOr<ChainDigest> GetDigest(uint64_t position) const = 0;
+  // Recomputes the chain over [from, to] (0 = 1 / head); with `expected`,
+  // also checks that the event at expected.position has expected.hash.
+  virtual absl::StatusOr<VerifyResult> VerifyChain(
+      uint64_t from, uint64_t to,
+      const std::optional<ChainDigest>& expected) const = 0;
+
+  // Calls `listener(head_position)` on the writer thread after each commit.
+  // It must not block. Returns an id for RemoveCommitListener.
+  virtual uint64_t AddCommitListener(std::function<void(uint64_t)> listener) = 0;
+  virtual void RemoveCommitListener(uint64_t id) = 0;
+
+  // False once a storage write failed: appends get UNAVAILABLE, reads go on.
+  virtual bool healthy() const = 0;
+  virtual std::string unhealthy_reason() const = 0;
+
+  // The storage, for projections' queries. Reads only.
+  virtual const store::Store& store() const = 0;
+};
+
+}  // namespace partnerledger
+
+#endif  // PARTNERLEDGER_LEDGER_H_

@@ -1,0 +1,82 @@
+// Every limit of the ledger in one place, each with why it is what it is.
+// Limits are part of the contract: requests beyond them are rejected with
+// INVALID_ARGUMENT (request shape) or RESOURCE_EXHAUSTED (load), never
+// truncated silently.
+#ifndef PARTNERLEDGER_LIMITS_H_
+#define PARTNERLEDGER_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace partnerledger::limits {
+
+// |amount_minor| of any single amount (DESIGN §1). 10^15 minor units keeps
+// every sum of up to 9000 such amounts inside int64, and the product
+// amount x 10000 bp inside int64 too (10^19 > 9.2e18 would not, see
+// commission math which widens to 128 bits).
+inline constexpr int64_t kAmountMinorMax = 1'000'000'000'000'000;
+
+// Events one AppendEvents request may carry. A request is one atomic unit
+// validated and written in one commit group.
+inline constexpr size_t kAppendEventsMax = 1000;
+
+// Serialized payload bytes of one event.
+inline constexpr size_t kEventPayloadBytesMax = 64 * 1024;
+
+// Total payload bytes of one AppendEvents request.
+inline constexpr size_t kAppendBytesMax = 4 * 1024 * 1024;
+
+// The gRPC maximum message size: an append at its byte limit plus envelope
+// overhead fits, and so does a full read page.
+inline constexpr size_t kGrpcMessageBytesMax = 16 * 1024 * 1024;
+
+// Appends waiting for the writer. Beyond it, RESOURCE_EXHAUSTED: the writer
+// is saturated and queueing more only adds latency.
+inline constexpr size_t kWriterQueueMax = 4096;
+
+// Requests the writer takes into one commit group (one WriteBatch, one
+// fsync), and the events in it. Bounds the batch's memory and the latency of
+// the group's first request.
+inline constexpr size_t kCommitGroupRequestsMax = 1024;
+inline constexpr size_t kCommitGroupEventsMax = 20'000;
+
+// Events per read page.
+inline constexpr uint32_t kReadPageDefault = 100;
+inline constexpr uint32_t kReadPageMax = 1000;
+
+// Events a filtered ReadAll examines per call before returning a short page
+// with next_position, so a sparse filter cannot pin a server thread.
+inline constexpr uint32_t kFilterScanMax = 10'000;
+
+// A subscriber holds at most one page of events in memory; it is fed from
+// storage, so a slow subscriber costs this much and no more.
+inline constexpr uint32_t kSubscriptionPageEvents = 256;
+// Default examined-but-unmatched events between checkpoints of a filtered
+// subscription.
+inline constexpr uint32_t kCheckpointIntervalDefault = 1000;
+// Concurrent subscriptions per server.
+inline constexpr size_t kSubscribersMax = 1024;
+
+// Identifier lengths (partner, deal, agreement, ... ids; stream names).
+inline constexpr size_t kIdBytesMax = 64;
+inline constexpr size_t kStreamNameBytesMax = 128;
+// Free text (names, pitch, summaries, references).
+inline constexpr size_t kTextBytesMax = 4096;
+inline constexpr size_t kSpecialtiesMax = 64;
+inline constexpr size_t kMarginBandsMax = 32;
+
+static_assert(kAppendEventsMax * 1 <= kCommitGroupEventsMax,
+              "a maximal request must fit one commit group");
+static_assert(kAppendBytesMax < kGrpcMessageBytesMax,
+              "a maximal append must fit one gRPC message");
+static_assert(kEventPayloadBytesMax <= kAppendBytesMax);
+static_assert(kReadPageDefault <= kReadPageMax);
+static_assert(uint64_t{kReadPageMax} * kEventPayloadBytesMax * 2 <=
+                  kGrpcMessageBytesMax * 8,
+              "a full page of large events stays within a few messages");
+static_assert(kStreamNameBytesMax > kIdBytesMax + 16,
+              "a stream name is a category prefix plus an id");
+
+}  // namespace partnerledger::limits
+
+#endif  // PARTNERLEDGER_LIMITS_H_

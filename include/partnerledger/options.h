@@ -1,0 +1,50 @@
+// Options of a Ledger.
+#ifndef PARTNERLEDGER_OPTIONS_H_
+#define PARTNERLEDGER_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "partnerledger/clock.h"
+#include "partnerledger/limits.h"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace partnerledger::domain {
+class Rules;
+}
+
+namespace partnerledger {
+
+struct Options {
+  // Directory of the RocksDB data. Created if missing.
+  std::string data_dir;
+
+  // Source of recorded_at. Not owned; must outlive the Ledger.
+  Clock* clock = SystemClock();
+
+  // File system and threads for RocksDB. Not owned; nullptr means the
+  // default. Tests inject one that simulates power loss.
+  rocksdb::Env* env = nullptr;
+
+  // Domain rules. Not owned; nullptr means the partnership rules
+  // (domain/partnership.h).
+  const domain::Rules* rules = nullptr;
+
+  // fsync every commit before acknowledging. Turning it off breaks the
+  // durability contract; only the power-loss negative control and explicit
+  // unsafe benchmarks do.
+  bool sync = true;
+
+  // Appends waiting for the writer; beyond it RESOURCE_EXHAUSTED.
+  size_t writer_queue_max = limits::kWriterQueueMax;
+
+  // The principal recorded as actor until authentication supplies one.
+  std::string default_actor = "local";
+};
+
+}  // namespace partnerledger
+
+#endif  // PARTNERLEDGER_OPTIONS_H_

@@ -1,0 +1,533 @@
+#include "domain/validate.h"
+
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "domain/money.h"
+#include "partnerledger/limits.h"
+
+namespace partnerledger::domain {
+namespace {
+
+using v1::EventPayload;
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+std::string Sub(absl::string_view base, absl::string_view name) {
+  return absl::StrCat(base, ".", name);
+}
+
+#define PL_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    if (absl::Status _s = (expr); !_s.ok()) {   \
+      return _s;                                \
+    }                                           \
+  } while (0)
+
+absl::Status CheckId(absl::string_view field, absl::string_view v) {
+  if (v.empty()) return Invalid(field, "required");
+  if (!IsValidId(v)) {
+    return Invalid(field, absl::StrCat("\"", v,
+                                       "\" is not an id (1-64 of "
+                                       "[A-Za-z0-9._:-], alphanumeric first)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view v,
+                       bool required) {
+  if (required && v.empty()) return Invalid(field, "required");
+  if (v.size() > limits::kTextBytesMax) {
+    return Invalid(field, absl::StrCat("longer than ", limits::kTextBytesMax,
+                                       " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDate(absl::string_view field, absl::string_view v,
+                       bool required) {
+  if (v.empty()) {
+    return required ? Invalid(field, "required") : absl::OkStatus();
+  }
+  if (!IsValidDate(v)) {
+    return Invalid(field, absl::StrCat("\"", v, "\" is not a YYYY-MM-DD date"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPeriod(absl::string_view field, absl::string_view v) {
+  if (v.empty()) return Invalid(field, "required");
+  if (!IsValidPeriod(v)) {
+    return Invalid(field, absl::StrCat("\"", v, "\" is not a YYYY-MM period"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCurrency(absl::string_view field, absl::string_view v) {
+  if (v.empty()) return Invalid(field, "required");
+  if (!CurrencyExponent(std::string_view(v.data(), v.size())).has_value()) {
+    return Invalid(field, absl::StrCat("\"", v, "\" is not an ISO 4217 code"));
+  }
+  return absl::OkStatus();
+}
+
+// Amounts in events are positive: direction is carried by the event type
+// (booked vs reversed), never by a sign.
+absl::Status CheckMoney(absl::string_view field, const v1::Money& m,
+                        bool has_money) {
+  if (!has_money) return Invalid(field, "required");
+  PL_RETURN_IF_ERROR(CheckCurrency(Sub(field, "currency"), m.currency()));
+  const std::string amount = Sub(field, "amount_minor");
+  if (m.amount_minor() <= 0) return Invalid(amount, "must be positive");
+  if (m.amount_minor() > limits::kAmountMinorMax) {
+    return Invalid(amount, absl::StrCat("exceeds ", limits::kAmountMinorMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDocument(absl::string_view field, const v1::Document& d,
+                           bool has_document) {
+  if (!has_document) return Invalid(field, "required");
+  const std::string sha = Sub(field, "sha256");
+  if (d.sha256().size() != 64) return Invalid(sha, "must be 64 hex digits");
+  for (char c : d.sha256()) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return Invalid(sha, "must be 64 hex digits");
+    }
+  }
+  PL_RETURN_IF_ERROR(CheckText(Sub(field, "uri"), d.uri(), false));
+  return CheckText(Sub(field, "version"), d.version(), false);
+}
+
+absl::Status CheckBands(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<v1::MarginBand>& bands,
+    bool allow_empty) {
+  if (bands.empty()) {
+    return allow_empty ? absl::OkStatus() : Invalid(field, "required");
+  }
+  if (static_cast<size_t>(bands.size()) > limits::kMarginBandsMax) {
+    return Invalid(field, absl::StrCat("more than ", limits::kMarginBandsMax));
+  }
+  for (int i = 0; i < bands.size(); ++i) {
+    const std::string f = absl::StrCat(field, "[", i, "]");
+    const v1::MarginBand& b = bands[i];
+    if (i == 0 && b.from_year() != 1) {
+      return Invalid(Sub(f, "from_year"), "the first band starts at year 1");
+    }
+    if (i > 0 && b.from_year() <= bands[i - 1].from_year()) {
+      return Invalid(Sub(f, "from_year"), "must increase band by band");
+    }
+    if (b.rate_bp() < 0 || b.rate_bp() > 10000) {
+      return Invalid(Sub(f, "rate_bp"), "must be 0..10000");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSchedules(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<v1::MarginSchedule>& schedules) {
+  bool seen[4] = {false, false, false, false};
+  for (int i = 0; i < schedules.size(); ++i) {
+    const std::string f = absl::StrCat(field, "[", i, "]");
+    const v1::MarginSchedule& s = schedules[i];
+    const int c = static_cast<int>(s.offering_class());
+    if (c <= 0 || c > 3) return Invalid(Sub(f, "offering_class"), "required");
+    if (seen[c]) return Invalid(Sub(f, "offering_class"), "listed twice");
+    seen[c] = true;
+    PL_RETURN_IF_ERROR(CheckBands(Sub(f, "bands"), s.bands(), false));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSpecialties(
+    absl::string_view field,
+    const google::protobuf::RepeatedPtrField<std::string>& specialties) {
+  if (static_cast<size_t>(specialties.size()) > limits::kSpecialtiesMax) {
+    return Invalid(field, absl::StrCat("more than ", limits::kSpecialtiesMax));
+  }
+  for (int i = 0; i < specialties.size(); ++i) {
+    PL_RETURN_IF_ERROR(
+        CheckText(absl::StrCat(field, "[", i, "]"), specialties[i], true));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCountry(absl::string_view field, absl::string_view v) {
+  if (v.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(v[0])) ||
+      !absl::ascii_isupper(static_cast<unsigned char>(v[1]))) {
+    return Invalid(field, "must be an ISO 3166-1 alpha-2 code like \"NL\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPartnerRegistered(const std::string& f,
+                                    const v1::PartnerRegistered& e) {
+  PL_RETURN_IF_ERROR(CheckText(Sub(f, "legal_name"), e.legal_name(), true));
+  PL_RETURN_IF_ERROR(CheckCountry(Sub(f, "country"), e.country()));
+  PL_RETURN_IF_ERROR(CheckText(Sub(f, "pitch"), e.pitch(), false));
+  return CheckSpecialties(Sub(f, "specialties"), e.specialties());
+}
+
+absl::Status CheckAgreementSigned(const std::string& f,
+                                  const v1::AgreementSigned& e) {
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "party_a"), e.party_a()));
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "party_b"), e.party_b()));
+  if (e.party_a() == e.party_b()) {
+    return Invalid(Sub(f, "party_b"), "must differ from party_a");
+  }
+  PL_RETURN_IF_ERROR(
+      CheckDocument(Sub(f, "document"), e.document(), e.has_document()));
+  PL_RETURN_IF_ERROR(
+      CheckDate(Sub(f, "effective_from"), e.effective_from(), true));
+  PL_RETURN_IF_ERROR(CheckDate(Sub(f, "effective_to"), e.effective_to(), false));
+  if (!e.effective_to().empty() && e.effective_to() < e.effective_from()) {
+    return Invalid(Sub(f, "effective_to"), "before effective_from");
+  }
+  PL_RETURN_IF_ERROR(CheckSchedules(Sub(f, "schedules"), e.schedules()));
+  if (e.payment_terms_days() < 0 || e.payment_terms_days() > 3650) {
+    return Invalid(Sub(f, "payment_terms_days"), "must be 0..3650");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDealOriginated(const std::string& f,
+                                 const v1::DealOriginated& e) {
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "originator"), e.originator()));
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "provider"), e.provider()));
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "prime"), e.prime()));
+  if (e.originator() == e.provider()) {
+    return Invalid(Sub(f, "provider"), "must differ from originator");
+  }
+  if (e.prime() != e.originator() && e.prime() != e.provider()) {
+    return Invalid(Sub(f, "prime"), "must be the originator or the provider");
+  }
+  if (!e.has_customer()) return Invalid(Sub(f, "customer"), "required");
+  PL_RETURN_IF_ERROR(CheckText(Sub(f, "customer.key"), e.customer().key(), true));
+  PL_RETURN_IF_ERROR(
+      CheckText(Sub(f, "customer.name"), e.customer().name(), false));
+  if (e.offering_class() == v1::OFFERING_CLASS_UNSPECIFIED) {
+    return Invalid(Sub(f, "offering_class"), "required");
+  }
+  PL_RETURN_IF_ERROR(CheckCurrency(Sub(f, "currency"), e.currency()));
+  PL_RETURN_IF_ERROR(CheckDate(Sub(f, "start_date"), e.start_date(), true));
+  if (e.has_expected_value()) {
+    PL_RETURN_IF_ERROR(
+        CheckMoney(Sub(f, "expected_value"), e.expected_value(), true));
+    if (e.expected_value().currency() != e.currency()) {
+      return Invalid(Sub(f, "expected_value.currency"),
+                     "must equal the deal's currency");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckConflictRaised(const std::string& f,
+                                 const v1::ConflictRaised& e) {
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
+  if (!e.deal_id().empty()) {
+    PL_RETURN_IF_ERROR(CheckId(Sub(f, "deal_id"), e.deal_id()));
+  }
+  if (!e.other_deal_id().empty()) {
+    PL_RETURN_IF_ERROR(CheckId(Sub(f, "other_deal_id"), e.other_deal_id()));
+  }
+  if (e.kind() == v1::CONFLICT_KIND_UNSPECIFIED) {
+    return Invalid(Sub(f, "kind"), "required");
+  }
+  PL_RETURN_IF_ERROR(CheckId(Sub(f, "raised_by"), e.raised_by()));
+  return CheckText(Sub(f, "summary"), e.summary(), true);
+}
+
+// The category each type belongs to.
+absl::string_view CategoryOf(EventPayload::KindCase c) {
+  switch (c) {
+    case EventPayload::kPartnerRegistered:
+    case EventPayload::kPartnerProfileUpdated:
+      return "partner";
+    case EventPayload::kAgreementSigned:
+    case EventPayload::kAgreementAmended:
+    case EventPayload::kAgreementTerminated:
+    case EventPayload::kSatisfactionRecorded:
+      return "agreement";
+    case EventPayload::kDealOriginated:
+    case EventPayload::kMarginAgreed:
+    case EventPayload::kStatementOfWorkAttached:
+    case EventPayload::kPartnerDisclosed:
+    case EventPayload::kDealClosed:
+    case EventPayload::kRevenueBooked:
+    case EventPayload::kRevenueReversed:
+    case EventPayload::kCommissionAccrued:
+    case EventPayload::kCommissionReversed:
+      return "deal";
+    case EventPayload::kConflictRaised:
+    case EventPayload::kConflictResolved:
+      return "conflict";
+    case EventPayload::kSettlementRecorded:
+      return "settlement";
+    case EventPayload::kPeriodClosed:
+      return "period";
+    case EventPayload::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+absl::Status CheckBody(const EventPayload& p, const StreamName& s,
+                       const std::string& f) {
+  switch (p.kind_case()) {
+    case EventPayload::kPartnerRegistered:
+      return CheckPartnerRegistered(Sub(f, "partner_registered"),
+                                    p.partner_registered());
+    case EventPayload::kPartnerProfileUpdated: {
+      const std::string g = Sub(f, "partner_profile_updated");
+      PL_RETURN_IF_ERROR(
+          CheckText(Sub(g, "pitch"), p.partner_profile_updated().pitch(), false));
+      return CheckSpecialties(Sub(g, "specialties"),
+                              p.partner_profile_updated().specialties());
+    }
+    case EventPayload::kAgreementSigned:
+      return CheckAgreementSigned(Sub(f, "agreement_signed"),
+                                  p.agreement_signed());
+    case EventPayload::kAgreementAmended: {
+      const std::string g = Sub(f, "agreement_amended");
+      if (p.agreement_amended().schedules().empty()) {
+        return Invalid(Sub(g, "schedules"), "required");
+      }
+      PL_RETURN_IF_ERROR(
+          CheckSchedules(Sub(g, "schedules"), p.agreement_amended().schedules()));
+      return CheckDate(Sub(g, "effective_from"),
+                       p.agreement_amended().effective_from(), true);
+    }
+    case EventPayload::kAgreementTerminated: {
+      const std::string g = Sub(f, "agreement_terminated");
+      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "effective_on"),
+                                   p.agreement_terminated().effective_on(), true));
+      return CheckText(Sub(g, "reason"), p.agreement_terminated().reason(), false);
+    }
+    case EventPayload::kSatisfactionRecorded: {
+      const std::string g = Sub(f, "satisfaction_recorded");
+      const v1::SatisfactionRecorded& e = p.satisfaction_recorded();
+      if (e.subject() == v1::SATISFACTION_SUBJECT_UNSPECIFIED) {
+        return Invalid(Sub(g, "subject"), "required");
+      }
+      PL_RETURN_IF_ERROR(CheckText(Sub(g, "respondent"), e.respondent(), true));
+      if (e.score() < 0 || e.score() > 10) {
+        return Invalid(Sub(g, "score"), "must be 0..10");
+      }
+      return CheckPeriod(Sub(g, "period"), e.period());
+    }
+    case EventPayload::kDealOriginated:
+      return CheckDealOriginated(Sub(f, "deal_originated"), p.deal_originated());
+    case EventPayload::kMarginAgreed:
+      return CheckBands(Sub(f, "margin_agreed.bands"),
+                        p.margin_agreed().bands(), true);
+    case EventPayload::kStatementOfWorkAttached: {
+      const std::string g = Sub(f, "statement_of_work_attached");
+      const v1::StatementOfWorkAttached& e = p.statement_of_work_attached();
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "sow_id"), e.sow_id()));
+      PL_RETURN_IF_ERROR(CheckText(Sub(g, "version"), e.version(), false));
+      return CheckDocument(Sub(g, "document"), e.document(), e.has_document());
+    }
+    case EventPayload::kPartnerDisclosed:
+      return CheckDate(Sub(f, "partner_disclosed.disclosed_on"),
+                       p.partner_disclosed().disclosed_on(), true);
+    case EventPayload::kDealClosed:
+      if (p.deal_closed().outcome() == v1::DEAL_OUTCOME_UNSPECIFIED) {
+        return Invalid(Sub(f, "deal_closed.outcome"), "required");
+      }
+      return absl::OkStatus();
+    case EventPayload::kRevenueBooked: {
+      const std::string g = Sub(f, "revenue_booked");
+      const v1::RevenueBooked& e = p.revenue_booked();
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
+      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "service_period_start"),
+                                   e.service_period_start(), true));
+      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "booked_on"), e.booked_on(), true));
+      return CheckText(Sub(g, "invoice_ref"), e.invoice_ref(), false);
+    }
+    case EventPayload::kRevenueReversed: {
+      const std::string g = Sub(f, "revenue_reversed");
+      const v1::RevenueReversed& e = p.revenue_reversed();
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
+      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      return CheckText(Sub(g, "reason"), e.reason(), false);
+    }
+    case EventPayload::kConflictRaised:
+      return CheckConflictRaised(Sub(f, "conflict_raised"), p.conflict_raised());
+    case EventPayload::kConflictResolved: {
+      const std::string g = Sub(f, "conflict_resolved");
+      PL_RETURN_IF_ERROR(CheckText(Sub(g, "resolution"),
+                                   p.conflict_resolved().resolution(), true));
+      return CheckId(Sub(g, "resolved_by"), p.conflict_resolved().resolved_by());
+    }
+    case EventPayload::kSettlementRecorded: {
+      const std::string g = Sub(f, "settlement_recorded");
+      const v1::SettlementRecorded& e = p.settlement_recorded();
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "payer"), e.payer()));
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "payee"), e.payee()));
+      if (e.payer() == e.payee()) {
+        return Invalid(Sub(g, "payee"), "must differ from payer");
+      }
+      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      return CheckText(Sub(g, "reference"), e.reference(), true);
+    }
+    case EventPayload::kPeriodClosed:
+      PL_RETURN_IF_ERROR(
+          CheckPeriod(Sub(f, "period_closed.period"), p.period_closed().period()));
+      if (p.period_closed().period() != s.id) {
+        return Invalid(Sub(f, "period_closed.period"),
+                       absl::StrCat("must equal the stream's period \"", s.id,
+                                    "\""));
+      }
+      return absl::OkStatus();
+    case EventPayload::kCommissionAccrued:
+    case EventPayload::kCommissionReversed:
+    case EventPayload::KIND_NOT_SET:
+      break;
+  }
+  return Invalid(f, "no event type set");
+}
+
+}  // namespace
+
+absl::string_view EventTypeName(EventPayload::KindCase c) {
+  switch (c) {
+    case EventPayload::kPartnerRegistered: return "PartnerRegistered";
+    case EventPayload::kPartnerProfileUpdated: return "PartnerProfileUpdated";
+    case EventPayload::kAgreementSigned: return "AgreementSigned";
+    case EventPayload::kAgreementAmended: return "AgreementAmended";
+    case EventPayload::kAgreementTerminated: return "AgreementTerminated";
+    case EventPayload::kSatisfactionRecorded: return "SatisfactionRecorded";
+    case EventPayload::kDealOriginated: return "DealOriginated";
+    case EventPayload::kMarginAgreed: return "MarginAgreed";
+    case EventPayload::kStatementOfWorkAttached: return "StatementOfWorkAttached";
+    case EventPayload::kPartnerDisclosed: return "PartnerDisclosed";
+    case EventPayload::kDealClosed: return "DealClosed";
+    case EventPayload::kRevenueBooked: return "RevenueBooked";
+    case EventPayload::kRevenueReversed: return "RevenueReversed";
+    case EventPayload::kCommissionAccrued: return "CommissionAccrued";
+    case EventPayload::kCommissionReversed: return "CommissionReversed";
+    case EventPayload::kConflictRaised: return "ConflictRaised";
+    case EventPayload::kConflictResolved: return "ConflictResolved";
+    case EventPayload::kSettlementRecorded: return "SettlementRecorded";
+    case EventPayload::kPeriodClosed: return "PeriodClosed";
+    case EventPayload::KIND_NOT_SET: break;
+  }
+  return "";
+}
+
+bool IsDerivedOnly(EventPayload::KindCase c) {
+  return c == EventPayload::kCommissionAccrued ||
+         c == EventPayload::kCommissionReversed;
+}
+
+bool IsValidId(absl::string_view id) {
+  if (id.empty() || id.size() > limits::kIdBytesMax) return false;
+  if (!absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (char c : id) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+bool Digits(absl::string_view s) {
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return !s.empty();
+}
+int Number(absl::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+}  // namespace
+
+bool IsValidPeriod(absl::string_view p) {
+  if (p.size() != 7 || p[4] != '-' || !Digits(p.substr(0, 4)) ||
+      !Digits(p.substr(5, 2))) {
+    return false;
+  }
+  const int year = Number(p.substr(0, 4));
+  const int month = Number(p.substr(5, 2));
+  return year >= 1900 && month >= 1 && month <= 12;
+}
+
+bool IsValidDate(absl::string_view d) {
+  if (d.size() != 10 || d[7] != '-' || !IsValidPeriod(d.substr(0, 7)) ||
+      !Digits(d.substr(8, 2))) {
+    return false;
+  }
+  const int year = Number(d.substr(0, 4));
+  const int month = Number(d.substr(5, 2));
+  const int day = Number(d.substr(8, 2));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int days = kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+  return day >= 1 && day <= days;
+}
+
+absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream) {
+  if (stream.empty()) return Invalid("stream", "required");
+  if (stream.size() > limits::kStreamNameBytesMax) {
+    return Invalid("stream", absl::StrCat("longer than ",
+                                          limits::kStreamNameBytesMax, " bytes"));
+  }
+  const size_t dash = stream.find('-');
+  if (dash == absl::string_view::npos) {
+    return Invalid("stream", absl::StrCat("\"", stream,
+                                          "\" is not {category}-{id}"));
+  }
+  StreamName s{stream.substr(0, dash), stream.substr(dash + 1)};
+  static constexpr absl::string_view kCategories[] = {
+      "partner", "agreement", "deal", "conflict", "settlement", "period"};
+  bool known = false;
+  for (absl::string_view c : kCategories) known = known || c == s.category;
+  if (!known) {
+    return Invalid("stream",
+                   absl::StrCat("unknown category \"", s.category,
+                                "\" (partner, agreement, deal, conflict, "
+                                "settlement, period)"));
+  }
+  if (s.category == "period" ? !IsValidPeriod(s.id) : !IsValidId(s.id)) {
+    return Invalid("stream", absl::StrCat("\"", s.id, "\" is not a valid ",
+                                          s.category, " id"));
+  }
+  return s;
+}
+
+absl::Status ValidateProposedPayload(const EventPayload& p,
+                                     const StreamName& stream,
+                                     const std::string& field) {
+  const EventPayload::KindCase c = p.kind_case();
+  if (c == EventPayload::KIND_NOT_SET) {
+    return Invalid(field, "no known event type set");
+  }
+  if (IsDerivedOnly(c)) {
+    return Invalid(field, absl::StrCat(EventTypeName(c),
+                                       " is derived by the server; clients "
+                                       "cannot send it"));
+  }
+  if (CategoryOf(c) != stream.category) {
+    return Invalid(field, absl::StrCat(EventTypeName(c), " belongs in a ",
+                                       CategoryOf(c), "-{id} stream, not ",
+                                       stream.category, "-"));
+  }
+  if (p.ByteSizeLong() > limits::kEventPayloadBytesMax) {
+    return Invalid(field, absl::StrCat("larger than ",
+                                       limits::kEventPayloadBytesMax, " bytes"));
+  }
+  return CheckBody(p, stream, field);
+}
+
+}  // namespace partnerledger::domain

@@ -1,0 +1,50 @@
+// Structural validation of proposed events: everything that can be checked
+// without state. Each failure is INVALID_ARGUMENT whose message starts with
+// the offending field's path, e.g.
+//   "events[0].payload.revenue_booked.amount.currency: unknown ISO 4217 code"
+// Pure: no I/O.
+#ifndef PARTNERLEDGER_DOMAIN_VALIDATE_H_
+#define PARTNERLEDGER_DOMAIN_VALIDATE_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "partnerledger/v1/events.pb.h"
+
+namespace partnerledger::domain {
+
+// The event type of a payload: the oneof field's name in PascalCase
+// ("RevenueBooked"); empty when no known payload is set.
+absl::string_view EventTypeName(v1::EventPayload::KindCase c);
+
+// True for types only the server derives (CommissionAccrued/Reversed).
+bool IsDerivedOnly(v1::EventPayload::KindCase c);
+
+// A stream name "{category}-{id}". Categories: partner, agreement, deal,
+// conflict, settlement, period. Ids: 1..64 of [A-Za-z0-9._:-] starting
+// alphanumeric; a period's id is "YYYY-MM".
+struct StreamName {
+  absl::string_view category;
+  absl::string_view id;
+};
+absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream);
+
+// Whether an id (partner, agreement, deal ...) is well-formed.
+bool IsValidId(absl::string_view id);
+// "YYYY-MM-DD", a real calendar date, years 1900..9999.
+bool IsValidDate(absl::string_view date);
+// "YYYY-MM".
+bool IsValidPeriod(absl::string_view period);
+
+// Validates a client-proposed payload for `stream`: a known type that
+// clients may send, allowed in the stream's category, with every required
+// field present and well-formed. `field` is the path prefix for messages.
+absl::Status ValidateProposedPayload(const v1::EventPayload& p,
+                                     const StreamName& stream,
+                                     const std::string& field);
+
+}  // namespace partnerledger::domain
+
+#endif  // PARTNERLEDGER_DOMAIN_VALIDATE_H_

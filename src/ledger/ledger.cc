@@ -1,0 +1,728 @@
+// The writer: one thread, a bounded queue, group commit (DESIGN §5).
+//
+// Why one writer: positions, revisions and the hash chain are a total order;
+// deciding them on one thread needs no locks on the hot path, and taking
+// every waiting request into one WriteBatch lets one fsync acknowledge many
+// appends.
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "absl/strings/str_cat.h"
+#include "domain/rules.h"
+#include "domain/upcast.h"
+#include "domain/validate.h"
+#include "ledger/state_overlay.h"
+#include "partnerledger/ledger.h"
+#include "store/store.h"
+#include "store/verify.h"
+#include "util/sha256.h"
+#include "util/uuid.h"
+
+namespace partnerledger {
+namespace {
+
+using store::EventIdEntry;
+
+constexpr uint32_t kSchemaVersion = domain::kCurrentSchemaVersion;
+constexpr char kSystemActor[] = "system";
+
+// What identifies a proposed event's content for idempotency: a retry must
+// carry the same stream, payload, business time and correlation.
+std::string ContentDigest(const std::string& stream, const NewEvent& e) {
+  Sha256 h;
+  std::string payload;
+  {
+    google::protobuf::io::StringOutputStream out(&payload);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    e.payload.SerializeToCodedStream(&coded);
+  }
+  const std::string fields =
+      absl::StrCat(stream.size(), ":", stream, "|", e.occurred_at_us, "|",
+                   e.correlation_id.size(), ":", e.correlation_id, "|",
+                   e.causation_id.size(), ":", e.causation_id, "|");
+  h.Update(fields);
+  h.Update(payload);
+  return DigestBytes(h.Finish());
+}
+
+std::string SerializeDeterministic(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+absl::Status ValidateRequest(const AppendRequest& r,
+                             std::vector<std::string>* raw_ids) {
+  absl::StatusOr<domain::StreamName> name = domain::ParseStreamName(r.stream);
+  if (!name.ok()) return name.status();
+  if (r.events.empty()) {
+    return absl::InvalidArgumentError("events: at least one event required");
+  }
+  if (r.events.size() > limits::kAppendEventsMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: more than ", limits::kAppendEventsMax, " in one append"));
+  }
+  size_t bytes = 0;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < r.events.size(); ++i) {
+    const NewEvent& e = r.events[i];
+    const std::string f = absl::StrCat("events[", i, "]");
+    std::optional<std::string> raw = ParseUuid(e.event_id);
+    if (!raw.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          f, ".event_id: \"", e.event_id,
+          "\" is not a UUID (8-4-4-4-12 hex digits, not all zero)"));
+    }
+    if (!seen.insert(*raw).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".event_id: repeated within the request"));
+    }
+    raw_ids->push_back(std::move(*raw));
+    if (e.correlation_id.size() > limits::kIdBytesMax * 2 ||
+        e.causation_id.size() > limits::kIdBytesMax * 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          f, ".correlation_id/causation_id: longer than ",
+          limits::kIdBytesMax * 2, " bytes"));
+    }
+    if (absl::Status s =
+            domain::ValidateProposedPayload(e.payload, *name, f + ".payload");
+        !s.ok()) {
+      return s;
+    }
+    bytes += e.payload.ByteSizeLong();
+  }
+  if (bytes > limits::kAppendBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: payloads total more than ", limits::kAppendBytesMax, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+std::string RevisionText(std::optional<uint64_t> r) {
+  return r.has_value() ? absl::StrCat(*r) : "-1 (no stream)";
+}
+
+class LedgerImpl final : public Ledger {
+ public:
+  LedgerImpl(const Options& o, std::unique_ptr<store::Store> s,
+             std::unique_ptr<domain::Rules> owned_rules)
+      : options_(o),
+        store_(std::move(s)),
+        owned_rules_(std::move(owned_rules)),
+        rules_(o.rules != nullptr ? o.rules : owned_rules_.get()) {}
+
+  ~LedgerImpl() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  absl::Status Start() {
+    absl::StatusOr<store::Head> head = store_->ReadHead();
+    if (!head.ok()) return head.status();
+    // Pair the head with the last event: a mismatch means the store is
+    // inconsistent, and appending on top would fork the chain.
+    if (head->position() > 0) {
+      absl::StatusOr<std::optional<StoredEvent>> last =
+          store_->ReadEvent(head->position());
+      if (!last.ok()) return last.status();
+      if (!last->has_value() || (*last)->hash() != head->hash()) {
+        return absl::DataLossError(absl::StrCat(
+            "head at position ", head->position(),
+            " does not match the stored event there"));
+      }
+      absl::StatusOr<std::optional<StoredEvent>> next =
+          store_->ReadEvent(head->position() + 1);
+      if (!next.ok()) return next.status();
+      if (next->has_value()) {
+        return absl::DataLossError("events stored beyond the head");
+      }
+    }
+    next_position_ = head->position() + 1;
+    last_hash_ = head->hash();
+    last_recorded_at_us_ = head->recorded_at_us();
+    committed_head_.store(head->position());
+    writer_ = std::thread([this] { WriterLoop(); });
+    return absl::OkStatus();
+  }
+
+  void Append(AppendRequest request, AppendCallback done) override {
+    Pending p;
+    if (absl::Status s = ValidateRequest(request, &p.raw_ids); !s.ok()) {
+      done(s);
+      return;
+    }
+    if (request.actor.empty()) request.actor = options_.default_actor;
+    p.request = std::move(request);
+    p.done = std::move(done);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!healthy_) {
+        lock.unlock();
+        p.done(absl::UnavailableError(
+            absl::StrCat("storage failed; not accepting appends: ",
+                         unhealthy_reason_)));
+        return;
+      }
+      if (stopping_) {
+        lock.unlock();
+        p.done(absl::UnavailableError("ledger is shutting down"));
+        return;
+      }
+      if (queue_.size() >= options_.writer_queue_max) {
+        lock.unlock();
+        p.done(absl::ResourceExhaustedError(absl::StrCat(
+            "writer queue full (", options_.writer_queue_max,
+            " appends waiting); retry with backoff")));
+        return;
+      }
+      queue_.push_back(std::move(p));
+    }
+    queue_cv_.notify_one();
+  }
+
+  absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
+                                        uint64_t from_revision, bool from_end,
+                                        bool forward,
+                                        uint32_t max_count) const override {
+    absl::StatusOr<std::optional<uint64_t>> last =
+        store_->StreamLastRevision(stream);
+    if (!last.ok()) return last.status();
+    if (!last->has_value()) {
+      return absl::NotFoundError(absl::StrCat("stream ", stream, " not found"));
+    }
+    StreamPage page;
+    page.last_revision = **last;
+    if (from_end) from_revision = **last;
+    absl::StatusOr<std::vector<uint64_t>> positions =
+        store_->StreamPositions(stream, from_revision, forward, max_count + 1);
+    if (!positions.ok()) return positions.status();
+    const uint64_t head = head_position();
+    for (uint64_t pos : *positions) {
+      if (pos > head) break;  // not yet acknowledged
+      if (page.events.size() == max_count) {
+        page.end_of_stream = false;
+        break;
+      }
+      absl::StatusOr<StoredEvent> e = ReadEvent(pos);
+      if (!e.ok()) return e.status();
+      page.events.push_back(std::move(*e));
+    }
+    if (!page.end_of_stream) {
+      page.next_revision = forward ? page.events.back().revision() + 1
+                                   : page.events.back().revision() - 1;
+    }
+    return page;
+  }
+
+  absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
+                                  uint32_t max_count,
+                                  const EventFilter& filter) const override {
+    LogPage page;
+    page.head_position = head_position();
+    const uint64_t head = page.head_position;
+    if (from_position == 0) from_position = forward ? 1 : head;
+    if (forward ? from_position > head : from_position == 0) {
+      page.next_position = from_position;
+      return page;
+    }
+    if (!forward && from_position > head) from_position = head;
+    uint64_t scanned = 0;
+    uint64_t next = from_position;
+    page.end_of_log = true;
+    absl::Status s = store_->ScanEvents(
+        from_position, forward, [&](StoredEvent&& e) {
+          if (e.position() > head) return false;
+          if (page.events.size() == max_count || scanned == limits::kFilterScanMax) {
+            page.end_of_log = false;
+            return false;
+          }
+          ++scanned;
+          next = forward ? e.position() + 1 : e.position() - 1;
+          if (filter.Matches(e)) page.events.push_back(std::move(e));
+          return true;
+        });
+    if (!s.ok()) return s;
+    page.next_position = next;
+    if (forward && next > head) page.end_of_log = true;
+    if (!forward && next == 0) page.end_of_log = true;
+    return page;
+  }
+
+  absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const override {
+    if (position == 0 || position > head_position()) {
+      return absl::NotFoundError(absl::StrCat("no event at position ", position));
+    }
+    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) {
+      return absl::DataLossError(absl::StrCat(
+          "event at position ", position, " is missing below the head"));
+    }
+    return std::move(**e);
+  }
+
+  uint64_t head_position() const override { return committed_head_.load(); }
+
+  absl::StatusOr<ChainDigest> GetDigest(uint64_t position) const override {
+    if (position == 0) position = head_position();
+    if (position == 0) return ChainDigest{0, store::GenesisHash()};
+    absl::StatusOr<StoredEvent> e = ReadEvent(position);
+    if (!e.ok()) return e.status();
+    return ChainDigest{position, e->hash()};
+  }
+
+  absl::StatusOr<VerifyResult> VerifyChain(
+      uint64_t from, uint64_t to,
+      const std::optional<ChainDigest>& expected) const override {
+    std::optional<std::pair<uint64_t, std::string>> want;
+    if (expected.has_value()) want.emplace(expected->position, expected->hash);
+    absl::StatusOr<store::ChainCheck> c =
+        store::VerifyChain(*store_, from, to, want);
+    if (!c.ok()) return c.status();
+    return VerifyResult{c->ok, c->verified_through, c->first_bad_position,
+                        c->message, c->events_checked};
+  }
+
+  uint64_t AddCommitListener(std::function<void(uint64_t)> listener) override {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    const uint64_t id = ++listener_seq_;
+    listeners_.emplace(id, std::move(listener));
+    return id;
+  }
+
+  void RemoveCommitListener(uint64_t id) override {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners_.erase(id);
+  }
+
+  bool healthy() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return healthy_;
+  }
+  std::string unhealthy_reason() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unhealthy_reason_;
+  }
+  const store::Store& store() const override { return *store_; }
+
+ private:
+  struct Pending {
+    AppendRequest request;
+    std::vector<std::string> raw_ids;
+    AppendCallback done;
+    absl::StatusOr<AppendResult> result = absl::UnknownError("not decided");
+  };
+
+  // Writer-thread state for one commit group. Each request stages into its
+  // own RequestScope first; Commit() folds the scope into the group.
+  struct Group {
+    explicit Group(const store::Store* s) : state(s, nullptr) {}
+    std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
+    std::map<std::string, EventIdEntry> event_ids;
+    std::vector<StoredEvent> records;
+    ledger::StateOverlay state;
+  };
+
+  struct RequestScope {
+    explicit RequestScope(Group* g) : group(g), state(nullptr, &g->state) {}
+    Group* group;
+    std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
+    std::map<std::string, EventIdEntry> event_ids;
+    std::vector<StoredEvent> records;
+    ledger::StateOverlay state;
+  };
+
+  void WriterLoop() {
+    for (;;) {
+      std::vector<Pending> batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every request completed
+        size_t events = 0;
+        while (!queue_.empty() && batch.size() < limits::kCommitGroupRequestsMax &&
+               events + queue_.front().request.events.size() <=
+                   limits::kCommitGroupEventsMax) {
+          events += queue_.front().request.events.size();
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      ProcessGroup(&batch);
+    }
+  }
+
+  void ProcessGroup(std::vector<Pending>* batch) {
+    Group group(store_.get());
+    const uint64_t saved_next = next_position_;
+    const std::string saved_hash = last_hash_;
+    // One clock reading per group, clamped so recorded_at never decreases.
+    const int64_t now_us =
+        std::max(options_.clock->NowMicros(), last_recorded_at_us_);
+    bool wrote = false;
+    for (Pending& p : *batch) {
+      p.result = Decide(p, now_us, &group);
+      wrote = wrote || (p.result.ok() && !p.result->replayed);
+    }
+    absl::Status committed = absl::OkStatus();
+    if (wrote) committed = CommitGroup(group, now_us);
+    if (!committed.ok()) {
+      next_position_ = saved_next;
+      last_hash_ = saved_hash;
+      MarkUnhealthy(committed);
+      for (Pending& p : *batch) {
+        if (p.result.ok()) {
+          p.result = absl::UnavailableError(
+              absl::StrCat("storage write failed: ", committed.message()));
+        }
+      }
+    }
+    for (Pending& p : *batch) p.done(std::move(p.result));
+    if (wrote && committed.ok()) NotifyListeners();
+  }
+
+  absl::Status CommitGroup(const Group& group, int64_t now_us) {
+    store::Batch b = store_->NewBatch();
+    for (const StoredEvent& e : group.records) {
+      if (absl::Status s = b.PutEvent(e); !s.ok()) {
+        // A record we built fails its own checks: a bug that risks the
+        // ledger. Refuse to write and stop acknowledging.
+        return absl::InternalError(absl::StrCat("invariant: ", s.message()));
+      }
+      b.PutStreamIndex(e.stream(), e.revision(), e.position());
+    }
+    for (const auto& [raw, entry] : group.event_ids) b.PutEventId(raw, entry);
+    group.state.WriteTo(&b);
+    store::Head head;
+    head.set_position(next_position_ - 1);
+    head.set_hash(last_hash_);
+    head.set_recorded_at_us(now_us);
+    b.PutHead(head);
+    if (absl::Status s = store_->Commit(&b); !s.ok()) return s;
+    last_recorded_at_us_ = now_us;
+    committed_head_.store(head.position());
+    return absl::OkStatus();
+  }
+
+  // Lookups through the request scope, the group, then the store.
+  absl::StatusOr<std::optional<uint64_t>> StreamRevision(
+      const RequestScope& r, const std::string& stream) const {
+    if (auto it = r.stream_revs.find(stream); it != r.stream_revs.end()) {
+      return it->second;
+    }
+    if (auto it = r.group->stream_revs.find(stream);
+        it != r.group->stream_revs.end()) {
+      return it->second;
+    }
+    return store_->StreamLastRevision(stream);
+  }
+
+  absl::StatusOr<std::optional<EventIdEntry>> LookupEventId(
+      const RequestScope& r, const std::string& raw) const {
+    if (auto it = r.group->event_ids.find(raw); it != r.group->event_ids.end()) {
+      return it->second;
+    }
+    return store_->LookupEventId(raw);
+  }
+
+  // Looks up a record of this group or the store (for replays).
+  absl::StatusOr<StoredEvent> RecordAt(const Group& g, uint64_t position) const {
+    if (!g.records.empty() && position >= g.records.front().position()) {
+      return g.records[position - g.records.front().position()];
+    }
+    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) {
+      return absl::DataLossError(
+          absl::StrCat("event id index points at missing position ", position));
+    }
+    return std::move(**e);
+  }
+
+  absl::StatusOr<AppendResult> Decide(const Pending& p, int64_t now_us,
+                                      Group* group) {
+    const AppendRequest& req = p.request;
+    RequestScope scope(group);
+    // Idempotency first: a retry of an acknowledged append must succeed
+    // even though the stream has moved on since.
+    std::vector<std::string> digests;
+    size_t known = 0;
+    std::vector<uint64_t> known_positions;
+    for (size_t i = 0; i < req.events.size(); ++i) {
+      digests.push_back(ContentDigest(req.stream, req.events[i]));
+      absl::StatusOr<std::optional<EventIdEntry>> entry =
+          LookupEventId(scope, p.raw_ids[i]);
+      if (!entry.ok()) return entry.status();
+      if (!entry->has_value()) continue;
+      if ((*entry)->content_digest != digests.back()) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "events[", i, "].event_id: ", req.events[i].event_id,
+            " was already used for different content at position ",
+            (*entry)->position));
+      }
+      ++known;
+      known_positions.push_back((*entry)->position);
+    }
+    if (known == req.events.size()) return Replay(*group, known_positions);
+    if (known > 0) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          known, " of the request's ", req.events.size(),
+          " event ids are already recorded; a retry must resend the original "
+          "request unchanged"));
+    }
+    if (absl::Status s = CheckExpected(scope, req); !s.ok()) return s;
+
+    const uint64_t first_position = next_position_;
+    const std::string first_hash = last_hash_;
+    absl::StatusOr<AppendResult> result =
+        Record(p, digests, now_us, &scope);
+    if (!result.ok()) {
+      next_position_ = first_position;
+      last_hash_ = first_hash;
+      return result;
+    }
+    // Fold the request into the group.
+    for (auto& [stream, rev] : scope.stream_revs) group->stream_revs[stream] = rev;
+    for (auto& [raw, entry] : scope.event_ids) group->event_ids[raw] = entry;
+    for (StoredEvent& e : scope.records) group->records.push_back(std::move(e));
+    scope.state.MergeIntoParent();
+    return result;
+  }
+
+  absl::Status CheckExpected(const RequestScope& scope,
+                             const AppendRequest& req) const {
+    absl::StatusOr<std::optional<uint64_t>> current =
+        StreamRevision(scope, req.stream);
+    if (!current.ok()) return current.status();
+    const ExpectedRevision& want = req.expected;
+    bool ok = true;
+    std::string expected_text;
+    switch (want.kind) {
+      case ExpectedRevision::Kind::kAny:
+        break;
+      case ExpectedRevision::Kind::kNoStream:
+        ok = !current->has_value();
+        expected_text = "no stream";
+        break;
+      case ExpectedRevision::Kind::kExists:
+        ok = current->has_value();
+        expected_text = "an existing stream";
+        break;
+      case ExpectedRevision::Kind::kExact:
+        ok = current->has_value() && **current == want.revision;
+        expected_text = absl::StrCat("revision ", want.revision);
+        break;
+    }
+    if (ok) return absl::OkStatus();
+    absl::Status aborted = absl::AbortedError(absl::StrCat(
+        "stream ", req.stream, ": expected ", expected_text,
+        ", current revision ", RevisionText(*current)));
+    aborted.SetPayload(kCurrentRevisionPayload,
+                       absl::Cord(current->has_value()
+                                      ? absl::StrCat(**current)
+                                      : std::string("-1")));
+    return aborted;
+  }
+
+  absl::StatusOr<AppendResult> Replay(const Group& group,
+                                      const std::vector<uint64_t>& positions) {
+    AppendResult r;
+    r.replayed = true;
+    for (uint64_t pos : positions) {
+      absl::StatusOr<StoredEvent> e = RecordAt(group, pos);
+      if (!e.ok()) return e.status();
+      r.events.push_back(AppendedEvent{pos, e->stream(), e->revision(),
+                                       FormatUuid(e->event_id()), e->type(),
+                                       e->derived()});
+      r.next_expected_revision = e->revision();
+      r.commit_position = std::max(r.commit_position, pos);
+    }
+    return r;
+  }
+
+  absl::StatusOr<AppendResult> Record(const Pending& p,
+                                      const std::vector<std::string>& digests,
+                                      int64_t now_us, RequestScope* scope) {
+    const AppendRequest& req = p.request;
+    AppendResult result;
+    for (size_t i = 0; i < req.events.size(); ++i) {
+      const NewEvent& ne = req.events[i];
+      domain::Proposal proposal{req.stream, ne.event_id, req.actor,
+                                ne.occurred_at_us, &ne.payload};
+      absl::StatusOr<domain::Decision> d = rules_->Decide(scope->state, proposal);
+      if (!d.ok()) {
+        return absl::Status(d.status().code(),
+                            absl::StrCat("events[", i, "]: ", d.status().message()));
+      }
+      StoredEvent e;
+      e.set_event_id(p.raw_ids[i]);
+      e.set_occurred_at_us(ne.occurred_at_us);
+      e.set_actor(req.actor);
+      e.set_correlation_id(ne.correlation_id);
+      e.set_causation_id(ne.causation_id);
+      absl::StatusOr<AppendedEvent> a =
+          Place(req.stream, d->payload, /*derived=*/false, now_us, &e, scope);
+      if (!a.ok()) return a.status();
+      scope->event_ids[p.raw_ids[i]] = EventIdEntry{a->position, digests[i]};
+      result.next_expected_revision = a->revision;
+      result.events.push_back(std::move(*a));
+      for (domain::DerivedEvent& de : d->derived) {
+        std::optional<std::string> raw = ParseUuid(de.event_id);
+        if (!raw.has_value()) {
+          return absl::InternalError("rules derived an invalid event id");
+        }
+        StoredEvent derived;
+        derived.set_event_id(*raw);
+        derived.set_occurred_at_us(ne.occurred_at_us);
+        derived.set_actor(kSystemActor);
+        derived.set_correlation_id(ne.correlation_id);
+        derived.set_causation_id(ne.event_id);
+        absl::StatusOr<AppendedEvent> da =
+            Place(de.stream, de.payload, /*derived=*/true, now_us, &derived,
+                  scope);
+        if (!da.ok()) return da.status();
+        // Derived ids are registered too, so they stay unique forever.
+        scope->event_ids[*raw] = EventIdEntry{
+            da->position, DigestBytes(Sha256Of(derived.payload()))};
+        if (de.stream == req.stream) result.next_expected_revision = da->revision;
+        result.events.push_back(std::move(*da));
+      }
+    }
+    result.commit_position = next_position_ - 1;
+    return result;
+  }
+
+  // Assigns position, revision, time and hash; applies the event to state.
+  absl::StatusOr<AppendedEvent> Place(const std::string& stream,
+                                      const v1::EventPayload& payload,
+                                      bool derived, int64_t now_us,
+                                      StoredEvent* e, RequestScope* scope) {
+    absl::StatusOr<std::optional<uint64_t>> rev = StreamRevision(*scope, stream);
+    if (!rev.ok()) return rev.status();
+    const uint64_t revision = rev->has_value() ? **rev + 1 : 0;
+    const absl::string_view type = domain::EventTypeName(payload.kind_case());
+    e->set_position(next_position_);
+    e->set_stream(stream);
+    e->set_revision(revision);
+    e->set_type(std::string(type));
+    e->set_recorded_at_us(now_us);
+    e->set_payload(SerializeDeterministic(payload));
+    e->set_schema_version(kSchemaVersion);
+    e->set_derived(derived);
+    e->set_prev_hash(last_hash_);
+    e->set_hash(store::ComputeHash(*e));
+
+    scope->state.set_position(e->position());
+    domain::Recorded rec{e->position(), e->stream(), FormatUuid(e->event_id()),
+                         now_us, e->occurred_at_us(), &payload};
+    if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) return s;
+
+    ++next_position_;
+    last_hash_ = e->hash();
+    scope->stream_revs[stream] = revision;
+    AppendedEvent a{e->position(), stream, revision, FormatUuid(e->event_id()),
+                    std::string(type), derived};
+    scope->records.push_back(std::move(*e));
+    return a;
+  }
+
+  void MarkUnhealthy(const absl::Status& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    healthy_ = false;
+    unhealthy_reason_ = std::string(why.message());
+  }
+
+  void NotifyListeners() {
+    const uint64_t head = head_position();
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    for (auto& [id, listener] : listeners_) listener(head);
+  }
+
+  // Constant after construction.
+  const Options options_;
+  const std::unique_ptr<store::Store> store_;
+  const std::unique_ptr<domain::Rules> owned_rules_;
+  const domain::Rules* const rules_;
+
+  // Writer thread only.
+  uint64_t next_position_ = 1;
+  std::string last_hash_;
+  int64_t last_recorded_at_us_ = 0;
+  std::thread writer_;
+
+  std::atomic<uint64_t> committed_head_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;       // GUARDED_BY(mu_)
+  bool stopping_ = false;           // GUARDED_BY(mu_)
+  bool healthy_ = true;             // GUARDED_BY(mu_)
+  std::string unhealthy_reason_;    // GUARDED_BY(mu_)
+
+  std::mutex listeners_mu_;
+  uint64_t listener_seq_ = 0;                                  // GUARDED_BY(listeners_mu_)
+  std::map<uint64_t, std::function<void(uint64_t)>> listeners_;  // GUARDED_BY(listeners_mu_)
+};
+
+}  // namespace
+
+bool EventFilter::Matches(const StoredEvent& e) const {
+  if (!event_types.empty() &&
+      std::find(event_types.begin(), event_types.end(), e.type()) ==
+          event_types.end()) {
+    return false;
+  }
+  if (stream_prefixes.empty()) return true;
+  for (const std::string& prefix : stream_prefixes) {
+    if (absl::StartsWith(e.stream(), prefix)) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<AppendResult> Ledger::AppendAndWait(AppendRequest request) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<absl::StatusOr<AppendResult>> out;
+  Append(std::move(request), [&](absl::StatusOr<AppendResult> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    out.emplace(std::move(r));
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return out.has_value(); });
+  return std::move(*out);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const Options& options) {
+  store::StoreOptions so;
+  so.dir = options.data_dir;
+  so.env = options.env;
+  so.sync = options.sync;
+  absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(so);
+  if (!s.ok()) return s.status();
+  std::unique_ptr<domain::Rules> owned;
+  if (options.rules == nullptr) owned = domain::NewStructuralRules();
+  auto ledger =
+      std::make_unique<LedgerImpl>(options, std::move(*s), std::move(owned));
+  if (absl::Status st = ledger->Start(); !st.ok()) return st;
+  return ledger;
+}
+
+}  // namespace partnerledger

@@ -1,0 +1,61 @@
+// Projection state as the writer sees it mid-group: the committed state in
+// the store, plus the changes of earlier requests of the commit group, plus
+// the changes of the request being decided. Each layer is a StateOverlay
+// over its parent; a request's layer merges into the group's on success and
+// is dropped on failure, so a rejected request changes nothing.
+//
+// Not thread-safe: owned by the writer thread.
+#ifndef PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_
+#define PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/rules.h"
+#include "store/store.h"
+
+namespace partnerledger::ledger {
+
+class StateOverlay final : public domain::StateWriter {
+ public:
+  // Exactly one of base / parent is non-null. Neither is owned.
+  StateOverlay(const store::Store* base, StateOverlay* parent)
+      : base_(base), parent_(parent) {}
+
+  // The log position changes are recorded at (for as-of history).
+  void set_position(uint64_t position) { position_ = position; }
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      std::string_view key) const override;
+  void Put(std::string_view key, std::string value) override;
+  void Delete(std::string_view key) override;
+
+  // Moves this layer's changes into the parent layer.
+  // REQUIRES: parent != nullptr.
+  void MergeIntoParent();
+  // Adds every change, with its position, to the batch.
+  void WriteTo(store::Batch* batch) const;
+  void Clear();
+  bool empty() const { return history_.empty(); }
+
+ private:
+  struct Change {
+    std::string key;
+    uint64_t position;
+    store::StateValue value;
+  };
+
+  const store::Store* base_;
+  StateOverlay* parent_;
+  uint64_t position_ = 0;
+  // Latest value per key in this layer (present=false: deleted).
+  std::map<std::string, store::StateValue, std::less<>> latest_;
+  // Every change in order, for the history family.
+  std::vector<Change> history_;
+};
+
+}  // namespace partnerledger::ledger
+
+#endif  // PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_

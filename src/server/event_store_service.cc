@@ -1,0 +1,381 @@
+#include "server/event_store_service.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "server/status_map.h"
+#include "server/translate.h"
+#include "util/sha256.h"
+
+namespace partnerledger::server {
+namespace {
+
+uint32_t PageSize(uint32_t requested) {
+  if (requested == 0) return limits::kReadPageDefault;
+  return std::min(requested, limits::kReadPageMax);
+}
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,
+                                    const absl::Status& s) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
+}  // namespace
+
+// Serves every Subscribe stream from one thread. Subscribers are fed from
+// storage a page at a time, so a slow subscriber holds at most one page in
+// memory and never slows the writer: commits only post a wake-up here.
+//
+// Every reactor event (write done, cancel, done, commit) is posted to this
+// thread's queue, and reactor state is touched only on this thread, so the
+// reactors need no locks of their own.
+class SubscriptionHub {
+ public:
+  class Reactor;
+
+  explicit SubscriptionHub(Ledger* ledger) : ledger_(ledger) {
+    listener_id_ = ledger_->AddCommitListener([this](uint64_t) { Post(nullptr, kCommit); });
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~SubscriptionHub() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    ledger_->RemoveCommitListener(listener_id_);
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* NewSubscription(
+      const v1::SubscribeRequest& req);
+
+  enum Kind { kStep, kWriteDone, kWriteFailed, kCancel, kDone, kCommit };
+  void Post(Reactor* r, Kind k) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      work_.push_back({r, k});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Work {
+    Reactor* reactor;
+    Kind kind;
+  };
+  void Run();
+  void Handle(const Work& w);
+  void Step(Reactor* r);
+  void Fill(Reactor* r);
+
+  Ledger* const ledger_;
+  uint64_t listener_id_ = 0;
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Work> work_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  size_t live_count_ = 0;  // GUARDED_BY(mu_)
+
+  // Hub thread only.
+  std::set<Reactor*> live_;
+  bool ending_ = false;
+};
+
+class SubscriptionHub::Reactor final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  Reactor(SubscriptionHub* hub, const v1::SubscribeRequest& req)
+      : hub_(hub),
+        next_position_(std::max<uint64_t>(1, req.from_position())),
+        filter_(FromWire(req.filter())),
+        checkpoint_interval_(req.checkpoint_interval() == 0
+                                 ? limits::kCheckpointIntervalDefault
+                                 : req.checkpoint_interval()) {}
+
+  void OnWriteDone(bool ok) override { hub_->Post(this, ok ? kWriteDone : kWriteFailed); }
+  void OnCancel() override { hub_->Post(this, kCancel); }
+  void OnDone() override { hub_->Post(this, kDone); }
+
+ private:
+  friend class SubscriptionHub;
+  SubscriptionHub* const hub_;
+  uint64_t next_position_;
+  const EventFilter filter_;
+  const uint32_t checkpoint_interval_;
+  uint64_t unmatched_since_checkpoint_ = 0;
+  bool caught_up_sent_ = false;
+  bool writing_ = false;
+  bool finished_ = false;
+  // At most one page of messages; `current_` is the one being written.
+  std::deque<v1::SubscribeResponse> buffer_;
+  v1::SubscribeResponse current_;
+};
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionHub::NewSubscription(
+    const v1::SubscribeRequest& req) {
+  auto* r = new Reactor(this, req);
+  bool refuse = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refuse = stopping_ || live_count_ >= limits::kSubscribersMax;
+    if (!refuse) ++live_count_;
+  }
+  if (refuse) {
+    // Never registered: finish directly; OnDone's post is then ignored by
+    // the stopped hub or deletes it below.
+    r->finished_ = true;
+    r->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "too many subscriptions or server stopping"));
+    return r;
+  }
+  Post(r, kStep);
+  return r;
+}
+
+void SubscriptionHub::Run() {
+  for (;;) {
+    Work w{nullptr, kCommit};
+    bool end_all = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+      if (stopping_ && !ending_) {
+        ending_ = true;
+        end_all = true;
+      } else {
+        if (work_.empty()) {
+          if (live_.empty()) return;
+          cv_.wait(lock, [this] { return !work_.empty(); });
+        }
+        w = work_.front();
+        work_.pop_front();
+      }
+    }
+    if (end_all) {
+      // End every live stream outside the lock (Finish may run reactions
+      // that post here); their kDone posts still arrive.
+      for (Reactor* r : live_) {
+        if (!r->finished_) {
+          r->finished_ = true;
+          r->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "server shutting down"));
+        }
+      }
+      continue;
+    }
+    Handle(w);
+  }
+}
+
+void SubscriptionHub::Handle(const Work& w) {
+  Reactor* r = w.reactor;
+  switch (w.kind) {
+    case kCommit:
+      for (Reactor* live : live_) {
+        if (!live->writing_ && !live->finished_) Step(live);
+      }
+      return;
+    case kStep:
+      live_.insert(r);
+      Step(r);
+      return;
+    case kWriteDone:
+      r->writing_ = false;
+      Step(r);
+      return;
+    case kWriteFailed:
+    case kCancel:
+      r->writing_ = false;
+      if (!r->finished_) {
+        r->finished_ = true;
+        r->Finish(grpc::Status::CANCELLED);
+      }
+      return;
+    case kDone: {
+      const bool was_live = live_.erase(r) > 0;
+      delete r;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (was_live) --live_count_;
+      return;
+    }
+  }
+}
+
+void SubscriptionHub::Step(Reactor* r) {
+  if (r->writing_ || r->finished_ || ending_) return;
+  if (r->buffer_.empty()) Fill(r);
+  if (r->finished_ || r->buffer_.empty()) return;  // wait for a commit
+  r->current_ = std::move(r->buffer_.front());
+  r->buffer_.pop_front();
+  r->writing_ = true;
+  r->StartWrite(&r->current_);
+}
+
+void SubscriptionHub::Fill(Reactor* r) {
+  const uint64_t from = r->next_position_;
+  absl::StatusOr<LogPage> page = ledger_->ReadAll(
+      from, /*forward=*/true, limits::kSubscriptionPageEvents, r->filter_);
+  if (!page.ok()) {
+    r->finished_ = true;
+    r->Finish(ToGrpc(page.status()));
+    return;
+  }
+  for (const StoredEvent& e : page->events) {
+    v1::SubscribeResponse msg;
+    if (absl::Status s = ToWire(e, msg.mutable_event()); !s.ok()) {
+      r->finished_ = true;
+      r->Finish(ToGrpc(s));
+      return;
+    }
+    r->buffer_.push_back(std::move(msg));
+  }
+  const uint64_t examined = page->next_position - from;
+  r->next_position_ = page->next_position;
+  if (!r->filter_.empty()) {
+    r->unmatched_since_checkpoint_ += examined - page->events.size();
+    if (r->unmatched_since_checkpoint_ >= r->checkpoint_interval_) {
+      r->unmatched_since_checkpoint_ = 0;
+      v1::SubscribeResponse msg;
+      msg.mutable_checkpoint()->set_position(page->next_position - 1);
+      r->buffer_.push_back(std::move(msg));
+    }
+  }
+  if (page->end_of_log && !r->caught_up_sent_) {
+    r->caught_up_sent_ = true;
+    v1::SubscribeResponse msg;
+    msg.mutable_caught_up()->set_position(page->head_position);
+    r->buffer_.push_back(std::move(msg));
+  }
+  // A sparse filter may examine a full scan window and match nothing: come
+  // back after others had their turn instead of spinning here.
+  if (r->buffer_.empty() && !page->end_of_log) Post(r, kWriteDone);
+}
+
+EventStoreService::EventStoreService(Ledger* ledger,
+                                     std::function<void()> on_unhealthy)
+    : ledger_(ledger),
+      on_unhealthy_(std::move(on_unhealthy)),
+      hub_(std::make_unique<SubscriptionHub>(ledger)) {}
+
+EventStoreService::~EventStoreService() { hub_->Stop(); }
+
+void EventStoreService::StopSubscriptions() { hub_->Stop(); }
+
+grpc::ServerUnaryReactor* EventStoreService::AppendEvents(
+    grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
+    v1::AppendEventsResponse* resp) {
+  absl::StatusOr<AppendRequest> request = FromWire(*req);
+  if (!request.ok()) return FinishNow(ctx, request.status());
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  ledger_->Append(std::move(*request), [this, ctx, reactor, resp](
+                                           absl::StatusOr<AppendResult> r) {
+    if (r.ok()) {
+      ToWire(*r, resp);
+      reactor->Finish(grpc::Status::OK);
+      return;
+    }
+    if (absl::optional<absl::Cord> rev =
+            r.status().GetPayload(kCurrentRevisionPayload)) {
+      ctx->AddTrailingMetadata(kCurrentRevisionTrailer, std::string(*rev));
+    }
+    if (r.status().code() == absl::StatusCode::kUnavailable &&
+        !ledger_->healthy()) {
+      on_unhealthy_();
+    }
+    reactor->Finish(ToGrpc(r.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* EventStoreService::ReadStream(
+    grpc::CallbackServerContext* ctx, const v1::ReadStreamRequest* req,
+    v1::ReadStreamResponse* resp) {
+  if (req->stream().empty()) {
+    return FinishNow(ctx, absl::InvalidArgumentError("stream: required"));
+  }
+  const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
+  absl::StatusOr<StreamPage> page =
+      ledger_->ReadStream(req->stream(), req->from_revision(), req->from_end(),
+                          forward, PageSize(req->max_count()));
+  if (!page.ok()) return FinishNow(ctx, page.status());
+  for (const StoredEvent& e : page->events) {
+    if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
+      return FinishNow(ctx, s);
+    }
+  }
+  resp->set_next_revision(page->next_revision);
+  resp->set_end_of_stream(page->end_of_stream);
+  resp->set_last_revision(page->last_revision);
+  return FinishNow(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* EventStoreService::ReadAll(
+    grpc::CallbackServerContext* ctx, const v1::ReadAllRequest* req,
+    v1::ReadAllResponse* resp) {
+  const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
+  absl::StatusOr<LogPage> page =
+      ledger_->ReadAll(req->from_position(), forward,
+                       PageSize(req->max_count()), FromWire(req->filter()));
+  if (!page.ok()) return FinishNow(ctx, page.status());
+  for (const StoredEvent& e : page->events) {
+    if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
+      return FinishNow(ctx, s);
+    }
+  }
+  resp->set_next_position(page->next_position);
+  resp->set_end_of_log(page->end_of_log);
+  resp->set_head_position(page->head_position);
+  return FinishNow(ctx, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
+    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
+  return hub_->NewSubscription(*req);
+}
+
+grpc::ServerUnaryReactor* EventStoreService::GetDigest(
+    grpc::CallbackServerContext* ctx, const v1::GetDigestRequest* req,
+    v1::GetDigestResponse* resp) {
+  absl::StatusOr<ChainDigest> d = ledger_->GetDigest(req->at_position());
+  if (!d.ok()) return FinishNow(ctx, d.status());
+  resp->mutable_digest()->set_position(d->position);
+  resp->mutable_digest()->set_hash(d->hash);
+  resp->set_hash_hex(ToHex(d->hash));
+  return FinishNow(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
+    grpc::CallbackServerContext* ctx, const v1::VerifyChainRequest* req,
+    v1::VerifyChainResponse* resp) {
+  std::optional<ChainDigest> expected;
+  if (req->has_expected()) {
+    if (req->expected().hash().size() != kSha256Bytes) {
+      return FinishNow(ctx, absl::InvalidArgumentError(
+                                "expected.hash: must be 32 bytes"));
+    }
+    expected = ChainDigest{req->expected().position(), req->expected().hash()};
+  }
+  absl::StatusOr<VerifyResult> v =
+      ledger_->VerifyChain(req->from_position(), req->to_position(), expected);
+  if (!v.ok()) return FinishNow(ctx, v.status());
+  resp->set_ok(v->ok);
+  resp->set_verified_through(v->verified_through);
+  resp->set_first_bad_position(v->first_bad_position);
+  resp->set_message(v->message);
+  resp->set_events_checked(v->events_checked);
+  return FinishNow(ctx, absl::OkStatus());
+}
+
+}  // namespace partnerledger::server

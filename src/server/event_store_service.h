@@ -1,0 +1,55 @@
+// partnerledger.v1.EventStoreService over the gRPC callback API. Handlers
+// validate, translate, hand off to the Ledger and finish; appends complete
+// from the ledger's writer thread after their fsync.
+#ifndef PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
+#define PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
+
+#include <functional>
+#include <memory>
+
+#include "partnerledger/ledger.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
+
+namespace partnerledger::server {
+
+class SubscriptionHub;
+
+class EventStoreService final : public v1::EventStoreService::CallbackService {
+ public:
+  // `ledger` must outlive the service. `on_unhealthy` is called (from any
+  // thread) when an append finds storage failed.
+  EventStoreService(Ledger* ledger, std::function<void()> on_unhealthy);
+  ~EventStoreService() override;
+
+  // Ends live subscriptions (UNAVAILABLE) and stops the hub's thread. Call
+  // before shutting the gRPC server down, so streams do not hold it open.
+  void StopSubscriptions();
+
+  grpc::ServerUnaryReactor* AppendEvents(
+      grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
+      v1::AppendEventsResponse* resp) override;
+  grpc::ServerUnaryReactor* ReadStream(grpc::CallbackServerContext* ctx,
+                                       const v1::ReadStreamRequest* req,
+                                       v1::ReadStreamResponse* resp) override;
+  grpc::ServerUnaryReactor* ReadAll(grpc::CallbackServerContext* ctx,
+                                    const v1::ReadAllRequest* req,
+                                    v1::ReadAllResponse* resp) override;
+  grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* ctx,
+      const v1::SubscribeRequest* req) override;
+  grpc::ServerUnaryReactor* GetDigest(grpc::CallbackServerContext* ctx,
+                                      const v1::GetDigestRequest* req,
+                                      v1::GetDigestResponse* resp) override;
+  grpc::ServerUnaryReactor* VerifyChain(grpc::CallbackServerContext* ctx,
+                                        const v1::VerifyChainRequest* req,
+                                        v1::VerifyChainResponse* resp) override;
+
+ private:
+  Ledger* const ledger_;
+  const std::function<void()> on_unhealthy_;
+  std::unique_ptr<SubscriptionHub> hub_;
+};
+
+}  // namespace partnerledger::server
+
+#endif  // PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_

@@ -1,0 +1,306 @@
+#include "store/store.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
+
+namespace partnerledger::store {
+namespace {
+
+// Column family names, in handles_ order after "default".
+constexpr const char* kFamilyNames[] = {"events", "streams",   "event_ids",
+                                        "meta",   "state",     "state_hist"};
+constexpr char kHeadKey[] = "head";
+
+rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  // Checksums are on by default (kCRC32c); keep them and verify on read.
+  t.checksum = rocksdb::kXXH3;
+  if (point_lookups) {
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+}  // namespace
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(std::string(what), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::UnavailableError(msg);
+}
+
+std::string EncodeStateValue(const StateValue& v) {
+  std::string out(1, v.present ? '\1' : '\0');
+  if (v.present) out.append(v.bytes);
+  return out;
+}
+
+StateValue DecodeStateValue(std::string_view bytes) {
+  StateValue v;
+  v.present = !bytes.empty() && bytes[0] == '\1';
+  if (v.present) v.bytes.assign(bytes.substr(1));
+  return v;
+}
+
+absl::Status Batch::PutEvent(const StoredEvent& e) {
+  absl::StatusOr<std::string> bytes = EncodeRecord(e);
+  if (!bytes.ok()) return bytes.status();
+  batch_.Put(store_->cf(Store::Family::kEvents), EventKey(e.position()),
+             *bytes);
+  return absl::OkStatus();
+}
+
+void Batch::PutStreamIndex(std::string_view stream, uint64_t revision,
+                           uint64_t position) {
+  batch_.Put(store_->cf(Store::Family::kStreams), StreamKey(stream, revision),
+             EventKey(position));
+}
+
+void Batch::PutEventId(std::string_view raw_id, const EventIdEntry& entry) {
+  batch_.Put(store_->cf(Store::Family::kEventIds), rocksdb::Slice(raw_id),
+             EncodeEventIdEntry(entry));
+}
+
+void Batch::PutHead(const Head& head) {
+  batch_.Put(store_->cf(Store::Family::kMeta), kHeadKey,
+             head.SerializeAsString());
+}
+
+void Batch::PutState(std::string_view key, uint64_t position,
+                     const StateValue& v) {
+  const std::string value = EncodeStateValue(v);
+  batch_.Put(store_->cf(Store::Family::kState), rocksdb::Slice(key), value);
+  batch_.Put(store_->cf(Store::Family::kStateHist),
+             StateHistoryKey(key, position), value);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = o.create_if_missing;
+  db_opts.create_missing_column_families = o.create_if_missing;
+  // A torn last WAL record is an unacknowledged write (its fsync never
+  // returned): drop it. Corruption anywhere else still fails the open.
+  db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_opts.paranoid_checks = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.max_open_files = 512;
+  if (o.env != nullptr) db_opts.env = o.env;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                        FamilyOptions(false));
+  for (const char* name : kFamilyNames) {
+    const bool point = std::string_view(name) == "event_ids" ||
+                       std::string_view(name) == "state";
+    families.emplace_back(name, FamilyOptions(point));
+  }
+
+  std::unique_ptr<Store> store(new Store());
+  store->sync_ = o.sync;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      o.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_opts, o.dir, families,
+                                         &store->handles_, &raw)
+          : rocksdb::DB::Open(db_opts, o.dir, families, &store->handles_,
+                              &raw);
+  if (!s.ok()) return FromRocks(s, absl::StrCat("open ", o.dir));
+  store->db_.reset(raw);
+  return store;
+}
+
+Store::~Store() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    db_->DestroyColumnFamilyHandle(h);
+  }
+  if (db_ != nullptr) db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* Store::cf(Family f) const {
+  return handles_[1 + static_cast<size_t>(f)];
+}
+
+absl::Status Store::Commit(Batch* batch) {
+  rocksdb::WriteOptions w;
+  w.sync = sync_;
+  return FromRocks(db_->Write(w, &batch->batch_), "commit");
+}
+
+absl::StatusOr<Head> Store::ReadHead() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta),
+                               kHeadKey, &value);
+  Head head;
+  if (s.IsNotFound()) {
+    head.set_hash(GenesisHash());
+    return head;
+  }
+  if (!s.ok()) return FromRocks(s, "read head");
+  if (!head.ParseFromString(value) || head.hash().size() != kSha256Bytes) {
+    return absl::DataLossError("head record does not parse");
+  }
+  return head;
+}
+
+absl::StatusOr<std::optional<StoredEvent>> Store::ReadEvent(
+    uint64_t position) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kEvents),
+                               EventKey(position), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, absl::StrCat("read event ", position));
+  absl::StatusOr<StoredEvent> e = DecodeRecord(value);
+  if (!e.ok()) return e.status();
+  if (e->position() != position) {
+    return absl::DataLossError(absl::StrCat("event stored under position ",
+                                            position, " claims position ",
+                                            e->position()));
+  }
+  return std::optional<StoredEvent>(std::move(*e));
+}
+
+absl::Status Store::ScanEvents(
+    uint64_t from, bool forward,
+    const std::function<bool(StoredEvent&&)>& visit) const {
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(r, cf(Family::kEvents)));
+  if (forward) {
+    it->Seek(EventKey(from));
+  } else {
+    it->SeekForPrev(EventKey(from));
+  }
+  for (; it->Valid(); forward ? it->Next() : it->Prev()) {
+    std::optional<uint64_t> key = DecodeEventKey(it->key().ToStringView());
+    absl::StatusOr<StoredEvent> e = DecodeRecord(it->value().ToStringView());
+    if (!e.ok()) return e.status();
+    if (!key.has_value() || *key != e->position()) {
+      return absl::DataLossError(absl::StrCat(
+          "event key does not match record position ", e->position()));
+    }
+    if (!visit(std::move(*e))) return absl::OkStatus();
+  }
+  return FromRocks(it->status(), "scan events");
+}
+
+absl::StatusOr<std::optional<uint64_t>> Store::StreamLastRevision(
+    std::string_view stream) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kStreams)));
+  it->SeekForPrev(StreamKey(stream, UINT64_MAX));
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromRocks(it->status(), "stream head");
+    return std::nullopt;
+  }
+  std::optional<StreamKeyParts> parts = DecodeStreamKey(it->key().ToStringView());
+  if (!parts.has_value() || parts->stream != stream) return std::nullopt;
+  return parts->revision;
+}
+
+absl::StatusOr<std::vector<uint64_t>> Store::StreamPositions(
+    std::string_view stream, uint64_t from_revision, bool forward,
+    size_t max) const {
+  std::vector<uint64_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kStreams)));
+  if (forward) {
+    it->Seek(StreamKey(stream, from_revision));
+  } else {
+    it->SeekForPrev(StreamKey(stream, from_revision));
+  }
+  for (; it->Valid() && out.size() < max; forward ? it->Next() : it->Prev()) {
+    std::optional<StreamKeyParts> parts =
+        DecodeStreamKey(it->key().ToStringView());
+    if (!parts.has_value() || parts->stream != stream) break;
+    if (it->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat("stream index of ", std::string(stream)));
+    }
+    out.push_back(GetBigEndian64(it->value().ToStringView()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "read stream");
+  return out;
+}
+
+absl::StatusOr<std::optional<EventIdEntry>> Store::LookupEventId(
+    std::string_view raw_id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kEventIds),
+                               rocksdb::Slice(raw_id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "event id lookup");
+  std::optional<EventIdEntry> e = DecodeEventIdEntry(value);
+  if (!e.has_value()) return absl::DataLossError("event id entry malformed");
+  return e;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetState(
+    std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kState),
+                               rocksdb::Slice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "state get");
+  StateValue v = DecodeStateValue(value);
+  if (!v.present) return std::nullopt;
+  return std::move(v.bytes);
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetStateAt(
+    std::string_view key, uint64_t position) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kStateHist)));
+  const std::string target = StateHistoryKey(key, position);
+  it->SeekForPrev(target);
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromRocks(it->status(), "state as of");
+    return std::nullopt;
+  }
+  std::string_view found = it->key().ToStringView();
+  if (found.size() != key.size() + 9 || found.substr(0, key.size()) != key ||
+      found[key.size()] != '\0') {
+    return std::nullopt;
+  }
+  StateValue v = DecodeStateValue(it->value().ToStringView());
+  if (!v.present) return std::nullopt;
+  return std::move(v.bytes);
+}
+
+absl::Status Store::ScanState(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, const StateValue&)>& visit)
+    const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kState)));
+  for (it->Seek(rocksdb::Slice(prefix));
+       it->Valid() && it->key().starts_with(rocksdb::Slice(prefix));
+       it->Next()) {
+    if (!visit(it->key().ToStringView(),
+               DecodeStateValue(it->value().ToStringView()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan state");
+}
+
+absl::Status Store::ScanFamily(
+    Family f,
+    const std::function<bool(std::string_view, std::string_view)>& visit,
+    std::string_view start) const {
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(r, cf(f)));
+  for (it->Seek(rocksdb::Slice(start)); it->Valid(); it->Next()) {
+    if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "scan family");
+}
+
+}  // namespace partnerledger::store

@@ -1,0 +1,143 @@
+// RocksDB storage of the log, its indexes, the head and projection state.
+//
+// Thread safety: all methods are safe to call concurrently. Writes are
+// expected from one thread (the ledger's writer); reads from any.
+#ifndef PARTNERLEDGER_STORE_STORE_H_
+#define PARTNERLEDGER_STORE_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "partnerledger/storage/v1/records.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "store/keys.h"
+#include "store/record_codec.h"
+
+namespace partnerledger::store {
+
+using storage::v1::Head;
+
+struct StoreOptions {
+  std::string dir;
+  // Not owned; nullptr means rocksdb::Env::Default(). Tests inject a file
+  // system that simulates power loss.
+  rocksdb::Env* env = nullptr;
+  // fsync every commit. Only tests (the power-loss negative control) and
+  // explicitly unsafe benchmarks turn it off.
+  bool sync = true;
+  bool create_if_missing = true;
+  // Opens without writing (offline verification of a data directory).
+  bool read_only = false;
+};
+
+// A value of the versioned state families: present or deleted.
+struct StateValue {
+  bool present = false;
+  std::string bytes;
+};
+
+// One atomic set of changes. Not thread-safe.
+class Batch {
+ public:
+  // Validates the record (ValidateRecord) before adding it.
+  absl::Status PutEvent(const StoredEvent& e);
+  void PutStreamIndex(std::string_view stream, uint64_t revision,
+                      uint64_t position);
+  void PutEventId(std::string_view raw_id, const EventIdEntry& entry);
+  void PutHead(const Head& head);
+  // Records `key` = value (or deleted) as of `position` in both the current
+  // and the history family.
+  void PutState(std::string_view key, uint64_t position, const StateValue& v);
+
+  size_t ApproximateBytes() const { return batch_.GetDataSize(); }
+
+ private:
+  friend class Store;
+  explicit Batch(class Store* store) : store_(store) {}
+  class Store* store_;
+  rocksdb::WriteBatch batch_;
+};
+
+class Store {
+ public:
+  // Opens (creating if allowed) the data directory. Errors: UNAVAILABLE for
+  // I/O, DATA_LOSS when RocksDB reports corruption.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& o);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Batch NewBatch() { return Batch(this); }
+  // Writes the batch atomically; with sync it returns after fsync.
+  // UNAVAILABLE on I/O failure.
+  absl::Status Commit(Batch* batch);
+
+  // The durable head; position 0 with the genesis hash for an empty log.
+  absl::StatusOr<Head> ReadHead() const;
+  // nullopt if no such position. DATA_LOSS if the record fails validation.
+  absl::StatusOr<std::optional<StoredEvent>> ReadEvent(uint64_t position) const;
+  // Visits events from `from` in the direction given, until `visit` returns
+  // false or the log ends. Each record is validated after reading.
+  absl::Status ScanEvents(uint64_t from, bool forward,
+                          const std::function<bool(StoredEvent&&)>& visit) const;
+
+  // The stream's last revision, or nullopt when the stream does not exist.
+  absl::StatusOr<std::optional<uint64_t>> StreamLastRevision(
+      std::string_view stream) const;
+  // Positions of the stream's events from `from_revision`, at most `max`.
+  absl::StatusOr<std::vector<uint64_t>> StreamPositions(
+      std::string_view stream, uint64_t from_revision, bool forward,
+      size_t max) const;
+
+  absl::StatusOr<std::optional<EventIdEntry>> LookupEventId(
+      std::string_view raw_id) const;
+
+  // Current value of a state key (nullopt if never written or deleted).
+  absl::StatusOr<std::optional<std::string>> GetState(
+      std::string_view key) const;
+  // Value of a state key as of a log position.
+  absl::StatusOr<std::optional<std::string>> GetStateAt(
+      std::string_view key, uint64_t position) const;
+  // Visits current state keys with the prefix (deleted keys included, with
+  // present=false) in key order until `visit` returns false.
+  absl::Status ScanState(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, const StateValue&)>& visit)
+      const;
+
+  // Iterates a column family from `start` (empty: the first key) in key
+  // order until `visit` returns false (rebuild comparison, verification).
+  enum class Family { kEvents, kStreams, kEventIds, kMeta, kState, kStateHist };
+  absl::Status ScanFamily(
+      Family f,
+      const std::function<bool(std::string_view, std::string_view)>& visit,
+      std::string_view start = {}) const;
+
+  rocksdb::DB* db() { return db_.get(); }
+
+ private:
+  friend class Batch;
+  Store() = default;
+  rocksdb::ColumnFamilyHandle* cf(Family f) const;
+
+  // Constant after construction.
+  bool sync_ = true;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+std::string EncodeStateValue(const StateValue& v);
+StateValue DecodeStateValue(std::string_view bytes);
+// Maps a RocksDB status to the ledger's codes (UNAVAILABLE, DATA_LOSS, ...).
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+}  // namespace partnerledger::store
+
+#endif  // PARTNERLEDGER_STORE_STORE_H_

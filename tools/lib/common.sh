@@ -1,0 +1,43 @@
+# Shared by tools/run.sh and tools/test.sh: install what is missing, build.
+# Sourced, not executed.
+set -euo pipefail
+
+PL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PL_BUILD=${PL_BUILD:-$PL_ROOT/build}
+
+# Debian packages the build, the service and the test suite need.
+PL_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev
+)
+# Only the test suite: the independent clients (buf curl runs on Node).
+PL_TEST_PACKAGES=(nodejs npm python3 python3-grpcio python3-protobuf)
+
+pl_log() { printf '==> %s\n' "$*" >&2; }
+
+# Installs the packages that are not installed yet (apt-get update once,
+# only when something is missing).
+pl_ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+  pl_log "installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Configures and builds. Extra arguments go to cmake.
+pl_build() {
+  local type=${PL_BUILD_TYPE:-RelWithDebInfo}
+  pl_log "building ($type) in $PL_BUILD"
+  cmake -S "$PL_ROOT" -B "$PL_BUILD" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  ninja -C "$PL_BUILD" -j"$(nproc)"
+}
