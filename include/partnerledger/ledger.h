@@ -30,6 +30,9 @@ namespace partnerledger {
 namespace store {
 class Store;
 }
+namespace domain {
+class Rules;
+}
 
 using storage::v1::StoredEvent;
 
@@ -172,6 +175,9 @@ class Ledger {
 
   // The storage, for projections' queries. Reads only.
   virtual const store::Store& store() const = 0;
+  // The rules the writer applies (for rebuilding projections the same way).
+  virtual const domain::Rules& rules() const = 0;
+  virtual const Options& options() const = 0;
 };
 
 }  // namespace partnerledger

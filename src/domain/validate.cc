@@ -1,7 +1,5 @@
 #include "domain/validate.h"
 
-#include <cctype>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "domain/money.h"
@@ -92,10 +90,12 @@ absl::Status CheckDocument(absl::string_view field, const v1::Document& d,
                            bool has_document) {
   if (!has_document) return Invalid(field, "required");
   const std::string sha = Sub(field, "sha256");
-  if (d.sha256().size() != 64) return Invalid(sha, "must be 64 hex digits");
+  if (d.sha256().size() != 64) {
+    return Invalid(sha, "must be 64 lowercase hex digits");
+  }
   for (char c : d.sha256()) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) {
-      return Invalid(sha, "must be 64 hex digits");
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return Invalid(sha, "must be 64 lowercase hex digits");
     }
   }
   PL_RETURN_IF_ERROR(CheckText(Sub(field, "uri"), d.uri(), false));
@@ -211,8 +211,9 @@ absl::Status CheckDealOriginated(const std::string& f,
   PL_RETURN_IF_ERROR(CheckText(Sub(f, "customer.key"), e.customer().key(), true));
   PL_RETURN_IF_ERROR(
       CheckText(Sub(f, "customer.name"), e.customer().name(), false));
-  if (e.offering_class() == v1::OFFERING_CLASS_UNSPECIFIED) {
-    return Invalid(Sub(f, "offering_class"), "required");
+  if (e.offering_class() == v1::OFFERING_CLASS_UNSPECIFIED ||
+      !v1::OfferingClass_IsValid(e.offering_class())) {
+    return Invalid(Sub(f, "offering_class"), "required: PROJECT, SAAS or LICENSE");
   }
   PL_RETURN_IF_ERROR(CheckCurrency(Sub(f, "currency"), e.currency()));
   PL_RETURN_IF_ERROR(CheckDate(Sub(f, "start_date"), e.start_date(), true));
@@ -236,8 +237,9 @@ absl::Status CheckConflictRaised(const std::string& f,
   if (!e.other_deal_id().empty()) {
     PL_RETURN_IF_ERROR(CheckId(Sub(f, "other_deal_id"), e.other_deal_id()));
   }
-  if (e.kind() == v1::CONFLICT_KIND_UNSPECIFIED) {
-    return Invalid(Sub(f, "kind"), "required");
+  if (e.kind() == v1::CONFLICT_KIND_UNSPECIFIED ||
+      !v1::ConflictKind_IsValid(e.kind())) {
+    return Invalid(Sub(f, "kind"), "required: a known conflict kind");
   }
   PL_RETURN_IF_ERROR(CheckId(Sub(f, "raised_by"), e.raised_by()));
   return CheckText(Sub(f, "summary"), e.summary(), true);
@@ -312,8 +314,9 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
     case EventPayload::kSatisfactionRecorded: {
       const std::string g = Sub(f, "satisfaction_recorded");
       const v1::SatisfactionRecorded& e = p.satisfaction_recorded();
-      if (e.subject() == v1::SATISFACTION_SUBJECT_UNSPECIFIED) {
-        return Invalid(Sub(g, "subject"), "required");
+      if (e.subject() == v1::SATISFACTION_SUBJECT_UNSPECIFIED ||
+          !v1::SatisfactionSubject_IsValid(e.subject())) {
+        return Invalid(Sub(g, "subject"), "required: CUSTOMER or PARTNER");
       }
       PL_RETURN_IF_ERROR(CheckText(Sub(g, "respondent"), e.respondent(), true));
       if (e.score() < 0 || e.score() > 10) {
@@ -337,8 +340,9 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       return CheckDate(Sub(f, "partner_disclosed.disclosed_on"),
                        p.partner_disclosed().disclosed_on(), true);
     case EventPayload::kDealClosed:
-      if (p.deal_closed().outcome() == v1::DEAL_OUTCOME_UNSPECIFIED) {
-        return Invalid(Sub(f, "deal_closed.outcome"), "required");
+      if (p.deal_closed().outcome() == v1::DEAL_OUTCOME_UNSPECIFIED ||
+          !v1::DealOutcome_IsValid(p.deal_closed().outcome())) {
+        return Invalid(Sub(f, "deal_closed.outcome"), "required: WON or LOST");
       }
       return absl::OkStatus();
     case EventPayload::kRevenueBooked: {

@@ -16,10 +16,11 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "absl/strings/str_cat.h"
+#include "domain/partnership.h"
 #include "domain/rules.h"
 #include "domain/upcast.h"
 #include "domain/validate.h"
-#include "ledger/state_overlay.h"
+#include "projection/state_overlay.h"
 #include "partnerledger/ledger.h"
 #include "store/store.h"
 #include "store/verify.h"
@@ -321,6 +322,8 @@ class LedgerImpl final : public Ledger {
     return unhealthy_reason_;
   }
   const store::Store& store() const override { return *store_; }
+  const domain::Rules& rules() const override { return *rules_; }
+  const Options& options() const override { return options_; }
 
  private:
   struct Pending {
@@ -337,7 +340,7 @@ class LedgerImpl final : public Ledger {
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
-    ledger::StateOverlay state;
+    projection::StateOverlay state;
   };
 
   struct RequestScope {
@@ -346,7 +349,7 @@ class LedgerImpl final : public Ledger {
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
-    ledger::StateOverlay state;
+    projection::StateOverlay state;
   };
 
   void WriterLoop() {
@@ -630,14 +633,15 @@ class LedgerImpl final : public Ledger {
     e->set_hash(store::ComputeHash(*e));
 
     scope->state.set_position(e->position());
-    domain::Recorded rec{e->position(), e->stream(), FormatUuid(e->event_id()),
-                         now_us, e->occurred_at_us(), &payload};
+    const std::string event_id = FormatUuid(e->event_id());
+    domain::Recorded rec{e->position(), e->stream(), event_id, now_us,
+                         e->occurred_at_us(), &payload};
     if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) return s;
 
     ++next_position_;
     last_hash_ = e->hash();
     scope->stream_revs[stream] = revision;
-    AppendedEvent a{e->position(), stream, revision, FormatUuid(e->event_id()),
+    AppendedEvent a{e->position(), stream, revision, event_id,
                     std::string(type), derived};
     scope->records.push_back(std::move(*e));
     return a;
@@ -718,7 +722,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const Options& options) {
   absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(so);
   if (!s.ok()) return s.status();
   std::unique_ptr<domain::Rules> owned;
-  if (options.rules == nullptr) owned = domain::NewStructuralRules();
+  if (options.rules == nullptr) owned = domain::NewPartnershipRules();
   auto ledger =
       std::make_unique<LedgerImpl>(options, std::move(*s), std::move(owned));
   if (absl::Status st = ledger->Start(); !st.ok()) return st;

@@ -9,6 +9,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/event_store_service.h"
+#include "server/query_service.h"
 
 namespace partnerledger::server {
 
@@ -25,6 +26,7 @@ bool IsLoopbackAddress(const std::string& host_port) {
 struct LedgerServer::Impl {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<EventStoreService> event_store;
+  std::unique_ptr<QueryService> queries;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   bool shut_down = false;
@@ -56,6 +58,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   Impl* raw = impl.get();
   impl->event_store = std::make_unique<EventStoreService>(
       impl->ledger.get(), [raw] { raw->SetServing(false); });
+  impl->queries = std::make_unique<QueryService>(impl->ledger.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -65,6 +68,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
   builder.RegisterService(impl->event_store.get());
+  builder.RegisterService(impl->queries.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     return absl::UnavailableError(
@@ -87,6 +91,7 @@ void LedgerServer::Shutdown(int grace_ms) {
                           std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->event_store.reset();
+  impl_->queries.reset();
   // Completes every queued append (acknowledging it after its fsync), then
   // closes RocksDB.
   impl_->ledger.reset();

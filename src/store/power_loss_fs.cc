@@ -198,6 +198,9 @@ absl::Status SimulatePowerLoss(const std::string& journal_path,
       if (it != durable.end()) {
         durable[f[2]] = it->second;
         durable.erase(f[1]);
+      } else {
+        // An untracked (already durable) file replaced a tracked one.
+        durable.erase(f[2]);
       }
     } else if (f[0] == "D" && f.size() == 2) {
       durable.erase(f[1]);

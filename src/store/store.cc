@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <filesystem>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
@@ -103,8 +105,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
     families.emplace_back(name, FamilyOptions(point));
   }
 
+  if (!o.create_if_missing) {
+    std::error_code ec;
+    if (!std::filesystem::exists(o.dir + "/CURRENT", ec)) {
+      return absl::NotFoundError(absl::StrCat("no ledger data in ", o.dir));
+    }
+  }
   std::unique_ptr<Store> store(new Store());
   store->sync_ = o.sync;
+  store->disable_wal_ = o.disable_wal;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       o.read_only
@@ -130,7 +139,8 @@ rocksdb::ColumnFamilyHandle* Store::cf(Family f) const {
 
 absl::Status Store::Commit(Batch* batch) {
   rocksdb::WriteOptions w;
-  w.sync = sync_;
+  w.sync = sync_ && !disable_wal_;
+  w.disableWAL = disable_wal_;
   return FromRocks(db_->Write(w, &batch->batch_), "commit");
 }
 
@@ -301,6 +311,12 @@ absl::Status Store::ScanFamily(
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   return FromRocks(it->status(), "scan family");
+}
+
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family f) const {
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(r, cf(f)));
 }
 
 }  // namespace partnerledger::store

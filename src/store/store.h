@@ -35,6 +35,9 @@ struct StoreOptions {
   bool create_if_missing = true;
   // Opens without writing (offline verification of a data directory).
   bool read_only = false;
+  // No write-ahead log: for scratch stores (rebuild) that are thrown away
+  // if the process dies.
+  bool disable_wal = false;
 };
 
 // A value of the versioned state families: present or deleted.
@@ -120,6 +123,9 @@ class Store {
       const std::function<bool(std::string_view, std::string_view)>& visit,
       std::string_view start = {}) const;
 
+  // A raw iterator over a family (lockstep comparisons). Not positioned.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Family f) const;
+
   rocksdb::DB* db() { return db_.get(); }
 
  private:
@@ -129,6 +135,7 @@ class Store {
 
   // Constant after construction.
   bool sync_ = true;
+  bool disable_wal_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

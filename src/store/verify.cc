@@ -21,6 +21,11 @@ absl::StatusOr<ChainCheck> VerifyChain(
   absl::StatusOr<Head> head = store.ReadHead();
   if (!head.ok()) return head.status();
   if (from == 0) from = 1;
+  if (from > head->position() + 1 || (to != 0 && to < from)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "from_position: ", from, " is beyond the head ", head->position(),
+        " or after to_position"));
+  }
   const bool to_head = to == 0 || to >= head->position();
   if (to_head) to = head->position();
   ChainCheck c;
@@ -30,6 +35,20 @@ absl::StatusOr<ChainCheck> VerifyChain(
                absl::StrCat("saved digest is at position ", expected->first,
                             " but the log ends at ", head->position(),
                             ": events were removed"));
+  }
+  // A saved digest outside the range is checked on its own record.
+  if (expected.has_value() && expected->first > 0 &&
+      (expected->first < from || expected->first > to)) {
+    absl::StatusOr<std::optional<StoredEvent>> at = store.ReadEvent(expected->first);
+    if (!at.ok()) {
+      return Bad(c, expected->first, std::string(at.status().message()));
+    }
+    if (!at->has_value()) return Bad(c, expected->first, "event missing");
+    if ((*at)->hash() != expected->second) {
+      return Bad(c, expected->first,
+                 "hash differs from the saved digest: the log no longer "
+                 "extends it");
+    }
   }
   // The hash the first checked event must link to.
   std::string prev = GenesisHash();

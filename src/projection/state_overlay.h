@@ -5,8 +5,8 @@
 // is dropped on failure, so a rejected request changes nothing.
 //
 // Not thread-safe: owned by the writer thread.
-#ifndef PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_
-#define PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_
+#ifndef PARTNERLEDGER_PROJECTION_STATE_OVERLAY_H_
+#define PARTNERLEDGER_PROJECTION_STATE_OVERLAY_H_
 
 #include <map>
 #include <optional>
@@ -16,7 +16,7 @@
 #include "domain/rules.h"
 #include "store/store.h"
 
-namespace partnerledger::ledger {
+namespace partnerledger::projection {
 
 class StateOverlay final : public domain::StateWriter {
  public:
@@ -39,6 +39,7 @@ class StateOverlay final : public domain::StateWriter {
   void WriteTo(store::Batch* batch) const;
   void Clear();
   bool empty() const { return history_.empty(); }
+  size_t changes() const { return history_.size(); }
 
  private:
   struct Change {
@@ -56,6 +57,6 @@ class StateOverlay final : public domain::StateWriter {
   std::vector<Change> history_;
 };
 
-}  // namespace partnerledger::ledger
+}  // namespace partnerledger::projection
 
-#endif  // PARTNERLEDGER_LEDGER_STATE_OVERLAY_H_
+#endif  // PARTNERLEDGER_PROJECTION_STATE_OVERLAY_H_

@@ -1,8 +1,8 @@
-#include "ledger/state_overlay.h"
+#include "projection/state_overlay.h"
 
 #include <cassert>
 
-namespace partnerledger::ledger {
+namespace partnerledger::projection {
 
 absl::StatusOr<std::optional<std::string>> StateOverlay::Get(
     std::string_view key) const {
@@ -47,4 +47,4 @@ void StateOverlay::Clear() {
   history_.clear();
 }
 
-}  // namespace partnerledger::ledger
+}  // namespace partnerledger::projection

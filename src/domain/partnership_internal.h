@@ -1,0 +1,123 @@
+// Internals shared by partnership.cc (Decide) and partnership_apply.cc
+// (Apply). Not part of the domain's interface.
+#ifndef PARTNERLEDGER_DOMAIN_PARTNERSHIP_INTERNAL_H_
+#define PARTNERLEDGER_DOMAIN_PARTNERSHIP_INTERNAL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "domain/rules.h"
+#include "partnerledger/storage/v1/state.pb.h"
+#include "partnerledger/v1/events.pb.h"
+
+namespace partnerledger::domain::internal {
+
+namespace sv1 = storage::v1;
+
+#define PL_DOMAIN_RETURN_IF_ERROR(expr)      \
+  do {                                       \
+    absl::Status pl_status_ = (expr);        \
+    if (!pl_status_.ok()) return pl_status_; \
+  } while (0)
+
+#define PL_DOMAIN_CONCAT_INNER(a, b) a##b
+#define PL_DOMAIN_CONCAT(a, b) PL_DOMAIN_CONCAT_INNER(a, b)
+#define PL_DOMAIN_ASSIGN_OR_RETURN(lhs, expr) \
+  PL_DOMAIN_ASSIGN_OR_RETURN_IMPL(PL_DOMAIN_CONCAT(pl_or_, __LINE__), lhs, expr)
+#define PL_DOMAIN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) return tmp.status();                   \
+  lhs = std::move(*tmp)
+
+// absl::StrCat for arguments that include std::string_view (Debian's abseil
+// has its own absl::string_view, which std::string_view does not convert to).
+inline absl::string_view Piece(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+template <typename T>
+const T& Piece(const T& x) {
+  return x;
+}
+template <typename... Args>
+std::string Cat(const Args&... args) {
+  return absl::StrCat(Piece(args)...);
+}
+
+// The record under `key`, nullopt when absent; DATA_LOSS when the bytes do
+// not parse (state is ours, so that is corruption).
+template <typename T>
+absl::StatusOr<std::optional<T>> Load(const StateView& state,
+                                      std::string_view key) {
+  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
+  if (!bytes.has_value()) return std::optional<T>();
+  T record;
+  if (!record.ParseFromString(*bytes)) {
+    return absl::DataLossError(Cat("state key '", key, "' does not parse as ",
+                                   T::descriptor()->full_name()));
+  }
+  return std::optional<T>(std::move(record));
+}
+
+// Like Load, but an absent key is a default (empty) record.
+template <typename T>
+absl::StatusOr<T> LoadOrEmpty(const StateView& state, std::string_view key) {
+  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
+  return record.has_value() ? std::move(*record) : T();
+}
+
+template <typename T>
+void Store(StateWriter& state, std::string_view key, const T& record) {
+  state.Put(key, record.SerializeAsString());
+}
+
+// The entity id of a stream "{category}-{id}": the part after the first '-'.
+std::string_view StreamId(std::string_view stream);
+
+sv1::OfferingClass ToStorage(v1::OfferingClass c);
+sv1::ObligationKind ToStorage(v1::ObligationKind k);
+sv1::MarginSource ToStorage(v1::MarginSource s);
+sv1::ConflictKind ToStorage(v1::ConflictKind k);
+v1::ObligationKind ToWire(sv1::ObligationKind k);
+v1::MarginSource ToWire(sv1::MarginSource s);
+
+// "YYYY-MM-DD" of a UTC instant in microseconds since the epoch.
+std::string UtcDate(int64_t unix_us);
+// "YYYY-MM" of a "YYYY-MM-DD" date.
+std::string_view PeriodOf(std::string_view date);
+
+// 1 + whole years from `start` to `date`, or nullopt when date < start.
+// REQUIRES: both are valid "YYYY-MM-DD".
+std::optional<int32_t> ContractYear(std::string_view start,
+                                    std::string_view date);
+
+// The rate of the band in force in `year`. REQUIRES: bands valid, year >= 1.
+int32_t RateForYear(
+    const google::protobuf::RepeatedPtrField<sv1::MarginBand>& bands,
+    int32_t year);
+
+// Who owes whom on a deal, fixed by its roles.
+struct DealObligation {
+  std::string payer;
+  std::string payee;
+  sv1::ObligationKind kind;
+};
+DealObligation ObligationOf(std::string_view originator,
+                            std::string_view provider, std::string_view prime);
+
+// on_hold = min(held, max(outstanding, 0)); see Obligation in state.proto.
+void RecomputeOnHold(sv1::Obligation& o);
+
+// What settlements may still consume: max(outstanding - on_hold, 0).
+int64_t SettleableMinor(const sv1::Obligation& o);
+
+// Apply, dispatched by payload type (partnership_apply.cc).
+absl::Status ApplyEvent(StateWriter& state, const Recorded& e);
+
+}  // namespace partnerledger::domain::internal
+
+#endif  // PARTNERLEDGER_DOMAIN_PARTNERSHIP_INTERNAL_H_

@@ -1,0 +1,680 @@
+#include "projection/queries.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "domain/state_keys.h"
+#include "domain/validate.h"
+#include "partnerledger/storage/v1/state.pb.h"
+
+namespace partnerledger::projection {
+namespace {
+
+namespace sv1 = storage::v1;
+using store::StoredEvent;
+namespace keys = domain::keys;
+
+// State as of one log position.
+class View {
+ public:
+  View(const store::Store* s, uint64_t position) : s_(s), position_(position) {}
+  uint64_t position() const { return position_; }
+
+  template <typename T>
+  absl::StatusOr<std::optional<T>> Load(const std::string& key) const {
+    absl::StatusOr<std::optional<std::string>> bytes =
+        s_->GetStateAt(key, position_);
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) return std::optional<T>();
+    T record;
+    if (!record.ParseFromString(**bytes)) {
+      return absl::DataLossError(absl::StrCat("state key '", key,
+                                              "' does not parse"));
+    }
+    return std::optional<T>(std::move(record));
+  }
+
+  // Keys under `prefix` that exist at this position, in key order.
+  absl::StatusOr<std::vector<std::string>> Keys(const std::string& prefix) const {
+    std::vector<std::string> candidates;
+    absl::Status s = s_->ScanState(
+        prefix, [&](std::string_view k, const store::StateValue&) {
+          candidates.emplace_back(k);
+          return true;
+        });
+    if (!s.ok()) return s;
+    std::vector<std::string> out;
+    for (std::string& k : candidates) {
+      absl::StatusOr<std::optional<std::string>> v = s_->GetStateAt(k, position_);
+      if (!v.ok()) return v.status();
+      if (v->has_value()) out.push_back(std::move(k));
+    }
+    return out;
+  }
+
+ private:
+  const store::Store* s_;
+  uint64_t position_;
+};
+
+#define PL_ASSIGN_OR_RETURN(lhs, expr) PL_ASSIGN_OR_RETURN_I(PL_CAT(q_, __LINE__), lhs, expr)
+#define PL_CAT(a, b) PL_CAT_I(a, b)
+#define PL_CAT_I(a, b) a##b
+#define PL_ASSIGN_OR_RETURN_I(tmp, lhs, expr) \
+  auto tmp = (expr);                          \
+  if (!tmp.ok()) return tmp.status();         \
+  lhs = std::move(*tmp)
+
+std::string Unescape(std::string_view c) {
+  std::string out;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c[i] == '%' && i + 2 < c.size() + 0 && i + 2 <= c.size() - 1) {
+      out.push_back(static_cast<char>(std::stoi(std::string(c.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(c[i]);
+    }
+  }
+  return out;
+}
+
+// The components of a key after its first `skip` ones, unescaped.
+std::vector<std::string> Components(const std::string& key) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(key, '/')) {
+    out.push_back(Unescape(std::string_view(part.data(), part.size())));
+  }
+  return out;
+}
+
+v1::ObligationKind WireKind(sv1::ObligationKind k) {
+  return static_cast<v1::ObligationKind>(k);
+}
+
+absl::Status Require(const std::string& value, const char* field) {
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequirePartner(const std::string& value, const char* field) {
+  if (absl::Status s = Require(value, field); !s.ok()) return s;
+  if (!domain::IsValidId(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": \"", value,
+                                                   "\" is not a partner id"));
+  }
+  return absl::OkStatus();
+}
+
+void SetTime(int64_t us, google::protobuf::Timestamp* t) {
+  int64_t s = us / 1'000'000;
+  int64_t rem = us % 1'000'000;
+  if (rem < 0) {
+    rem += 1'000'000;
+    --s;
+  }
+  t->set_seconds(s);
+  t->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
+  const uint64_t head = head_();
+  switch (as_of.point_case()) {
+    case v1::AsOf::kPosition:
+      return std::min(as_of.position(), head);
+    case v1::AsOf::kRecordedAt: {
+      const int64_t t = as_of.recorded_at().seconds() * 1'000'000 +
+                        as_of.recorded_at().nanos() / 1000;
+      // recorded_at never decreases along the log: binary search for the
+      // last position recorded at or before t.
+      uint64_t lo = 0, hi = head;
+      while (lo < hi) {
+        const uint64_t mid = lo + (hi - lo + 1) / 2;
+        absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(mid);
+        if (!e.ok()) return e.status();
+        if (!e->has_value()) {
+          return absl::DataLossError(absl::StrCat("event ", mid, " missing"));
+        }
+        if ((*e)->recorded_at_us() <= t) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return lo;
+    }
+    case v1::AsOf::POINT_NOT_SET:
+      break;
+  }
+  return head;
+}
+
+absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
+    const v1::GetObligationsRequest& req) const {
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::GetObligationsResponse resp;
+  resp.set_as_of_position(at);
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
+  // (a, b, currency) with a < b -> outstanding a->b minus b->a.
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> net;
+  for (const std::string& k : ks) {
+    std::vector<std::string> c = Components(k);  // obligation/payer/payee/ccy/kind
+    if (c.size() != 5) return absl::DataLossError("malformed key " + k);
+    const std::string &payer = c[1], &payee = c[2], &currency = c[3];
+    if (!req.partner_id().empty() && payer != req.partner_id() &&
+        payee != req.partner_id()) {
+      continue;
+    }
+    if (!req.currency().empty() && currency != req.currency()) continue;
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
+                        view.Load<sv1::Obligation>(k));
+    if (!o.has_value()) continue;
+    const v1::ObligationKind kind =
+        c[4] == keys::ObligationKindName(sv1::OBLIGATION_KIND_COMMISSION)
+            ? v1::OBLIGATION_KIND_COMMISSION
+            : v1::OBLIGATION_KIND_PASS_THROUGH;
+    if (req.kind() != v1::OBLIGATION_KIND_UNSPECIFIED && kind != req.kind()) {
+      continue;
+    }
+    v1::ObligationRow* row = resp.add_obligations();
+    row->set_payer(payer);
+    row->set_payee(payee);
+    row->set_currency(currency);
+    row->set_kind(kind);
+    row->set_accrued_minor(o->accrued_minor());
+    row->set_reversed_minor(o->reversed_minor());
+    row->set_settled_minor(o->settled_minor());
+    row->set_on_hold_minor(o->on_hold_minor());
+    row->set_outstanding_minor(o->outstanding_minor());
+    const bool forward = payer < payee;
+    auto& n = net[{forward ? payer : payee, forward ? payee : payer, currency}];
+    n += forward ? o->outstanding_minor() : -o->outstanding_minor();
+  }
+  for (const auto& [k, a_owes_b] : net) {
+    v1::NetObligation* n = resp.add_net();
+    n->set_partner_a(std::get<0>(k));
+    n->set_partner_b(std::get<1>(k));
+    n->set_currency(std::get<2>(k));
+    n->set_a_owes_b_minor(a_owes_b);
+    if (a_owes_b != 0) {
+      n->set_net_payer(a_owes_b > 0 ? std::get<0>(k) : std::get<1>(k));
+      n->set_net_payee(a_owes_b > 0 ? std::get<1>(k) : std::get<0>(k));
+      n->set_net_minor(a_owes_b > 0 ? a_owes_b : -a_owes_b);
+    }
+  }
+  return resp;
+}
+
+namespace {
+
+absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
+                                                const std::string& from,
+                                                const std::string& to) {
+  v1::ReferralDirection d;
+  d.set_from_partner(from);
+  d.set_to_partner(to);
+  PL_ASSIGN_OR_RETURN(std::optional<sv1::Referral> r,
+                      view.Load<sv1::Referral>(keys::Referral(from, to)));
+  if (!r.has_value()) return d;
+  d.set_deals_originated(r->deals_originated());
+  d.set_deals_won(r->deals_won());
+  for (const sv1::ReferralMoney& m : r->money()) {
+    v1::ReferralMoney* out = d.add_money();
+    out->set_currency(m.currency());
+    out->set_revenue_minor(m.revenue_net_minor());
+    out->set_margin_minor(m.margin_net_minor());
+  }
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
+    const v1::GetReferralBalanceRequest& req) const {
+  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
+  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::GetReferralBalanceResponse resp;
+  resp.set_as_of_position(at);
+  PL_ASSIGN_OR_RETURN(*resp.mutable_a_to_b(),
+                      Direction(view, req.partner_a(), req.partner_b()));
+  PL_ASSIGN_OR_RETURN(*resp.mutable_b_to_a(),
+                      Direction(view, req.partner_b(), req.partner_a()));
+  std::map<std::string, std::pair<int64_t, int64_t>> net;
+  for (const v1::ReferralMoney& m : resp.a_to_b().money()) {
+    net[m.currency()].first += m.revenue_minor();
+    net[m.currency()].second += m.margin_minor();
+  }
+  for (const v1::ReferralMoney& m : resp.b_to_a().money()) {
+    net[m.currency()].first -= m.revenue_minor();
+    net[m.currency()].second -= m.margin_minor();
+  }
+  for (const auto& [currency, v] : net) {
+    v1::ReferralMoney* m = resp.add_net();
+    m->set_currency(currency);
+    m->set_revenue_minor(v.first);
+    m->set_margin_minor(v.second);
+  }
+  const int32_t x = resp.a_to_b().deals_originated();
+  const int32_t y = resp.b_to_a().deals_originated();
+  if (std::max(x, y) > 0) {
+    resp.set_reciprocity_ratio(static_cast<double>(std::min(x, y)) /
+                               std::max(x, y));
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
+    const v1::GetStatementRequest& req) const {
+  if (absl::Status s = RequirePartner(req.payer(), "payer"); !s.ok()) return s;
+  if (absl::Status s = RequirePartner(req.payee(), "payee"); !s.ok()) return s;
+  if (absl::Status s = Require(req.currency(), "currency"); !s.ok()) return s;
+  if (!domain::IsValidPeriod(req.period())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
+  }
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::GetStatementResponse resp;
+  resp.set_as_of_position(at);
+  const std::string prefix =
+      keys::StatementPrefix(req.payer(), req.payee(), req.currency());
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> periods, view.Keys(prefix));
+  const std::string this_period =
+      keys::Statement(req.payer(), req.payee(), req.currency(), req.period());
+  int64_t opening = 0;
+  for (const std::string& k : periods) {
+    // Period keys sort chronologically ("YYYY-MM").
+    if (k >= this_period) break;
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
+                        view.Load<sv1::StatementPeriod>(k));
+    if (p.has_value()) opening += p->net_minor();
+  }
+  PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
+                      view.Load<sv1::StatementPeriod>(this_period));
+  resp.set_opening_minor(opening);
+  if (cur.has_value()) {
+    resp.set_accrued_minor(cur->accrued_minor());
+    resp.set_reversed_minor(cur->reversed_minor());
+    resp.set_settled_minor(cur->settled_minor());
+  }
+  resp.set_closing_minor(opening + resp.accrued_minor() - resp.reversed_minor() -
+                         resp.settled_minor());
+  PL_ASSIGN_OR_RETURN(
+      std::vector<std::string> lines,
+      view.Keys(keys::StatementLinePrefix(req.payer(), req.payee(),
+                                          req.currency(), req.period())));
+  for (const std::string& k : lines) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
+                        view.Load<sv1::StatementLine>(k));
+    if (!l.has_value()) continue;
+    v1::StatementLine* out = resp.add_lines();
+    out->set_position(l->position());
+    out->set_event_id(l->event_id());
+    out->set_type(static_cast<v1::StatementLineType>(l->type()));
+    out->set_date(l->date());
+    out->set_deal_id(l->deal_id());
+    out->set_revenue_id(l->revenue_id());
+    out->set_settlement_id(l->settlement_id());
+    out->set_kind(WireKind(l->kind()));
+    out->set_amount_minor(l->amount_minor());
+    out->set_rate_bp(l->rate_bp());
+    out->set_contract_year(l->contract_year());
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
+    const v1::GetDealRequest& req) const {
+  if (absl::Status s = Require(req.deal_id(), "deal_id"); !s.ok()) return s;
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+                      view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
+  if (!d.has_value()) {
+    return absl::NotFoundError(absl::StrCat("deal ", req.deal_id(),
+                                            " not found at position ", at));
+  }
+  v1::GetDealResponse r;
+  r.set_as_of_position(at);
+  r.set_deal_id(req.deal_id());
+  r.set_agreement_id(d->agreement_id());
+  r.set_originator(d->originator());
+  r.set_provider(d->provider());
+  r.set_prime(d->prime());
+  r.mutable_customer()->set_key(d->customer_key());
+  r.mutable_customer()->set_name(d->customer_name());
+  r.set_offering_class(static_cast<v1::OfferingClass>(d->offering_class()));
+  r.set_currency(d->currency());
+  r.set_start_date(d->start_date());
+  r.set_status(static_cast<v1::DealStatus>(d->status()));
+  for (const sv1::MarginBand& b : d->bands()) {
+    v1::MarginBand* out = r.add_bands();
+    out->set_from_year(b.from_year());
+    out->set_rate_bp(b.rate_bp());
+  }
+  r.set_margin_source(static_cast<v1::MarginSource>(d->margin_source()));
+  r.set_disclosed_to_customer(d->disclosed_to_customer() ||
+                              !d->disclosed_on().empty());
+  r.set_payer(d->payer());
+  r.set_payee(d->payee());
+  r.set_kind(WireKind(d->kind()));
+  r.set_revenue_minor(d->revenue_booked_minor() - d->revenue_reversed_minor());
+  r.set_margin_minor(d->margin_accrued_minor() - d->margin_reversed_minor());
+  r.set_obligation_minor(d->obligation_accrued_minor() -
+                         d->obligation_reversed_minor());
+  r.set_conflicts_open(d->conflicts_open());
+  r.set_statements_of_work(d->statements_of_work_size());
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                      view.Keys(keys::DealLinePrefix(req.deal_id())));
+  for (const std::string& k : lines) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
+                        view.Load<sv1::RevenueLine>(k));
+    if (!l.has_value()) continue;
+    v1::RevenueLineView* out = r.add_lines();
+    out->set_revenue_id(l->revenue_id());
+    out->set_booked_minor(l->booked_minor());
+    out->set_reversed_minor(l->reversed_minor());
+    out->set_service_period_start(l->service_period_start());
+    out->set_booked_on(l->booked_on());
+    out->set_contract_year(l->contract_year());
+    out->set_rate_bp(l->rate_bp());
+    out->set_margin_minor(l->margin_accrued_minor() - l->margin_reversed_minor());
+    out->set_obligation_minor(l->obligation_accrued_minor() -
+                              l->obligation_reversed_minor());
+  }
+  return r;
+}
+
+absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
+    const v1::ListConflictsRequest& req) const {
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::ListConflictsResponse resp;
+  resp.set_as_of_position(at);
+  int64_t now_us = 0;
+  if (at > 0) {
+    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(at);
+    if (!e.ok()) return e.status();
+    if (e->has_value()) now_us = (*e)->recorded_at_us();
+  }
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
+  for (const std::string& k : ks) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
+                        view.Load<sv1::Conflict>(k));
+    if (!c.has_value()) continue;
+    if (!req.agreement_id().empty() && c->agreement_id() != req.agreement_id()) {
+      continue;
+    }
+    if (!req.partner_id().empty() && c->party_a() != req.partner_id() &&
+        c->party_b() != req.partner_id()) {
+      continue;
+    }
+    const auto status = static_cast<v1::ConflictStatus>(c->status());
+    if (req.status() != v1::CONFLICT_STATUS_UNSPECIFIED && status != req.status()) {
+      continue;
+    }
+    if (status == v1::CONFLICT_STATUS_OPEN) {
+      resp.set_open(resp.open() + 1);
+    } else {
+      resp.set_resolved(resp.resolved() + 1);
+    }
+    v1::ConflictView* v = resp.add_conflicts();
+    v->set_conflict_id(Components(k).back());
+    v->set_agreement_id(c->agreement_id());
+    v->set_deal_id(c->deal_id());
+    v->set_other_deal_id(c->other_deal_id());
+    v->set_kind(static_cast<v1::ConflictKind>(c->kind()));
+    v->set_status(status);
+    v->set_raised_by(c->raised_by());
+    v->set_summary(c->summary());
+    SetTime(c->raised_at_us(), v->mutable_raised_at());
+    v->set_resolution(c->resolution());
+    v->set_resolved_by(c->resolved_by());
+    const int64_t end_us =
+        status == v1::CONFLICT_STATUS_RESOLVED ? c->resolved_at_us() : now_us;
+    if (status == v1::CONFLICT_STATUS_RESOLVED) {
+      SetTime(c->resolved_at_us(), v->mutable_resolved_at());
+    }
+    v->set_age_seconds(std::max<int64_t>(0, (end_us - c->raised_at_us()) / 1'000'000));
+  }
+  return resp;
+}
+
+namespace {
+
+void AddPoint(const std::string& period, v1::SatisfactionSubject subject,
+              const sv1::SatisfactionScores& s, v1::GetSatisfactionResponse* r) {
+  if (s.responses() == 0) return;
+  v1::SatisfactionPoint* p = r->add_points();
+  p->set_period(period);
+  p->set_subject(subject);
+  p->set_responses(s.responses());
+  // Half-up on a non-negative ratio: exact integer arithmetic.
+  p->set_average_centi(static_cast<int32_t>((s.score_sum() * 200 + s.responses()) /
+                                            (2 * s.responses())));
+  p->set_min(s.score_min());
+  p->set_max(s.score_max());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
+    const v1::GetSatisfactionRequest& req) const {
+  if (absl::Status s = Require(req.agreement_id(), "agreement_id"); !s.ok()) return s;
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::GetSatisfactionResponse resp;
+  resp.set_as_of_position(at);
+  const std::string prefix = absl::StrCat(
+      "satisfaction/", keys::KeyComponent(req.agreement_id()), "/");
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
+  for (const std::string& k : ks) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Satisfaction> s,
+                        view.Load<sv1::Satisfaction>(k));
+    if (!s.has_value()) continue;
+    const std::string period = Components(k).back();
+    AddPoint(period, v1::SATISFACTION_SUBJECT_CUSTOMER, s->customer(), &resp);
+    AddPoint(period, v1::SATISFACTION_SUBJECT_PARTNER, s->partner(), &resp);
+  }
+  return resp;
+}
+
+namespace {
+
+struct GuidanceRange {
+  int32_t year1_min, year1_max, later_min, later_max;
+};
+
+GuidanceRange Guidance(sv1::OfferingClass c) {
+  if (c == sv1::OFFERING_CLASS_PROJECT) return {2000, 2000, 1000, 1000};
+  return {2000, 3000, 1000, 1500};
+}
+
+bool WithinGuidance(const sv1::Deal& d) {
+  const GuidanceRange g = Guidance(d.offering_class());
+  for (const sv1::MarginBand& b : d.bands()) {
+    const bool first = b.from_year() == 1;
+    const int32_t lo = first ? g.year1_min : g.later_min;
+    const int32_t hi = first ? g.year1_max : g.later_max;
+    if (b.rate_bp() < lo || b.rate_bp() > hi) return false;
+  }
+  return true;
+}
+
+void Line(v1::GetPartnershipHealthResponse* r, v1::Pillar pillar,
+          v1::HealthStatus status, std::string detail) {
+  v1::HealthLine* l = r->add_lines();
+  l->set_pillar(pillar);
+  l->set_status(status);
+  l->set_detail(std::move(detail));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
+    const v1::GetPartnershipHealthRequest& req) const {
+  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
+  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
+  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
+  View view(store_, at);
+  v1::GetPartnershipHealthResponse resp;
+  resp.set_as_of_position(at);
+  const std::string& a = req.partner_a();
+  const std::string& b = req.partner_b();
+
+  // The pair's deals.
+  std::vector<std::pair<std::string, sv1::Deal>> deals;
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
+                      view.Keys(keys::PairDealPrefix(a, b)));
+  for (const std::string& k : deal_keys) {
+    const std::string id = Components(k).back();
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d, view.Load<sv1::Deal>(keys::Deal(id)));
+    if (d.has_value()) deals.emplace_back(id, std::move(*d));
+  }
+  // 1 Margins.
+  std::vector<std::string> outside;
+  int agreed = 0;
+  for (const auto& [id, d] : deals) {
+    if (!d.margin_agreed()) continue;
+    ++agreed;
+    if (!WithinGuidance(d)) outside.push_back(id);
+  }
+  if (!outside.empty()) {
+    Line(&resp, v1::PILLAR_MARGINS, v1::HEALTH_STATUS_WARN,
+         absl::StrCat(outside.size(), " of ", agreed,
+                      " deals have margins outside guidance: ",
+                      absl::StrJoin(outside, ", ")));
+  } else {
+    Line(&resp, v1::PILLAR_MARGINS,
+         agreed > 0 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+         agreed > 0 ? absl::StrCat("all ", agreed, " agreed margins within guidance")
+                    : "no margin agreed yet");
+  }
+  // 2 Prime partner: every deal names its prime (enforced on origination).
+  Line(&resp, v1::PILLAR_PRIME_PARTNER,
+       deals.empty() ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK,
+       deals.empty() ? "no deals yet"
+                     : absl::StrCat("prime named on all ", deals.size(), " deals"));
+  // 3 Documentation: an active agreement with its document, a SoW per won deal.
+  PL_ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> pair,
+                      view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
+  int active = 0;
+  if (pair.has_value()) {
+    for (const std::string& id : pair->agreement_ids()) {
+      PL_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
+                          view.Load<sv1::Agreement>(keys::Agreement(id)));
+      if (ag.has_value() && !ag->terminated() && !ag->document().sha256().empty()) {
+        ++active;
+      }
+    }
+  }
+  std::vector<std::string> no_sow;
+  for (const auto& [id, d] : deals) {
+    if (d.status() == sv1::DEAL_STATUS_WON && d.statements_of_work_size() == 0) {
+      no_sow.push_back(id);
+    }
+  }
+  if (active == 0) {
+    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_FAIL,
+         "no active signed agreement for the pair");
+  } else if (!no_sow.empty()) {
+    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_WARN,
+         absl::StrCat("won deals without a statement of work: ",
+                      absl::StrJoin(no_sow, ", ")));
+  } else {
+    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_OK,
+         absl::StrCat(active, " active agreement(s); every won deal has a SoW"));
+  }
+  // 4 Elevator pitch.
+  std::vector<std::string> no_pitch;
+  for (const std::string& p : {a, b}) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
+                        view.Load<sv1::Partner>(keys::Partner(p)));
+    if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
+  }
+  Line(&resp, v1::PILLAR_ELEVATOR_PITCH,
+       no_pitch.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+       no_pitch.empty() ? "both partners have a pitch"
+                        : absl::StrCat("no pitch for: ", absl::StrJoin(no_pitch, ", ")));
+  // 5 Bi-directional.
+  v1::GetReferralBalanceRequest rb;
+  *rb.mutable_as_of() = req.as_of();
+  rb.mutable_as_of()->set_position(at);
+  rb.set_partner_a(a);
+  rb.set_partner_b(b);
+  PL_ASSIGN_OR_RETURN(v1::GetReferralBalanceResponse balance, GetReferralBalance(rb));
+  const double ratio = balance.reciprocity_ratio();
+  Line(&resp, v1::PILLAR_BIDIRECTIONAL,
+       ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+       absl::StrCat(a, " originated ", balance.a_to_b().deals_originated(), ", ", b,
+                    " originated ", balance.b_to_a().deals_originated(),
+                    " (reciprocity ", absl::StrFormat("%.2f", ratio), ")"));
+  // 6 Visibility.
+  int disclosed = 0;
+  for (const auto& [id, d] : deals) {
+    if (d.disclosed_to_customer() || !d.disclosed_on().empty()) ++disclosed;
+  }
+  Line(&resp, v1::PILLAR_VISIBILITY,
+       disclosed == static_cast<int>(deals.size()) && !deals.empty()
+           ? v1::HEALTH_STATUS_OK
+           : v1::HEALTH_STATUS_WARN,
+       absl::StrCat(disclosed, " of ", deals.size(),
+                    " deals disclosed to the customer"));
+  // 7 Conflicts and satisfaction.
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
+                      view.Keys(keys::PairConflictPrefix(a, b)));
+  int open = 0;
+  for (const std::string& k : conflict_keys) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
+                        view.Load<sv1::Conflict>(keys::Conflict(Components(k).back())));
+    if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) ++open;
+  }
+  std::string trend = "no satisfaction recorded";
+  bool declining = false;
+  if (pair.has_value()) {
+    std::map<std::string, std::pair<int64_t, int64_t>> by_period;  // sum, count
+    for (const std::string& id : pair->agreement_ids()) {
+      v1::GetSatisfactionRequest sr;
+      sr.mutable_as_of()->set_position(at);
+      sr.set_agreement_id(id);
+      PL_ASSIGN_OR_RETURN(v1::GetSatisfactionResponse sat, GetSatisfaction(sr));
+      for (const v1::SatisfactionPoint& p : sat.points()) {
+        by_period[p.period()].first += int64_t{p.average_centi()} * p.responses();
+        by_period[p.period()].second += p.responses();
+      }
+    }
+    if (!by_period.empty()) {
+      auto last = by_period.rbegin();
+      const int64_t last_avg = last->second.first / last->second.second;
+      trend = absl::StrCat("satisfaction ", last->first, ": ",
+                           absl::StrFormat("%.2f", last_avg / 100.0));
+      if (by_period.size() > 1) {
+        auto prev = std::next(last);
+        const int64_t prev_avg = prev->second.first / prev->second.second;
+        declining = last_avg < prev_avg;
+        trend += absl::StrCat(declining ? " (down from " : " (from ",
+                              absl::StrFormat("%.2f", prev_avg / 100.0), " in ",
+                              prev->first, ")");
+      }
+    }
+  }
+  Line(&resp, v1::PILLAR_CONFLICTS,
+       open > 0 ? v1::HEALTH_STATUS_FAIL
+                : (declining ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK),
+       absl::StrCat(open, " open conflict(s); ", trend));
+  return resp;
+}
+
+}  // namespace partnerledger::projection

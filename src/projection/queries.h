@@ -1,0 +1,56 @@
+// The queries of LedgerQueryService (DESIGN §4), answered from the
+// projection state the partnership rules keep (domain/state_keys.h).
+//
+// Every answer is read at one log position P (the head, or the AsOf asked
+// for) from the state history, so it is consistent with the log up to P
+// even while appends continue, and reproducible later: the same request
+// with as_of P returns the same bytes.
+//
+// Thread-safe: reads only.
+#ifndef PARTNERLEDGER_PROJECTION_QUERIES_H_
+#define PARTNERLEDGER_PROJECTION_QUERIES_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "partnerledger/v1/query.pb.h"
+#include "store/store.h"
+
+namespace partnerledger::projection {
+
+class Queries {
+ public:
+  // `head` returns the committed head position. `store` must outlive this.
+  Queries(const store::Store* store, std::function<uint64_t()> head)
+      : store_(store), head_(std::move(head)) {}
+
+  // The position an AsOf names: the head when unset, a position clamped to
+  // the head, or the last event recorded at or before a time (0 if none).
+  absl::StatusOr<uint64_t> Resolve(const v1::AsOf& as_of) const;
+
+  // Errors: INVALID_ARGUMENT naming a malformed field; NOT_FOUND for an
+  // unknown deal; DATA_LOSS when stored state does not parse.
+  absl::StatusOr<v1::GetObligationsResponse> GetObligations(
+      const v1::GetObligationsRequest& req) const;
+  absl::StatusOr<v1::GetReferralBalanceResponse> GetReferralBalance(
+      const v1::GetReferralBalanceRequest& req) const;
+  absl::StatusOr<v1::GetStatementResponse> GetStatement(
+      const v1::GetStatementRequest& req) const;
+  absl::StatusOr<v1::GetDealResponse> GetDeal(
+      const v1::GetDealRequest& req) const;
+  absl::StatusOr<v1::ListConflictsResponse> ListConflicts(
+      const v1::ListConflictsRequest& req) const;
+  absl::StatusOr<v1::GetSatisfactionResponse> GetSatisfaction(
+      const v1::GetSatisfactionRequest& req) const;
+  absl::StatusOr<v1::GetPartnershipHealthResponse> GetPartnershipHealth(
+      const v1::GetPartnershipHealthRequest& req) const;
+
+ private:
+  const store::Store* const store_;
+  const std::function<uint64_t()> head_;
+};
+
+}  // namespace partnerledger::projection
+
+#endif  // PARTNERLEDGER_PROJECTION_QUERIES_H_

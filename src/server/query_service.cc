@@ -1,0 +1,140 @@
+#include "server/query_service.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "projection/rebuild.h"
+#include "server/status_map.h"
+#include "store/store.h"
+
+namespace partnerledger::server {
+namespace {
+
+template <typename Resp>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
+                                 absl::StatusOr<Resp> result, Resp* resp) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  if (result.ok()) *resp = std::move(*result);
+  r->Finish(ToGrpc(result.status()));
+  return r;
+}
+
+}  // namespace
+
+QueryService::QueryService(Ledger* ledger)
+    : ledger_(ledger),
+      queries_(&ledger->store(), [ledger] { return ledger->head_position(); }) {}
+
+QueryService::~QueryService() {
+  std::lock_guard<std::mutex> lock(rebuild_mu_);
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+}
+
+grpc::ServerUnaryReactor* QueryService::GetObligations(
+    grpc::CallbackServerContext* ctx, const v1::GetObligationsRequest* req,
+    v1::GetObligationsResponse* resp) {
+  return Answer(ctx, queries_.GetObligations(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
+    grpc::CallbackServerContext* ctx, const v1::GetReferralBalanceRequest* req,
+    v1::GetReferralBalanceResponse* resp) {
+  return Answer(ctx, queries_.GetReferralBalance(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetStatement(
+    grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* req,
+    v1::GetStatementResponse* resp) {
+  return Answer(ctx, queries_.GetStatement(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetDeal(grpc::CallbackServerContext* ctx,
+                                                const v1::GetDealRequest* req,
+                                                v1::GetDealResponse* resp) {
+  return Answer(ctx, queries_.GetDeal(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::ListConflicts(
+    grpc::CallbackServerContext* ctx, const v1::ListConflictsRequest* req,
+    v1::ListConflictsResponse* resp) {
+  return Answer(ctx, queries_.ListConflicts(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
+    grpc::CallbackServerContext* ctx, const v1::GetSatisfactionRequest* req,
+    v1::GetSatisfactionResponse* resp) {
+  return Answer(ctx, queries_.GetSatisfaction(*req), resp);
+}
+
+grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
+    grpc::CallbackServerContext* ctx,
+    const v1::GetPartnershipHealthRequest* req,
+    v1::GetPartnershipHealthResponse* resp) {
+  return Answer(ctx, queries_.GetPartnershipHealth(*req), resp);
+}
+
+absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string scratch_dir = absl::StrCat(
+      ledger.options().data_dir, ".rebuild-",
+      std::chrono::system_clock::now().time_since_epoch().count());
+  std::error_code ec;
+  std::filesystem::remove_all(scratch_dir, ec);
+  absl::StatusOr<v1::RebuildProjectionsResponse> out;
+  {
+    store::StoreOptions so;
+    so.dir = scratch_dir;
+    so.sync = false;
+    so.disable_wal = true;
+    absl::StatusOr<std::unique_ptr<store::Store>> scratch = store::Store::Open(so);
+    if (!scratch.ok()) return scratch.status();
+    const uint64_t to = ledger.head_position();
+    absl::StatusOr<projection::ReplayStats> stats =
+        projection::Replay(ledger.store(), ledger.rules(), to, scratch->get());
+    if (!stats.ok()) {
+      out = stats.status();
+    } else {
+      absl::StatusOr<projection::CompareResult> cmp =
+          projection::CompareProjections(ledger.store(), **scratch, to);
+      if (!cmp.ok()) {
+        out = cmp.status();
+      } else {
+        v1::RebuildProjectionsResponse r;
+        r.set_as_of_position(to);
+        r.set_events_replayed(stats->events);
+        r.set_identical(cmp->identical);
+        r.set_keys_compared(cmp->keys_compared);
+        r.set_first_difference(cmp->first_difference);
+        r.set_seconds(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+        out = std::move(r);
+      }
+    }
+  }
+  std::filesystem::remove_all(scratch_dir, ec);
+  return out;
+}
+
+grpc::ServerUnaryReactor* QueryService::RebuildProjections(
+    grpc::CallbackServerContext* ctx, const v1::RebuildProjectionsRequest*,
+    v1::RebuildProjectionsResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (rebuilding_.exchange(true)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::ABORTED,
+                                 "a rebuild is already running"));
+    return reactor;
+  }
+  std::lock_guard<std::mutex> lock(rebuild_mu_);
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();  // the previous one
+  rebuild_thread_ = std::thread([this, reactor, resp] {
+    absl::StatusOr<v1::RebuildProjectionsResponse> r = RebuildAndCompare(*ledger_);
+    if (r.ok()) *resp = std::move(*r);
+    rebuilding_.store(false);
+    reactor->Finish(ToGrpc(r.status()));
+  });
+  return reactor;
+}
+
+}  // namespace partnerledger::server

@@ -1,0 +1,67 @@
+// partnerledger.v1.LedgerQueryService: thin handlers over
+// projection::Queries, plus the projection rebuild.
+#ifndef PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
+#define PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "partnerledger/ledger.h"
+#include "partnerledger/v1/query.grpc.pb.h"
+#include "projection/queries.h"
+
+namespace partnerledger::server {
+
+class QueryService final : public v1::LedgerQueryService::CallbackService {
+ public:
+  // `ledger` must outlive the service.
+  explicit QueryService(Ledger* ledger);
+  // Waits for a running rebuild.
+  ~QueryService() override;
+
+  grpc::ServerUnaryReactor* GetObligations(
+      grpc::CallbackServerContext* ctx, const v1::GetObligationsRequest* req,
+      v1::GetObligationsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetReferralBalance(
+      grpc::CallbackServerContext* ctx,
+      const v1::GetReferralBalanceRequest* req,
+      v1::GetReferralBalanceResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStatement(grpc::CallbackServerContext* ctx,
+                                         const v1::GetStatementRequest* req,
+                                         v1::GetStatementResponse* resp) override;
+  grpc::ServerUnaryReactor* GetDeal(grpc::CallbackServerContext* ctx,
+                                    const v1::GetDealRequest* req,
+                                    v1::GetDealResponse* resp) override;
+  grpc::ServerUnaryReactor* ListConflicts(
+      grpc::CallbackServerContext* ctx, const v1::ListConflictsRequest* req,
+      v1::ListConflictsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSatisfaction(
+      grpc::CallbackServerContext* ctx, const v1::GetSatisfactionRequest* req,
+      v1::GetSatisfactionResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPartnershipHealth(
+      grpc::CallbackServerContext* ctx,
+      const v1::GetPartnershipHealthRequest* req,
+      v1::GetPartnershipHealthResponse* resp) override;
+  // Runs on its own thread (a rebuild reads the whole log); one at a time,
+  // a second concurrent request is ABORTED.
+  grpc::ServerUnaryReactor* RebuildProjections(
+      grpc::CallbackServerContext* ctx,
+      const v1::RebuildProjectionsRequest* req,
+      v1::RebuildProjectionsResponse* resp) override;
+
+ private:
+  Ledger* const ledger_;
+  const projection::Queries queries_;
+  std::mutex rebuild_mu_;
+  std::thread rebuild_thread_;  // GUARDED_BY(rebuild_mu_)
+  std::atomic<bool> rebuilding_{false};
+};
+
+// Replays the ledger's log into a scratch store in a fresh directory next to
+// the data directory and compares it with the live projections.
+absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger);
+
+}  // namespace partnerledger::server
+
+#endif  // PARTNERLEDGER_SERVER_QUERY_SERVICE_H_

@@ -1,0 +1,404 @@
+// LedgerQueryService end to end over gRPC: the worked example of the
+// partnership domain with its exact figures, as-of reads, rejections that
+// append nothing, and the projection rebuild.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "domain/partnership_sim.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
+#include "partnerledger/v1/query.grpc.pb.h"
+#include "server/server.h"
+#include "test_support.h"
+
+namespace partnerledger::server {
+namespace {
+
+namespace sim = domain::testing;
+using ::testing::HasSubstr;
+using partnerledger::testing::NextUuid;
+using partnerledger::testing::TempDir;
+
+class QueryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.ledger.data_dir = dir_.Sub("data");
+    o.ledger.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    auto channel = grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server_->port()),
+        grpc::InsecureChannelCredentials());
+    events_ = v1::EventStoreService::NewStub(channel);
+    queries_ = v1::LedgerQueryService::NewStub(channel);
+  }
+
+  // Appends one event; occurred_at is `date` at noon UTC.
+  grpc::Status Append(const std::string& stream, v1::EventPayload payload,
+                      const std::string& date = "2026-01-15",
+                      v1::AppendEventsResponse* out = nullptr) {
+    v1::AppendEventsRequest req;
+    req.set_stream(stream);
+    v1::ProposedEvent* e = req.add_events();
+    e->set_event_id(NextUuid());
+    e->mutable_occurred_at()->set_seconds(sim::DateUs(date) / 1'000'000 + 12 * 3600);
+    *e->mutable_payload() = std::move(payload);
+    v1::AppendEventsResponse resp;
+    grpc::ClientContext ctx;
+    clock_.Advance(1'000'000);
+    grpc::Status s = events_->AppendEvents(&ctx, req, out ? out : &resp);
+    return s;
+  }
+
+  void MustAppend(const std::string& stream, v1::EventPayload payload,
+                  const std::string& date = "2026-01-15") {
+    grpc::Status s = Append(stream, std::move(payload), date);
+    ASSERT_TRUE(s.ok()) << stream << ": " << s.error_message();
+  }
+
+  // The worked example (DESIGN/issue): C and F, EUR and USD.
+  void LoadWorkedExample() {
+    MustAppend("partner-C", sim::PartnerRegistered("C Consulting"));
+    MustAppend("partner-F", sim::PartnerRegistered("F Software"));
+    MustAppend("agreement-CF",
+               sim::AgreementSigned("C", "F",
+                                    {sim::Schedule(v1::OFFERING_CLASS_PROJECT, 2000, 1000),
+                                     sim::Schedule(v1::OFFERING_CLASS_SAAS, 2500, 1250)}));
+    sim::DealSpec d1;
+    d1.agreement = "CF";
+    d1.originator = "C";
+    d1.provider = "F";
+    d1.prime = "F";
+    d1.offering_class = v1::OFFERING_CLASS_SAAS;
+    d1.currency = "EUR";
+    d1.start_date = "2026-02-01";
+    MustAppend("deal-D1", sim::DealOriginated(d1));
+    MustAppend("deal-D1", sim::MarginAgreed());
+    MustAppend("deal-D1", sim::DealClosed(v1::DEAL_OUTCOME_WON));
+    MustAppend("deal-D1", sim::RevenueBooked("R1", "EUR", 120'000'00, "2026-02-01"),
+               "2026-02-01");
+    MustAppend("deal-D1", sim::RevenueBooked("R2", "EUR", 120'000'00, "2027-02-01"),
+               "2027-02-01");
+    MustAppend("deal-D1", sim::RevenueReversed("R1", "EUR", 12'000'00), "2027-02-10");
+    MustAppend("settlement-S1", sim::SettlementRecorded("F", "C", "EUR", 20'000'00),
+               "2027-02-20");
+    sim::DealSpec d2;
+    d2.agreement = "CF";
+    d2.originator = "F";
+    d2.provider = "C";
+    d2.prime = "F";
+    d2.customer = "cust-2";
+    d2.offering_class = v1::OFFERING_CLASS_PROJECT;
+    d2.currency = "USD";
+    d2.start_date = "2026-03-01";
+    MustAppend("deal-D2", sim::DealOriginated(d2));
+    MustAppend("deal-D2", sim::MarginAgreed());
+    MustAppend("deal-D2", sim::DealClosed(v1::DEAL_OUTCOME_WON));
+    MustAppend("deal-D2", sim::RevenueBooked("R3", "USD", 50'000'00, "2026-03-01"),
+               "2026-03-01");
+  }
+
+  const v1::ObligationRow* Find(const v1::GetObligationsResponse& r,
+                                const std::string& payer, const std::string& currency) {
+    for (const v1::ObligationRow& row : r.obligations()) {
+      if (row.payer() == payer && row.currency() == currency) return &row;
+    }
+    return nullptr;
+  }
+
+  uint64_t head() { return server_->ledger().head_position(); }
+
+  TempDir dir_;
+  FakeClock clock_{1'767'225'600'000'000};
+  std::unique_ptr<LedgerServer> server_;
+  std::unique_ptr<v1::EventStoreService::Stub> events_;
+  std::unique_ptr<v1::LedgerQueryService::Stub> queries_;
+};
+
+TEST_F(QueryServiceTest, WorkedExampleObligationsHaveTheExactFigures) {
+  LoadWorkedExample();
+  v1::GetObligationsResponse r;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(queries_->GetObligations(&ctx, v1::GetObligationsRequest(), &r).ok());
+  EXPECT_EQ(r.as_of_position(), head());
+  const v1::ObligationRow* eur = Find(r, "F", "EUR");
+  ASSERT_NE(eur, nullptr);
+  EXPECT_EQ(eur->payee(), "C");
+  EXPECT_EQ(eur->kind(), v1::OBLIGATION_KIND_COMMISSION);
+  EXPECT_EQ(eur->accrued_minor(), 30'000'00 + 15'000'00);
+  EXPECT_EQ(eur->reversed_minor(), 3'000'00);
+  EXPECT_EQ(eur->settled_minor(), 20'000'00);
+  EXPECT_EQ(eur->on_hold_minor(), 0);
+  EXPECT_EQ(eur->outstanding_minor(), 22'000'00);
+  const v1::ObligationRow* usd = Find(r, "F", "USD");
+  ASSERT_NE(usd, nullptr);
+  EXPECT_EQ(usd->payee(), "C");
+  EXPECT_EQ(usd->kind(), v1::OBLIGATION_KIND_PASS_THROUGH);
+  EXPECT_EQ(usd->accrued_minor(), 40'000'00);
+  EXPECT_EQ(usd->outstanding_minor(), 40'000'00);
+  EXPECT_EQ(r.obligations_size(), 2);
+  // Netted per pair and currency: C < F, so a = C; F owes C.
+  ASSERT_EQ(r.net_size(), 2);
+  for (const v1::NetObligation& n : r.net()) {
+    EXPECT_EQ(n.partner_a(), "C");
+    EXPECT_EQ(n.net_payer(), "F");
+    EXPECT_EQ(n.net_payee(), "C");
+    EXPECT_EQ(n.net_minor(), n.currency() == "EUR" ? 22'000'00 : 40'000'00);
+    EXPECT_EQ(n.a_owes_b_minor(), -n.net_minor());
+  }
+}
+
+TEST_F(QueryServiceTest, WorkedExampleReferralBalanceAndDeal) {
+  LoadWorkedExample();
+  v1::GetReferralBalanceRequest req;
+  req.set_partner_a("C");
+  req.set_partner_b("F");
+  v1::GetReferralBalanceResponse r;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(queries_->GetReferralBalance(&ctx, req, &r).ok());
+  EXPECT_EQ(r.a_to_b().deals_originated(), 1);
+  EXPECT_EQ(r.a_to_b().deals_won(), 1);
+  ASSERT_EQ(r.a_to_b().money_size(), 1);
+  EXPECT_EQ(r.a_to_b().money(0).currency(), "EUR");
+  EXPECT_EQ(r.a_to_b().money(0).revenue_minor(), 228'000'00);
+  EXPECT_EQ(r.a_to_b().money(0).margin_minor(), 42'000'00);
+  EXPECT_EQ(r.b_to_a().deals_originated(), 1);
+  ASSERT_EQ(r.b_to_a().money_size(), 1);
+  EXPECT_EQ(r.b_to_a().money(0).currency(), "USD");
+  EXPECT_EQ(r.b_to_a().money(0).revenue_minor(), 50'000'00);
+  EXPECT_EQ(r.b_to_a().money(0).margin_minor(), 10'000'00);
+  EXPECT_DOUBLE_EQ(r.reciprocity_ratio(), 1.0);
+
+  v1::GetDealRequest dr;
+  dr.set_deal_id("D1");
+  v1::GetDealResponse deal;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(queries_->GetDeal(&c2, dr, &deal).ok());
+  EXPECT_EQ(deal.status(), v1::DEAL_STATUS_WON);
+  EXPECT_EQ(deal.margin_source(), v1::MARGIN_SOURCE_AGREEMENT);
+  ASSERT_EQ(deal.bands_size(), 2);
+  EXPECT_EQ(deal.bands(0).rate_bp(), 2500);
+  EXPECT_EQ(deal.bands(1).rate_bp(), 1250);
+  ASSERT_EQ(deal.lines_size(), 2);
+  EXPECT_EQ(deal.lines(0).revenue_id(), "R1");
+  EXPECT_EQ(deal.lines(0).contract_year(), 1);
+  EXPECT_EQ(deal.lines(0).margin_minor(), 27'000'00);
+  EXPECT_EQ(deal.lines(1).contract_year(), 2);
+  EXPECT_EQ(deal.lines(1).rate_bp(), 1250);
+  EXPECT_EQ(deal.lines(1).margin_minor(), 15'000'00);
+  dr.set_deal_id("nope");
+  grpc::ClientContext c3;
+  EXPECT_EQ(queries_->GetDeal(&c3, dr, &deal).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(QueryServiceTest, StatementHasOpeningMovementsClosingAndLines) {
+  LoadWorkedExample();
+  auto statement = [&](const std::string& period) {
+    v1::GetStatementRequest req;
+    req.set_payer("F");
+    req.set_payee("C");
+    req.set_currency("EUR");
+    req.set_period(period);
+    v1::GetStatementResponse r;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(queries_->GetStatement(&ctx, req, &r).ok());
+    return r;
+  };
+  v1::GetStatementResponse feb26 = statement("2026-02");
+  EXPECT_EQ(feb26.opening_minor(), 0);
+  EXPECT_EQ(feb26.accrued_minor(), 30'000'00);
+  EXPECT_EQ(feb26.closing_minor(), 30'000'00);
+  ASSERT_EQ(feb26.lines_size(), 1);
+  EXPECT_EQ(feb26.lines(0).type(), v1::STATEMENT_LINE_TYPE_ACCRUAL);
+  EXPECT_EQ(feb26.lines(0).revenue_id(), "R1");
+  EXPECT_EQ(feb26.lines(0).rate_bp(), 2500);
+  v1::GetStatementResponse feb27 = statement("2027-02");
+  EXPECT_EQ(feb27.opening_minor(), 30'000'00);
+  EXPECT_EQ(feb27.accrued_minor(), 15'000'00);
+  EXPECT_EQ(feb27.reversed_minor(), 3'000'00);
+  EXPECT_EQ(feb27.settled_minor(), 20'000'00);
+  EXPECT_EQ(feb27.closing_minor(), 22'000'00);
+  EXPECT_EQ(feb27.lines_size(), 3);
+}
+
+TEST_F(QueryServiceTest, AsOfPositionAndTimeReproducePastFigures) {
+  LoadWorkedExample();
+  // Find the position right after R1 was booked (with its commission).
+  v1::ReadAllRequest ra;
+  ra.mutable_filter()->add_event_types("CommissionAccrued");
+  v1::ReadAllResponse accruals;
+  grpc::ClientContext c0;
+  ASSERT_TRUE(events_->ReadAll(&c0, ra, &accruals).ok());
+  ASSERT_EQ(accruals.events_size(), 3);
+  const uint64_t after_r1 = accruals.events(0).position();
+  v1::GetObligationsRequest req;
+  req.mutable_as_of()->set_position(after_r1);
+  v1::GetObligationsResponse past;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(queries_->GetObligations(&c1, req, &past).ok());
+  EXPECT_EQ(past.as_of_position(), after_r1);
+  ASSERT_EQ(past.obligations_size(), 1);
+  EXPECT_EQ(past.obligations(0).outstanding_minor(), 30'000'00);
+  // The same point named by its recorded time.
+  v1::GetObligationsRequest by_time;
+  *by_time.mutable_as_of()->mutable_recorded_at() = accruals.events(0).recorded_at();
+  v1::GetObligationsResponse past2;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(queries_->GetObligations(&c2, by_time, &past2).ok());
+  EXPECT_EQ(past2.as_of_position(), after_r1);
+  EXPECT_EQ(past2.SerializeAsString(), past.SerializeAsString());
+  // Before anything: empty.
+  req.mutable_as_of()->set_position(0);
+  grpc::ClientContext c3;
+  ASSERT_TRUE(queries_->GetObligations(&c3, req, &past).ok());
+  EXPECT_EQ(past.as_of_position(), 0u);
+  EXPECT_EQ(past.obligations_size(), 0);
+}
+
+TEST_F(QueryServiceTest, DomainRejectionsHaveExactCodesAndAppendNothing) {
+  LoadWorkedExample();
+  const uint64_t before = head();
+  struct Case {
+    std::string stream;
+    v1::EventPayload payload;
+    grpc::StatusCode code;
+    std::string text;
+  };
+  sim::DealSpec unknown;
+  unknown.agreement = "nope";
+  std::vector<Case> cases = {
+      {"partner-C", sim::PartnerRegistered("again"), grpc::StatusCode::ALREADY_EXISTS, "C"},
+      {"deal-D9", sim::DealOriginated(unknown), grpc::StatusCode::NOT_FOUND, "nope"},
+      {"deal-D1", sim::RevenueBooked("R1", "EUR", 100, "2026-03-01"),
+       grpc::StatusCode::ALREADY_EXISTS, "R1"},
+      {"deal-D1", sim::RevenueBooked("R7", "USD", 100, "2026-03-01"),
+       grpc::StatusCode::INVALID_ARGUMENT, "currency"},
+      {"deal-D1", sim::RevenueReversed("R1", "EUR", 108'000'01),
+       grpc::StatusCode::FAILED_PRECONDITION, "R1"},
+      {"deal-D1", sim::DealClosed(v1::DEAL_OUTCOME_LOST),
+       grpc::StatusCode::FAILED_PRECONDITION, "closed"},
+      {"settlement-S2", sim::SettlementRecorded("F", "C", "EUR", 22'000'01),
+       grpc::StatusCode::FAILED_PRECONDITION, "outstanding"},
+  };
+  for (Case& c : cases) {
+    grpc::Status s = Append(c.stream, c.payload);
+    EXPECT_EQ(s.error_code(), c.code) << c.stream << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.text));
+  }
+  EXPECT_EQ(head(), before);
+}
+
+TEST_F(QueryServiceTest, ConflictPutsTheDealOnHoldAndHealthReportsIt) {
+  LoadWorkedExample();
+  MustAppend("conflict-K1", sim::ConflictRaised("CF", "D1"), "2027-03-01");
+  v1::GetObligationsRequest req;
+  req.set_currency("EUR");
+  v1::GetObligationsResponse r;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(queries_->GetObligations(&c1, req, &r).ok());
+  ASSERT_EQ(r.obligations_size(), 1);
+  EXPECT_EQ(r.obligations(0).on_hold_minor(), 22'000'00);
+  EXPECT_EQ(r.obligations(0).outstanding_minor(), 22'000'00);
+  // Nothing can be settled while it is held.
+  grpc::Status s = Append("settlement-S3", sim::SettlementRecorded("F", "C", "EUR", 1));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ListConflictsRequest lr;
+  v1::ListConflictsResponse conflicts;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(queries_->ListConflicts(&c2, lr, &conflicts).ok());
+  EXPECT_EQ(conflicts.open(), 1);
+  ASSERT_EQ(conflicts.conflicts_size(), 1);
+  EXPECT_EQ(conflicts.conflicts(0).conflict_id(), "K1");
+  EXPECT_EQ(conflicts.conflicts(0).deal_id(), "D1");
+
+  v1::GetPartnershipHealthRequest hr;
+  hr.set_partner_a("C");
+  hr.set_partner_b("F");
+  v1::GetPartnershipHealthResponse health;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(queries_->GetPartnershipHealth(&c3, hr, &health).ok());
+  ASSERT_EQ(health.lines_size(), 7);
+  EXPECT_EQ(health.lines(0).pillar(), v1::PILLAR_MARGINS);
+  EXPECT_EQ(health.lines(0).status(), v1::HEALTH_STATUS_OK);
+  EXPECT_EQ(health.lines(2).pillar(), v1::PILLAR_DOCUMENTATION);
+  EXPECT_EQ(health.lines(2).status(), v1::HEALTH_STATUS_WARN);  // no SoW
+  EXPECT_EQ(health.lines(4).pillar(), v1::PILLAR_BIDIRECTIONAL);
+  EXPECT_EQ(health.lines(4).status(), v1::HEALTH_STATUS_OK);
+  EXPECT_EQ(health.lines(6).pillar(), v1::PILLAR_CONFLICTS);
+  EXPECT_EQ(health.lines(6).status(), v1::HEALTH_STATUS_FAIL);
+  EXPECT_THAT(health.lines(6).detail(), HasSubstr("1 open conflict"));
+
+  MustAppend("conflict-K1", sim::ConflictResolved(), "2027-03-05");
+  grpc::ClientContext c4;
+  ASSERT_TRUE(queries_->GetObligations(&c4, req, &r).ok());
+  EXPECT_EQ(r.obligations(0).on_hold_minor(), 0);
+}
+
+TEST_F(QueryServiceTest, RegistrationOverlapIsDerivedInTheSameAppend) {
+  LoadWorkedExample();
+  // F originates a deal for the customer C already registered with F as
+  // provider... use a third partner as the second originator.
+  MustAppend("partner-G", sim::PartnerRegistered("G"));
+  MustAppend("agreement-GF", sim::AgreementSigned("G", "F"));
+  sim::DealSpec first;
+  first.agreement = "CF";
+  first.customer = "cust-9";
+  MustAppend("deal-D3", sim::DealOriginated(first));
+  sim::DealSpec second = first;
+  second.agreement = "GF";
+  second.originator = "G";
+  v1::AppendEventsResponse resp;
+  ASSERT_TRUE(Append("deal-D4", sim::DealOriginated(second), "2026-01-15", &resp).ok());
+  ASSERT_EQ(resp.events_size(), 2);
+  EXPECT_EQ(resp.events(1).type(), "ConflictRaised");
+  EXPECT_TRUE(resp.events(1).derived());
+  EXPECT_EQ(resp.events(1).position(), resp.events(0).position() + 1);
+  EXPECT_THAT(resp.events(1).stream(), HasSubstr("conflict-"));
+}
+
+TEST_F(QueryServiceTest, RebuildFromTheLogIsIdenticalToTheLiveProjections) {
+  LoadWorkedExample();
+  MustAppend("conflict-K1", sim::ConflictRaised("CF", "D1"), "2027-03-01");
+  MustAppend("agreement-CF", [] {
+    v1::EventPayload p;
+    p.mutable_satisfaction_recorded()->set_subject(v1::SATISFACTION_SUBJECT_CUSTOMER);
+    p.mutable_satisfaction_recorded()->set_respondent("cust-1");
+    p.mutable_satisfaction_recorded()->set_score(8);
+    p.mutable_satisfaction_recorded()->set_period("2027-03");
+    return p;
+  }());
+  v1::RebuildProjectionsResponse r;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(queries_->RebuildProjections(&ctx, v1::RebuildProjectionsRequest(), &r).ok());
+  EXPECT_TRUE(r.identical()) << r.first_difference();
+  EXPECT_EQ(r.as_of_position(), head());
+  EXPECT_EQ(r.events_replayed(), head());
+  EXPECT_GT(r.keys_compared(), 50u);
+}
+
+TEST_F(QueryServiceTest, QueryArgumentsAreValidated) {
+  v1::GetStatementRequest req;
+  req.set_payer("F");
+  req.set_payee("C");
+  req.set_currency("EUR");
+  req.set_period("2026-13");
+  v1::GetStatementResponse r;
+  grpc::ClientContext ctx;
+  grpc::Status s = queries_->GetStatement(&ctx, req, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("period"));
+  v1::GetReferralBalanceRequest rb;
+  rb.set_partner_a("C");
+  v1::GetReferralBalanceResponse rr;
+  grpc::ClientContext c2;
+  s = queries_->GetReferralBalance(&c2, rb, &rr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("partner_b"));
+}
+
+}  // namespace
+}  // namespace partnerledger::server

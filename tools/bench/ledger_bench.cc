@@ -1,0 +1,1129 @@
+// ledger-bench: the load generator behind DESIGN §7 "Numbers to beat".
+//
+// Modes:
+//   --mode=grpc --target=127.0.0.1:PORT
+//       Durable appends to a running ledgerd. Each of --clients logical
+//       clients keeps exactly one AppendEvents in flight; every append opens
+//       a fresh stream "partner-<run>-<client>-<seq>" with NO_STREAM, so the
+//       events are valid under the domain rules: a PartnerRegistered, then
+//       --batch - 1 PartnerProfileUpdated. Payloads are padded to about
+//       --event_bytes serialized bytes.
+//   --mode=rocksdb --dir=DIR
+//       The baseline: raw RocksDB (default options), --clients threads each
+//       writing WriteBatches of --batch values of --event_bytes bytes with
+//       big-endian sequential keys, WriteOptions.sync = true.
+//   --mode=compare --ledgerd=PATH [--work_dir=/tmp] [--repeat=K]
+//       Starts ledgerd on a fresh data directory under --work_dir, runs the
+//       grpc mode, stops it (SIGTERM), runs the rocksdb mode on a fresh
+//       directory on the same disk, and prints both and the ratio
+//       ledger/raw. K pairs alternate; the medians are reported.
+//   --json prints one JSON object instead of text.
+//
+// Figures: events/s and appends/s over the measurement window (after
+// --warmup_s), latency of each append (p50/p99/p999, ms), errors by status
+// code, and CPU used (cores) by this process and, in compare mode, by ledgerd
+// during the window: both share the same cores, so client cost matters.
+//
+// Why the async client by default: with 2 cores shared by client and server,
+// 64 blocking threads cost context switches the server needs. One
+// completion-queue thread keeps all clients' requests in flight; channels are
+// separate HTTP/2 connections (--clients_per_channel) so the server can serve
+// them in parallel. --client_api=sync is kept for comparison.
+//
+// Every loop is bounded: clients stop issuing at the end of the window, each
+// RPC has a deadline (--rpc_timeout_ms), ledgerd gets --ready_timeout_s to
+// start and 15 s to stop before SIGKILL.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/grpcpp.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+extern char** environ;
+
+ABSL_FLAG(std::string, mode, "grpc", "grpc | rocksdb | compare");
+ABSL_FLAG(std::string, target, "", "grpc mode: ledgerd address, HOST:PORT");
+ABSL_FLAG(int, clients, 64, "concurrent clients (appends in flight)");
+ABSL_FLAG(int, batch, 1, "events per append");
+ABSL_FLAG(double, duration_s, 10, "measurement window, seconds");
+ABSL_FLAG(double, warmup_s, 1, "load before the window that is not counted");
+ABSL_FLAG(int, event_bytes, 256, "serialized payload bytes per event");
+ABSL_FLAG(std::string, dir, "", "rocksdb mode: database directory (fresh)");
+ABSL_FLAG(std::string, ledgerd, "", "compare mode: path of the ledgerd binary");
+ABSL_FLAG(std::vector<std::string>, ledgerd_args, {},
+          "compare mode: extra ledgerd flags, comma-separated");
+ABSL_FLAG(std::string, work_dir, "/tmp",
+          "compare mode: parent of the temporary data directories; both "
+          "runs use the same disk");
+ABSL_FLAG(int, repeat, 1, "compare mode: ledger/raw pairs, alternating");
+ABSL_FLAG(bool, keep_dirs, false, "compare mode: keep data directories");
+ABSL_FLAG(bool, json, false, "print one JSON object");
+ABSL_FLAG(std::string, client_api, "async", "grpc client: async | sync");
+ABSL_FLAG(int, clients_per_channel, 8,
+          "clients sharing one channel (one HTTP/2 connection)");
+ABSL_FLAG(int, client_threads, 1,
+          "async client: completion-queue threads driving the clients");
+ABSL_FLAG(int, rpc_timeout_ms, 10000, "deadline of each append");
+ABSL_FLAG(int, server_pid, 0,
+          "grpc mode: the server's pid, to report the CPU it uses");
+ABSL_FLAG(double, ready_timeout_s, 30,
+          "time for ledgerd to write its port file and accept connections");
+
+namespace partnerledger::bench {
+namespace {
+
+namespace v1 = partnerledger::v1;
+using SteadyClock = std::chrono::steady_clock;
+
+// Bounds on the flags: far beyond what a 2-core machine needs, low enough
+// that a typo cannot exhaust memory or threads.
+constexpr int kClientsMax = 4096;
+constexpr int kBatchMax = 1000;       // limits::kAppendEventsMax
+constexpr int kEventBytesMax = 4000;  // pitch <= limits::kTextBytesMax
+constexpr int kEventBytesMin = 32;
+constexpr double kDurationMaxS = 3600;
+constexpr int kRepeatMax = 99;
+constexpr auto kErrorBackoff = std::chrono::milliseconds(1);
+constexpr auto kStopTimeout = std::chrono::seconds(15);
+
+// --- latency histogram -------------------------------------------------------
+
+// Log-linear histogram of nanoseconds: values below 128 exact, above that 64
+// buckets per power of two (under 1.6% error). Fixed memory however long
+// the run: a percentile needs no sample list.
+class Histogram {
+ public:
+  void Record(uint64_t ns) {
+    ++counts_[Index(std::min(ns, kValueMax))];
+    ++total_;
+  }
+  void Merge(const Histogram& o) {
+    for (size_t i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
+    total_ += o.total_;
+  }
+  uint64_t total() const { return total_; }
+  // The q-quantile in milliseconds (bucket midpoint); 0 when empty.
+  double QuantileMs(double q) const {
+    if (total_ == 0) return 0;
+    const uint64_t rank = std::max<uint64_t>(
+        1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_))));
+    uint64_t seen = 0;
+    for (size_t i = 0; i < kBuckets; ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return static_cast<double>(Midpoint(i)) / 1e6;
+    }
+    return static_cast<double>(kValueMax) / 1e6;
+  }
+
+ private:
+  static constexpr int kSubBits = 7;
+  static constexpr uint64_t kExact = uint64_t{1} << kSubBits;  // 128
+  static constexpr uint64_t kHalf = kExact / 2;                // 64
+  static constexpr int kTopBit = 44;  // 2^44 ns ~ 4.9 hours
+  static constexpr uint64_t kValueMax = (uint64_t{1} << kTopBit) - 1;
+  static constexpr size_t kBuckets = kExact + (kTopBit - kSubBits) * kHalf;
+
+  static size_t Index(uint64_t v) {
+    if (v < kExact) return v;
+    const int e = 63 - std::countl_zero(v);  // >= kSubBits
+    const int shift = e - (kSubBits - 1);
+    const uint64_t sub = v >> shift;  // [64, 127]
+    return kExact + static_cast<size_t>(e - kSubBits) * kHalf + (sub - kHalf);
+  }
+  static uint64_t Midpoint(size_t i) {
+    if (i < kExact) return i;
+    const size_t e = (i - kExact) / kHalf + kSubBits;
+    const uint64_t sub = (i - kExact) % kHalf + kHalf;
+    const int shift = static_cast<int>(e) - (kSubBits - 1);
+    return (sub << shift) + ((uint64_t{1} << shift) >> 1);
+  }
+
+  std::array<uint64_t, kBuckets> counts_{};
+  uint64_t total_ = 0;
+};
+
+// --- results -----------------------------------------------------------------
+
+struct Config {
+  int clients = 0;
+  int batch = 0;
+  int event_bytes = 0;
+  double warmup_s = 0;
+  double duration_s = 0;
+};
+
+// What one worker thread saw. Merged after the run; never shared while
+// running.
+struct Tally {
+  uint64_t appends_ok = 0;                 // in the window
+  uint64_t events_ok = 0;                  // in the window
+  uint64_t events_ok_total = 0;            // warmup and drain included
+  std::map<std::string, uint64_t> errors;  // in the window
+  Histogram latency;
+
+  void Merge(const Tally& o) {
+    appends_ok += o.appends_ok;
+    events_ok += o.events_ok;
+    events_ok_total += o.events_ok_total;
+    for (const auto& [code, n] : o.errors) errors[code] += n;
+    latency.Merge(o.latency);
+  }
+};
+
+struct Result {
+  std::string mode;  // "grpc" or "rocksdb"
+  Config config;
+  Tally tally;
+  double self_cpu_cores = 0;     // this process, during the window
+  double server_cpu_cores = -1;  // ledgerd during the window; -1 unknown
+  int64_t server_rss_kb = -1;    // ledgerd at the end of the window
+  int64_t head_position = -1;    // ledgerd's log head after the run
+  int64_t disk_bytes = -1;       // data directory after the run
+  // Runnable tasks on the machine (1-minute load average) at the window's
+  // end: a figure taken next to other work says so.
+  double loadavg_1m = -1;
+
+  double EventsPerS() const { return tally.events_ok / config.duration_s; }
+  double AppendsPerS() const { return tally.appends_ok / config.duration_s; }
+};
+
+// The window: completions in [start, end) count.
+struct Window {
+  SteadyClock::time_point start;
+  SteadyClock::time_point end;
+  bool Contains(SteadyClock::time_point t) const {
+    return t >= start && t < end;
+  }
+};
+
+Window MakeWindow(const Config& c) {
+  const auto now = SteadyClock::now();
+  const auto start = now + std::chrono::duration_cast<SteadyClock::duration>(
+                               std::chrono::duration<double>(c.warmup_s));
+  return {start, start + std::chrono::duration_cast<SteadyClock::duration>(
+                             std::chrono::duration<double>(c.duration_s))};
+}
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// utime + stime of another process from /proc, or -1.
+double PidCpuSeconds(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(f, line)) return -1;
+  // Fields after the command name, which is parenthesised and may hold
+  // spaces: state is field 3, utime 14, stime 15.
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+int64_t PidRssKb(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return -1;
+}
+
+int64_t DirBytes(const std::string& dir) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return ec ? -1 : total;
+}
+
+double LoadAverage() {
+  std::ifstream f("/proc/loadavg");
+  double v = -1;
+  f >> v;
+  return f ? v : -1;
+}
+
+// Runs on the main thread while the workers load: samples CPU at the
+// window's edges, then tells the workers to stop issuing.
+void TimeWindow(const Window& w, pid_t server, std::atomic<bool>* stop,
+                Result* r) {
+  std::this_thread::sleep_until(w.start);
+  const double self0 = ProcessCpuSeconds();
+  const double server0 = server > 0 ? PidCpuSeconds(server) : -1;
+  std::this_thread::sleep_until(w.end);
+  const double self1 = ProcessCpuSeconds();
+  const double server1 = server > 0 ? PidCpuSeconds(server) : -1;
+  stop->store(true, std::memory_order_relaxed);
+  r->loadavg_1m = LoadAverage();
+  r->self_cpu_cores = (self1 - self0) / r->config.duration_s;
+  if (server0 >= 0 && server1 >= 0) {
+    r->server_cpu_cores = (server1 - server0) / r->config.duration_s;
+    r->server_rss_kb = PidRssKb(server);
+  }
+}
+
+// --- events ------------------------------------------------------------------
+
+// xoshiro256**: fast, good enough for unique ids (122 random bits each).
+class Rng {
+ public:
+  Rng() {
+    std::random_device rd;
+    for (auto& w : s_) w = (uint64_t{rd()} << 32) ^ rd();
+  }
+  uint64_t Next() {
+    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  std::array<uint64_t, 4> s_;
+};
+
+// A random (version 4) UUID in canonical lowercase text.
+void RandomUuid(Rng& rng, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t hi = rng.Next(), lo = rng.Next();
+  hi = (hi & ~uint64_t{0xf000}) | 0x4000;                    // version 4
+  lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{8} << 60);  // variant 10
+  out->resize(36);
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) (*out)[pos++] = '-';
+    const uint64_t word = i < 16 ? hi : lo;
+    const int nibble = static_cast<int>((word >> (60 - 4 * (i % 16))) & 0xf);
+    (*out)[pos++] = kHex[nibble];
+  }
+}
+
+std::string Filler(size_t n) {
+  static constexpr std::string_view kText =
+      "We design, build and run partner integrations for mid-size "
+      "companies across the Benelux. ";
+  std::string s;
+  s.reserve(n);
+  while (s.size() < n) s.append(kText.substr(0, n - s.size()));
+  return s;
+}
+
+// Pads `pitch` so the payload serializes to `bytes` (or as close as the
+// length prefixes allow).
+template <typename SetPitch>
+void PadPayload(v1::EventPayload* p, int bytes, SetPitch set_pitch) {
+  size_t pitch = 1;
+  for (int i = 0; i < 8; ++i) {
+    set_pitch(Filler(pitch));
+    const int64_t diff = bytes - static_cast<int64_t>(p->ByteSizeLong());
+    if (diff == 0) return;
+    pitch = static_cast<size_t>(
+        std::max<int64_t>(1, static_cast<int64_t>(pitch) + diff));
+  }
+}
+
+// Builds the AppendEvents requests of one client: templates made once,
+// then only the stream, the ids and the time change per append.
+class RequestFactory {
+ public:
+  RequestFactory(const Config& c, std::string run_tag) : run_(run_tag) {
+    registered_.mutable_partner_registered()->set_legal_name(
+        "Bench Partner B.V.");
+    registered_.mutable_partner_registered()->set_country("NL");
+    PadPayload(&registered_, c.event_bytes, [&](std::string s) {
+      registered_.mutable_partner_registered()->set_pitch(std::move(s));
+    });
+    PadPayload(&updated_, c.event_bytes, [&](std::string s) {
+      updated_.mutable_partner_profile_updated()->set_pitch(std::move(s));
+    });
+    batch_ = c.batch;
+  }
+
+  size_t registered_bytes() const { return registered_.ByteSizeLong(); }
+
+  // A request template for one client; Next() refreshes it per append.
+  void Init(v1::AppendEventsRequest* req) const {
+    req->Clear();
+    req->set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
+    for (int i = 0; i < batch_; ++i) {
+      v1::ProposedEvent* e = req->add_events();
+      *e->mutable_payload() = i == 0 ? registered_ : updated_;
+    }
+  }
+
+  void Next(int client, uint64_t seq, Rng& rng,
+            v1::AppendEventsRequest* req) const {
+    req->set_stream(absl::StrCat("partner-", run_, "-", client, "-", seq));
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const int64_t us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+    for (v1::ProposedEvent& e : *req->mutable_events()) {
+      RandomUuid(rng, e.mutable_event_id());
+      e.mutable_occurred_at()->set_seconds(us / 1'000'000);
+      e.mutable_occurred_at()->set_nanos(static_cast<int32_t>(us % 1'000'000) *
+                                         1000);
+    }
+  }
+
+ private:
+  std::string run_;
+  int batch_ = 1;
+  v1::EventPayload registered_;
+  v1::EventPayload updated_;
+};
+
+std::string RunTag() {
+  std::random_device rd;
+  return absl::StrFormat("%08x", rd());
+}
+
+std::string CodeName(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "CANCELLED";
+    case grpc::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::ABORTED:
+      return "ABORTED";
+    case grpc::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::INTERNAL:
+      return "INTERNAL";
+    case grpc::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return absl::StrCat("CODE_", static_cast<int>(c));
+  }
+}
+
+// The first error message of each code goes to stderr once, so a rejected
+// workload is diagnosable without flooding the output.
+void ReportFirstError(const grpc::Status& s) {
+  static std::mutex mu;
+  static std::map<int, bool> seen;
+  std::lock_guard<std::mutex> lock(mu);
+  if (seen[s.error_code()]) return;
+  seen[s.error_code()] = true;
+  std::fprintf(stderr, "ledger-bench: first %s: %s\n",
+               CodeName(s.error_code()).c_str(), s.error_message().c_str());
+}
+
+// --- grpc mode ---------------------------------------------------------------
+
+std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(
+    const std::string& target, int clients) {
+  const int per = std::max(1, absl::GetFlag(FLAGS_clients_per_channel));
+  const int n = (clients + per - 1) / per;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    // Distinct arguments and a local pool: each channel gets its own
+    // connection instead of sharing one subchannel.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("partnerledger.bench.channel", i);
+    args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+    args.SetMaxSendMessageSize(16 * 1024 * 1024);
+    channels.push_back(grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args));
+  }
+  return channels;
+}
+
+bool WaitConnected(const std::vector<std::shared_ptr<grpc::Channel>>& chans,
+                   double timeout_s) {
+  const auto deadline =
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  for (const auto& c : chans) {
+    if (!c->WaitForConnected(deadline)) return false;
+  }
+  return true;
+}
+
+std::chrono::system_clock::time_point RpcDeadline() {
+  return std::chrono::system_clock::now() +
+         std::chrono::milliseconds(absl::GetFlag(FLAGS_rpc_timeout_ms));
+}
+
+// Records one finished append into `t`.
+void Account(const grpc::Status& s, int batch, SteadyClock::time_point sent,
+             SteadyClock::time_point done, const Window& w, Tally* t) {
+  if (s.ok()) t->events_ok_total += static_cast<uint64_t>(batch);
+  if (!w.Contains(done)) return;
+  if (s.ok()) {
+    ++t->appends_ok;
+    t->events_ok += static_cast<uint64_t>(batch);
+    t->latency.Record(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(done - sent)
+            .count()));
+  } else {
+    ++t->errors[CodeName(s.error_code())];
+  }
+}
+
+// One logical client of the async driver: one append in flight at a time.
+struct AsyncClient {
+  enum class Kind { kRpc, kBackoff };
+  struct Tag {
+    AsyncClient* client;
+    Kind kind;
+  };
+
+  int index = 0;
+  uint64_t seq = 0;
+  v1::EventStoreService::Stub* stub = nullptr;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  v1::AppendEventsRequest request;
+  v1::AppendEventsResponse response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::AppendEventsResponse>>
+      rpc;
+  grpc::Alarm backoff;
+  SteadyClock::time_point sent;
+  Tag rpc_tag{this, Kind::kRpc};
+  Tag backoff_tag{this, Kind::kBackoff};
+};
+
+// Drives `clients` on one completion queue until `stop`, then drains.
+void AsyncDriver(std::vector<AsyncClient*> clients,
+                 const RequestFactory& factory, const Config& config,
+                 const Window& window, const std::atomic<bool>& stop,
+                 Tally* tally) {
+  grpc::CompletionQueue cq;
+  Rng rng;
+  auto issue = [&](AsyncClient* c) {
+    factory.Next(c->index, c->seq++, rng, &c->request);
+    c->ctx = std::make_unique<grpc::ClientContext>();
+    c->ctx->set_deadline(RpcDeadline());
+    c->sent = SteadyClock::now();
+    c->rpc = c->stub->AsyncAppendEvents(c->ctx.get(), c->request, &cq);
+    c->rpc->Finish(&c->response, &c->status, &c->rpc_tag);
+  };
+  for (AsyncClient* c : clients) issue(c);
+  size_t pending = clients.size();
+
+  void* raw = nullptr;
+  bool ok = false;
+  while (pending > 0 && cq.Next(&raw, &ok)) {
+    auto* tag = static_cast<AsyncClient::Tag*>(raw);
+    AsyncClient* c = tag->client;
+    if (tag->kind == AsyncClient::Kind::kRpc) {
+      Account(c->status, config.batch, c->sent, SteadyClock::now(), window,
+              tally);
+      if (stop.load(std::memory_order_relaxed)) {
+        --pending;
+      } else if (!c->status.ok()) {
+        ReportFirstError(c->status);
+        // A server that refuses everything must not turn this loop into a
+        // spin that steals the server's CPU.
+        c->backoff.Set(&cq, std::chrono::system_clock::now() + kErrorBackoff,
+                       &c->backoff_tag);
+      } else {
+        issue(c);
+      }
+    } else if (stop.load(std::memory_order_relaxed)) {
+      --pending;
+    } else {
+      issue(c);
+    }
+  }
+  cq.Shutdown();
+  while (cq.Next(&raw, &ok)) {
+  }
+}
+
+void SyncClient(int index, v1::EventStoreService::Stub* stub,
+                const RequestFactory& factory, const Config& config,
+                const Window& window, const std::atomic<bool>& stop,
+                Tally* tally) {
+  Rng rng;
+  v1::AppendEventsRequest request;
+  factory.Init(&request);
+  uint64_t seq = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    factory.Next(index, seq++, rng, &request);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(RpcDeadline());
+    v1::AppendEventsResponse response;
+    const auto sent = SteadyClock::now();
+    const grpc::Status s = stub->AppendEvents(&ctx, request, &response);
+    Account(s, config.batch, sent, SteadyClock::now(), window, tally);
+    if (!s.ok()) {
+      ReportFirstError(s);
+      std::this_thread::sleep_for(kErrorBackoff);
+    }
+  }
+}
+
+// The log head after the run: with a fresh server and partner events only
+// (nothing derived), it must equal the events acknowledged.
+int64_t HeadPosition(v1::EventStoreService::Stub* stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(RpcDeadline());
+  v1::GetDigestRequest req;
+  v1::GetDigestResponse resp;
+  if (!stub->GetDigest(&ctx, req, &resp).ok()) return -1;
+  return static_cast<int64_t>(resp.digest().position());
+}
+
+std::optional<Result> RunGrpc(const std::string& target, const Config& config,
+                              pid_t server) {
+  auto channels = MakeChannels(target, config.clients);
+  if (!WaitConnected(channels, absl::GetFlag(FLAGS_ready_timeout_s))) {
+    std::fprintf(stderr, "ledger-bench: cannot connect to %s\n",
+                 target.c_str());
+    return std::nullopt;
+  }
+  std::vector<std::unique_ptr<v1::EventStoreService::Stub>> stubs;
+  for (const auto& ch : channels)
+    stubs.push_back(v1::EventStoreService::NewStub(ch));
+  const RequestFactory factory(config, RunTag());
+  const int per = std::max(1, absl::GetFlag(FLAGS_clients_per_channel));
+
+  Result result;
+  result.mode = "grpc";
+  result.config = config;
+  std::atomic<bool> stop{false};
+  const Window window = MakeWindow(config);
+  std::vector<std::thread> threads;
+  std::vector<Tally> tallies;
+  std::vector<std::unique_ptr<AsyncClient>> async_clients;
+
+  if (absl::GetFlag(FLAGS_client_api) == "sync") {
+    tallies.resize(static_cast<size_t>(config.clients));
+    for (int i = 0; i < config.clients; ++i) {
+      threads.emplace_back(
+          SyncClient, i, stubs[static_cast<size_t>(i / per)].get(),
+          std::cref(factory), std::cref(config), std::cref(window),
+          std::cref(stop), &tallies[static_cast<size_t>(i)]);
+    }
+  } else {
+    const int drivers =
+        std::clamp(absl::GetFlag(FLAGS_client_threads), 1, config.clients);
+    tallies.resize(static_cast<size_t>(drivers));
+    std::vector<std::vector<AsyncClient*>> groups(static_cast<size_t>(drivers));
+    for (int i = 0; i < config.clients; ++i) {
+      auto c = std::make_unique<AsyncClient>();
+      c->index = i;
+      c->stub = stubs[static_cast<size_t>(i / per)].get();
+      factory.Init(&c->request);
+      groups[static_cast<size_t>(i % drivers)].push_back(c.get());
+      async_clients.push_back(std::move(c));
+    }
+    for (int d = 0; d < drivers; ++d) {
+      threads.emplace_back(AsyncDriver, groups[static_cast<size_t>(d)],
+                           std::cref(factory), std::cref(config),
+                           std::cref(window), std::cref(stop),
+                           &tallies[static_cast<size_t>(d)]);
+    }
+  }
+  TimeWindow(window, server, &stop, &result);
+  for (auto& t : threads) t.join();
+  for (const Tally& t : tallies) result.tally.Merge(t);
+  result.head_position = HeadPosition(stubs[0].get());
+  return result;
+}
+
+// --- rocksdb mode ------------------------------------------------------------
+
+std::optional<Result> RunRocksDb(const std::string& dir, const Config& config) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.error_if_exists = true;  // a baseline on old data is not one
+  rocksdb::DB* raw_db = nullptr;
+  const rocksdb::Status open = rocksdb::DB::Open(options, dir, &raw_db);
+  if (!open.ok()) {
+    std::fprintf(stderr, "ledger-bench: rocksdb open %s: %s\n", dir.c_str(),
+                 open.ToString().c_str());
+    return std::nullopt;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+
+  Result result;
+  result.mode = "rocksdb";
+  result.config = config;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> next_key{1};
+  const Window window = MakeWindow(config);
+  std::vector<Tally> tallies(static_cast<size_t>(config.clients));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < config.clients; ++i) {
+    threads.emplace_back([&, i] {
+      Tally& t = tallies[static_cast<size_t>(i)];
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      rocksdb::WriteBatch batch;
+      char key[8];
+      // Fresh random bytes per value, so block compression flatters
+      // nothing when memtables are flushed.
+      Rng rng;
+      std::string value(static_cast<size_t>(config.event_bytes), '\0');
+      while (!stop.load(std::memory_order_relaxed)) {
+        batch.Clear();
+        uint64_t k = next_key.fetch_add(static_cast<uint64_t>(config.batch));
+        for (int j = 0; j < config.batch; ++j, ++k) {
+          for (int b = 0; b < 8; ++b) {
+            key[b] = static_cast<char>(k >> (56 - 8 * b));
+          }
+          for (size_t off = 0; off < value.size(); off += 8) {
+            const uint64_t r = rng.Next();
+            std::memcpy(value.data() + off, &r,
+                        std::min<size_t>(8, value.size() - off));
+          }
+          batch.Put(rocksdb::Slice(key, 8), value);
+        }
+        const auto sent = SteadyClock::now();
+        const rocksdb::Status s = db->Write(wo, &batch);
+        const auto done = SteadyClock::now();
+        const grpc::Status as_grpc =
+            s.ok() ? grpc::Status::OK
+                   : grpc::Status(grpc::StatusCode::UNKNOWN, s.ToString());
+        Account(as_grpc, config.batch, sent, done, window, &t);
+        if (!s.ok()) {
+          ReportFirstError(as_grpc);
+          std::this_thread::sleep_for(kErrorBackoff);
+        }
+      }
+    });
+  }
+  TimeWindow(window, 0, &stop, &result);
+  for (auto& t : threads) t.join();
+  for (const Tally& t : tallies) result.tally.Merge(t);
+  db.reset();
+  result.disk_bytes = DirBytes(dir);
+  return result;
+}
+
+// --- ledgerd process ---------------------------------------------------------
+
+class LedgerdProcess {
+ public:
+  ~LedgerdProcess() { Stop(); }
+
+  // Starts `binary` on `data_dir`, waits for its port file.
+  bool Start(const std::string& binary, const std::string& data_dir,
+             const std::string& scratch) {
+    port_file_ = scratch + "/port";
+    log_file_ = scratch + "/ledgerd.log";
+    std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
+                                     "--data_dir=" + data_dir,
+                                     "--port_file=" + port_file_};
+    for (const auto& a : absl::GetFlag(FLAGS_ledgerd_args)) args.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_file_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int rc =
+        posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      std::fprintf(stderr, "ledger-bench: cannot start %s: %s\n",
+                   binary.c_str(), std::strerror(rc));
+      pid_ = 0;
+      return false;
+    }
+    return WaitForPort();
+  }
+
+  // SIGTERM, then SIGKILL after kStopTimeout. Returns the exit status text.
+  std::string Stop() {
+    if (pid_ <= 0) return "";
+    kill(pid_, SIGTERM);
+    const auto deadline = SteadyClock::now() + kStopTimeout;
+    int status = 0;
+    std::string outcome;
+    while (true) {
+      const pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) break;
+      if (SteadyClock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        outcome = "killed after SIGTERM timeout; ";
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = 0;
+    if (WIFEXITED(status)) {
+      return outcome + absl::StrCat("exit ", WEXITSTATUS(status));
+    }
+    return outcome + absl::StrCat("signal ", WTERMSIG(status));
+  }
+
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  const std::string& log_file() const { return log_file_; }
+
+ private:
+  bool WaitForPort() {
+    const auto deadline =
+        SteadyClock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                                 absl::GetFlag(FLAGS_ready_timeout_s) * 1000));
+    std::string last;
+    while (SteadyClock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        std::fprintf(stderr, "ledger-bench: ledgerd exited early; see %s\n",
+                     log_file_.c_str());
+        pid_ = 0;
+        return false;
+      }
+      std::ifstream f(port_file_);
+      std::string text;
+      std::getline(f, text);
+      // The same value twice in a row: not a half-written file.
+      if (!text.empty() && text == last) {
+        const int port = std::atoi(text.c_str());
+        if (port > 0 && port < 65536) {
+          port_ = port;
+          return true;
+        }
+      }
+      last = text;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::fprintf(stderr, "ledger-bench: no port file from ledgerd; see %s\n",
+                 log_file_.c_str());
+    return false;
+  }
+
+  pid_t pid_ = 0;
+  int port_ = 0;
+  std::string port_file_;
+  std::string log_file_;
+};
+
+// --- output ------------------------------------------------------------------
+
+std::string ErrorsText(const Tally& t) {
+  if (t.errors.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const auto& [code, n] : t.errors)
+    parts.push_back(absl::StrCat(code, "=", n));
+  return absl::StrJoin(parts, " ");
+}
+
+std::string ResultText(const Result& r) {
+  const Tally& t = r.tally;
+  std::string s = absl::StrFormat(
+      "%-7s clients=%d batch=%d event_bytes=%d window=%.1fs\n"
+      "  events/s %.0f  appends/s %.0f  latency ms p50 %.3f p99 %.3f "
+      "p999 %.3f  errors: %s\n"
+      "  cpu cores: bench %.2f",
+      r.mode, r.config.clients, r.config.batch, r.config.event_bytes,
+      r.config.duration_s, r.EventsPerS(), r.AppendsPerS(),
+      t.latency.QuantileMs(0.5), t.latency.QuantileMs(0.99),
+      t.latency.QuantileMs(0.999), ErrorsText(t), r.self_cpu_cores);
+  if (r.server_cpu_cores >= 0) {
+    absl::StrAppendFormat(&s, ", ledgerd %.2f (rss %d MiB)", r.server_cpu_cores,
+                          r.server_rss_kb / 1024);
+  }
+  if (r.head_position >= 0) {
+    absl::StrAppendFormat(&s, "  head %d / acked %d", r.head_position,
+                          t.events_ok_total);
+  }
+  if (r.disk_bytes >= 0) {
+    absl::StrAppendFormat(&s, "  disk %.1f MiB", r.disk_bytes / 1048576.0);
+  }
+  absl::StrAppendFormat(&s, "  loadavg %.2f", r.loadavg_1m);
+  return s + "\n";
+}
+
+std::string ResultJson(const Result& r) {
+  const Tally& t = r.tally;
+  std::vector<std::string> errs;
+  for (const auto& [code, n] : t.errors) {
+    errs.push_back(absl::StrFormat("\"%s\":%d", code, n));
+  }
+  return absl::StrFormat(
+      "{\"mode\":\"%s\",\"clients\":%d,\"batch\":%d,\"event_bytes\":%d,"
+      "\"window_s\":%.3f,\"events_per_s\":%.1f,\"appends_per_s\":%.1f,"
+      "\"latency_ms_p50\":%.4f,\"latency_ms_p99\":%.4f,"
+      "\"latency_ms_p999\":%.4f,\"appends_ok\":%d,\"events_ok\":%d,"
+      "\"errors\":{%s},\"bench_cpu_cores\":%.3f,\"server_cpu_cores\":%.3f,"
+      "\"server_rss_kb\":%d,\"head_position\":%d,\"events_acked_total\":%d,"
+      "\"disk_bytes\":%d,\"loadavg_1m\":%.2f}",
+      r.mode, r.config.clients, r.config.batch, r.config.event_bytes,
+      r.config.duration_s, r.EventsPerS(), r.AppendsPerS(),
+      t.latency.QuantileMs(0.5), t.latency.QuantileMs(0.99),
+      t.latency.QuantileMs(0.999), t.appends_ok, t.events_ok,
+      absl::StrJoin(errs, ","), r.self_cpu_cores, r.server_cpu_cores,
+      r.server_rss_kb, r.head_position, t.events_ok_total, r.disk_bytes,
+      r.loadavg_1m);
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// --- modes -------------------------------------------------------------------
+
+int RunCompare(const Config& config) {
+  const std::string ledgerd = absl::GetFlag(FLAGS_ledgerd);
+  if (ledgerd.empty() || access(ledgerd.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "ledger-bench: --ledgerd=%s is not executable\n",
+                 ledgerd.c_str());
+    return 2;
+  }
+  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/ledger-bench-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "ledger-bench: mkdtemp under %s: %s\n",
+                 absl::GetFlag(FLAGS_work_dir).c_str(), std::strerror(errno));
+    return 2;
+  }
+  const std::string root = tmpl;
+  const bool json = absl::GetFlag(FLAGS_json);
+  const int repeat = absl::GetFlag(FLAGS_repeat);
+
+  struct Pair {
+    Result ledger;
+    Result raw;
+    std::string ledgerd_exit;
+  };
+  std::vector<Pair> pairs;
+  int rc = 0;
+  for (int k = 0; k < repeat; ++k) {
+    Pair pair;
+    const std::string run_dir = absl::StrCat(root, "/run", k);
+    std::filesystem::create_directories(run_dir);
+    {
+      LedgerdProcess server;
+      const std::string data = run_dir + "/ledger";
+      if (!server.Start(ledgerd, data, run_dir)) {
+        rc = 1;
+        break;
+      }
+      auto r = RunGrpc(absl::StrCat("127.0.0.1:", server.port()), config,
+                       server.pid());
+      pair.ledgerd_exit = server.Stop();
+      if (!r) {
+        rc = 1;
+        break;
+      }
+      pair.ledger = *r;
+      pair.ledger.disk_bytes = DirBytes(data);
+      if (pair.ledgerd_exit != "exit 0") {
+        std::fprintf(stderr, "ledger-bench: ledgerd stopped with %s; see %s\n",
+                     pair.ledgerd_exit.c_str(), server.log_file().c_str());
+      }
+    }
+    auto raw = RunRocksDb(run_dir + "/raw", config);
+    if (!raw) {
+      rc = 1;
+      break;
+    }
+    pair.raw = *raw;
+    if (!json) {
+      std::printf("run %d/%d\n%s%s  ratio ledger/raw %.3f\n", k + 1, repeat,
+                  ResultText(pair.ledger).c_str(), ResultText(pair.raw).c_str(),
+                  pair.ledger.EventsPerS() / pair.raw.EventsPerS());
+      std::fflush(stdout);
+    }
+    pairs.push_back(std::move(pair));
+    if (!absl::GetFlag(FLAGS_keep_dirs)) std::filesystem::remove_all(run_dir);
+  }
+  if (!absl::GetFlag(FLAGS_keep_dirs)) {
+    std::error_code ec;
+    std::filesystem::remove_all(root, ec);
+  }
+  if (pairs.empty()) return rc ? rc : 1;
+
+  std::vector<double> ledger_eps, raw_eps, ratios, p50, p99, p999, raw_p99;
+  for (const Pair& p : pairs) {
+    ledger_eps.push_back(p.ledger.EventsPerS());
+    raw_eps.push_back(p.raw.EventsPerS());
+    ratios.push_back(p.ledger.EventsPerS() / p.raw.EventsPerS());
+    p50.push_back(p.ledger.tally.latency.QuantileMs(0.5));
+    p99.push_back(p.ledger.tally.latency.QuantileMs(0.99));
+    p999.push_back(p.ledger.tally.latency.QuantileMs(0.999));
+    raw_p99.push_back(p.raw.tally.latency.QuantileMs(0.99));
+  }
+  if (json) {
+    std::vector<std::string> runs;
+    for (const Pair& p : pairs) {
+      runs.push_back(absl::StrFormat(
+          "{\"ledger\":%s,\"raw\":%s,\"ratio\":%.4f,\"ledgerd_exit\":\"%s\"}",
+          ResultJson(p.ledger), ResultJson(p.raw),
+          p.ledger.EventsPerS() / p.raw.EventsPerS(), p.ledgerd_exit));
+    }
+    std::printf(
+        "{\"mode\":\"compare\",\"clients\":%d,\"batch\":%d,\"event_bytes\":%d,"
+        "\"window_s\":%.3f,\"repeat\":%d,\"runs\":[%s],"
+        "\"median\":{\"ledger_events_per_s\":%.1f,\"raw_events_per_s\":%.1f,"
+        "\"ratio\":%.4f,\"ledger_latency_ms_p50\":%.4f,"
+        "\"ledger_latency_ms_p99\":%.4f,\"ledger_latency_ms_p999\":%.4f,"
+        "\"raw_latency_ms_p99\":%.4f}}\n",
+        config.clients, config.batch, config.event_bytes, config.duration_s,
+        static_cast<int>(pairs.size()), absl::StrJoin(runs, ",").c_str(),
+        Median(ledger_eps), Median(raw_eps), Median(ratios), Median(p50),
+        Median(p99), Median(p999), Median(raw_p99));
+  } else {
+    std::printf(
+        "median of %d: ledger %.0f events/s (p50 %.3f p99 %.3f p999 %.3f ms)"
+        "  raw rocksdb %.0f events/s (p99 %.3f ms)  ratio %.3f\n",
+        static_cast<int>(pairs.size()), Median(ledger_eps), Median(p50),
+        Median(p99), Median(p999), Median(raw_eps), Median(raw_p99),
+        Median(ratios));
+    // One Markdown table row for README.md (tools/bench.sh collects them).
+    std::printf(
+        "| %d | %d | %d | %.0f | %.2f / %.2f / %.2f | %.0f | %.2f | %.2f |\n",
+        config.clients, config.batch, config.event_bytes, Median(ledger_eps),
+        Median(p50), Median(p99), Median(p999), Median(raw_eps),
+        Median(raw_p99), Median(ratios));
+  }
+  return rc;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "ledger-bench --mode=grpc|rocksdb|compare [flags]; see the top of "
+      "tools/bench/ledger_bench.cc");
+  absl::ParseCommandLine(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+  // Debian's abseil is built without NDEBUG, so every absl::Mutex operation
+  // (gRPC's included) feeds the deadlock detector's graph: measurable client
+  // CPU on a 2-core machine shared with the server.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  Config config;
+  config.clients = absl::GetFlag(FLAGS_clients);
+  config.batch = absl::GetFlag(FLAGS_batch);
+  config.event_bytes = absl::GetFlag(FLAGS_event_bytes);
+  config.warmup_s = absl::GetFlag(FLAGS_warmup_s);
+  config.duration_s = absl::GetFlag(FLAGS_duration_s);
+  if (config.clients < 1 || config.clients > kClientsMax || config.batch < 1 ||
+      config.batch > kBatchMax || config.event_bytes < kEventBytesMin ||
+      config.event_bytes > kEventBytesMax || config.duration_s <= 0 ||
+      config.duration_s > kDurationMaxS || config.warmup_s < 0 ||
+      config.warmup_s > kDurationMaxS || absl::GetFlag(FLAGS_repeat) < 1 ||
+      absl::GetFlag(FLAGS_repeat) > kRepeatMax) {
+    std::fprintf(stderr,
+                 "ledger-bench: out of range: clients 1..%d, batch 1..%d, "
+                 "event_bytes %d..%d, 0 < duration_s <= %.0f, repeat 1..%d\n",
+                 kClientsMax, kBatchMax, kEventBytesMin, kEventBytesMax,
+                 kDurationMaxS, kRepeatMax);
+    return 2;
+  }
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  std::optional<Result> r;
+  if (mode == "compare") return RunCompare(config);
+  if (mode == "grpc") {
+    if (absl::GetFlag(FLAGS_target).empty()) {
+      std::fprintf(stderr, "ledger-bench: --target is required\n");
+      return 2;
+    }
+    r = RunGrpc(absl::GetFlag(FLAGS_target), config,
+                absl::GetFlag(FLAGS_server_pid));
+  } else if (mode == "rocksdb") {
+    if (absl::GetFlag(FLAGS_dir).empty()) {
+      std::fprintf(stderr, "ledger-bench: --dir is required\n");
+      return 2;
+    }
+    r = RunRocksDb(absl::GetFlag(FLAGS_dir), config);
+  } else {
+    std::fprintf(stderr, "ledger-bench: unknown --mode=%s\n", mode.c_str());
+    return 2;
+  }
+  if (!r) return 1;
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf("%s\n", ResultJson(*r).c_str());
+  } else {
+    std::printf("%s", ResultText(*r).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace partnerledger::bench
+
+int main(int argc, char** argv) {
+  return partnerledger::bench::Main(argc, argv);
+}

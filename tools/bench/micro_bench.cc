@@ -1,0 +1,163 @@
+// micro-bench: the pure work each append costs the single writer thread, so
+// its share of the per-event budget (DESIGN §7) is visible apart from I/O.
+//
+//   micro-bench [--benchmark_filter=REGEX] [--benchmark_repetitions=N]
+//
+// The records are 256-byte payloads, the size ledger-bench appends.
+#include <cstdint>
+#include <string>
+
+#include "benchmark/benchmark.h"
+#include "domain/money.h"
+#include "partnerledger/v1/events.pb.h"
+#include "store/record_codec.h"
+#include "util/sha256.h"
+#include "util/uuid.h"
+
+namespace partnerledger {
+namespace {
+
+constexpr size_t kRecordBytes = 256;
+
+std::string Bytes(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  for (char& c : s) {
+    seed = seed * 1664525u + 1013904223u;
+    c = static_cast<char>(seed >> 24);
+  }
+  return s;
+}
+
+// A PartnerRegistered of kRecordBytes serialized payload bytes.
+std::string Payload() {
+  v1::EventPayload p;
+  auto* r = p.mutable_partner_registered();
+  r->set_legal_name("Bench Partner B.V.");
+  r->set_country("NL");
+  r->set_pitch(std::string(kRecordBytes, 'x'));
+  const size_t over = p.ByteSizeLong() - kRecordBytes;
+  r->set_pitch(std::string(kRecordBytes - over, 'x'));
+  return p.SerializeAsString();
+}
+
+// A valid stored record: its hash matches, so Encode/Decode accept it.
+store::StoredEvent Record() {
+  store::StoredEvent e;
+  e.set_position(1'000'000);
+  e.set_stream("partner-3f2a9c1e-17-123456");
+  e.set_revision(0);
+  e.set_event_id(Bytes(16, 7));
+  e.set_type("PartnerRegistered");
+  e.set_occurred_at_us(1'700'000'000'000'000);
+  e.set_recorded_at_us(1'700'000'000'000'123);
+  e.set_actor("local");
+  e.set_correlation_id("");
+  e.set_causation_id("");
+  e.set_payload(Payload());
+  e.set_schema_version(1);
+  e.set_prev_hash(Bytes(kSha256Bytes, 11));
+  e.set_hash(store::ComputeHash(e));
+  return e;
+}
+
+void BM_Sha256_256B(benchmark::State& state) {
+  const std::string data = Bytes(kRecordBytes, 3);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(Sha256Of(data));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(kRecordBytes));
+}
+BENCHMARK(BM_Sha256_256B);
+
+void BM_CanonicalBytes(benchmark::State& state) {
+  const store::StoredEvent e = Record();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(store::CanonicalBytes(e));
+  }
+}
+BENCHMARK(BM_CanonicalBytes);
+
+// CanonicalBytes + SHA-256: what chaining one event costs.
+void BM_ComputeHash(benchmark::State& state) {
+  const store::StoredEvent e = Record();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(store::ComputeHash(e));
+  }
+}
+BENCHMARK(BM_ComputeHash);
+
+void BM_EncodeRecord(benchmark::State& state) {
+  const store::StoredEvent e = Record();
+  for (auto _ : state) {
+    auto bytes = store::EncodeRecord(e);
+    benchmark::DoNotOptimize(bytes);
+  }
+}
+BENCHMARK(BM_EncodeRecord);
+
+void BM_DecodeRecord(benchmark::State& state) {
+  const std::string bytes = *store::EncodeRecord(Record());
+  for (auto _ : state) {
+    auto e = store::DecodeRecord(bytes);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(bytes.size()));
+}
+BENCHMARK(BM_DecodeRecord);
+
+void BM_EncodeDecodeRoundTrip(benchmark::State& state) {
+  const store::StoredEvent e = Record();
+  for (auto _ : state) {
+    auto bytes = store::EncodeRecord(e);
+    auto back = store::DecodeRecord(*bytes);
+    benchmark::DoNotOptimize(back);
+  }
+}
+BENCHMARK(BM_EncodeDecodeRoundTrip);
+
+// Serialize alone, without the validation (and its hash) EncodeRecord adds.
+void BM_SerializeStoredEvent(benchmark::State& state) {
+  const store::StoredEvent e = Record();
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    e.SerializeToString(&out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_SerializeStoredEvent);
+
+void BM_ParseUuid(benchmark::State& state) {
+  const std::string text = "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c";
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ParseUuid(text));
+  }
+}
+BENCHMARK(BM_ParseUuid);
+
+void BM_Commission(benchmark::State& state) {
+  int64_t amount = 123'456'789;
+  for (auto _ : state) {
+    auto c = domain::Commission(amount, 2500);
+    benchmark::DoNotOptimize(c);
+    amount += 7;
+  }
+}
+BENCHMARK(BM_Commission);
+
+void BM_MulDivHalfEven(benchmark::State& state) {
+  int64_t amount = 999'999'999'999'999;
+  for (auto _ : state) {
+    auto v = domain::MulDivHalfEven(amount, 3333, 10'000);
+    benchmark::DoNotOptimize(v);
+    amount -= 13;
+  }
+}
+BENCHMARK(BM_MulDivHalfEven);
+
+}  // namespace
+}  // namespace partnerledger
+
+BENCHMARK_MAIN();
