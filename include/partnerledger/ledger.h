@@ -121,6 +121,18 @@ struct VerifyResult {
   uint64_t events_checked = 0;
 };
 
+// Counters for metrics; monotonic except the gauges noted.
+struct LedgerStats {
+  uint64_t head_position = 0;            // gauge
+  uint64_t queue_depth = 0;              // gauge: appends waiting
+  uint64_t commit_groups = 0;            // groups written (one fsync each)
+  uint64_t commit_group_requests = 0;    // requests in those groups
+  uint64_t events_written = 0;           // including derived events
+  uint64_t appends_replayed = 0;         // idempotent retries
+  // Completed appends by absl::StatusCode (index = code, 0 = OK).
+  uint64_t appends_by_code[17] = {};
+};
+
 class Ledger {
  public:
   // Opens the data directory, recovers the head and starts the writer.
@@ -172,6 +184,8 @@ class Ledger {
   // False once a storage write failed: appends get UNAVAILABLE, reads go on.
   virtual bool healthy() const = 0;
   virtual std::string unhealthy_reason() const = 0;
+
+  virtual LedgerStats stats() const = 0;
 
   // The storage, for projections' queries. Reads only.
   virtual const store::Store& store() const = 0;

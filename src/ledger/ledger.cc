@@ -166,34 +166,33 @@ class LedgerImpl final : public Ledger {
   void Append(AppendRequest request, AppendCallback done) override {
     Pending p;
     if (absl::Status s = ValidateRequest(request, &p.raw_ids); !s.ok()) {
+      CountOutcome(s);
       done(s);
       return;
     }
     if (request.actor.empty()) request.actor = options_.default_actor;
     p.request = std::move(request);
     p.done = std::move(done);
+    absl::Status rejected = absl::OkStatus();
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (!healthy_) {
-        lock.unlock();
-        p.done(absl::UnavailableError(
-            absl::StrCat("storage failed; not accepting appends: ",
-                         unhealthy_reason_)));
-        return;
-      }
-      if (stopping_) {
-        lock.unlock();
-        p.done(absl::UnavailableError("ledger is shutting down"));
-        return;
-      }
-      if (queue_.size() >= options_.writer_queue_max) {
-        lock.unlock();
-        p.done(absl::ResourceExhaustedError(absl::StrCat(
+        rejected = absl::UnavailableError(absl::StrCat(
+            "storage failed; not accepting appends: ", unhealthy_reason_));
+      } else if (stopping_) {
+        rejected = absl::UnavailableError("ledger is shutting down");
+      } else if (queue_.size() >= options_.writer_queue_max) {
+        rejected = absl::ResourceExhaustedError(absl::StrCat(
             "writer queue full (", options_.writer_queue_max,
-            " appends waiting); retry with backoff")));
-        return;
+            " appends waiting); retry with backoff"));
+      } else {
+        queue_.push_back(std::move(p));
       }
-      queue_.push_back(std::move(p));
+    }
+    if (!rejected.ok()) {
+      CountOutcome(rejected);
+      p.done(rejected);
+      return;
     }
     queue_cv_.notify_one();
   }
@@ -322,6 +321,21 @@ class LedgerImpl final : public Ledger {
     return unhealthy_reason_;
   }
   const store::Store& store() const override { return *store_; }
+
+  LedgerStats stats() const override {
+    LedgerStats st;
+    st.head_position = head_position();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      st.queue_depth = queue_.size();
+    }
+    st.commit_groups = commit_groups_.load();
+    st.commit_group_requests = commit_group_requests_.load();
+    st.events_written = events_written_.load();
+    st.appends_replayed = appends_replayed_.load();
+    for (size_t i = 0; i < 17; ++i) st.appends_by_code[i] = appends_by_code_[i].load();
+    return st;
+  }
   const domain::Rules& rules() const override { return *rules_; }
   const Options& options() const override { return options_; }
 
@@ -397,7 +411,16 @@ class LedgerImpl final : public Ledger {
         }
       }
     }
-    for (Pending& p : *batch) p.done(std::move(p.result));
+    if (wrote && committed.ok()) {
+      commit_groups_.fetch_add(1);
+      commit_group_requests_.fetch_add(batch->size());
+      events_written_.fetch_add(group.records.size());
+    }
+    for (Pending& p : *batch) {
+      if (p.result.ok() && p.result->replayed) appends_replayed_.fetch_add(1);
+      CountOutcome(p.result.status());
+      p.done(std::move(p.result));
+    }
     if (wrote && committed.ok()) NotifyListeners();
   }
 
@@ -647,6 +670,11 @@ class LedgerImpl final : public Ledger {
     return a;
   }
 
+  void CountOutcome(const absl::Status& s) {
+    const size_t code = static_cast<size_t>(s.code());
+    if (code < 17) appends_by_code_[code].fetch_add(1);
+  }
+
   void MarkUnhealthy(const absl::Status& why) {
     std::lock_guard<std::mutex> lock(mu_);
     healthy_ = false;
@@ -672,6 +700,11 @@ class LedgerImpl final : public Ledger {
   std::thread writer_;
 
   std::atomic<uint64_t> committed_head_{0};
+  std::atomic<uint64_t> commit_groups_{0};
+  std::atomic<uint64_t> commit_group_requests_{0};
+  std::atomic<uint64_t> events_written_{0};
+  std::atomic<uint64_t> appends_replayed_{0};
+  std::atomic<uint64_t> appends_by_code_[17] = {};
 
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;

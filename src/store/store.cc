@@ -94,6 +94,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
   db_opts.paranoid_checks = true;
   db_opts.max_background_jobs = 2;
   db_opts.max_open_files = 512;
+  // Each restart rotates the info log; keep a bounded number.
+  db_opts.keep_log_file_num = 10;
   if (o.env != nullptr) db_opts.env = o.env;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -311,6 +313,15 @@ absl::Status Store::ScanFamily(
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   return FromRocks(it->status(), "scan family");
+}
+
+uint64_t Store::IntProperty(const std::string& name) const {
+  uint64_t total = 0;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, name, &v)) total += v;
+  }
+  return total;
 }
 
 std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family f) const {

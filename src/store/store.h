@@ -126,6 +126,10 @@ class Store {
   // A raw iterator over a family (lockstep comparisons). Not positioned.
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family f) const;
 
+  // A RocksDB integer property (e.g. "rocksdb.total-sst-files-size"); 0
+  // when unknown. For metrics.
+  uint64_t IntProperty(const std::string& name) const;
+
   rocksdb::DB* db() { return db_.get(); }
 
  private:
