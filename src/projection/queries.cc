@@ -139,7 +139,7 @@ absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
       uint64_t lo = 0, hi = head;
       while (lo < hi) {
         const uint64_t mid = lo + (hi - lo + 1) / 2;
-        absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(mid);
+        absl::StatusOr<std::optional<StoredEvent>> e = log_->ReadEvent(mid);
         if (!e.ok()) return e.status();
         if (!e->has_value()) {
           return absl::DataLossError(absl::StrCat("event ", mid, " missing"));
@@ -405,7 +405,7 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
   resp.set_as_of_position(at);
   int64_t now_us = 0;
   if (at > 0) {
-    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(at);
+    absl::StatusOr<std::optional<StoredEvent>> e = log_->ReadEvent(at);
     if (!e.ok()) return e.status();
     if (e->has_value()) now_us = (*e)->recorded_at_us();
   }

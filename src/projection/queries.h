@@ -21,9 +21,13 @@ namespace partnerledger::projection {
 
 class Queries {
  public:
-  // `head` returns the committed head position. `store` must outlive this.
-  Queries(const store::Store* store, std::function<uint64_t()> head)
-      : store_(store), head_(std::move(head)) {}
+  // `state` holds the projections, `log` the events (the same store for a
+  // live ledger; a replay's scratch store and the original log for an
+  // independent recomputation). `head` returns the last position `state`
+  // reflects. Both stores must outlive this.
+  Queries(const store::Store* state, const store::Store* log,
+          std::function<uint64_t()> head)
+      : store_(state), log_(log), head_(std::move(head)) {}
 
   // The position an AsOf names: the head when unset, a position clamped to
   // the head, or the last event recorded at or before a time (0 if none).
@@ -48,6 +52,7 @@ class Queries {
 
  private:
   const store::Store* const store_;
+  const store::Store* const log_;
   const std::function<uint64_t()> head_;
 };
 

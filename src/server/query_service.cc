@@ -24,7 +24,8 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
 
 QueryService::QueryService(Ledger* ledger)
     : ledger_(ledger),
-      queries_(&ledger->store(), [ledger] { return ledger->head_position(); }) {}
+      queries_(&ledger->store(), &ledger->store(),
+               [ledger] { return ledger->head_position(); }) {}
 
 QueryService::~QueryService() {
   std::lock_guard<std::mutex> lock(rebuild_mu_);
