@@ -144,7 +144,7 @@ class Ledger {
 
   using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
   // Validates the request's shape (INVALID_ARGUMENT naming the field) and
-  // queues it; `done` runs exactly once, on the writer thread after the
+  // queues it; `done` runs exactly once, on the completion thread after the
   // commit's fsync, or on the caller's thread for an immediate rejection
   // (invalid, RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after a
   // storage failure). `done` must not block.

@@ -131,7 +131,16 @@ class LedgerImpl final : public Ledger {
       stopping_ = true;
     }
     queue_cv_.notify_all();
+    // The writer decides what is queued, waits for its last commit and
+    // stops the committer; the completer then drains.
     if (writer_.joinable()) writer_.join();
+    if (committer_.joinable()) committer_.join();
+    {
+      std::lock_guard<std::mutex> lock(completion_mu_);
+      completer_stopping_ = true;
+    }
+    completion_cv_.notify_all();
+    if (completer_.joinable()) completer_.join();
   }
 
   absl::Status Start() {
@@ -160,6 +169,8 @@ class LedgerImpl final : public Ledger {
     last_recorded_at_us_ = head->recorded_at_us();
     committed_head_.store(head->position());
     writer_ = std::thread([this] { WriterLoop(); });
+    committer_ = std::thread([this] { CommitterLoop(); });
+    completer_ = std::thread([this] { CompleterLoop(); });
     return absl::OkStatus();
   }
 
@@ -347,14 +358,28 @@ class LedgerImpl final : public Ledger {
     absl::StatusOr<AppendResult> result = absl::UnknownError("not decided");
   };
 
-  // Writer-thread state for one commit group. Each request stages into its
-  // own RequestScope first; Commit() folds the scope into the group.
+  // One commit group: decided by the writer thread, then written by the
+  // committer thread while the writer decides the next group against it
+  // (decisions overlap the previous group's fsync). A group reads through
+  // its predecessor until that one is durable; the chain is cut back to one
+  // level before every new group, so lookups never go deeper than that.
   struct Group {
-    explicit Group(const store::Store* s) : state(s, nullptr) {}
+    Group(const store::Store* s, std::shared_ptr<Group> prev)
+        : parent(std::move(prev)),
+          state(parent == nullptr ? s : nullptr,
+                parent == nullptr ? nullptr : &parent->state) {}
+    // The group before this one while it may still be uncommitted. Writer
+    // thread only.
+    std::shared_ptr<Group> parent;
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
     projection::StateOverlay state;
+    std::vector<Pending> batch;
+    bool wrote = false;
+    int64_t recorded_at_us = 0;
+    uint64_t head_position = 0;
+    std::string head_hash;
   };
 
   struct RequestScope {
@@ -366,13 +391,20 @@ class LedgerImpl final : public Ledger {
     projection::StateOverlay state;
   };
 
+  struct Completion {
+    std::vector<Pending> batch;
+    bool notify = false;
+  };
+  static constexpr size_t kCompletionBatchesMax = 64;
+
   void WriterLoop() {
+    std::shared_ptr<Group> prev;  // the last group handed to the committer
     for (;;) {
       std::vector<Pending> batch;
       {
         std::unique_lock<std::mutex> lock(mu_);
         queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every request completed
+        if (queue_.empty()) break;  // stopping, and every request decided
         size_t events = 0;
         while (!queue_.empty() && batch.size() < limits::kCommitGroupRequestsMax &&
                events + queue_.front().request.events.size() <=
@@ -382,49 +414,139 @@ class LedgerImpl final : public Ledger {
           queue_.pop_front();
         }
       }
-      ProcessGroup(&batch);
+      if (prev != nullptr) {
+        // prev's own predecessor is durable by now (prev was only handed
+        // over after it committed): let prev read the store directly.
+        prev->parent.reset();
+        prev->state.Detach(store_.get());
+      }
+      auto group = std::make_shared<Group>(store_.get(), prev);
+      group->batch = std::move(batch);
+      DecideGroup(group.get());
+      if (!SubmitToCommitter(group)) continue;
+      prev = std::move(group);
     }
+    // Let the committer finish the last group, then stop it.
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_idle_cv_.wait(lock, [this] { return commit_next_ == nullptr && !commit_busy_; });
+      committer_stopping_ = true;
+    }
+    commit_cv_.notify_all();
   }
 
-  void ProcessGroup(std::vector<Pending>* batch) {
-    Group group(store_.get());
-    const uint64_t saved_next = next_position_;
-    const std::string saved_hash = last_hash_;
+  void DecideGroup(Group* group) {
     // One clock reading per group, clamped so recorded_at never decreases.
-    const int64_t now_us =
+    group->recorded_at_us =
         std::max(options_.clock->NowMicros(), last_recorded_at_us_);
-    bool wrote = false;
-    for (Pending& p : *batch) {
-      p.result = Decide(p, now_us, &group);
-      wrote = wrote || (p.result.ok() && !p.result->replayed);
+    last_recorded_at_us_ = group->recorded_at_us;
+    for (Pending& p : group->batch) {
+      p.result = Decide(p, group->recorded_at_us, group);
+      group->wrote = group->wrote || (p.result.ok() && !p.result->replayed);
     }
-    absl::Status committed = absl::OkStatus();
-    if (wrote) committed = CommitGroup(group, now_us);
-    if (!committed.ok()) {
-      next_position_ = saved_next;
-      last_hash_ = saved_hash;
-      MarkUnhealthy(committed);
-      for (Pending& p : *batch) {
-        if (p.result.ok()) {
-          p.result = absl::UnavailableError(
-              absl::StrCat("storage write failed: ", committed.message()));
-        }
+    group->head_position = next_position_ - 1;
+    group->head_hash = last_hash_;
+  }
+
+  // Waits until the committer has finished the previous group, then hands
+  // this one over. Returns false (and fails the group) when a previous
+  // commit failed: everything decided on top of it is void.
+  bool SubmitToCommitter(const std::shared_ptr<Group>& group) {
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_idle_cv_.wait(lock, [this] { return commit_next_ == nullptr && !commit_busy_; });
+      if (commit_failed_.ok()) {
+        commit_next_ = group;
+        commit_cv_.notify_one();
+        return true;
       }
     }
-    if (wrote && committed.ok()) {
-      commit_groups_.fetch_add(1);
-      commit_group_requests_.fetch_add(batch->size());
-      events_written_.fetch_add(group.records.size());
-    }
-    for (Pending& p : *batch) {
-      if (p.result.ok() && p.result->replayed) appends_replayed_.fetch_add(1);
-      CountOutcome(p.result.status());
-      p.done(std::move(p.result));
-    }
-    if (wrote && committed.ok()) NotifyListeners();
+    FailGroup(group.get(), commit_failed_);
+    Finish(group.get(), /*notify=*/false);
+    return false;
   }
 
-  absl::Status CommitGroup(const Group& group, int64_t now_us) {
+  void CommitterLoop() {
+    for (;;) {
+      std::shared_ptr<Group> group;
+      {
+        std::unique_lock<std::mutex> lock(commit_mu_);
+        commit_cv_.wait(lock, [this] { return committer_stopping_ || commit_next_ != nullptr; });
+        if (commit_next_ == nullptr) return;  // stopping
+        group = std::move(commit_next_);
+        commit_next_ = nullptr;
+        commit_busy_ = true;
+      }
+      absl::Status committed = absl::OkStatus();
+      if (group->wrote) committed = CommitGroup(*group);
+      if (!committed.ok()) {
+        MarkUnhealthy(committed);
+        FailGroup(group.get(), committed);
+      } else if (group->wrote) {
+        commit_groups_.fetch_add(1);
+        commit_group_requests_.fetch_add(group->batch.size());
+        events_written_.fetch_add(group->records.size());
+      }
+      Finish(group.get(), group->wrote && committed.ok());
+      {
+        std::lock_guard<std::mutex> lock(commit_mu_);
+        if (!committed.ok()) commit_failed_ = committed;
+        commit_busy_ = false;
+      }
+      commit_idle_cv_.notify_all();
+    }
+  }
+
+  static void FailGroup(Group* group, const absl::Status& why) {
+    for (Pending& p : group->batch) {
+      if (p.result.ok() || p.result.status().code() != absl::StatusCode::kInvalidArgument) {
+        p.result = absl::UnavailableError(
+            absl::StrCat("storage write failed: ", why.message()));
+      }
+    }
+  }
+
+  void Finish(Group* group, bool notify) {
+    for (Pending& p : group->batch) {
+      if (p.result.ok() && p.result->replayed) appends_replayed_.fetch_add(1);
+      CountOutcome(p.result.status());
+    }
+    HandOff(std::move(group->batch), notify);
+  }
+
+  // Completing a request runs gRPC's send path; doing it on its own thread
+  // lets the committer start the next fsync at once.
+  void HandOff(std::vector<Pending> batch, bool notify) {
+    std::unique_lock<std::mutex> lock(completion_mu_);
+    // Bounded: a completer that falls behind slows the writer down rather
+    // than letting finished requests pile up.
+    completion_space_cv_.wait(lock, [this] {
+      return completions_.size() < kCompletionBatchesMax;
+    });
+    completions_.push_back(Completion{std::move(batch), notify});
+    completion_cv_.notify_one();
+  }
+
+  void CompleterLoop() {
+    for (;;) {
+      Completion c;
+      {
+        std::unique_lock<std::mutex> lock(completion_mu_);
+        completion_cv_.wait(lock, [this] {
+          return completer_stopping_ || !completions_.empty();
+        });
+        if (completions_.empty()) return;  // stopping and drained
+        c = std::move(completions_.front());
+        completions_.pop_front();
+      }
+      completion_space_cv_.notify_one();
+      for (Pending& p : c.batch) p.done(std::move(p.result));
+      if (c.notify) NotifyListeners();
+    }
+  }
+
+  // Committer thread. Reads only the group's own records and changes.
+  absl::Status CommitGroup(const Group& group) {
     store::Batch b = store_->NewBatch();
     for (const StoredEvent& e : group.records) {
       if (absl::Status s = b.PutEvent(e); !s.ok()) {
@@ -434,44 +556,54 @@ class LedgerImpl final : public Ledger {
       }
       b.PutStreamIndex(e.stream(), e.revision(), e.position());
     }
+    for (const auto& [stream, revision] : group.stream_revs) {
+      b.PutStreamHead(stream, *revision);
+    }
     for (const auto& [raw, entry] : group.event_ids) b.PutEventId(raw, entry);
     group.state.WriteTo(&b);
     store::Head head;
-    head.set_position(next_position_ - 1);
-    head.set_hash(last_hash_);
-    head.set_recorded_at_us(now_us);
+    head.set_position(group.head_position);
+    head.set_hash(group.head_hash);
+    head.set_recorded_at_us(group.recorded_at_us);
     b.PutHead(head);
     if (absl::Status s = store_->Commit(&b); !s.ok()) return s;
-    last_recorded_at_us_ = now_us;
     committed_head_.store(head.position());
     return absl::OkStatus();
   }
 
-  // Lookups through the request scope, the group, then the store.
+  // Lookups through the request scope, the group, its uncommitted
+  // predecessor, then the store.
   absl::StatusOr<std::optional<uint64_t>> StreamRevision(
       const RequestScope& r, const std::string& stream) const {
     if (auto it = r.stream_revs.find(stream); it != r.stream_revs.end()) {
       return it->second;
     }
-    if (auto it = r.group->stream_revs.find(stream);
-        it != r.group->stream_revs.end()) {
-      return it->second;
+    for (const Group* g = r.group; g != nullptr; g = g->parent.get()) {
+      if (auto it = g->stream_revs.find(stream); it != g->stream_revs.end()) {
+        return it->second;
+      }
     }
     return store_->StreamLastRevision(stream);
   }
 
   absl::StatusOr<std::optional<EventIdEntry>> LookupEventId(
       const RequestScope& r, const std::string& raw) const {
-    if (auto it = r.group->event_ids.find(raw); it != r.group->event_ids.end()) {
-      return it->second;
+    for (const Group* g = r.group; g != nullptr; g = g->parent.get()) {
+      if (auto it = g->event_ids.find(raw); it != g->event_ids.end()) {
+        return it->second;
+      }
     }
     return store_->LookupEventId(raw);
   }
 
-  // Looks up a record of this group or the store (for replays).
-  absl::StatusOr<StoredEvent> RecordAt(const Group& g, uint64_t position) const {
-    if (!g.records.empty() && position >= g.records.front().position()) {
-      return g.records[position - g.records.front().position()];
+  // Looks up a record of this group, its predecessor or the store (for
+  // replays).
+  absl::StatusOr<StoredEvent> RecordAt(const Group& group, uint64_t position) const {
+    for (const Group* g = &group; g != nullptr; g = g->parent.get()) {
+      if (!g->records.empty() && position >= g->records.front().position() &&
+          position <= g->records.back().position()) {
+        return g->records[position - g->records.front().position()];
+      }
     }
     absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
     if (!e.ok()) return e.status();
@@ -712,6 +844,22 @@ class LedgerImpl final : public Ledger {
   bool stopping_ = false;           // GUARDED_BY(mu_)
   bool healthy_ = true;             // GUARDED_BY(mu_)
   std::string unhealthy_reason_;    // GUARDED_BY(mu_)
+
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;       // a group to commit, or stop
+  std::condition_variable commit_idle_cv_;  // the committer is free
+  std::shared_ptr<Group> commit_next_;      // GUARDED_BY(commit_mu_)
+  bool commit_busy_ = false;                // GUARDED_BY(commit_mu_)
+  bool committer_stopping_ = false;         // GUARDED_BY(commit_mu_)
+  absl::Status commit_failed_;              // GUARDED_BY(commit_mu_)
+  std::thread committer_;
+
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::condition_variable completion_space_cv_;
+  std::deque<Completion> completions_;  // GUARDED_BY(completion_mu_)
+  bool completer_stopping_ = false;     // GUARDED_BY(completion_mu_)
+  std::thread completer_;
 
   std::mutex listeners_mu_;
   uint64_t listener_seq_ = 0;                                  // GUARDED_BY(listeners_mu_)

@@ -32,6 +32,13 @@ class StateOverlay final : public domain::StateWriter {
   void Put(std::string_view key, std::string value) override;
   void Delete(std::string_view key) override;
 
+  // Reads below this layer go to `base` from now on instead of the parent
+  // (the parent's changes reached the store).
+  void Detach(const store::Store* base) {
+    parent_ = nullptr;
+    base_ = base;
+  }
+
   // Moves this layer's changes into the parent layer.
   // REQUIRES: parent != nullptr.
   void MergeIntoParent();

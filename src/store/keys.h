@@ -5,6 +5,7 @@
 //   streams      stream '\0' BE64(revision)              -> BE64(position)
 //   event_ids    16 raw UUID bytes                       -> EventIdEntry
 //   meta         "head"                                  -> Head
+//   meta         "s/" stream                             -> BE64(last revision)
 //   state        key                                     -> Versioned value
 //   state_hist   key '\0' BE64(position)                 -> Versioned value
 //

@@ -15,6 +15,13 @@ namespace {
 constexpr const char* kFamilyNames[] = {"events", "streams",   "event_ids",
                                         "meta",   "state",     "state_hist"};
 constexpr char kHeadKey[] = "head";
+// meta "s/" + stream -> BE64(last revision): the stream's head, read with a
+// point lookup (bloom filtered) on every append instead of an iterator seek.
+std::string StreamHeadKey(std::string_view stream) {
+  std::string k = "s/";
+  k.append(stream);
+  return k;
+}
 
 rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   rocksdb::ColumnFamilyOptions o;
@@ -23,6 +30,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   t.checksum = rocksdb::kXXH3;
   if (point_lookups) {
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Most lookups of a new event id or stream miss: let the memtable's
+    // bloom filter answer them instead of a skiplist search.
+    o.memtable_whole_key_filtering = true;
+    o.memtable_prefix_bloom_size_ratio = 0.05;
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
@@ -66,6 +77,11 @@ void Batch::PutStreamIndex(std::string_view stream, uint64_t revision,
              EventKey(position));
 }
 
+void Batch::PutStreamHead(std::string_view stream, uint64_t revision) {
+  batch_.Put(store_->cf(Store::Family::kMeta), StreamHeadKey(stream),
+             EventKey(revision));
+}
+
 void Batch::PutEventId(std::string_view raw_id, const EventIdEntry& entry) {
   batch_.Put(store_->cf(Store::Family::kEventIds), rocksdb::Slice(raw_id),
              EncodeEventIdEntry(entry));
@@ -78,10 +94,19 @@ void Batch::PutHead(const Head& head) {
 
 void Batch::PutState(std::string_view key, uint64_t position,
                      const StateValue& v) {
-  const std::string value = EncodeStateValue(v);
-  batch_.Put(store_->cf(Store::Family::kState), rocksdb::Slice(key), value);
+  PutStateCurrent(key, v);
+  PutStateHistory(key, position, v);
+}
+
+void Batch::PutStateHistory(std::string_view key, uint64_t position,
+                            const StateValue& v) {
   batch_.Put(store_->cf(Store::Family::kStateHist),
-             StateHistoryKey(key, position), value);
+             StateHistoryKey(key, position), EncodeStateValue(v));
+}
+
+void Batch::PutStateCurrent(std::string_view key, const StateValue& v) {
+  batch_.Put(store_->cf(Store::Family::kState), rocksdb::Slice(key),
+             EncodeStateValue(v));
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
@@ -103,7 +128,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
                         FamilyOptions(false));
   for (const char* name : kFamilyNames) {
     const bool point = std::string_view(name) == "event_ids" ||
-                       std::string_view(name) == "state";
+                       std::string_view(name) == "state" ||
+                       std::string_view(name) == "meta";
     families.emplace_back(name, FamilyOptions(point));
   }
 
@@ -205,16 +231,15 @@ absl::Status Store::ScanEvents(
 
 absl::StatusOr<std::optional<uint64_t>> Store::StreamLastRevision(
     std::string_view stream) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kStreams)));
-  it->SeekForPrev(StreamKey(stream, UINT64_MAX));
-  if (!it->Valid()) {
-    if (!it->status().ok()) return FromRocks(it->status(), "stream head");
-    return std::nullopt;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta),
+                               StreamHeadKey(stream), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "stream head");
+  if (value.size() != 8) {
+    return absl::DataLossError(absl::StrCat("stream head of ", std::string(stream)));
   }
-  std::optional<StreamKeyParts> parts = DecodeStreamKey(it->key().ToStringView());
-  if (!parts.has_value() || parts->stream != stream) return std::nullopt;
-  return parts->revision;
+  return GetBigEndian64(value);
 }
 
 absl::StatusOr<std::vector<uint64_t>> Store::StreamPositions(

@@ -53,11 +53,18 @@ class Batch {
   absl::Status PutEvent(const StoredEvent& e);
   void PutStreamIndex(std::string_view stream, uint64_t revision,
                       uint64_t position);
+  // The stream's last revision (once per stream and batch: the last wins).
+  void PutStreamHead(std::string_view stream, uint64_t revision);
   void PutEventId(std::string_view raw_id, const EventIdEntry& entry);
   void PutHead(const Head& head);
   // Records `key` = value (or deleted) as of `position` in both the current
   // and the history family.
   void PutState(std::string_view key, uint64_t position, const StateValue& v);
+  // The halves of PutState, for writers that record many changes of one key
+  // in a batch: every change in the history, only the last as current.
+  void PutStateHistory(std::string_view key, uint64_t position,
+                       const StateValue& v);
+  void PutStateCurrent(std::string_view key, const StateValue& v);
 
   size_t ApproximateBytes() const { return batch_.GetDataSize(); }
 

@@ -9,9 +9,23 @@ namespace partnerledger {
 // OpenSSL's EVP interface: the low-level SHA256_* calls are deprecated in
 // OpenSSL 3. A failure here means the crypto library is broken, which would
 // corrupt the chain, so it stops the process.
+namespace {
+
+// Fetching the algorithm is a provider lookup in OpenSSL 3; do it once.
+const EVP_MD* Sha256Algorithm() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
+  return md;
+}
+
+}  // namespace
+
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   if (ctx_ == nullptr ||
-      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(),
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), Sha256Algorithm(),
                         nullptr) != 1) {
     std::abort();
   }

@@ -91,6 +91,7 @@ class StoreTest : public ::testing::Test {
       last_hash_ = e.hash();
       EXPECT_EQ(b.PutEvent(e), absl::OkStatus());
       b.PutStreamIndex(s, revision, position);
+      b.PutStreamHead(s, revision);
       b.PutEventId(
           e.event_id(),
           EventIdEntry{position, std::string(32, char('a' + position))});

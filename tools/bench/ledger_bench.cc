@@ -972,6 +972,7 @@ int RunCompare(const Config& config) {
   int rc = 0;
   for (int k = 0; k < repeat; ++k) {
     Pair pair;
+    bool keep_run = absl::GetFlag(FLAGS_keep_dirs);
     const std::string run_dir = absl::StrCat(root, "/run", k);
     std::filesystem::create_directories(run_dir);
     {
@@ -993,6 +994,21 @@ int RunCompare(const Config& config) {
       if (pair.ledgerd_exit != "exit 0") {
         std::fprintf(stderr, "ledger-bench: ledgerd stopped with %s; see %s\n",
                      pair.ledgerd_exit.c_str(), server.log_file().c_str());
+        keep_run = true;
+      }
+      // A fresh log holding only these partner events (nothing derived):
+      // its head must equal what was acknowledged, or appends were lost or
+      // doubled.
+      if (pair.ledger.head_position !=
+          static_cast<int64_t>(pair.ledger.tally.events_ok_total)) {
+        std::fprintf(
+            stderr,
+            "ledger-bench: ledgerd head %lld != events acknowledged "
+            "%llu; data kept in %s\n",
+            static_cast<long long>(pair.ledger.head_position),
+            static_cast<unsigned long long>(pair.ledger.tally.events_ok_total),
+            data.c_str());
+        keep_run = true;
       }
     }
     auto raw = RunRocksDb(run_dir + "/raw", config);
@@ -1008,11 +1024,16 @@ int RunCompare(const Config& config) {
       std::fflush(stdout);
     }
     pairs.push_back(std::move(pair));
-    if (!absl::GetFlag(FLAGS_keep_dirs)) std::filesystem::remove_all(run_dir);
+    if (!keep_run) std::filesystem::remove_all(run_dir);
   }
-  if (!absl::GetFlag(FLAGS_keep_dirs)) {
-    std::error_code ec;
-    std::filesystem::remove_all(root, ec);
+  // A failed run keeps its directory: the ledgerd log is the evidence.
+  // remove() only succeeds on an empty directory: kept runs keep the root.
+  std::error_code ec;
+  if (rc != 0) {
+    std::fprintf(stderr, "ledger-bench: kept %s for inspection\n",
+                 root.c_str());
+  } else if (!absl::GetFlag(FLAGS_keep_dirs)) {
+    std::filesystem::remove(root, ec);
   }
   if (pairs.empty()) return rc ? rc : 1;
 
