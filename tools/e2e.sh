@@ -61,5 +61,8 @@ check "ReadStream returns the event with its payload" '"legalName": "Acme BV"' "
 out=$(curl_grpc "$url/partnerledger.v1.EventStoreService/VerifyChain" -d '{}')
 check "VerifyChain is ok" '"ok": true' "$out"
 
+check "Python walkthrough (grpcio client from our .proto files) passes" "0 failed" \
+  "$(bash "$root/tests/e2e/run_python_walkthrough.sh" "$build" 2>&1 || true)"
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -20,16 +20,21 @@ namespace sv1 = storage::v1;
 using store::StoredEvent;
 namespace keys = domain::keys;
 
-// State as of one log position.
+}  // namespace
+
+// State at one log position: read from the history at that position, or,
+// for a query at the head, from a snapshot of the current state (point
+// lookups and one scan per prefix instead of a history seek per key).
 class View {
  public:
   View(const store::Store* s, uint64_t position) : s_(s), position_(position) {}
+  explicit View(std::unique_ptr<store::StateSnapshot> snap)
+      : s_(nullptr), snap_(std::move(snap)), position_(snap_->position()) {}
   uint64_t position() const { return position_; }
 
   template <typename T>
   absl::StatusOr<std::optional<T>> Load(const std::string& key) const {
-    absl::StatusOr<std::optional<std::string>> bytes =
-        s_->GetStateAt(key, position_);
+    absl::StatusOr<std::optional<std::string>> bytes = Raw(key);
     if (!bytes.ok()) return bytes.status();
     if (!bytes->has_value()) return std::optional<T>();
     T record;
@@ -42,6 +47,17 @@ class View {
 
   // Keys under `prefix` that exist at this position, in key order.
   absl::StatusOr<std::vector<std::string>> Keys(const std::string& prefix) const {
+    std::vector<std::string> out;
+    if (snap_ != nullptr) {
+      // Remember the values: the caller loads them next.
+      absl::Status s = snap_->Scan(prefix, [&](std::string_view k, std::string_view v) {
+        out.emplace_back(k);
+        scanned_.insert_or_assign(std::string(k), std::string(v));
+        return true;
+      });
+      if (!s.ok()) return s;
+      return out;
+    }
     std::vector<std::string> candidates;
     absl::Status s = s_->ScanState(
         prefix, [&](std::string_view k, const store::StateValue&) {
@@ -49,7 +65,6 @@ class View {
           return true;
         });
     if (!s.ok()) return s;
-    std::vector<std::string> out;
     for (std::string& k : candidates) {
       absl::StatusOr<std::optional<std::string>> v = s_->GetStateAt(k, position_);
       if (!v.ok()) return v.status();
@@ -59,9 +74,21 @@ class View {
   }
 
  private:
+  absl::StatusOr<std::optional<std::string>> Raw(const std::string& key) const {
+    if (snap_ == nullptr) return s_->GetStateAt(key, position_);
+    if (auto it = scanned_.find(key); it != scanned_.end()) {
+      return std::optional<std::string>(it->second);
+    }
+    return snap_->Get(key);
+  }
+
   const store::Store* s_;
+  std::unique_ptr<store::StateSnapshot> snap_;
   uint64_t position_;
+  mutable std::map<std::string, std::string> scanned_;
 };
+
+namespace {
 
 #define PL_ASSIGN_OR_RETURN(lhs, expr) PL_ASSIGN_OR_RETURN_I(PL_CAT(q_, __LINE__), lhs, expr)
 #define PL_CAT(a, b) PL_CAT_I(a, b)
@@ -126,8 +153,26 @@ void SetTime(int64_t us, google::protobuf::Timestamp* t) {
 
 }  // namespace
 
+absl::StatusOr<View> Queries::OpenView(const v1::AsOf& as_of) const {
+  if (live_ && as_of.point_case() == v1::AsOf::POINT_NOT_SET) {
+    absl::StatusOr<std::unique_ptr<store::StateSnapshot>> snap =
+        store_->NewStateSnapshot();
+    if (!snap.ok()) return snap.status();
+    return View(std::move(*snap));
+  }
+  absl::StatusOr<uint64_t> at = Resolve(as_of);
+  if (!at.ok()) return at.status();
+  return View(store_, *at);
+}
+
+uint64_t Queries::Head() const {
+  if (head_) return head_();
+  absl::StatusOr<store::Head> h = store_->ReadHead();
+  return h.ok() ? h->position() : 0;
+}
+
 absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
-  const uint64_t head = head_();
+  const uint64_t head = Head();
   switch (as_of.point_case()) {
     case v1::AsOf::kPosition:
       return std::min(as_of.position(), head);
@@ -160,8 +205,8 @@ absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
 
 absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     const v1::GetObligationsRequest& req) const {
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::GetObligationsResponse resp;
   resp.set_as_of_position(at);
   PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
@@ -243,8 +288,8 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
     const v1::GetReferralBalanceRequest& req) const {
   if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
   if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::GetReferralBalanceResponse resp;
   resp.set_as_of_position(at);
   PL_ASSIGN_OR_RETURN(*resp.mutable_a_to_b(),
@@ -284,8 +329,8 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     return absl::InvalidArgumentError(
         absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
   }
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::GetStatementResponse resp;
   resp.set_as_of_position(at);
   const std::string prefix =
@@ -338,8 +383,8 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
 absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
     const v1::GetDealRequest& req) const {
   if (absl::Status s = Require(req.deal_id(), "deal_id"); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
                       view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
   if (!d.has_value()) {
@@ -399,8 +444,8 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
 
 absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     const v1::ListConflictsRequest& req) const {
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::ListConflictsResponse resp;
   resp.set_as_of_position(at);
   int64_t now_us = 0;
@@ -473,8 +518,8 @@ void AddPoint(const std::string& period, v1::SatisfactionSubject subject,
 absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
     const v1::GetSatisfactionRequest& req) const {
   if (absl::Status s = Require(req.agreement_id(), "agreement_id"); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::GetSatisfactionResponse resp;
   resp.set_as_of_position(at);
   const std::string prefix = absl::StrCat(
@@ -527,8 +572,8 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
     const v1::GetPartnershipHealthRequest& req) const {
   if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
   if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(const uint64_t at, Resolve(req.as_of()));
-  View view(store_, at);
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
   v1::GetPartnershipHealthResponse resp;
   resp.set_as_of_position(at);
   const std::string& a = req.partner_a();

@@ -19,6 +19,8 @@
 
 namespace partnerledger::projection {
 
+class View;
+
 class Queries {
  public:
   // `state` holds the projections, `log` the events (the same store for a
@@ -28,6 +30,13 @@ class Queries {
   Queries(const store::Store* state, const store::Store* log,
           std::function<uint64_t()> head)
       : store_(state), log_(log), head_(std::move(head)) {}
+  // A live ledger's store (state and log in one, with a durable head):
+  // queries at the head then read a snapshot of the current state.
+  static Queries Live(const store::Store* store) {
+    Queries q(store, store, nullptr);
+    q.live_ = true;
+    return q;
+  }
 
   // The position an AsOf names: the head when unset, a position clamped to
   // the head, or the last event recorded at or before a time (0 if none).
@@ -51,9 +60,13 @@ class Queries {
       const v1::GetPartnershipHealthRequest& req) const;
 
  private:
-  const store::Store* const store_;
-  const store::Store* const log_;
-  const std::function<uint64_t()> head_;
+  absl::StatusOr<View> OpenView(const v1::AsOf& as_of) const;
+  uint64_t Head() const;
+
+  const store::Store* store_;
+  const store::Store* log_;
+  std::function<uint64_t()> head_;
+  bool live_ = false;
 };
 
 }  // namespace partnerledger::projection

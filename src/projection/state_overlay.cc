@@ -11,12 +11,23 @@ absl::StatusOr<std::optional<std::string>> StateOverlay::Get(
     if (!it->second.present) return std::nullopt;
     return it->second.bytes;
   }
-  if (parent_ != nullptr) return parent_->Get(key);
-  return base_->GetState(key);
+  absl::StatusOr<std::optional<std::string>> v =
+      parent_ != nullptr ? parent_->Get(key) : base_->GetState(key);
+  if (v.ok() && v->has_value()) registered_.emplace(key);
+  return v;
+}
+
+bool StateOverlay::Registered(std::string_view key) const {
+  if (registered_.find(key) != registered_.end()) return true;
+  return parent_ != nullptr && parent_->Registered(key);
 }
 
 void StateOverlay::Put(std::string_view key, std::string value) {
   assert(key.find('\0') == std::string_view::npos);
+  if (!Registered(key)) {
+    registered_.emplace(key);
+    new_keys_.emplace(key);
+  }
   store::StateValue v{true, std::move(value)};
   history_.push_back(Change{std::string(key), position_, v});
   latest_.insert_or_assign(std::string(key), std::move(v));
@@ -35,6 +46,8 @@ void StateOverlay::MergeIntoParent() {
     parent_->latest_.insert_or_assign(c.key, c.value);
     parent_->history_.push_back(std::move(c));
   }
+  parent_->registered_.merge(registered_);
+  parent_->new_keys_.merge(new_keys_);
   Clear();
 }
 
@@ -45,11 +58,14 @@ void StateOverlay::WriteTo(store::Batch* batch) const {
     batch->PutStateHistory(c.key, c.position, c.value);
   }
   for (const auto& [key, value] : latest_) batch->PutStateCurrent(key, value);
+  for (const std::string& key : new_keys_) batch->RegisterStateKey(key);
 }
 
 void StateOverlay::Clear() {
   latest_.clear();
   history_.clear();
+  registered_.clear();
+  new_keys_.clear();
 }
 
 }  // namespace partnerledger::projection

@@ -9,6 +9,7 @@
 #define PARTNERLEDGER_PROJECTION_STATE_OVERLAY_H_
 
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +56,18 @@ class StateOverlay final : public domain::StateWriter {
     store::StateValue value;
   };
 
+  // Whether `key` is known to be in the store's key registry (found present
+  // by a read, or put before), in this layer or below.
+  bool Registered(std::string_view key) const;
+
   const store::Store* base_;
   StateOverlay* parent_;
   uint64_t position_ = 0;
+  // Keys known to be registered already, and keys this layer registers:
+  // the registry (Store::ScanState) lists every key ever written, so a scan
+  // by prefix never has to step over the many versions of hot keys.
+  mutable std::set<std::string, std::less<>> registered_;
+  std::set<std::string, std::less<>> new_keys_;
   // Latest value per key in this layer (present=false: deleted).
   std::map<std::string, store::StateValue, std::less<>> latest_;
   // Every change in order, for the history family.

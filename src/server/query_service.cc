@@ -24,8 +24,7 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
 
 QueryService::QueryService(Ledger* ledger)
     : ledger_(ledger),
-      queries_(&ledger->store(), &ledger->store(),
-               [ledger] { return ledger->head_position(); }) {}
+      queries_(projection::Queries::Live(&ledger->store())) {}
 
 QueryService::~QueryService() {
   std::lock_guard<std::mutex> lock(rebuild_mu_);

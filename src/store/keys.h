@@ -7,6 +7,7 @@
 //   meta         "head"                                  -> Head
 //   meta         "s/" stream                             -> BE64(last revision)
 //   state        key                                     -> Versioned value
+//   state        "#k/" key                               -> "" (key registry)
 //   state_hist   key '\0' BE64(position)                 -> Versioned value
 //
 // Stream names and state keys never contain '\0' (validated before write),

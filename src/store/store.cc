@@ -15,6 +15,13 @@ namespace {
 constexpr const char* kFamilyNames[] = {"events", "streams",   "event_ids",
                                         "meta",   "state",     "state_hist"};
 constexpr char kHeadKey[] = "head";
+// State keys are printable and never start with '#'.
+constexpr char kRegistryPrefix[] = "#k/";
+std::string RegistryKey(std::string_view key) {
+  std::string k = kRegistryPrefix;
+  k.append(key);
+  return k;
+}
 // meta "s/" + stream -> BE64(last revision): the stream's head, read with a
 // point lookup (bloom filtered) on every append instead of an iterator seek.
 std::string StreamHeadKey(std::string_view stream) {
@@ -96,6 +103,12 @@ void Batch::PutState(std::string_view key, uint64_t position,
                      const StateValue& v) {
   PutStateCurrent(key, v);
   PutStateHistory(key, position, v);
+  RegisterStateKey(key);
+}
+
+void Batch::RegisterStateKey(std::string_view key) {
+  batch_.Put(store_->cf(Store::Family::kState), RegistryKey(key),
+             rocksdb::Slice());
 }
 
 void Batch::PutStateHistory(std::string_view key, uint64_t position,
@@ -314,15 +327,18 @@ absl::Status Store::ScanState(
     std::string_view prefix,
     const std::function<bool(std::string_view, const StateValue&)>& visit)
     const {
+  const std::string start = RegistryKey(prefix);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kState)));
-  for (it->Seek(rocksdb::Slice(prefix));
-       it->Valid() && it->key().starts_with(rocksdb::Slice(prefix));
-       it->Next()) {
-    if (!visit(it->key().ToStringView(),
-               DecodeStateValue(it->value().ToStringView()))) {
-      break;
-    }
+  std::string value;
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    const std::string_view key =
+        it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kState),
+                                 rocksdb::Slice(key), &value);
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "scan state");
+    const StateValue v = s.ok() ? DecodeStateValue(value) : StateValue{};
+    if (!visit(key, v)) break;
   }
   return FromRocks(it->status(), "scan state");
 }
@@ -338,6 +354,61 @@ absl::Status Store::ScanFamily(
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   return FromRocks(it->status(), "scan family");
+}
+
+absl::StatusOr<std::unique_ptr<StateSnapshot>> Store::NewStateSnapshot() const {
+  std::unique_ptr<StateSnapshot> snap(new StateSnapshot(this, db_->GetSnapshot()));
+  rocksdb::ReadOptions r;
+  r.snapshot = snap->snapshot_;
+  std::string value;
+  rocksdb::Status s = db_->Get(r, cf(Family::kMeta), kHeadKey, &value);
+  if (s.IsNotFound()) return snap;
+  if (!s.ok()) return FromRocks(s, "read head");
+  Head head;
+  if (!head.ParseFromString(value)) {
+    return absl::DataLossError("head record does not parse");
+  }
+  snap->position_ = head.position();
+  snap->recorded_at_us_ = head.recorded_at_us();
+  return snap;
+}
+
+StateSnapshot::~StateSnapshot() { store_->db_->ReleaseSnapshot(snapshot_); }
+
+absl::StatusOr<std::optional<std::string>> StateSnapshot::Get(
+    std::string_view key) const {
+  rocksdb::ReadOptions r;
+  r.snapshot = snapshot_;
+  std::string value;
+  rocksdb::Status s = store_->db_->Get(r, store_->cf(Store::Family::kState),
+                                       rocksdb::Slice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "state get");
+  StateValue v = DecodeStateValue(value);
+  if (!v.present) return std::nullopt;
+  return std::move(v.bytes);
+}
+
+absl::Status StateSnapshot::Scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  rocksdb::ReadOptions r;
+  r.snapshot = snapshot_;
+  const std::string start = RegistryKey(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db_->NewIterator(r, store_->cf(Store::Family::kState)));
+  std::string value;
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    const std::string_view key =
+        it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1);
+    rocksdb::Status s = store_->db_->Get(r, store_->cf(Store::Family::kState),
+                                         rocksdb::Slice(key), &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocks(s, "scan state");
+    if (value.empty() || value[0] != '\1') continue;  // deleted
+    if (!visit(key, std::string_view(value).substr(1))) break;
+  }
+  return FromRocks(it->status(), "scan state");
 }
 
 uint64_t Store::IntProperty(const std::string& name) const {

@@ -65,6 +65,9 @@ class Batch {
   void PutStateHistory(std::string_view key, uint64_t position,
                        const StateValue& v);
   void PutStateCurrent(std::string_view key, const StateValue& v);
+  // Lists `key` in the registry ScanState reads. Written once per key (not
+  // per change), so scans never step over the versions of hot keys.
+  void RegisterStateKey(std::string_view key);
 
   size_t ApproximateBytes() const { return batch_.GetDataSize(); }
 
@@ -73,6 +76,38 @@ class Batch {
   explicit Batch(class Store* store) : store_(store) {}
   class Store* store_;
   rocksdb::WriteBatch batch_;
+};
+
+class Store;
+
+// A consistent read view of the head and the current projection state at
+// one instant (a RocksDB snapshot): the cheapest way to answer a query at
+// the head, with point lookups instead of history seeks. Not thread-safe;
+// the Store must outlive it.
+class StateSnapshot {
+ public:
+  ~StateSnapshot();
+  StateSnapshot(const StateSnapshot&) = delete;
+  StateSnapshot& operator=(const StateSnapshot&) = delete;
+
+  // The durable head the view reflects.
+  uint64_t position() const { return position_; }
+  int64_t recorded_at_us() const { return recorded_at_us_; }
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
+  // Present keys under `prefix`, in key order, with their values.
+  absl::Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& visit)
+      const;
+
+ private:
+  friend class Store;
+  StateSnapshot(const Store* store, const rocksdb::Snapshot* snapshot)
+      : store_(store), snapshot_(snapshot) {}
+  const Store* store_;
+  const rocksdb::Snapshot* snapshot_;
+  uint64_t position_ = 0;
+  int64_t recorded_at_us_ = 0;
 };
 
 class Store {
@@ -115,8 +150,9 @@ class Store {
   // Value of a state key as of a log position.
   absl::StatusOr<std::optional<std::string>> GetStateAt(
       std::string_view key, uint64_t position) const;
-  // Visits current state keys with the prefix (deleted keys included, with
-  // present=false) in key order until `visit` returns false.
+  // Visits every state key ever written under the prefix (from the key
+  // registry; deleted keys included, with present=false) with its current
+  // value, in key order, until `visit` returns false.
   absl::Status ScanState(
       std::string_view prefix,
       const std::function<bool(std::string_view, const StateValue&)>& visit)
@@ -133,6 +169,10 @@ class Store {
   // A raw iterator over a family (lockstep comparisons). Not positioned.
   std::unique_ptr<rocksdb::Iterator> NewIterator(Family f) const;
 
+  // A snapshot of the head and current state. DATA_LOSS if the head record
+  // is corrupt.
+  absl::StatusOr<std::unique_ptr<StateSnapshot>> NewStateSnapshot() const;
+
   // A RocksDB integer property (e.g. "rocksdb.total-sst-files-size"); 0
   // when unknown. For metrics.
   uint64_t IntProperty(const std::string& name) const;
@@ -141,6 +181,7 @@ class Store {
 
  private:
   friend class Batch;
+  friend class StateSnapshot;
   Store() = default;
   rocksdb::ColumnFamilyHandle* cf(Family f) const;
 

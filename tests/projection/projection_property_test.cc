@@ -260,7 +260,26 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
   }
   // The answers compared carry real figures, not just empty responses.
   EXPECT_GT(largest_answer, 1000u);
-  // 3. accrued - reversed - settled = outstanding, on_hold within it.
+  // 3. At the head, the live snapshot path answers exactly what the history
+  // answers.
+  {
+    Queries live_q = Queries::Live(&live);
+    Queries hist_q(&live, &live, [head] { return head; });
+    v1::GetObligationsRequest at_head;
+    at_head.mutable_as_of()->set_position(head);
+    absl::StatusOr<v1::GetObligationsResponse> a = live_q.GetObligations({});
+    absl::StatusOr<v1::GetObligationsResponse> b = hist_q.GetObligations(at_head);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->as_of_position(), head);
+    EXPECT_TRUE(a->SerializeAsString() == b->SerializeAsString());
+    v1::ListConflictsRequest lc;
+    absl::StatusOr<v1::ListConflictsResponse> c = live_q.ListConflicts(lc);
+    lc.mutable_as_of()->set_position(head);
+    absl::StatusOr<v1::ListConflictsResponse> d = hist_q.ListConflicts(lc);
+    ASSERT_TRUE(c.ok() && d.ok());
+    EXPECT_TRUE(c->SerializeAsString() == d->SerializeAsString());
+  }
+  // 4. accrued - reversed - settled = outstanding, on_hold within it.
   Queries q(&live, &live, [head] { return head; });
   absl::StatusOr<v1::GetObligationsResponse> all = q.GetObligations({});
   ASSERT_TRUE(all.ok());

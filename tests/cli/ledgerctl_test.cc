@@ -1,0 +1,865 @@
+// ledgerctl end to end: every subcommand run as the real binary against a
+// real ledgerd on port 0, checking exact output, amounts and exit codes;
+// offline verification of tampered copies of a data directory; offline
+// export and replay agreeing with the server.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "crash/ledgerd_process.h"
+#include "partnerledger/storage/v1/records.pb.h"
+#include "partnerledger/v1/events.pb.h"
+#include "rocksdb/db.h"
+#include "store/keys.h"
+
+extern char** environ;
+
+namespace partnerledger::cli {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr milliseconds kReadyTimeout{20'000};
+constexpr milliseconds kExitTimeout{20'000};
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  return out;
+}
+
+// Spawns ledgerctl with stdin/stdout/stderr redirected to files.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& in,
+            const std::string& out, const std::string& err) {
+  std::vector<std::string> argv_s = {PL_LEDGERCTL};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int rc =
+      posix_spawn(&pid, PL_LEDGERCTL, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+// The exit code, or -1 (with a test failure) if it did not exit in time.
+int WaitExit(pid_t pid, milliseconds timeout = kExitTimeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ADD_FAILURE() << "ledgerctl did not exit in time";
+      return -1;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Opens a COPY of a data directory with plain RocksDB (every column family
+// it has) so a test can rewrite or delete event records behind the store.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& dir) {
+    std::vector<std::string> names;
+    rocksdb::Status s =
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const std::string& n : names)
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* db = nullptr;
+    s = rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles_, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    db_.reset(db);
+    for (size_t i = 0; i < names.size() && i < handles_.size(); ++i) {
+      if (names[i] == "events") events_ = handles_[i];
+    }
+    EXPECT_NE(events_, nullptr) << "no events column family";
+  }
+  ~RawDb() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+
+  storage::v1::StoredEvent Read(uint64_t position) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_,
+                                 store::EventKey(position), &value);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    storage::v1::StoredEvent e;
+    EXPECT_TRUE(e.ParseFromString(value));
+    return e;
+  }
+  void Write(const storage::v1::StoredEvent& e) {
+    rocksdb::WriteOptions o;
+    o.sync = true;
+    ASSERT_TRUE(db_->Put(o, events_, store::EventKey(e.position()),
+                         e.SerializeAsString())
+                    .ok());
+  }
+  void Delete(uint64_t position) {
+    rocksdb::WriteOptions o;
+    o.sync = true;
+    ASSERT_TRUE(db_->Delete(o, events_, store::EventKey(position)).ok());
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+};
+
+const char kWorkedExample[] = PL_EXAMPLES_DIR "/worked-example.jsonl";
+
+// The obligations table of the worked example at the head (position 18).
+const char kObligationsTable[] =
+    "Obligations as of position 18\n"
+    "\n"
+    "PAYER  PAYEE  CURRENCY  KIND            ACCRUED  REVERSED    SETTLED  ON "
+    "HOLD  OUTSTANDING\n"
+    "F      C      EUR       commission    45,000.00  3,000.00  20,000.00     "
+    "0.00    22,000.00\n"
+    "F      C      USD       pass-through  40,000.00      0.00       0.00     "
+    "0.00    40,000.00\n"
+    "\n"
+    "Net per pair and currency\n"
+    "PAIR   CURRENCY  NET\n"
+    "C / F  EUR       F owes C 22,000.00 EUR\n"
+    "C / F  USD       F owes C 40,000.00 USD\n";
+
+class LedgerctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::string> bin = crash::FindLedgerd();
+    ASSERT_TRUE(bin.ok()) << bin.status();
+    ledgerd_ = *bin;
+    WriteFile(Path("empty-stdin"), "");
+    StartServer();
+  }
+
+  std::string Path(const std::string& name) const {
+    return dir_.path() + "/" + name;
+  }
+  std::string data_dir() const { return Path("data"); }
+
+  void StartServer() {
+    crash::LedgerdFlags f;
+    f.data_dir = data_dir();
+    f.port_file = Path("port");
+    f.log_file = Path("ledgerd.log");
+    absl::StatusOr<std::unique_ptr<crash::LedgerdProcess>> p =
+        crash::LedgerdProcess::Start(ledgerd_, f, kReadyTimeout);
+    ASSERT_TRUE(p.ok()) << p.status();
+    server_ = *std::move(p);
+  }
+
+  void StopServer() {
+    ASSERT_NE(server_, nullptr);
+    absl::Status s = server_->Terminate(kExitTimeout);
+    ASSERT_TRUE(s.ok()) << s;
+    server_.reset();
+  }
+
+  // Runs ledgerctl offline (no --server).
+  Result Run(const std::vector<std::string>& args,
+             const std::string& stdin_text = "") {
+    const std::string in = Path(absl::StrCat("stdin-", ++runs_));
+    WriteFile(in, stdin_text);
+    const pid_t pid = Spawn(args, in, Path("out"), Path("err"));
+    EXPECT_GT(pid, 0);
+    Result r;
+    r.code = WaitExit(pid);
+    r.out = crash::ReadFileOrEmpty(Path("out"));
+    r.err = crash::ReadFileOrEmpty(Path("err"));
+    return r;
+  }
+
+  // Runs ledgerctl against the test's server.
+  Result Ctl(std::vector<std::string> args,
+             const std::string& stdin_text = "") {
+    args.insert(args.begin(), absl::StrCat("--server=", server_->address()));
+    return Run(args, stdin_text);
+  }
+
+  void LoadWorkedExample() {
+    Result r = Ctl({"append", kWorkedExample});
+    ASSERT_EQ(r.code, 0) << r.err;
+    ASSERT_THAT(r.out, HasSubstr("commit position 18"));
+  }
+
+  // A copy of the (stopped) server's data directory.
+  std::string CopyData(const std::string& name) {
+    const std::string to = Path(name);
+    std::filesystem::copy(data_dir(), to,
+                          std::filesystem::copy_options::recursive);
+    return to;
+  }
+
+  crash::TempDir dir_{"pl-cli-"};
+  std::string ledgerd_;
+  std::unique_ptr<crash::LedgerdProcess> server_;
+  int runs_ = 0;
+};
+
+TEST_F(LedgerctlTest, HelpListsEveryCommandAndTheExitCodes) {
+  Result r = Run({"--help"});
+  EXPECT_EQ(r.code, 0);
+  for (const char* c :
+       {"append", "read", "tail", "obligations", "referral-balance",
+        "statement", "deal", "conflicts", "health", "digest", "verify",
+        "export", "replay", "rebuild"}) {
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\n  ", c, " "))) << c;
+    Result h = Run({c, "--help"});
+    EXPECT_EQ(h.code, 0) << c;
+    EXPECT_THAT(h.out, StartsWith(absl::StrCat("Usage: ledgerctl ", c))) << c;
+  }
+  EXPECT_THAT(r.out, HasSubstr("4  verification failure"));
+  EXPECT_THAT(r.out, HasSubstr("6  local I/O error"));
+  EXPECT_EQ(Run({}).code, 2);
+  Result unknown = Run({"frobnicate"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown command \"frobnicate\""));
+  Result bad_option = Ctl({"obligations", "--nope"});
+  EXPECT_EQ(bad_option.code, 2);
+  EXPECT_THAT(bad_option.err, HasSubstr("unknown option --nope"));
+  EXPECT_EQ(Ctl({"obligations", "--kind=weird"}).code, 2);
+  EXPECT_EQ(Ctl({"read", "--max=-1"}).code, 2);
+}
+
+TEST_F(LedgerctlTest, AppendLoadsTheWorkedExampleAndAResendIsAReplay) {
+  Result r = Ctl({"append", kWorkedExample});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 19u) << r.out;
+  EXPECT_EQ(lines[0], "appended  #1  partner-C@0  PartnerRegistered");
+  EXPECT_EQ(lines[6], "appended  #7  deal-D1@3  RevenueBooked");
+  EXPECT_EQ(lines[7], "derived   #8  deal-D1@4  CommissionAccrued");
+  EXPECT_EQ(
+      lines[18],
+      "10 requests: 14 appended, 4 derived, 0 replayed; commit position 18");
+  Result again = Ctl({"append", kWorkedExample});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out,
+              HasSubstr("replayed  #1  partner-C@0  PartnerRegistered"));
+  EXPECT_THAT(again.out,
+              HasSubstr("10 requests: 0 appended, 0 derived, 14 replayed"));
+  // --json: one AppendEventsResponse per request.
+  Result json = Ctl({"append", "--json", kWorkedExample});
+  ASSERT_EQ(json.code, 0);
+  ASSERT_EQ(Lines(json.out).size(), 10u);
+  EXPECT_THAT(Lines(json.out)[0], HasSubstr("\"replayed\":true"));
+}
+
+TEST_F(LedgerctlTest, AppendOneStreamFromStdinWithExpectedRevision) {
+  const std::string events =
+      "# two events, one atomic request\n"
+      "{\"eventId\":\"11111111-0000-4000-8000-000000000001\",\"occurredAt\":"
+      "\"2026-01-15T12:00:00Z\","
+      "\"payload\":{\"partnerRegistered\":{\"legalName\":\"X "
+      "BV\",\"country\":\"NL\",\"pitch\":\"x\"}}}\n"
+      "\n"
+      "{\"event_id\":\"11111111-0000-4000-8000-000000000002\",\"occurred_at\":"
+      "\"2026-01-16T12:00:00Z\","
+      "\"payload\":{\"partner_profile_updated\":{\"pitch\":\"y\"}}}\n";
+  Result r =
+      Ctl({"append", "--stream=partner-X", "--expected-state=no-stream", "-"},
+          events);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "appended  #1  partner-X@0  PartnerRegistered\n"
+      "appended  #2  partner-X@1  PartnerProfileUpdated\n"
+      "1 request: 2 appended, 0 derived, 0 replayed; commit position 2\n");
+  const std::string more =
+      "{\"eventId\":\"11111111-0000-4000-8000-000000000003\",\"occurredAt\":"
+      "\"2026-01-17T12:00:00Z\","
+      "\"payload\":{\"partnerProfileUpdated\":{\"pitch\":\"z\"}}}\n";
+  // A stale expected revision is ABORTED: a server error, exit 5.
+  Result stale = Ctl(
+      {"append", "--stream", "partner-X", "--expected-revision", "0"}, more);
+  EXPECT_EQ(stale.code, 5);
+  EXPECT_THAT(stale.err, HasSubstr("ABORTED"));
+  EXPECT_THAT(stale.err, HasSubstr("current revision 1"));
+  Result ok = Ctl(
+      {"append", "--stream", "partner-X", "--expected-revision", "1"}, more);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_THAT(ok.out,
+              HasSubstr("appended  #3  partner-X@2  PartnerProfileUpdated"));
+  // --generate-ids fills a missing eventId.
+  Result gen = Ctl({"append", "--stream=partner-X", "--generate-ids"},
+                   "{\"occurredAt\":\"2026-01-18T12:00:00Z\",\"payload\":{"
+                   "\"partnerProfileUpdated\":"
+                   "{\"pitch\":\"w\"}}}\n");
+  EXPECT_EQ(gen.code, 0) << gen.err;
+  EXPECT_THAT(gen.out, HasSubstr("#4  partner-X@3"));
+}
+
+TEST_F(LedgerctlTest, AppendErrorsHaveDistinctExitCodes) {
+  LoadWorkedExample();
+  // Not JSON of the expected message: usage error, naming the line.
+  Result bad = Ctl({"append"}, "{\"stream\":\"partner-Y\"}\n{\"nope\":1}\n");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("line 2"));
+  Result missing = Ctl({"append", Path("no-such-file.jsonl")});
+  EXPECT_EQ(missing.code, 6);
+  EXPECT_THAT(missing.err, HasSubstr("cannot read"));
+  // A deal under an unknown agreement: NOT_FOUND, exit 3.
+  Result unknown = Ctl({"append", "--stream=deal-D9"},
+                       "{\"eventId\":\"22222222-0000-4000-8000-000000000001\","
+                       "\"occurredAt\":\"2026-01-15T12:00:00Z\","
+                       "\"payload\":{\"dealOriginated\":{\"agreementId\":"
+                       "\"nope\",\"originator\":\"C\",\"provider\":"
+                       "\"F\",\"prime\":\"F\",\"customer\":{\"key\":\"k\","
+                       "\"name\":\"n\"},\"offeringClass\":"
+                       "\"OFFERING_CLASS_SAAS\",\"currency\":\"EUR\","
+                       "\"startDate\":\"2026-02-01\"}}}\n");
+  EXPECT_EQ(unknown.code, 3);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND"));
+  // Settling more than is outstanding: FAILED_PRECONDITION, exit 5.
+  Result over = Ctl(
+      {"append", "--stream=settlement-S2"},
+      "{\"eventId\":\"22222222-0000-4000-8000-000000000002\",\"occurredAt\":"
+      "\"2027-03-01T12:00:00Z\","
+      "\"payload\":{\"settlementRecorded\":{\"payer\":\"F\",\"payee\":\"C\","
+      "\"amount\":{\"currency\":"
+      "\"EUR\",\"amountMinor\":\"2200001\"},\"reference\":\"too much\"}}}\n");
+  EXPECT_EQ(over.code, 5);
+  EXPECT_THAT(over.err, HasSubstr("FAILED_PRECONDITION"));
+  // No server at all: UNAVAILABLE, exit 5.
+  Result down = Run({"--server=127.0.0.1:1", "obligations", "--timeout=5"});
+  EXPECT_EQ(down.code, 5);
+  EXPECT_THAT(down.err, HasSubstr("UNAVAILABLE"));
+}
+
+TEST_F(LedgerctlTest, ReadPagesForwardBackwardFilteredAndByStream) {
+  LoadWorkedExample();
+  Result first = Ctl({"read", "--max=3"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  std::vector<std::string> lines = Lines(first.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], StartsWith("     1  "));
+  EXPECT_THAT(lines[0], HasSubstr("  partner-C@0  PartnerRegistered  "
+                                  "{\"legalName\":\"C Consulting BV\""));
+  Result back = Ctl({"read", "--backward", "--max", "2"});
+  ASSERT_EQ(back.code, 0);
+  lines = Lines(back.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], StartsWith("    18  "));
+  EXPECT_THAT(lines[1], StartsWith("    17  "));
+  Result all_back = Ctl({"read", "--backward"});
+  EXPECT_EQ(Lines(all_back.out).size(), 18u);
+  Result typed = Ctl({"read", "--type=CommissionAccrued", "--json"});
+  ASSERT_EQ(typed.code, 0);
+  lines = Lines(typed.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(
+      lines[0],
+      StartsWith("{\"position\":8,\"stream\":\"deal-D1\",\"revision\":4,"));
+  EXPECT_THAT(lines[2], HasSubstr("\"amountMinor\":\"4000000\""));
+  Result prefixed = Ctl({"read", "--stream-prefix=partner-"});
+  EXPECT_EQ(Lines(prefixed.out).size(), 2u);
+  Result stream = Ctl({"read", "deal-D1", "--from=5"});
+  ASSERT_EQ(stream.code, 0);
+  lines = Lines(stream.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[0], HasSubstr("deal-D1@5  RevenueBooked"));
+  Result stream_back = Ctl({"read", "deal-D1", "--backward", "--max=1"});
+  EXPECT_THAT(stream_back.out, HasSubstr("deal-D1@8  CommissionReversed"));
+  Result none = Ctl({"read", "deal-nope"});
+  EXPECT_EQ(none.code, 3);
+  EXPECT_THAT(none.err, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(LedgerctlTest, ReadAndExportPageThroughMoreThanOnePage) {
+  // 1,201 events: more than one 1,000-event page.
+  std::string input;
+  for (int request = 0; request < 2; ++request) {
+    input += "{\"stream\":\"partner-P\",\"events\":[";
+    for (int i = 0; i < 600; ++i) {
+      const int n = request * 600 + i;
+      if (i > 0) input += ",";
+      input += absl::StrCat(
+          "{\"eventId\":\"33333333-0000-4000-8000-",
+          absl::StrFormat("%012d", n + 1),
+          "\",\"occurredAt\":\"2026-01-15T12:00:00Z\",\"payload\":",
+          n == 0
+              ? "{\"partnerRegistered\":{\"legalName\":\"P\",\"country\":"
+                "\"NL\",\"pitch\":\"p\"}}"
+              : absl::StrCat("{\"partnerProfileUpdated\":{\"pitch\":\"pitch ",
+                             n, "\"}}"),
+          "}");
+    }
+    input += "]}\n";
+  }
+  input +=
+      "{\"stream\":\"partner-P\",\"events\":[{\"eventId\":\"33333333-0000-4000-"
+      "8000-999999999999\","
+      "\"occurredAt\":\"2026-01-15T12:00:00Z\",\"payload\":{"
+      "\"partnerProfileUpdated\":{}}}]}\n";
+  Result load = Ctl({"append", "--json"}, input);
+  ASSERT_EQ(load.code, 0) << load.err;
+  Result read = Ctl({"read"});
+  ASSERT_EQ(Lines(read.out).size(), 1201u);
+  Result stream = Ctl({"read", "partner-P", "--backward"});
+  ASSERT_EQ(Lines(stream.out).size(), 1201u);
+  EXPECT_THAT(Lines(stream.out).back(),
+              HasSubstr("partner-P@0  PartnerRegistered"));
+  Result exported = Ctl({"export", "--from=2", "--to=1101"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  std::vector<std::string> lines = Lines(exported.out);
+  ASSERT_EQ(lines.size(), 1100u);
+  EXPECT_THAT(lines.front(), StartsWith("{\"position\":2,"));
+  EXPECT_THAT(lines.back(), StartsWith("{\"position\":1101,"));
+}
+
+TEST_F(LedgerctlTest, TailCatchesUpThenFollowsLiveAppendsAndStopsOnCtrlC) {
+  LoadWorkedExample();
+  Result caught = Ctl({"tail", "--from=1", "--until-caught-up"});
+  ASSERT_EQ(caught.code, 0) << caught.err;
+  EXPECT_EQ(Lines(caught.out).size(), 18u);
+  EXPECT_THAT(caught.err, HasSubstr("-- caught up at position 18 --"));
+  Result typed = Ctl({"tail", "--from=1", "--type=RevenueBooked",
+                      "--until-caught-up", "--json"});
+  EXPECT_EQ(Lines(typed.out).size(), 3u);
+
+  // Live: subscribe after the head, then append; tail prints it and stops
+  // after --max=1.
+  const std::string server = absl::StrCat("--server=", server_->address());
+  pid_t live = Spawn({server, "tail", "--from=19", "--max=1"},
+                     Path("empty-stdin"), Path("tail.out"), Path("tail.err"));
+  ASSERT_GT(live, 0);
+  Result append =
+      Ctl({"append", "--stream=partner-C"},
+          "{\"eventId\":\"44444444-0000-4000-8000-000000000001\","
+          "\"occurredAt\":\"2026-05-01T12:00:00Z\","
+          "\"payload\":{\"partnerProfileUpdated\":{\"pitch\":\"live\"}}}\n");
+  ASSERT_EQ(append.code, 0) << append.err;
+  EXPECT_EQ(WaitExit(live), 0);
+  EXPECT_THAT(
+      crash::ReadFileOrEmpty(Path("tail.out")),
+      HasSubstr("partner-C@1  PartnerProfileUpdated  {\"pitch\":\"live\"}"));
+
+  // Ctrl-C ends a tail that would otherwise wait forever, with exit 0.
+  pid_t forever = Spawn({server, "tail", "--from=1"}, Path("empty-stdin"),
+                        Path("tail2.out"), Path("tail2.err"));
+  ASSERT_GT(forever, 0);
+  const auto deadline = std::chrono::steady_clock::now() + kExitTimeout;
+  while (Lines(crash::ReadFileOrEmpty(Path("tail2.out"))).size() < 19 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(Lines(crash::ReadFileOrEmpty(Path("tail2.out"))).size(), 19u);
+  ::kill(forever, SIGINT);
+  EXPECT_EQ(WaitExit(forever), 0);
+}
+
+TEST_F(LedgerctlTest, ObligationsAsTableCsvJsonAndAsOf) {
+  LoadWorkedExample();
+  Result table = Ctl({"obligations"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(table.out, kObligationsTable);
+  Result csv = Ctl({"obligations", "--csv"});
+  EXPECT_EQ(
+      csv.out,
+      "payer,payee,currency,kind,accrued,reversed,settled,on_hold,outstanding\n"
+      "F,C,EUR,commission,45000.00,3000.00,20000.00,0.00,22000.00\n"
+      "F,C,USD,pass-through,40000.00,0.00,0.00,0.00,40000.00\n");
+  Result json = Ctl({"obligations", "--json", "--currency=USD"});
+  EXPECT_EQ(json.out,
+            "{\"asOfPosition\":\"18\",\"obligations\":[{\"payer\":\"F\","
+            "\"payee\":\"C\","
+            "\"currency\":\"USD\",\"kind\":\"OBLIGATION_KIND_PASS_THROUGH\","
+            "\"accruedMinor\":"
+            "\"4000000\",\"reversedMinor\":\"0\",\"settledMinor\":\"0\","
+            "\"onHoldMinor\":\"0\","
+            "\"outstandingMinor\":\"4000000\"}],\"net\":[{\"partnerA\":\"C\","
+            "\"partnerB\":\"F\","
+            "\"currency\":\"USD\",\"aOwesBMinor\":\"-4000000\",\"netPayer\":"
+            "\"F\",\"netPayee\":"
+            "\"C\",\"netMinor\":\"4000000\"}]}\n");
+  // Right after R1's commission (position 8): 30,000.00 owed.
+  Result past = Ctl({"obligations", "--as-of-position=8", "--csv"});
+  EXPECT_EQ(
+      past.out,
+      "payer,payee,currency,kind,accrued,reversed,settled,on_hold,outstanding\n"
+      "F,C,EUR,commission,30000.00,0.00,0.00,0.00,30000.00\n");
+  Result before = Ctl({"obligations", "--as-of-time=2000-01-01T00:00:00Z"});
+  EXPECT_EQ(before.out, "Obligations as of position 0\n\n(no obligations)\n");
+  Result commission = Ctl({"obligations", "--kind=commission", "--partner=C"});
+  EXPECT_THAT(commission.out, HasSubstr("22,000.00"));
+  EXPECT_THAT(commission.out, Not(HasSubstr("pass-through")));
+  EXPECT_EQ(Ctl({"obligations", "--as-of-time=yesterday"}).code, 2);
+}
+
+TEST_F(LedgerctlTest, StatementHasOpeningMovementsClosingAndSignedLines) {
+  LoadWorkedExample();
+  Result table = Ctl({"statement", "--payer=F", "--payee=C", "--currency=EUR",
+                      "--period=2027-02"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(table.out,
+            "Statement F -> C, EUR, period 2027-02, as of position 18\n"
+            "\n"
+            "Opening      30,000.00\n"
+            "Accrued   +  15,000.00\n"
+            "Reversed  -   3,000.00\n"
+            "Settled   -  20,000.00\n"
+            "Closing   =  22,000.00\n"
+            "\n"
+            "POSITION  DATE        TYPE        DEAL  REVENUE  SETTLEMENT  KIND "
+            "         RATE  YEAR      AMOUNT\n"
+            "      10  2027-02-01  accrual     D1    R2                   "
+            "commission  12.50%     2   15,000.00\n"
+            "      12  2027-02-10  reversal    D1    R1                   "
+            "commission  25.00%     1   -3,000.00\n"
+            "      13  2027-02-20  settlement                 S1               "
+            "                     -20,000.00\n");
+  Result csv = Ctl({"statement", "--payer=F", "--payee=C", "--currency=EUR",
+                    "--period=2026-02", "--csv"});
+  std::vector<std::string> lines = Lines(csv.out);
+  ASSERT_EQ(lines.size(), 4u) << csv.out;
+  EXPECT_EQ(lines[1], "opening,,,,,,,,,0.00,EUR,");
+  EXPECT_THAT(
+      lines[2],
+      StartsWith(
+          "accrual,8,2026-02-01,D1,R1,,commission,2500,1,30000.00,EUR,"));
+  EXPECT_EQ(lines[3], "closing,,,,,,,,,30000.00,EUR,");
+  Result bad = Ctl({"statement", "--payer=F", "--payee=C", "--currency=EUR",
+                    "--period=2026-13"});
+  EXPECT_EQ(bad.code, 5);
+  EXPECT_THAT(bad.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_EQ(Ctl({"statement", "--payer=F"}).code, 2);
+}
+
+TEST_F(LedgerctlTest, ReferralBalanceDealConflictsHealthSatisfaction) {
+  LoadWorkedExample();
+  Result rb = Ctl({"referral-balance", "C", "F"});
+  ASSERT_EQ(rb.code, 0) << rb.err;
+  EXPECT_THAT(
+      rb.out,
+      HasSubstr(
+          "C     F            1    1  EUR       228,000.00  42,000.00\n"));
+  EXPECT_THAT(
+      rb.out,
+      HasSubstr(
+          "F     C            1    1  USD        50,000.00  10,000.00\n"));
+  EXPECT_THAT(rb.out, HasSubstr("Reciprocity ratio: 1.00\n"));
+  EXPECT_EQ(Ctl({"referral-balance", "C"}).code, 2);
+
+  Result deal = Ctl({"deal", "D1"});
+  ASSERT_EQ(deal.code, 0) << deal.err;
+  EXPECT_THAT(deal.out, HasSubstr("margin                 25.00% from year 1, "
+                                  "12.50% from year 2 (agreement)\n"));
+  EXPECT_THAT(deal.out,
+              HasSubstr("R1       2026-02-01     2026-02-01     1  25.00%  "
+                        "120,000.00  12,000.00  27,000.00   27,000.00\n"));
+  EXPECT_THAT(deal.out,
+              HasSubstr("R2       2027-02-01     2027-02-01     2  12.50%  "
+                        "120,000.00       0.00  15,000.00   15,000.00\n"));
+  Result nodeal = Ctl({"deal", "D404"});
+  EXPECT_EQ(nodeal.code, 3);
+  EXPECT_THAT(nodeal.err, HasSubstr("NOT_FOUND"));
+
+  EXPECT_EQ(
+      Ctl({"conflicts"}).out,
+      "Conflicts (0 open, 0 resolved) as of position 18\n\n(no conflicts)\n");
+  Result raise = Ctl({"append", "--stream=conflict-K1"},
+                     "{\"eventId\":\"55555555-0000-4000-8000-000000000001\","
+                     "\"occurredAt\":\"2027-03-01T12:00:00Z\","
+                     "\"payload\":{\"conflictRaised\":{\"agreementId\":\"CF\","
+                     "\"dealId\":\"D1\",\"kind\":"
+                     "\"CONFLICT_KIND_PAYMENT_DISPUTE\",\"raisedBy\":\"C\","
+                     "\"summary\":\"invoice, disputed\"}}}\n");
+  ASSERT_EQ(raise.code, 0) << raise.err;
+  Result conflicts = Ctl({"conflicts", "--status=open"});
+  EXPECT_THAT(conflicts.out,
+              HasSubstr("Conflicts (1 open, 0 resolved) as of position 19"));
+  EXPECT_THAT(
+      conflicts.out,
+      HasSubstr("K1        CF         D1    payment-dispute  open    C"));
+  Result csv = Ctl({"conflicts", "--csv"});
+  ASSERT_EQ(Lines(csv.out).size(), 2u);
+  EXPECT_THAT(Lines(csv.out)[1],
+              StartsWith("K1,CF,D1,,payment-dispute,open,C,"));
+  EXPECT_THAT(Lines(csv.out)[1], HasSubstr(",\"invoice, disputed\","));
+  // The dispute holds the deal's outstanding.
+  EXPECT_THAT(
+      Ctl({"obligations", "--currency=EUR", "--csv"}).out,
+      HasSubstr(
+          "F,C,EUR,commission,45000.00,3000.00,20000.00,22000.00,22000.00\n"));
+
+  Result health = Ctl({"health", "C", "F"});
+  ASSERT_EQ(health.code, 0) << health.err;
+  EXPECT_THAT(health.out,
+              HasSubstr("Partnership health C <-> F as of position 19\n"));
+  EXPECT_THAT(health.out, HasSubstr("margins         OK"));
+  EXPECT_THAT(health.out, HasSubstr("documentation   WARN"));
+  EXPECT_THAT(health.out, HasSubstr("conflicts       FAIL    1 open conflict"));
+  Result sat = Ctl({"satisfaction", "CF"});
+  EXPECT_EQ(sat.code, 0) << sat.err;
+  EXPECT_THAT(sat.out, HasSubstr("(no responses)"));
+}
+
+TEST_F(LedgerctlTest, DigestAndOnlineVerify) {
+  LoadWorkedExample();
+  const std::string file = Path("digest.json");
+  Result d = Ctl({"digest", "--out", file});
+  ASSERT_EQ(d.code, 0) << d.err;
+  ASSERT_THAT(d.out, StartsWith("{\"position\":18,\"hash\":\""));
+  ASSERT_EQ(d.out.size(),
+            std::string("{\"position\":18,\"hash\":\"\"}\n").size() + 64);
+  EXPECT_EQ(crash::ReadFileOrEmpty(file), d.out);
+  Result ok = Ctl({"verify", "--digest", file});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out,
+            absl::StrCat(
+                "OK: server ", server_->address(),
+                ": hash chain verified through position 18 (18 events "
+                "checked); the log extends the saved digest at position 18\n"));
+  // The chain grows: the old digest is still extended.
+  ASSERT_EQ(Ctl({"append", "--stream=partner-C", "--generate-ids"},
+                "{\"occurredAt\":\"2027-05-01T12:00:00Z\",\"payload\":{"
+                "\"partnerProfileUpdated\":{}}}")
+                .code,
+            0);
+  EXPECT_EQ(Ctl({"verify", "--digest", file}).code, 0);
+  Result json = Ctl({"verify", "--json", "--from=3", "--to=10"});
+  EXPECT_EQ(json.out,
+            "{\"ok\":true,\"verifiedThrough\":\"10\",\"firstBadPosition\":"
+            "\"0\",\"message\":\"\","
+            "\"eventsChecked\":\"8\"}\n");
+  // A digest this log does not extend: verification failure, exit 4.
+  const std::string forged = Path("forged.json");
+  WriteFile(forged, absl::StrCat("{\"position\": 5, \"hash\": \"",
+                                 std::string(64, 'a'), "\"}"));
+  Result bad = Ctl({"verify", "--digest", forged});
+  EXPECT_EQ(bad.code, 4);
+  EXPECT_THAT(bad.out, HasSubstr("FAILED: server "));
+  EXPECT_THAT(
+      bad.out,
+      HasSubstr("first bad position 5: hash differs from the saved digest"));
+  WriteFile(forged, absl::StrCat("{\"position\": 99, \"hash\": \"",
+                                 std::string(64, 'a'), "\"}"));
+  Result beyond = Ctl({"verify", "--digest", forged});
+  EXPECT_EQ(beyond.code, 4);
+  EXPECT_THAT(beyond.out, HasSubstr("events were removed"));
+  WriteFile(forged, "not json");
+  EXPECT_EQ(Ctl({"verify", "--digest", forged}).code, 2);
+  EXPECT_EQ(Ctl({"verify", "--digest", Path("missing.json")}).code, 6);
+  Result past = Ctl({"digest", "--at-position=8"});
+  EXPECT_THAT(past.out, StartsWith("{\"position\":8,"));
+}
+
+TEST_F(LedgerctlTest,
+       OfflineVerifyPassesOnTheDirectoryAndDetectsAChangedPayload) {
+  LoadWorkedExample();
+  const std::string file = Path("digest.json");
+  ASSERT_EQ(Ctl({"digest", "--out", file}).code, 0);
+  StopServer();
+  Result ok = Run({"verify", "--data-dir", data_dir(), "--digest", file});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(ok.out,
+            absl::StrCat(
+                "OK: data directory ", data_dir(),
+                ": hash chain verified through position 18 (18 events "
+                "checked); the log extends the saved digest at position 18\n"));
+  EXPECT_EQ(Run({"digest", "--data-dir", data_dir()}).out,
+            crash::ReadFileOrEmpty(file));
+
+  // Rewrite R1 (position 7) as 1,200,000.00 EUR, keeping the old hash.
+  const std::string copy = CopyData("tampered");
+  {
+    RawDb db(copy);
+    storage::v1::StoredEvent e = db.Read(7);
+    v1::EventPayload p;
+    ASSERT_TRUE(p.ParseFromString(e.payload()));
+    ASSERT_TRUE(p.has_revenue_booked());
+    p.mutable_revenue_booked()->mutable_amount()->set_amount_minor(120'000'000);
+    e.set_payload(p.SerializeAsString());
+    db.Write(e);
+  }
+  Result bad = Run({"verify", "--data-dir", copy});
+  EXPECT_EQ(bad.code, 4) << bad.err;
+  EXPECT_THAT(bad.out, StartsWith(absl::StrCat("FAILED: data directory ", copy,
+                                               ": first bad position 7: ")));
+  EXPECT_THAT(bad.out, HasSubstr("verified good through position 6"));
+  Result json = Run({"verify", "--json", "--data-dir", copy});
+  EXPECT_EQ(json.code, 4);
+  EXPECT_THAT(json.out, HasSubstr("\"ok\":false"));
+  EXPECT_THAT(json.out, HasSubstr("\"firstBadPosition\":\"7\""));
+  // Reading the tampered log is refused too.
+  EXPECT_EQ(Run({"export", "--data-dir", copy}).code, 4);
+  EXPECT_EQ(Run({"replay", "--data-dir", copy, "--to-position=18"}).code, 4);
+  // The original is untouched.
+  EXPECT_EQ(Run({"verify", "--data-dir", data_dir()}).code, 0);
+}
+
+TEST_F(LedgerctlTest, OfflineVerifyDetectsARecomputedHashAndADeletedEvent) {
+  LoadWorkedExample();
+  StopServer();
+  // A record whose stored hash was replaced: it no longer matches its
+  // content (and the next event no longer links to it).
+  const std::string relinked = CopyData("relinked");
+  {
+    RawDb db(relinked);
+    storage::v1::StoredEvent e = db.Read(12);
+    storage::v1::StoredEvent next = db.Read(13);
+    e.set_hash(next.hash());  // any other 32 bytes
+    db.Write(e);
+  }
+  Result r = Run({"verify", "--data-dir", relinked});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_THAT(r.out, HasSubstr("first bad position 12"));
+
+  const std::string deleted = CopyData("deleted");
+  {
+    RawDb db(deleted);
+    db.Delete(5);
+  }
+  Result d = Run({"verify", "--data-dir", deleted});
+  EXPECT_EQ(d.code, 4) << d.err;
+  EXPECT_THAT(d.out, HasSubstr("first bad position 5: event missing"));
+
+  Result none = Run({"verify", "--data-dir", Path("nope")});
+  EXPECT_EQ(none.code, 6);
+  EXPECT_THAT(none.err, HasSubstr("no data directory"));
+}
+
+TEST_F(LedgerctlTest, ExportOnlineAndOfflineAreIdentical) {
+  LoadWorkedExample();
+  Result online = Ctl({"export"});
+  ASSERT_EQ(online.code, 0) << online.err;
+  std::vector<std::string> lines = Lines(online.out);
+  ASSERT_EQ(lines.size(), 18u);
+  EXPECT_THAT(
+      lines[0],
+      StartsWith("{\"position\":1,\"stream\":\"partner-C\",\"revision\":0,"
+                 "\"eventId\":\"c0ffee00-0000-4000-8000-000000000001\","
+                 "\"type\":\"PartnerRegistered\",\"occurredAt\":"
+                 "\"2026-01-15T12:00:00Z\",\"recordedAt\":\""));
+  EXPECT_THAT(lines[0], HasSubstr(absl::StrCat("\"prevHash\":\"",
+                                               std::string(64, '0'), "\"")));
+  EXPECT_THAT(lines[7], HasSubstr("\"actor\":\"system\""));
+  EXPECT_THAT(
+      lines[7],
+      HasSubstr("\"causationId\":\"c0ffee00-0000-4000-8000-000000000007\""));
+  Result csv = Ctl({"export", "--csv", "--out", Path("log.csv")});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  std::vector<std::string> rows =
+      Lines(crash::ReadFileOrEmpty(Path("log.csv")));
+  ASSERT_EQ(rows.size(), 19u);
+  EXPECT_EQ(rows[0],
+            "position,stream,revision,event_id,type,occurred_at,recorded_at,"
+            "actor,correlation_id,"
+            "causation_id,payload_json,prev_hash,hash");
+  StopServer();
+  Result offline = Run({"export", "--data-dir", data_dir()});
+  ASSERT_EQ(offline.code, 0) << offline.err;
+  EXPECT_EQ(offline.out, online.out);
+  Result offline_csv = Run({"export", "--csv", "--data-dir", data_dir()});
+  EXPECT_EQ(Lines(offline_csv.out), rows);
+  EXPECT_EQ(
+      Run({"export", "--data-dir", data_dir(), "--out", Path("no/such/dir/x")})
+          .code,
+      6);
+}
+
+TEST_F(LedgerctlTest, ReplayReproducesPastFiguresFromTheLogAlone) {
+  LoadWorkedExample();
+  Result at8 = Ctl({"obligations", "--as-of-position=8"});
+  Result st = Ctl({"statement", "--payer=F", "--payee=C", "--currency=EUR",
+                   "--period=2027-02", "--as-of-position=13"});
+  ASSERT_EQ(st.code, 0);
+  StopServer();
+  Result r = Run({"replay", "--data-dir", data_dir(), "--to-position=8"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(absl::StrCat(
+                         "Replayed 8 events (positions 1..8 of 18) from ",
+                         data_dir(), " into a scratch store in ")));
+  EXPECT_THAT(r.out, HasSubstr(at8.out));
+  EXPECT_THAT(r.out, HasSubstr("The replayed figures equal the stored "
+                               "projections as of position 8."));
+  Result s = Run({"replay", "--data-dir", data_dir(), "--to-position=13",
+                  "--statement=F,C,EUR,2027-02"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_THAT(s.out, HasSubstr(st.out));
+  EXPECT_THAT(s.out, HasSubstr("F      C      EUR       commission  45,000.00  "
+                               "3,000.00  20,000.00     0.00    22,000.00"));
+  // By time: everything recorded so far is the whole log.
+  Result all = Run(
+      {"replay", "--data-dir", data_dir(), "--to-time=2999-01-01T00:00:00Z"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_THAT(all.out, HasSubstr(kObligationsTable));
+  Result json = Run({"replay", "--json", "--data-dir", data_dir(),
+                     "--to-position=18", "--currency=USD"});
+  EXPECT_THAT(json.out, StartsWith(absl::StrCat(
+                            "{\"dataDir\":\"", data_dir(),
+                            "\",\"toPosition\":18,\"eventsReplayed\":18,")));
+  EXPECT_THAT(json.out, HasSubstr("\"outstandingMinor\":\"4000000\""));
+  EXPECT_THAT(json.out, HasSubstr("\"matchesStoredProjections\":true}"));
+  Result empty = Run(
+      {"replay", "--data-dir", data_dir(), "--to-time=2000-01-01T00:00:00Z"});
+  EXPECT_EQ(empty.code, 0) << empty.err;
+  EXPECT_THAT(empty.out, HasSubstr("(no obligations)"));
+  EXPECT_EQ(Run({"replay", "--to-position=3"}).code, 2);
+  EXPECT_EQ(Run({"replay", "--data-dir", data_dir()}).code, 2);
+  EXPECT_EQ(Run({"replay", "--data-dir", data_dir(), "--to-position=3",
+                 "--statement=F,C"})
+                .code,
+            2);
+}
+
+TEST_F(LedgerctlTest, RebuildReportsIdenticalProjections) {
+  LoadWorkedExample();
+  Result r = Ctl({"rebuild"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(
+      r.out,
+      StartsWith(
+          "Rebuilt projections from 18 events (through position 18) in "));
+  EXPECT_THAT(r.out, HasSubstr("identical to the live projections\n"));
+  Result json = Ctl({"rebuild", "--json"});
+  EXPECT_THAT(json.out, HasSubstr("\"identical\":true"));
+}
+
+}  // namespace
+}  // namespace partnerledger::cli

@@ -1,0 +1,480 @@
+#include "ledgerctl/commands.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "partnerledger/limits.h"
+
+namespace partnerledger::ctl {
+namespace {
+
+const std::vector<OptionSpec> kAsOf = {
+    {"as-of-position", "N",
+     "answer as of log position N (clamped to the head)"},
+    {"as-of-time", "RFC3339",
+     "answer as of the last event recorded at or before this time, e.g. "
+     "2027-02-20T00:00:00Z"},
+};
+
+std::vector<OptionSpec> With(std::vector<OptionSpec> a,
+                             const std::vector<OptionSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const OptionSpec kCsv = {"csv", "", "CSV instead of a table"};
+const OptionSpec kDataDir = {
+    "data-dir", "DIR",
+    "work OFFLINE on this RocksDB data directory (opened read-only: a stopped "
+    "server's directory or a backup copy) instead of asking --server"};
+
+std::vector<Command> BuildCommands() {
+  return {
+      {"append",
+       "append [FILE|-] [options]",
+       "append events from JSON or JSON Lines (a file or stdin)",
+       "Without --stream, the input is one "
+       "partnerledger.v1.AppendEventsRequest\n"
+       "as JSON, or JSON Lines with one AppendEventsRequest per line; each "
+       "request\n"
+       "is sent as one atomic AppendEvents call, in order, stopping at the "
+       "first\n"
+       "that fails (earlier ones stay appended). With --stream, every line is "
+       "one\n"
+       "partnerledger.v1.ProposedEvent and all of them go in ONE atomic "
+       "request to\n"
+       "that stream. Lines starting with '#' and blank lines are ignored. "
+       "Field\n"
+       "names follow protobuf's JSON mapping (eventId or event_id).\n"
+       "Resending the same input is safe: identical events are reported as\n"
+       "replayed at their original positions.",
+       {{"stream", "STREAM", "input lines are ProposedEvents for this stream"},
+        {"expected-revision", "N", "with --stream: the stream's last revision"},
+        {"expected-state", "STATE", "with --stream: any | no-stream | exists"},
+        {"generate-ids", "", "give events without an eventId a random UUID"}},
+       RunAppend},
+      {"read",
+       "read [STREAM] [options]",
+       "read the log (or one stream) page by page",
+       "Without STREAM, reads the global log (ReadAll) from --from (default: "
+       "the\n"
+       "start; with --backward: the end), optionally filtered. With STREAM, "
+       "reads\n"
+       "that stream (ReadStream) from revision --from.",
+       {{"from", "N", "first position (or revision with STREAM), inclusive"},
+        {"backward", "", "newest first"},
+        {"max", "N", "print at most N events (default: all)"},
+        {"type", "TYPE", "only this event type (repeatable)"},
+        {"stream-prefix", "PREFIX",
+         "only streams starting with PREFIX (repeatable)"}},
+       RunRead},
+      {"tail",
+       "tail [options]",
+       "print events as they are appended (Subscribe), until Ctrl-C",
+       "Starts after the current head (only new events) unless --from is "
+       "given,\n"
+       "in which case it first catches up from that position. A line\n"
+       "\"-- caught up at position N --\" goes to stderr when the catch-up "
+       "ends.",
+       {{"from", "N", "catch up from position N (1: the whole log)"},
+        {"type", "TYPE", "only this event type (repeatable)"},
+        {"stream-prefix", "PREFIX",
+         "only streams starting with PREFIX (repeatable)"},
+        {"until-caught-up", "",
+         "stop once caught up instead of waiting for more"},
+        {"max", "N", "stop after N events"}},
+       RunTail},
+      {"obligations", "obligations [options]",
+       "commissions and pass-throughs owed, per payer/payee/currency, and "
+       "netted",
+       "Columns are in major units of each row's currency.",
+       With(
+           {{"partner", "ID", "only obligations this partner pays or receives"},
+            {"currency", "CODE", "only this currency"},
+            {"kind", "KIND", "commission | pass-through"},
+            kCsv},
+           kAsOf),
+       RunObligations},
+      {"referral-balance", "referral-balance PARTNER_A PARTNER_B [options]",
+       "what each partner of a pair brought the other", "", kAsOf,
+       RunReferralBalance},
+      {"statement",
+       "statement --payer=ID --payee=ID --currency=CODE --period=YYYY-MM",
+       "opening, movements, closing and lines of one payer -> payee period",
+       "With --csv: one row per line, preceded by an \"opening\" row and "
+       "followed\n"
+       "by a \"closing\" row.",
+       With({{"payer", "ID", "who pays"},
+             {"payee", "ID", "who is paid"},
+             {"currency", "CODE", "ISO 4217 code"},
+             {"period", "YYYY-MM", "the month (by booked_on for accruals)"},
+             kCsv},
+            kAsOf),
+       RunStatement},
+      {"deal", "deal DEAL_ID [options]",
+       "one deal: roles, margin, revenue lines", "", kAsOf, RunDeal},
+      {"conflicts", "conflicts [options]",
+       "conflicts, open and resolved, with age", "",
+       With({{"agreement", "ID", "only this agreement"},
+             {"partner", "ID", "only conflicts involving this partner"},
+             {"status", "STATUS", "open | resolved"},
+             kCsv},
+            kAsOf),
+       RunConflicts},
+      {"health", "health PARTNER_A PARTNER_B [options]",
+       "the partnership scorecard, one line per pillar", "", kAsOf, RunHealth},
+      {"satisfaction", "satisfaction AGREEMENT_ID [options]",
+       "customer and partner satisfaction per period", "", kAsOf,
+       RunSatisfaction},
+      {"digest",
+       "digest [options]",
+       "print (and save) the chain digest: position + SHA-256 as hex, JSON",
+       "Keep the digest outside the system; `verify --digest FILE` later "
+       "proves\n"
+       "the log still extends it. Output: {\"position\":N,\"hash\":\"<64 "
+       "hex>\"}.",
+       {{"at-position", "N",
+         "the digest at an earlier position (default: the head)"},
+        {"out", "FILE", "also write the digest to FILE"},
+        kDataDir},
+       RunDigest},
+      {"verify",
+       "verify [options]",
+       "recompute the hash chain (online, or OFFLINE with --data-dir)",
+       "Online it calls VerifyChain on --server in chunks; with --data-dir it\n"
+       "opens the RocksDB directory read-only and recomputes the chain "
+       "itself,\n"
+       "so it works on a stopped server's directory or on a backup copy. On\n"
+       "tampering it prints the first bad position and exits 4.",
+       {{"from", "N", "first position (default 1)"},
+        {"to", "N", "last position (default: the head)"},
+        {"digest", "FILE",
+         "a digest saved earlier that the log must still extend"},
+        kDataDir},
+       RunVerify},
+      {"export",
+       "export [options]",
+       "the log as JSON Lines (every envelope field, hashes hex) or CSV",
+       "Online it pages through ReadAll; with --data-dir it reads the "
+       "directory\n"
+       "offline. Both produce the same bytes for the same log.",
+       {{"from", "N", "first position (default 1)"},
+        {"to", "N", "last position (default: the head)"},
+        {"out", "FILE", "write to FILE instead of stdout"},
+        kCsv,
+        kDataDir},
+       RunExport},
+      {"replay",
+       "replay --data-dir=DIR (--to-position=N | --to-time=RFC3339) [options]",
+       "recompute figures at a past point from the log alone (offline)",
+       "Replays events 1..N of the data directory through the partnership "
+       "rules\n"
+       "into a scratch store in a temporary directory, then answers "
+       "obligations\n"
+       "(and, with --statement, a statement) from that scratch store: a past\n"
+       "figure reproduced independently of the server's projections. It also\n"
+       "compares the answer with the directory's stored projections as of N "
+       "and\n"
+       "exits 4 if they differ.",
+       {kDataDir,
+        {"to-position", "N", "replay through position N"},
+        {"to-time", "RFC3339",
+         "replay through the last event recorded by then"},
+        {"statement", "PAYER,PAYEE,CURRENCY,PERIOD",
+         "also print this statement"},
+        {"partner", "ID", "obligations: only this partner"},
+        {"currency", "CODE", "obligations: only this currency"},
+        {"kind", "KIND", "obligations: commission | pass-through"}},
+       RunReplay},
+      {"rebuild",
+       "rebuild",
+       "rebuild every projection on the server from the log and compare",
+       "Calls RebuildProjections; exits 4 if the rebuilt projections differ "
+       "from\n"
+       "the live ones.",
+       {},
+       RunRebuild},
+  };
+}
+
+}  // namespace
+
+int ExitCodeForRpc(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return kExitOk;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
+    case grpc::StatusCode::DATA_LOSS:
+      return kExitVerification;
+    default:
+      return kExitRpc;
+  }
+}
+
+int ExitCodeForLocal(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kDataLoss:
+      return kExitVerification;
+    case absl::StatusCode::kInvalidArgument:
+      return kExitUsage;
+    default:
+      return kExitIo;
+  }
+}
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command>* commands =
+      new std::vector<Command>(BuildCommands());
+  return *commands;
+}
+
+const std::vector<OptionSpec>& GlobalOptions() {
+  static const std::vector<OptionSpec>* options = new std::vector<OptionSpec>{
+      {"server", "HOST:PORT",
+       absl::StrCat("ledgerd address (default ", kDefaultServer, ")")},
+      {"json", "", "machine-readable JSON (one object per line)"},
+      {"timeout", "SECONDS",
+       "deadline of each call (default 60; rebuild 3600)"},
+      {"help", "", "this help"},
+  };
+  return *options;
+}
+
+std::string MainHelp() {
+  std::string out =
+      "ledgerctl: the partnerledger CLI for people (finance, auditors, "
+      "operators).\n"
+      "\n"
+      "Usage: ledgerctl [--server=HOST:PORT] COMMAND [options] [arguments]\n"
+      "       ledgerctl COMMAND --help\n"
+      "\nCommands:\n";
+  size_t width = 0;
+  for (const Command& c : Commands()) width = std::max(width, c.name.size());
+  for (const Command& c : Commands()) {
+    absl::StrAppend(&out, "  ", c.name,
+                    std::string(width + 2 - c.name.size(), ' '), c.summary,
+                    "\n");
+  }
+  absl::StrAppend(
+      &out, "\nGlobal options (accepted by every command):\n",
+      OptionsHelp(GlobalOptions()),
+      "\nAmounts: tables print major units with thousands separators and the\n"
+      "currency (\"22,000.00 EUR\"), CSV plain decimals (\"22000.00\"), JSON "
+      "the\n"
+      "wire's integer minor units (\"2200000\"). Never floating point.\n"
+      "\nExit codes:\n"
+      "  0  ok\n"
+      "  2  usage error (unknown command or option, bad value, malformed JSON "
+      "input)\n"
+      "  3  not found (gRPC NOT_FOUND: unknown stream, deal, partner ...)\n"
+      "  4  verification failure (tampering, digest not extended, "
+      "rebuild/replay\n"
+      "     differs, gRPC DATA_LOSS, corrupt data directory)\n"
+      "  5  server/RPC error (any other gRPC code, e.g. UNAVAILABLE, ABORTED,\n"
+      "     ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT)\n"
+      "  6  local I/O error (a file or data directory cannot be read or "
+      "written)\n");
+  return out;
+}
+
+std::string CommandHelp(const Command& c) {
+  std::string out =
+      absl::StrCat("Usage: ledgerctl ", c.synopsis, "\n\n", c.summary, ".\n");
+  if (!c.details.empty()) absl::StrAppend(&out, "\n", c.details, "\n");
+  if (!c.options.empty()) {
+    absl::StrAppend(&out, "\nOptions:\n", OptionsHelp(c.options));
+  }
+  absl::StrAppend(&out, "\nGlobal options:\n", OptionsHelp(GlobalOptions()),
+                  "\nExit codes: 0 ok, 2 usage, 3 not found, 4 verification "
+                  "failure, 5 server/RPC error, 6 local I/O error.\n");
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> Context::channel() {
+  if (channel_ == nullptr) {
+    grpc::ChannelArguments a;
+    a.SetMaxReceiveMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+    a.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+    channel_ = grpc::CreateCustomChannel(args_.Get("server", kDefaultServer),
+                                         grpc::InsecureChannelCredentials(), a);
+  }
+  return channel_;
+}
+
+std::unique_ptr<v1::EventStoreService::Stub> Context::events() {
+  return v1::EventStoreService::NewStub(channel());
+}
+
+std::unique_ptr<v1::LedgerQueryService::Stub> Context::queries() {
+  return v1::LedgerQueryService::NewStub(channel());
+}
+
+void Context::SetDeadline(grpc::ClientContext* c, int default_seconds) const {
+  // Main() has checked --timeout is a positive integer.
+  int64_t seconds = default_seconds;
+  if (args_.Has("timeout") &&
+      !absl::SimpleAtoi(args_.Get("timeout"), &seconds)) {
+    seconds = default_seconds;
+  }
+  c->set_deadline(std::chrono::system_clock::now() +
+                  std::chrono::seconds(seconds));
+}
+
+void Context::Print(std::string_view text) const {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+int Context::Fail(int code, std::string_view message) const {
+  std::fflush(stdout);
+  std::cerr << "ledgerctl " << command_.name << ": " << message << "\n";
+  return code;
+}
+
+int Context::Usage(std::string_view message) const {
+  std::fflush(stdout);
+  std::cerr << "ledgerctl " << command_.name << ": " << message
+            << "\n(see: ledgerctl " << command_.name << " --help)\n";
+  return kExitUsage;
+}
+
+int Context::Usage(const absl::Status& s) const {
+  return Usage(std::string_view(s.message().data(), s.message().size()));
+}
+
+namespace {
+const char* GrpcCodeName(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN_CODE";
+  }
+}
+}  // namespace
+
+int Context::FailRpc(const grpc::Status& s, std::string_view what) const {
+  std::string message =
+      absl::StrCat(std::string(what), ": ", GrpcCodeName(s.error_code()), ": ",
+                   s.error_message());
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    absl::StrAppend(&message, " (is ledgerd running at ",
+                    args_.Get("server", kDefaultServer), "?)");
+  }
+  return Fail(ExitCodeForRpc(s.error_code()), message);
+}
+
+int Context::FailLocal(const absl::Status& s, std::string_view what) const {
+  return Fail(ExitCodeForLocal(s),
+              absl::StrCat(std::string(what), ": ", s.ToString()));
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> tokens(argv + 1, argv + argc);
+  // The command is the first token that is neither an option nor the value
+  // of a global option given as "--server ADDR".
+  int command_index = -1;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t == "--server" || t == "--timeout") {
+      ++i;
+      continue;
+    }
+    if (t.size() > 1 && t[0] == '-') continue;
+    command_index = static_cast<int>(i);
+    break;
+  }
+  auto has_help = [&] {
+    return std::any_of(tokens.begin(), tokens.end(), [](const std::string& t) {
+      return t == "--help" || t == "-h";
+    });
+  };
+  if (command_index < 0) {
+    if (has_help()) {
+      std::cout << MainHelp();
+      return kExitOk;
+    }
+    std::cerr << MainHelp();
+    return kExitUsage;
+  }
+  std::string name = tokens[command_index];
+  tokens.erase(tokens.begin() + command_index);
+  if (name == "help") {
+    if (tokens.empty()) {
+      std::cout << MainHelp();
+      return kExitOk;
+    }
+    name = tokens[0];
+    tokens = {"--help"};
+  }
+  auto it = std::find_if(Commands().begin(), Commands().end(),
+                         [&](const Command& c) { return c.name == name; });
+  if (it == Commands().end()) {
+    std::cerr << "ledgerctl: unknown command \"" << name
+              << "\" (see: ledgerctl --help)\n";
+    return kExitUsage;
+  }
+  std::vector<OptionSpec> allowed = GlobalOptions();
+  allowed.insert(allowed.end(), it->options.begin(), it->options.end());
+  absl::StatusOr<Args> args = ParseArgs(allowed, tokens);
+  if (!args.ok()) {
+    std::cerr << "ledgerctl " << name << ": " << args.status().message()
+              << "\n(see: ledgerctl " << name << " --help)\n";
+    return kExitUsage;
+  }
+  if (args->Has("help")) {
+    std::cout << CommandHelp(*it);
+    return kExitOk;
+  }
+  if (absl::StatusOr<uint64_t> t = args->GetUint("timeout", 60);
+      !t.ok() || *t == 0) {
+    std::cerr << "ledgerctl " << name
+              << ": --timeout: expected a number of seconds > 0\n";
+    return kExitUsage;
+  }
+  Context ctx(*it, *std::move(args));
+  const int code = it->run(ctx);
+  std::fflush(stdout);
+  return code;
+}
+
+}  // namespace partnerledger::ctl

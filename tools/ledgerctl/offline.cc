@@ -1,0 +1,143 @@
+#include "ledgerctl/offline.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "domain/upcast.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "ledgerctl/format.h"
+#include "util/sha256.h"
+#include "util/uuid.h"
+
+namespace partnerledger::ctl {
+
+absl::StatusOr<std::unique_ptr<store::Store>> OpenReadOnly(
+    const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::UnavailableError(absl::StrCat("no data directory at ", dir));
+  }
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return absl::UnavailableError(absl::StrCat(
+        dir, " is not a RocksDB data directory (no CURRENT file)"));
+  }
+  store::StoreOptions o;
+  o.dir = dir;
+  o.read_only = true;
+  o.create_if_missing = false;
+  o.sync = false;
+  return store::Store::Open(o);
+}
+
+namespace {
+
+void FromMicros(int64_t us, google::protobuf::Timestamp* t) {
+  int64_t seconds = us / 1'000'000;
+  int64_t rem = us % 1'000'000;
+  if (rem < 0) {
+    rem += 1'000'000;
+    --seconds;
+  }
+  t->set_seconds(seconds);
+  t->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+}  // namespace
+
+absl::Status StoredToWire(const store::StoredEvent& e, v1::Event* out) {
+  absl::StatusOr<v1::EventPayload> payload =
+      domain::UpcastPayload(e.schema_version(), e.payload());
+  if (!payload.ok()) {
+    return absl::Status(payload.status().code(),
+                        absl::StrCat("event at position ", e.position(), ": ",
+                                     payload.status().message()));
+  }
+  out->set_position(e.position());
+  out->set_stream(e.stream());
+  out->set_revision(e.revision());
+  out->set_event_id(FormatUuid(e.event_id()));
+  out->set_type(e.type());
+  FromMicros(e.occurred_at_us(), out->mutable_occurred_at());
+  FromMicros(e.recorded_at_us(), out->mutable_recorded_at());
+  out->set_actor(e.actor());
+  out->set_correlation_id(e.correlation_id());
+  out->set_causation_id(e.causation_id());
+  *out->mutable_payload() = *std::move(payload);
+  out->set_prev_hash(e.prev_hash());
+  out->set_hash(e.hash());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<uint64_t, std::string>> ReadDigestFile(
+    const std::string& path) {
+  absl::StatusOr<std::string> text = ReadInput(path);
+  if (!text.ok()) return text.status();
+  google::protobuf::Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(*text, &s).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a JSON digest {\"position\":N,\"hash\":\"hex\"}"));
+  }
+  const auto& f = s.fields();
+  auto pos = f.find("position");
+  auto hash = f.find("hash");
+  if (pos == f.end() || hash == f.end() ||
+      hash->second.kind_case() != google::protobuf::Value::kStringValue) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": a digest needs \"position\" and \"hash\""));
+  }
+  uint64_t position = 0;
+  if (pos->second.kind_case() == google::protobuf::Value::kNumberValue) {
+    const double d = pos->second.number_value();
+    // Positions are integers well inside 2^53, where doubles are exact.
+    if (d < 0 || d > 9007199254740992.0 ||
+        d != static_cast<double>(static_cast<uint64_t>(d))) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": bad position"));
+    }
+    position = static_cast<uint64_t>(d);
+  } else if (pos->second.kind_case() != google::protobuf::Value::kStringValue ||
+             !absl::SimpleAtoi(pos->second.string_value(), &position)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": bad position"));
+  }
+  std::string raw;
+  if (!FromHex(hash->second.string_value(), &raw) ||
+      raw.size() != kSha256Bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": hash must be 64 hex digits"));
+  }
+  return std::make_pair(position, raw);
+}
+
+std::string DigestJson(uint64_t position, const std::string& raw_hash) {
+  return absl::StrCat("{\"position\":", position,
+                      ",\"hash\":", JsonString(ToHex(raw_hash)), "}");
+}
+
+absl::StatusOr<std::string> ReadInput(const std::string& path) {
+  std::ostringstream out;
+  if (path.empty() || path == "-") {
+    out << std::cin.rdbuf();
+    if (std::cin.bad()) return absl::UnavailableError("cannot read stdin");
+    return out.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  out << in.rdbuf();
+  if (in.bad())
+    return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return out.str();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.flush();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace partnerledger::ctl
