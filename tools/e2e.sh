@@ -4,7 +4,7 @@
 # Usage: tools/e2e.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+build=$(cd "${1:-$root/build}" && pwd)
 work=$(mktemp -d /tmp/pl-e2e-XXXXXX)
 pid=""
 cleanup() {

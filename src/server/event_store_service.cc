@@ -1,12 +1,15 @@
 #include "server/event_store_service.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "server/partner_scope.h"
 #include "server/status_map.h"
 #include "server/translate.h"
 #include "util/sha256.h"
@@ -39,8 +42,10 @@ class SubscriptionHub {
  public:
   class Reactor;
 
-  explicit SubscriptionHub(Ledger* ledger) : ledger_(ledger) {
-    listener_id_ = ledger_->AddCommitListener([this](uint64_t) { Post(nullptr, kCommit); });
+  SubscriptionHub(Ledger* ledger, size_t subscribers_max)
+      : ledger_(ledger), subscribers_max_(subscribers_max) {
+    listener_id_ = ledger_->AddCommitListener(
+        [this](uint64_t) { Post(nullptr, kCommit); });
     thread_ = std::thread([this] { Run(); });
   }
   ~SubscriptionHub() { Stop(); }
@@ -56,8 +61,14 @@ class SubscriptionHub {
     if (thread_.joinable()) thread_.join();
   }
 
+  // `partner_id` non-empty: deliver only events involving that partner.
   grpc::ServerWriteReactor<v1::SubscribeResponse>* NewSubscription(
-      const v1::SubscribeRequest& req);
+      const v1::SubscribeRequest& req, const std::string& partner_id);
+
+  size_t live_count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return live_count_;
+  }
 
   enum Kind { kStep, kWriteDone, kWriteFailed, kCancel, kDone, kCommit };
   void Post(Reactor* r, Kind k) {
@@ -79,10 +90,11 @@ class SubscriptionHub {
   void Fill(Reactor* r);
 
   Ledger* const ledger_;
+  const size_t subscribers_max_;
   uint64_t listener_id_ = 0;
   std::thread thread_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Work> work_;  // GUARDED_BY(mu_)
   bool stopping_ = false;  // GUARDED_BY(mu_)
@@ -96,15 +108,22 @@ class SubscriptionHub {
 class SubscriptionHub::Reactor final
     : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  Reactor(SubscriptionHub* hub, const v1::SubscribeRequest& req)
+  Reactor(SubscriptionHub* hub, const v1::SubscribeRequest& req,
+          const std::string& partner_id)
       : hub_(hub),
         next_position_(std::max<uint64_t>(1, req.from_position())),
         filter_(FromWire(req.filter())),
         checkpoint_interval_(req.checkpoint_interval() == 0
                                  ? limits::kCheckpointIntervalDefault
-                                 : req.checkpoint_interval()) {}
+                                 : req.checkpoint_interval()) {
+    if (!partner_id.empty()) {
+      scope_.emplace(&hub->ledger_->store(), partner_id);
+    }
+  }
 
-  void OnWriteDone(bool ok) override { hub_->Post(this, ok ? kWriteDone : kWriteFailed); }
+  void OnWriteDone(bool ok) override {
+    hub_->Post(this, ok ? kWriteDone : kWriteFailed);
+  }
   void OnCancel() override { hub_->Post(this, kCancel); }
   void OnDone() override { hub_->Post(this, kDone); }
 
@@ -114,6 +133,8 @@ class SubscriptionHub::Reactor final
   uint64_t next_position_;
   const EventFilter filter_;
   const uint32_t checkpoint_interval_;
+  // Set for a partner:<id> reader: events not involving it are skipped.
+  std::optional<PartnerScope> scope_;
   uint64_t unmatched_since_checkpoint_ = 0;
   bool caught_up_sent_ = false;
   bool writing_ = false;
@@ -123,13 +144,14 @@ class SubscriptionHub::Reactor final
   v1::SubscribeResponse current_;
 };
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscriptionHub::NewSubscription(
-    const v1::SubscribeRequest& req) {
-  auto* r = new Reactor(this, req);
+grpc::ServerWriteReactor<v1::SubscribeResponse>*
+SubscriptionHub::NewSubscription(const v1::SubscribeRequest& req,
+                                 const std::string& partner_id) {
+  auto* r = new Reactor(this, req, partner_id);
   bool refuse = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    refuse = stopping_ || live_count_ >= limits::kSubscribersMax;
+    refuse = stopping_ || live_count_ >= subscribers_max_;
     if (!refuse) ++live_count_;
   }
   if (refuse) {
@@ -232,7 +254,17 @@ void SubscriptionHub::Fill(Reactor* r) {
     r->Finish(ToGrpc(page.status()));
     return;
   }
+  size_t delivered = 0;
   for (const StoredEvent& e : page->events) {
+    if (r->scope_.has_value()) {
+      absl::StatusOr<bool> involves = r->scope_->Involves(e.stream());
+      if (!involves.ok()) {
+        r->finished_ = true;
+        r->Finish(ToGrpc(involves.status()));
+        return;
+      }
+      if (!*involves) continue;
+    }
     v1::SubscribeResponse msg;
     if (absl::Status s = ToWire(e, msg.mutable_event()); !s.ok()) {
       r->finished_ = true;
@@ -240,11 +272,12 @@ void SubscriptionHub::Fill(Reactor* r) {
       return;
     }
     r->buffer_.push_back(std::move(msg));
+    ++delivered;
   }
   const uint64_t examined = page->next_position - from;
   r->next_position_ = page->next_position;
-  if (!r->filter_.empty()) {
-    r->unmatched_since_checkpoint_ += examined - page->events.size();
+  if (!r->filter_.empty() || r->scope_.has_value()) {
+    r->unmatched_since_checkpoint_ += examined - delivered;
     if (r->unmatched_since_checkpoint_ >= r->checkpoint_interval_) {
       r->unmatched_since_checkpoint_ = 0;
       v1::SubscribeResponse msg;
@@ -263,24 +296,41 @@ void SubscriptionHub::Fill(Reactor* r) {
   if (r->buffer_.empty() && !page->end_of_log) Post(r, kWriteDone);
 }
 
-EventStoreService::EventStoreService(Ledger* ledger,
-                                     std::function<void()> on_unhealthy)
+EventStoreService::EventStoreService(Ledger* ledger, const Authorizer* auth,
+                                     Metrics* metrics,
+                                     std::function<void()> on_unhealthy,
+                                     size_t subscribers_max)
     : ledger_(ledger),
+      auth_(auth),
+      metrics_(metrics),
       on_unhealthy_(std::move(on_unhealthy)),
-      hub_(std::make_unique<SubscriptionHub>(ledger)) {}
+      hub_(std::make_unique<SubscriptionHub>(ledger, subscribers_max)) {}
 
 EventStoreService::~EventStoreService() { hub_->Stop(); }
 
 void EventStoreService::StopSubscriptions() { hub_->Stop(); }
 
+size_t EventStoreService::subscribers() const { return hub_->live_count(); }
+
 grpc::ServerUnaryReactor* EventStoreService::AppendEvents(
     grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
     v1::AppendEventsResponse* resp) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kAppendEvents);
+  if (!access.ok()) return FinishNow(ctx, access.status());
   absl::StatusOr<AppendRequest> request = FromWire(*req);
   if (!request.ok()) return FinishNow(ctx, request.status());
+  // The actor is the authenticated principal, never a request field.
+  request->actor = access->actor;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  ledger_->Append(std::move(*request), [this, ctx, reactor, resp](
-                                           absl::StatusOr<AppendResult> r) {
+  ledger_->Append(std::move(*request), [this, ctx, reactor, resp,
+                                        start](absl::StatusOr<AppendResult> r) {
+    if (metrics_ != nullptr) {
+      metrics_->ObserveAppendSeconds(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        start)
+              .count());
+    }
     if (r.ok()) {
       ToWire(*r, resp);
       reactor->Finish(grpc::Status::OK);
@@ -302,8 +352,23 @@ grpc::ServerUnaryReactor* EventStoreService::AppendEvents(
 grpc::ServerUnaryReactor* EventStoreService::ReadStream(
     grpc::CallbackServerContext* ctx, const v1::ReadStreamRequest* req,
     v1::ReadStreamResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadStream);
+  if (!access.ok()) return FinishNow(ctx, access.status());
   if (req->stream().empty()) {
     return FinishNow(ctx, absl::InvalidArgumentError("stream: required"));
+  }
+  if (access->partner_scoped) {
+    PartnerScope scope(&ledger_->store(), access->principal.partner_id);
+    absl::StatusOr<bool> involves = scope.Involves(req->stream());
+    if (!involves.ok()) return FinishNow(ctx, involves.status());
+    // Its own stream may not exist yet (NOT_FOUND below); any other stream
+    // is refused whether or not it exists, so existence does not leak.
+    if (!*involves && req->stream() != "partner-" + scope.partner_id()) {
+      return FinishNow(ctx,
+                       auth_->DenyScope(*ctx, Rpc::kReadStream, *access,
+                                        "stream " + req->stream() +
+                                            " does not involve the partner"));
+    }
   }
   const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
   absl::StatusOr<StreamPage> page =
@@ -324,12 +389,25 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
 grpc::ServerUnaryReactor* EventStoreService::ReadAll(
     grpc::CallbackServerContext* ctx, const v1::ReadAllRequest* req,
     v1::ReadAllResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadAll);
+  if (!access.ok()) return FinishNow(ctx, access.status());
   const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
   absl::StatusOr<LogPage> page =
       ledger_->ReadAll(req->from_position(), forward,
                        PageSize(req->max_count()), FromWire(req->filter()));
   if (!page.ok()) return FinishNow(ctx, page.status());
+  std::optional<PartnerScope> scope;
+  if (access->partner_scoped) {
+    scope.emplace(&ledger_->store(), access->principal.partner_id);
+  }
   for (const StoredEvent& e : page->events) {
+    // A partner's page leaves out what does not involve it; next_position
+    // still moves past everything examined, like any filtered page.
+    if (scope.has_value()) {
+      absl::StatusOr<bool> involves = scope->Involves(e.stream());
+      if (!involves.ok()) return FinishNow(ctx, involves.status());
+      if (!*involves) continue;
+    }
     if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
       return FinishNow(ctx, s);
     }
@@ -340,14 +418,31 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
   return FinishNow(ctx, absl::OkStatus());
 }
 
+namespace {
+
+// A Subscribe refused before it started.
+class RefusedSubscription final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  explicit RefusedSubscription(const absl::Status& s) { Finish(ToGrpc(s)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* req) {
-  return hub_->NewSubscription(*req);
+    grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kSubscribe);
+  if (!access.ok()) return new RefusedSubscription(access.status());
+  return hub_->NewSubscription(
+      *req, access->partner_scoped ? access->principal.partner_id : "");
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetDigest(
     grpc::CallbackServerContext* ctx, const v1::GetDigestRequest* req,
     v1::GetDigestResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDigest);
+  if (!access.ok()) return FinishNow(ctx, access.status());
   absl::StatusOr<ChainDigest> d = ledger_->GetDigest(req->at_position());
   if (!d.ok()) return FinishNow(ctx, d.status());
   resp->mutable_digest()->set_position(d->position);
@@ -359,11 +454,13 @@ grpc::ServerUnaryReactor* EventStoreService::GetDigest(
 grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
     grpc::CallbackServerContext* ctx, const v1::VerifyChainRequest* req,
     v1::VerifyChainResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kVerifyChain);
+  if (!access.ok()) return FinishNow(ctx, access.status());
   std::optional<ChainDigest> expected;
   if (req->has_expected()) {
     if (req->expected().hash().size() != kSha256Bytes) {
-      return FinishNow(ctx, absl::InvalidArgumentError(
-                                "expected.hash: must be 32 bytes"));
+      return FinishNow(
+          ctx, absl::InvalidArgumentError("expected.hash: must be 32 bytes"));
     }
     expected = ChainDigest{req->expected().position(), req->expected().hash()};
   }

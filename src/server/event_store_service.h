@@ -1,6 +1,8 @@
 // partnerledger.v1.EventStoreService over the gRPC callback API. Handlers
-// validate, translate, hand off to the Ledger and finish; appends complete
-// from the ledger's writer thread after their fsync.
+// check the caller (auth.h), validate, translate, hand off to the Ledger and
+// finish; appends complete from the ledger's writer thread after their
+// fsync. A partner:<id> reader's reads are restricted to what involves its
+// partner (partner_scope.h).
 #ifndef PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
 #define PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
 
@@ -9,6 +11,8 @@
 
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
+#include "server/auth.h"
+#include "server/metrics.h"
 
 namespace partnerledger::server {
 
@@ -16,14 +20,21 @@ class SubscriptionHub;
 
 class EventStoreService final : public v1::EventStoreService::CallbackService {
  public:
-  // `ledger` must outlive the service. `on_unhealthy` is called (from any
-  // thread) when an append finds storage failed.
-  EventStoreService(Ledger* ledger, std::function<void()> on_unhealthy);
+  // `ledger`, `auth` and `metrics` must outlive the service; `metrics` may
+  // be nullptr. `on_unhealthy` is called (from any thread) when an append
+  // finds storage failed. At most `subscribers_max` Subscribe streams live
+  // at once; more get RESOURCE_EXHAUSTED.
+  EventStoreService(Ledger* ledger, const Authorizer* auth, Metrics* metrics,
+                    std::function<void()> on_unhealthy,
+                    size_t subscribers_max = limits::kSubscribersMax);
   ~EventStoreService() override;
 
   // Ends live subscriptions (UNAVAILABLE) and stops the hub's thread. Call
   // before shutting the gRPC server down, so streams do not hold it open.
   void StopSubscriptions();
+
+  // Live Subscribe streams (for metrics).
+  size_t subscribers() const;
 
   grpc::ServerUnaryReactor* AppendEvents(
       grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
@@ -46,6 +57,8 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
 
  private:
   Ledger* const ledger_;
+  const Authorizer* const auth_;
+  Metrics* const metrics_;
   const std::function<void()> on_unhealthy_;
   std::unique_ptr<SubscriptionHub> hub_;
 };

@@ -1,26 +1,71 @@
 // ledgerd: the partnerledger server. With no flags it keeps its data under
-// ./var/data and listens on 127.0.0.1:50051.
+// ./var/data and listens on 127.0.0.1:50051, every caller being the local
+// principal with every role. Logs are JSON lines on stderr (server/log.h).
+//
+// Offline restore: ledgerd --restore_backup=BACKUP_DIR --data_dir=EMPTY_DIR
+// restores a backup, verifies it and exits (0: restored and verified).
 #include <signal.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "rocksdb/env.h"
+#include "server/log.h"
 #include "server/server.h"
+#include "store/backup.h"
 #include "store/power_loss_fs.h"
+#include "util/sha256.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "host:port to serve gRPC on; port 0 picks a free one");
+          "host:port to serve gRPC on; port 0 picks a free one. Beyond "
+          "loopback only with --auth_config and --tls_cert/--tls_key, or "
+          "--allow_insecure_remote");
 ABSL_FLAG(std::string, data_dir, "./var/data", "RocksDB data directory");
 ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written here once serving");
 ABSL_FLAG(bool, allow_insecure_remote, false,
-          "allow a non-loopback listen address without credentials");
+          "allow a non-loopback listen address without authentication and "
+          "TLS");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the server (enables TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require and verify client certificates (mTLS)");
+ABSL_FLAG(std::string, auth_config, "",
+          "principals and roles: lines 'token <sha256-hex> <principal> "
+          "<roles>' / 'cert <CN-or-SAN> <principal> <roles>', roles "
+          "writer,finance,auditor,admin,partner:<id> (see src/server/auth.h)."
+          " Empty: every caller is 'local' with every role");
+ABSL_FLAG(uint64_t, writer_queue_max, partnerledger::limits::kWriterQueueMax,
+          "appends waiting for the writer; beyond it RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_concurrent_streams,
+          partnerledger::server::kMaxConcurrentStreamsDefault,
+          "concurrent RPCs (HTTP/2 streams) per client connection");
+ABSL_FLAG(int, grpc_threads_max, 0,
+          "threads gRPC may use for the server (0: gRPC's default)");
+ABSL_FLAG(uint64_t, grpc_memory_bytes_max, 0,
+          "memory gRPC may use for buffers (0: unbounded)");
+ABSL_FLAG(uint64_t, subscribers_max, partnerledger::limits::kSubscribersMax,
+          "live Subscribe streams; beyond it RESOURCE_EXHAUSTED");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of the HTTP admin port (/metrics, /healthz), e.g. "
+          "127.0.0.1:9464; empty: off");
+ABSL_FLAG(int, shutdown_grace_ms, 5000,
+          "on SIGTERM/SIGINT: how long calls in flight may finish before "
+          "they are cancelled");
+ABSL_FLAG(std::string, backup_root, "./var/backups",
+          "AdminService.CreateBackup writes under this directory (a request "
+          "names a subdirectory); empty: backups over the API are off");
+ABSL_FLAG(std::string, restore_backup, "",
+          "OFFLINE: restore the backup directory given here into --data_dir "
+          "(which must be missing or empty), verify it, and exit");
+ABSL_FLAG(uint32_t, backup_id, 0,
+          "with --restore_backup: the backup to restore (0: the latest)");
 ABSL_FLAG(bool, unsafe_no_sync, false,
           "TESTING ONLY: acknowledge appends without fsync (breaks the "
           "durability contract; the power-loss test's negative control)");
@@ -30,7 +75,37 @@ ABSL_FLAG(std::string, power_loss_journal, "",
 
 namespace {
 
+using partnerledger::server::Log;
+using partnerledger::server::LogLevel;
+
+// --restore_backup: restore, verify, report, exit. 0 restored and verified;
+// 1 otherwise (the log line says why).
+int Restore() {
+  const std::string backup_dir = absl::GetFlag(FLAGS_restore_backup);
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  absl::StatusOr<partnerledger::store::BackupCheck> r =
+      partnerledger::store::RestoreBackup(
+          backup_dir, absl::GetFlag(FLAGS_backup_id), data_dir);
+  if (!r.ok()) {
+    Log(LogLevel::kError, "restore failed",
+        {{"backup_dir", backup_dir},
+         {"data_dir", data_dir},
+         {"code", std::string(absl::StatusCodeToString(r.status().code()))},
+         {"error", std::string(r.status().message())}});
+    return 1;
+  }
+  Log(LogLevel::kInfo, "restored and verified",
+      {{"backup_dir", backup_dir},
+       {"data_dir", data_dir},
+       {"backup_id", r->info.backup_id},
+       {"position", r->info.position},
+       {"hash", partnerledger::ToHex(r->info.hash)},
+       {"events_checked", r->chain.events_checked}});
+  return 0;
+}
+
 int Run() {
+  using partnerledger::server::AuthConfig;
   using partnerledger::server::LedgerServer;
   using partnerledger::server::ServerOptions;
 
@@ -44,8 +119,28 @@ int Run() {
   ServerOptions o;
   o.listen = absl::GetFlag(FLAGS_listen);
   o.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
+  o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  o.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  o.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  o.grpc_threads_max = absl::GetFlag(FLAGS_grpc_threads_max);
+  o.grpc_memory_bytes_max = absl::GetFlag(FLAGS_grpc_memory_bytes_max);
+  o.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.backup_root = absl::GetFlag(FLAGS_backup_root);
   o.ledger.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.ledger.sync = !absl::GetFlag(FLAGS_unsafe_no_sync);
+  o.ledger.writer_queue_max = absl::GetFlag(FLAGS_writer_queue_max);
+  if (const std::string path = absl::GetFlag(FLAGS_auth_config);
+      !path.empty()) {
+    absl::StatusOr<AuthConfig> auth = AuthConfig::Load(path);
+    if (!auth.ok()) {
+      Log(LogLevel::kError, "startup failed",
+          {{"error", std::string(auth.status().ToString())}});
+      return 1;
+    }
+    o.auth = std::move(*auth);
+  }
 
   std::unique_ptr<rocksdb::Env> env;
   if (const std::string journal = absl::GetFlag(FLAGS_power_loss_journal);
@@ -53,27 +148,43 @@ int Run() {
     auto fs = partnerledger::store::NewPowerLossJournalFs(
         rocksdb::FileSystem::Default(), journal);
     if (fs == nullptr) {
-      std::cerr << "ledgerd: cannot open power-loss journal " << journal << "\n";
+      Log(LogLevel::kError, "startup failed",
+          {{"error", "cannot open power-loss journal"}, {"path", journal}});
       return 1;
     }
     env = rocksdb::NewCompositeEnv(fs);
     o.ledger.env = env.get();
   }
   if (!o.ledger.sync) {
-    std::cerr << "ledgerd: WARNING: --unsafe_no_sync: acknowledged appends "
-                 "may be lost on power failure\n";
+    Log(LogLevel::kWarn,
+        "--unsafe_no_sync: acknowledged appends may be lost on power failure");
   }
   std::error_code ec;
   std::filesystem::create_directories(o.ledger.data_dir, ec);
 
   absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(o);
   if (!server.ok()) {
-    std::cerr << "ledgerd: " << server.status() << "\n";
+    Log(LogLevel::kError, "startup failed",
+        {{"error", std::string(server.status().ToString())}});
     return 1;
   }
-  std::cerr << "ledgerd: serving on port " << (*server)->port() << ", data in "
-            << o.ledger.data_dir << ", head position "
-            << (*server)->ledger().head_position() << "\n";
+  if (o.allow_insecure_remote &&
+      !partnerledger::server::IsLoopbackAddress(o.listen) &&
+      !(o.auth.has_value() && !o.tls_cert_file.empty())) {
+    Log(LogLevel::kWarn,
+        "serving beyond loopback without authentication and TLS "
+        "(--allow_insecure_remote)",
+        {{"listen", o.listen}});
+  }
+  Log(LogLevel::kInfo, "serving",
+      {{"listen", o.listen},
+       {"port", (*server)->port()},
+       {"metrics_port", (*server)->metrics_port()},
+       {"data_dir", o.ledger.data_dir},
+       {"head_position", (*server)->ledger().head_position()},
+       {"tls", !o.tls_cert_file.empty()},
+       {"mtls", !o.tls_client_ca_file.empty()},
+       {"auth", o.auth.has_value()}});
   if (const std::string port_file = absl::GetFlag(FLAGS_port_file);
       !port_file.empty()) {
     // Write then rename, so a reader never sees a partial number.
@@ -83,10 +194,11 @@ int Run() {
   }
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "ledgerd: signal " << sig << ", draining\n";
-  (*server)->Shutdown();
+  const int grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
+  Log(LogLevel::kInfo, "draining", {{"signal", sig}, {"grace_ms", grace_ms}});
+  (*server)->Shutdown(grace_ms);
   server->reset();
-  std::cerr << "ledgerd: stopped\n";
+  Log(LogLevel::kInfo, "stopped");
   return 0;
 }
 
@@ -95,7 +207,12 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "partnerledger server.\n  ledgerd [--listen=127.0.0.1:50051] "
-      "[--data_dir=./var/data] [--port_file=FILE]");
+      "[--data_dir=./var/data] [--port_file=FILE] [--tls_cert=PEM "
+      "--tls_key=PEM [--tls_client_ca=PEM]] [--auth_config=FILE] "
+      "[--metrics_listen=127.0.0.1:9464]\n  ledgerd "
+      "--restore_backup=BACKUP_DIR "
+      "--data_dir=EMPTY_DIR [--backup_id=N]");
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_restore_backup).empty()) return Restore();
   return Run();
 }

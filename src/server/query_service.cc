@@ -20,10 +20,18 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
   return r;
 }
 
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
+                                 const absl::Status& s) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
 }  // namespace
 
-QueryService::QueryService(Ledger* ledger)
+QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
     : ledger_(ledger),
+      auth_(auth),
       queries_(projection::Queries::Live(&ledger->store())) {}
 
 QueryService::~QueryService() {
@@ -34,36 +42,67 @@ QueryService::~QueryService() {
 grpc::ServerUnaryReactor* QueryService::GetObligations(
     grpc::CallbackServerContext* ctx, const v1::GetObligationsRequest* req,
     v1::GetObligationsResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetObligations);
+  if (!access.ok()) return Refuse(ctx, access.status());
+  if (access->partner_scoped) {
+    // A partner sees only obligations it pays or receives.
+    const std::string& partner = access->principal.partner_id;
+    if (!req->partner_id().empty() && req->partner_id() != partner) {
+      return Refuse(ctx, auth_->DenyScope(*ctx, Rpc::kGetObligations, *access,
+                                          "partner_id must be its own"));
+    }
+    v1::GetObligationsRequest scoped = *req;
+    scoped.set_partner_id(partner);
+    return Answer(ctx, queries_.GetObligations(scoped), resp);
+  }
   return Answer(ctx, queries_.GetObligations(*req), resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
     grpc::CallbackServerContext* ctx, const v1::GetReferralBalanceRequest* req,
     v1::GetReferralBalanceResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetReferralBalance);
+  if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(ctx, queries_.GetReferralBalance(*req), resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetStatement(
     grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* req,
     v1::GetStatementResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetStatement);
+  if (!access.ok()) return Refuse(ctx, access.status());
+  if (access->partner_scoped) {
+    const std::string& partner = access->principal.partner_id;
+    if (req->payer() != partner && req->payee() != partner) {
+      return Refuse(ctx,
+                    auth_->DenyScope(*ctx, Rpc::kGetStatement, *access,
+                                     "the partner is neither payer nor payee"));
+    }
+  }
   return Answer(ctx, queries_.GetStatement(*req), resp);
 }
 
-grpc::ServerUnaryReactor* QueryService::GetDeal(grpc::CallbackServerContext* ctx,
-                                                const v1::GetDealRequest* req,
-                                                v1::GetDealResponse* resp) {
+grpc::ServerUnaryReactor* QueryService::GetDeal(
+    grpc::CallbackServerContext* ctx, const v1::GetDealRequest* req,
+    v1::GetDealResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDeal);
+  if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(ctx, queries_.GetDeal(*req), resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConflicts(
     grpc::CallbackServerContext* ctx, const v1::ListConflictsRequest* req,
     v1::ListConflictsResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kListConflicts);
+  if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(ctx, queries_.ListConflicts(*req), resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
     grpc::CallbackServerContext* ctx, const v1::GetSatisfactionRequest* req,
     v1::GetSatisfactionResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetSatisfaction);
+  if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(ctx, queries_.GetSatisfaction(*req), resp);
 }
 
@@ -71,14 +110,18 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
     grpc::CallbackServerContext* ctx,
     const v1::GetPartnershipHealthRequest* req,
     v1::GetPartnershipHealthResponse* resp) {
+  absl::StatusOr<Access> access =
+      auth_->Check(*ctx, Rpc::kGetPartnershipHealth);
+  if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(ctx, queries_.GetPartnershipHealth(*req), resp);
 }
 
-absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger) {
+absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
+    Ledger& ledger) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string scratch_dir = absl::StrCat(
-      ledger.options().data_dir, ".rebuild-",
-      std::chrono::system_clock::now().time_since_epoch().count());
+  const std::string scratch_dir =
+      absl::StrCat(ledger.options().data_dir, ".rebuild-",
+                   std::chrono::system_clock::now().time_since_epoch().count());
   std::error_code ec;
   std::filesystem::remove_all(scratch_dir, ec);
   absl::StatusOr<v1::RebuildProjectionsResponse> out;
@@ -87,7 +130,8 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger)
     so.dir = scratch_dir;
     so.sync = false;
     so.disable_wal = true;
-    absl::StatusOr<std::unique_ptr<store::Store>> scratch = store::Store::Open(so);
+    absl::StatusOr<std::unique_ptr<store::Store>> scratch =
+        store::Store::Open(so);
     if (!scratch.ok()) return scratch.status();
     const uint64_t to = ledger.head_position();
     absl::StatusOr<projection::ReplayStats> stats =
@@ -120,6 +164,8 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger)
 grpc::ServerUnaryReactor* QueryService::RebuildProjections(
     grpc::CallbackServerContext* ctx, const v1::RebuildProjectionsRequest*,
     v1::RebuildProjectionsResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kRebuildProjections);
+  if (!access.ok()) return Refuse(ctx, access.status());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (rebuilding_.exchange(true)) {
     reactor->Finish(grpc::Status(grpc::StatusCode::ABORTED,
@@ -129,7 +175,8 @@ grpc::ServerUnaryReactor* QueryService::RebuildProjections(
   std::lock_guard<std::mutex> lock(rebuild_mu_);
   if (rebuild_thread_.joinable()) rebuild_thread_.join();  // the previous one
   rebuild_thread_ = std::thread([this, reactor, resp] {
-    absl::StatusOr<v1::RebuildProjectionsResponse> r = RebuildAndCompare(*ledger_);
+    absl::StatusOr<v1::RebuildProjectionsResponse> r =
+        RebuildAndCompare(*ledger_);
     if (r.ok()) *resp = std::move(*r);
     rebuilding_.store(false);
     reactor->Finish(ToGrpc(r.status()));

@@ -1,5 +1,8 @@
 // partnerledger.v1.LedgerQueryService: thin handlers over
-// projection::Queries, plus the projection rebuild.
+// projection::Queries, plus the projection rebuild. Every handler checks the
+// caller first (auth.h): queries need finance; a partner:<id> reader may ask
+// GetObligations (forced to its partner) and GetStatement (only as payer or
+// payee); RebuildProjections needs admin.
 #ifndef PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
 #define PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
 
@@ -10,13 +13,14 @@
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "projection/queries.h"
+#include "server/auth.h"
 
 namespace partnerledger::server {
 
 class QueryService final : public v1::LedgerQueryService::CallbackService {
  public:
-  // `ledger` must outlive the service.
-  explicit QueryService(Ledger* ledger);
+  // `ledger` and `auth` must outlive the service.
+  QueryService(Ledger* ledger, const Authorizer* auth);
   // Waits for a running rebuild.
   ~QueryService() override;
 
@@ -27,9 +31,9 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
       grpc::CallbackServerContext* ctx,
       const v1::GetReferralBalanceRequest* req,
       v1::GetReferralBalanceResponse* resp) override;
-  grpc::ServerUnaryReactor* GetStatement(grpc::CallbackServerContext* ctx,
-                                         const v1::GetStatementRequest* req,
-                                         v1::GetStatementResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStatement(
+      grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* req,
+      v1::GetStatementResponse* resp) override;
   grpc::ServerUnaryReactor* GetDeal(grpc::CallbackServerContext* ctx,
                                     const v1::GetDealRequest* req,
                                     v1::GetDealResponse* resp) override;
@@ -52,6 +56,7 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
 
  private:
   Ledger* const ledger_;
+  const Authorizer* const auth_;
   const projection::Queries queries_;
   std::mutex rebuild_mu_;
   std::thread rebuild_thread_;  // GUARDED_BY(rebuild_mu_)
@@ -60,7 +65,8 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
 
 // Replays the ledger's log into a scratch store in a fresh directory next to
 // the data directory and compares it with the live projections.
-absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(Ledger& ledger);
+absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
+    Ledger& ledger);
 
 }  // namespace partnerledger::server
 

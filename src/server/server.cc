@@ -1,17 +1,84 @@
 #include "server/server.h"
 
+#include <atomic>
 #include <chrono>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "server/admin_service.h"
 #include "server/event_store_service.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
 #include "server/query_service.h"
+#include "store/store.h"
 
 namespace partnerledger::server {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " is not PEM"));
+  }
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_cert and tls_key: give both or neither");
+  }
+  if (o.tls_cert_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError(
+          "tls_client_ca: requires tls_cert and tls_key (mTLS is TLS)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  absl::StatusOr<std::string> cert = ReadPem(o.tls_cert_file, "tls_cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(o.tls_key_file, "tls_key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (!o.tls_client_ca_file.empty()) {
+    absl::StatusOr<std::string> ca =
+        ReadPem(o.tls_client_ca_file, "tls_client_ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    // Refuse the handshake without a client certificate that chains to
+    // the CA: nothing reaches a handler unverified.
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Secured: callers are authenticated and their tokens travel encrypted.
+bool Secured(const ServerOptions& o) {
+  return o.auth.has_value() && !o.tls_cert_file.empty();
+}
+
+}  // namespace
 
 bool IsLoopbackAddress(const std::string& host_port) {
   std::string host = host_port;
@@ -24,74 +91,176 @@ bool IsLoopbackAddress(const std::string& host_port) {
 }
 
 struct LedgerServer::Impl {
+  // Constant after Start.
+  ServerOptions options;
+  std::unique_ptr<Authorizer> auth;
+  Metrics metrics;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<EventStoreService> event_store;
   std::unique_ptr<QueryService> queries;
+  std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<MetricsHttpServer> metrics_http;
   int port = 0;
+
+  std::atomic<bool> serving{false};
+  std::once_flag storage_failure_logged;
   bool shut_down = false;
 
-  void SetServing(bool serving) {
+  void SetServing(bool on) {
+    serving.store(on);
     grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
     if (health == nullptr) return;
-    health->SetServingStatus(serving);
+    health->SetServingStatus(on);
+  }
+
+  // From the append path, on any thread, possibly many times.
+  void OnStorageFailure() {
+    std::call_once(storage_failure_logged, [this] {
+      Log(LogLevel::kError,
+          "storage failed; appends refused, health NOT_SERVING",
+          {{"reason", ledger->unhealthy_reason()},
+           {"head_position", ledger->head_position()},
+           {"data_dir", options.ledger.data_dir}});
+    });
+    SetServing(false);
+  }
+
+  MetricsInputs Inputs() const {
+    MetricsInputs in;
+    in.ledger = ledger->stats();
+    in.healthy = ledger->healthy();
+    in.subscribers = event_store->subscribers();
+    in.subscribers_max = options.subscribers_max;
+    in.writer_queue_max = options.ledger.writer_queue_max;
+    in.auth_unauthenticated = auth->unauthenticated_total();
+    in.auth_permission_denied = auth->permission_denied_total();
+    const store::Store& s = ledger->store();
+    in.total_sst_files_bytes = s.IntProperty("rocksdb.total-sst-files-size");
+    in.live_sst_files_bytes = s.IntProperty("rocksdb.live-sst-files-size");
+    in.actual_delayed_write_rate =
+        s.IntProperty("rocksdb.actual-delayed-write-rate");
+    in.is_write_stopped = s.IntProperty("rocksdb.is-write-stopped");
+    return in;
   }
 };
 
-LedgerServer::LedgerServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LedgerServer::LedgerServer(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
 
 LedgerServer::~LedgerServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
-  if (!options.allow_insecure_remote && !IsLoopbackAddress(options.listen)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "listen: ", options.listen,
-        " is not loopback; without credentials the server listens on "
-        "loopback only (pass --allow_insecure_remote to override)"));
+  const bool secured = Secured(options);
+  for (const std::string* addr : {&options.listen, &options.metrics_listen}) {
+    if (addr->empty() || IsLoopbackAddress(*addr)) continue;
+    if (!secured && !options.allow_insecure_remote) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(*addr,
+                       " is not loopback; beyond loopback the server requires "
+                       "--auth_config and --tls_cert/--tls_key (pass "
+                       "--allow_insecure_remote to override)"));
+    }
   }
+  if (options.max_concurrent_streams <= 0 || options.subscribers_max == 0) {
+    return absl::InvalidArgumentError(
+        "max_concurrent_streams and subscribers_max must be positive");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+      Credentials(options);
+  if (!creds.ok()) return creds.status();
+
   auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->auth = std::make_unique<Authorizer>(options.auth);
   absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(options.ledger);
   if (!ledger.ok()) return ledger.status();
   impl->ledger = std::move(*ledger);
 
   Impl* raw = impl.get();
   impl->event_store = std::make_unique<EventStoreService>(
-      impl->ledger.get(), [raw] { raw->SetServing(false); });
-  impl->queries = std::make_unique<QueryService>(impl->ledger.get());
+      impl->ledger.get(), impl->auth.get(), &impl->metrics,
+      [raw] { raw->OnStorageFailure(); }, options.subscribers_max);
+  impl->queries =
+      std::make_unique<QueryService>(impl->ledger.get(), impl->auth.get());
+  impl->admin = std::make_unique<AdminService>(
+      impl->ledger.get(), impl->auth.get(), options.backup_root);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &impl->port);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+  builder.AddListeningPort(options.listen, *creds, &impl->port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(limits::kGrpcMessageBytesMax));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  if (options.grpc_threads_max > 0 || options.grpc_memory_bytes_max > 0) {
+    grpc::ResourceQuota quota("ledgerd");
+    if (options.grpc_threads_max > 0)
+      quota.SetMaxThreads(options.grpc_threads_max);
+    if (options.grpc_memory_bytes_max > 0)
+      quota.Resize(options.grpc_memory_bytes_max);
+    builder.SetResourceQuota(quota);
+  }
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(impl->metrics.NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(impl->event_store.get());
   builder.RegisterService(impl->queries.get());
+  builder.RegisterService(impl->admin.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     return absl::UnavailableError(
         absl::StrCat("listen: cannot bind ", options.listen));
   }
   impl->SetServing(impl->ledger->healthy());
+
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(
+            options.metrics_listen,
+            [raw] { return raw->metrics.Render(raw->Inputs()); },
+            [raw] { return raw->serving.load(); });
+    if (!http.ok()) {
+      std::unique_ptr<LedgerServer> partial(new LedgerServer(std::move(impl)));
+      partial->Shutdown(0);
+      return http.status();
+    }
+    raw->metrics_http = std::move(*http);
+  }
   return std::unique_ptr<LedgerServer>(new LedgerServer(std::move(impl)));
 }
 
 int LedgerServer::port() const { return impl_->port; }
 
+int LedgerServer::metrics_port() const {
+  return impl_->metrics_http == nullptr ? 0 : impl_->metrics_http->port();
+}
+
 Ledger& LedgerServer::ledger() { return *impl_->ledger; }
+
+bool LedgerServer::serving() const { return impl_->serving.load(); }
+
+std::string LedgerServer::RenderMetrics() const {
+  return impl_->metrics.Render(impl_->Inputs());
+}
 
 void LedgerServer::Shutdown(int grace_ms) {
   if (impl_ == nullptr || impl_->shut_down) return;
   impl_->shut_down = true;
   impl_->SetServing(false);
+  if (impl_->metrics_http != nullptr) impl_->metrics_http->Stop();
   impl_->event_store->StopSubscriptions();
   impl_->server->Shutdown(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(grace_ms));
   impl_->server->Wait();
   impl_->event_store.reset();
   impl_->queries.reset();
+  impl_->admin.reset();
   // Completes every queued append (acknowledging it after its fsync), then
   // closes RocksDB.
   impl_->ledger.reset();

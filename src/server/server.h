@@ -1,37 +1,89 @@
-// The ledger behind a gRPC server: EventStoreService, health checking and
-// server reflection. Used by ledgerd's main and by in-process tests.
+// The ledger behind a gRPC server: EventStoreService, LedgerQueryService,
+// AdminService, health checking and server reflection, with optional TLS /
+// mTLS, authentication and roles (auth.h), limits, and a Prometheus
+// metrics port. Used by ledgerd's main and by in-process tests.
 #ifndef PARTNERLEDGER_SERVER_SERVER_H_
 #define PARTNERLEDGER_SERVER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "partnerledger/ledger.h"
+#include "server/auth.h"
 
 namespace partnerledger::server {
+
+// HTTP/2 streams one client connection may have open at once
+// (GRPC_ARG_MAX_CONCURRENT_STREAMS). Further calls queue on the client's
+// side of that connection until one ends, so a single client cannot occupy
+// every server thread; subscribers are bounded separately.
+inline constexpr int kMaxConcurrentStreamsDefault = 100;
 
 struct ServerOptions {
   // host:port; port 0 picks a free port (see LedgerServer::port()).
   std::string listen = "127.0.0.1:50051";
-  // Without credentials the server listens on loopback only, unless this is
-  // set explicitly (a deliberate, logged choice).
+  // The server listens beyond loopback only when it is secured (auth and
+  // TLS both configured), unless this is set explicitly (a deliberate,
+  // logged choice).
   bool allow_insecure_remote = false;
+
+  // TLS: PEM files of the server's certificate chain and key. With
+  // tls_client_ca_file also set, clients must present a certificate that
+  // chains to it (mTLS; the handshake fails otherwise).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+
+  // Principals and roles (auth.h). Absent: every caller is "local" with
+  // every role (development on loopback).
+  std::optional<AuthConfig> auth;
+
+  // Limits (the ledger's own are in partnerledger/limits.h).
+  int max_concurrent_streams = kMaxConcurrentStreamsDefault;
+  // Threads gRPC may use for the server (ResourceQuota); 0: gRPC's default.
+  int grpc_threads_max = 0;
+  // Memory gRPC may use for buffers (ResourceQuota); 0: unbounded.
+  size_t grpc_memory_bytes_max = 0;
+  // Live Subscribe streams; beyond it RESOURCE_EXHAUSTED.
+  size_t subscribers_max = limits::kSubscribersMax;
+
+  // "host:port" of the HTTP admin port (/metrics, /healthz); empty: off.
+  // Port 0 picks a free port (see LedgerServer::metrics_port()). Beyond
+  // loopback only under the same rule as `listen`.
+  std::string metrics_listen;
+
+  // Where AdminService.CreateBackup writes: a request names a directory
+  // relative to this root (empty: the root itself). Empty: backups over
+  // the API are refused (FAILED_PRECONDITION).
+  std::string backup_root;
+
   Options ledger;
 };
 
 class LedgerServer {
  public:
-  // Opens the ledger and starts serving. INVALID_ARGUMENT for a non-loopback
-  // address without allow_insecure_remote; UNAVAILABLE if the address cannot
-  // be bound; ledger open errors pass through.
+  // Opens the ledger and starts serving. INVALID_ARGUMENT for inconsistent
+  // options (e.g. a non-loopback address while not secured and without
+  // allow_insecure_remote; a TLS key without a certificate; unreadable TLS
+  // files); UNAVAILABLE if an address cannot be bound; ledger open errors
+  // pass through.
   static absl::StatusOr<std::unique_ptr<LedgerServer>> Start(
       const ServerOptions& options);
   // Shuts down (if not yet) and closes the ledger.
   ~LedgerServer();
 
   int port() const;
+  // The metrics port; 0 when metrics are off.
+  int metrics_port() const;
   Ledger& ledger();
+  // What the health service reports: SERVING until storage fails or the
+  // server shuts down.
+  bool serving() const;
+  // The Prometheus exposition /metrics serves.
+  std::string RenderMetrics() const;
+
   // Stops accepting calls, ends subscriptions, waits up to `grace_ms` for
   // calls in flight, then closes. Idempotent.
   void Shutdown(int grace_ms = 5000);

@@ -188,6 +188,7 @@ class Store {
   // Constant after construction.
   bool sync_ = true;
   bool disable_wal_ = false;
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

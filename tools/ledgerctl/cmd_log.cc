@@ -331,6 +331,7 @@ int RunTail(Context& ctx) {
   }
   *req.mutable_filter() = FilterFrom(a);
   grpc::ClientContext call;
+  ctx.Authorize(&call);
   cancel.Watch(&call);
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
       stub->Subscribe(&call, req);

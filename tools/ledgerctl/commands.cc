@@ -1,3 +1,5 @@
+#include <fstream>
+#include <sstream>
 #include "ledgerctl/commands.h"
 
 #include <algorithm>
@@ -243,6 +245,12 @@ const std::vector<OptionSpec>& GlobalOptions() {
       {"json", "", "machine-readable JSON (one object per line)"},
       {"timeout", "SECONDS",
        "deadline of each call (default 60; rebuild 3600)"},
+      {"tls_ca", "FILE",
+       "connect with TLS, trusting this CA certificate (PEM)"},
+      {"tls_cert", "FILE", "client certificate (PEM) for mutual TLS"},
+      {"tls_key", "FILE", "the client certificate's private key (PEM)"},
+      {"token_file", "FILE",
+       "bearer token for a server with --auth_config (default: $PL_TOKEN)"},
       {"help", "", "this help"},
   };
   return *options;
@@ -298,15 +306,55 @@ std::string CommandHelp(const Command& c) {
   return out;
 }
 
+namespace {
+
+// The whole file, or exits with kExitIo: a credential that cannot be read
+// is a local error, and connecting without it would only hide that.
+std::string ReadCredentialFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  if (!in || !(out << in.rdbuf())) {
+    std::cerr << "ledgerctl: cannot read " << path << "\n";
+    std::exit(kExitIo);
+  }
+  return out.str();
+}
+
+}  // namespace
+
 std::shared_ptr<grpc::Channel> Context::channel() {
   if (channel_ == nullptr) {
     grpc::ChannelArguments a;
     a.SetMaxReceiveMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
     a.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+    std::shared_ptr<grpc::ChannelCredentials> creds =
+        grpc::InsecureChannelCredentials();
+    if (args_.Has("tls_ca")) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = ReadCredentialFile(args_.Get("tls_ca", ""));
+      if (args_.Has("tls_cert")) {
+        tls.pem_cert_chain = ReadCredentialFile(args_.Get("tls_cert", ""));
+        tls.pem_private_key = ReadCredentialFile(args_.Get("tls_key", ""));
+      }
+      creds = grpc::SslCredentials(tls);
+    }
     channel_ = grpc::CreateCustomChannel(args_.Get("server", kDefaultServer),
-                                         grpc::InsecureChannelCredentials(), a);
+                                         creds, a);
   }
   return channel_;
+}
+
+void Context::Authorize(grpc::ClientContext* c) const {
+  std::string token;
+  if (args_.Has("token_file")) {
+    token = ReadCredentialFile(args_.Get("token_file", ""));
+  } else if (const char* env = std::getenv("PL_TOKEN"); env != nullptr) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+    token.pop_back();
+  }
+  if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
 }
 
 std::unique_ptr<v1::EventStoreService::Stub> Context::events() {
@@ -326,6 +374,7 @@ void Context::SetDeadline(grpc::ClientContext* c, int default_seconds) const {
   }
   c->set_deadline(std::chrono::system_clock::now() +
                   std::chrono::seconds(seconds));
+  Authorize(c);
 }
 
 void Context::Print(std::string_view text) const {
@@ -415,7 +464,8 @@ int Main(int argc, char** argv) {
   int command_index = -1;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
-    if (t == "--server" || t == "--timeout") {
+    if (t == "--server" || t == "--timeout" || t == "--tls_ca" ||
+        t == "--tls_cert" || t == "--tls_key" || t == "--token_file") {
       ++i;
       continue;
     }

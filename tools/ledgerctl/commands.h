@@ -77,7 +77,9 @@ class Context {
   std::shared_ptr<grpc::Channel> channel();
   std::unique_ptr<v1::EventStoreService::Stub> events();
   std::unique_ptr<v1::LedgerQueryService::Stub> queries();
-  // Applies --timeout (seconds; default 60) to a unary call.
+  // Adds the bearer token (--token_file or $PL_TOKEN), if any, to a call.
+  void Authorize(grpc::ClientContext* c) const;
+  // Applies --timeout (seconds; default 60) and Authorize to a unary call.
   void SetDeadline(grpc::ClientContext* c, int default_seconds = 60) const;
 
   // Writes to stdout.

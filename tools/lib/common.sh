@@ -10,10 +10,13 @@ PL_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev
+  libssl-dev libcpp-httplib-dev
 )
-# Only the test suite: the independent clients (buf curl runs on Node).
-PL_TEST_PACKAGES=(nodejs npm python3 python3-grpcio python3-protobuf)
+# Only the test suite: the independent clients (buf curl runs on Node, the
+# walkthrough on Debian's grpcio), openssl for the TLS tests' certificates,
+# PyYAML and systemd-analyze for deploy/check.sh.
+PL_TEST_PACKAGES=(nodejs npm python3 python3-grpcio python3-protobuf openssl
+  python3-yaml systemd)
 
 pl_log() { printf '==> %s\n' "$*" >&2; }
 

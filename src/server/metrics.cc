@@ -1,0 +1,211 @@
+#include "server/metrics.h"
+
+#include <cstdio>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace partnerledger::server {
+namespace {
+
+std::string CodeName(int code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+void Header(std::string* out, const char* name, const char* type,
+            const char* help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
+                  "\n");
+}
+
+void Sample(std::string* out, const char* name, uint64_t value) {
+  absl::StrAppend(out, name, " ", value, "\n");
+}
+
+void Gauge(std::string* out, const char* name, const char* help,
+           uint64_t value) {
+  Header(out, name, "gauge", help);
+  Sample(out, name, value);
+}
+
+void Counter(std::string* out, const char* name, const char* help,
+             uint64_t value) {
+  Header(out, name, "counter", help);
+  Sample(out, name, value);
+}
+
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+class CountingInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  CountingInterceptor(Metrics* metrics, const char* method)
+      : metrics_(metrics), method_(method) {}
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_->CountRpc(method_, methods->GetSendStatus().error_code());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  Metrics* const metrics_;
+  const char* const method_;
+};
+
+class CountingFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CountingFactory(Metrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new CountingInterceptor(metrics_, info->method());
+  }
+
+ private:
+  Metrics* const metrics_;
+};
+
+}  // namespace
+
+void Metrics::ObserveAppendSeconds(double seconds) {
+  size_t i = 0;
+  while (i < kAppendLatencyBucketsSeconds.size() &&
+         seconds > kAppendLatencyBucketsSeconds[i]) {
+    ++i;
+  }
+  append_buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  append_count_.fetch_add(1, std::memory_order_relaxed);
+  append_sum_us_.fetch_add(static_cast<uint64_t>(seconds * 1e6),
+                           std::memory_order_relaxed);
+}
+
+void Metrics::CountRpc(const char* method, grpc::StatusCode code) {
+  std::pair<std::string, int> key{method == nullptr ? "" : method,
+                                  static_cast<int>(code)};
+  std::lock_guard<std::mutex> lock(rpc_mu_);
+  // Method names come from clients for unknown methods: bound the series.
+  if (rpcs_.size() >= kRpcSeriesMax && rpcs_.count(key) == 0) {
+    key.first = "other";
+  }
+  ++rpcs_[key];
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+Metrics::NewInterceptorFactory() {
+  return std::make_unique<CountingFactory>(this);
+}
+
+std::string Metrics::Render(const MetricsInputs& in) const {
+  std::string out;
+  const LedgerStats& s = in.ledger;
+
+  Header(&out, "partnerledger_appends_total", "counter",
+         "Completed appends by outcome (gRPC status code name).");
+  for (int code = 0; code < 17; ++code) {
+    absl::StrAppend(&out, "partnerledger_appends_total{code=\"", CodeName(code),
+                    "\"} ", s.appends_by_code[code], "\n");
+  }
+  Counter(&out, "partnerledger_appends_replayed_total",
+          "Appends answered as idempotent replays (nothing written).",
+          s.appends_replayed);
+  Counter(&out, "partnerledger_events_written_total",
+          "Events written, derived events included.", s.events_written);
+  Counter(&out, "partnerledger_commit_groups_total",
+          "Commit groups written (one WriteBatch and one fsync each).",
+          s.commit_groups);
+  Counter(&out, "partnerledger_commit_group_requests_total",
+          "Append requests written in commit groups; divided by "
+          "partnerledger_commit_groups_total: the mean group size.",
+          s.commit_group_requests);
+  Gauge(&out, "partnerledger_writer_queue_depth",
+        "Appends waiting for the writer.", s.queue_depth);
+  Gauge(&out, "partnerledger_writer_queue_max",
+        "Writer queue bound; beyond it appends get RESOURCE_EXHAUSTED.",
+        in.writer_queue_max);
+  Gauge(&out, "partnerledger_head_position",
+        "Position of the last committed event. Projections are written in "
+        "the same batch, so this is also the projection position.",
+        s.head_position);
+  Gauge(&out, "partnerledger_healthy",
+        "1 while storage accepts writes; 0 after a failed commit "
+        "(appends UNAVAILABLE, health NOT_SERVING).",
+        in.healthy ? 1 : 0);
+  Gauge(&out, "partnerledger_subscribers", "Live Subscribe streams.",
+        in.subscribers);
+  Gauge(&out, "partnerledger_subscribers_max",
+        "Subscribe streams allowed; beyond it RESOURCE_EXHAUSTED.",
+        in.subscribers_max);
+
+  Header(&out, "partnerledger_append_latency_seconds", "histogram",
+         "AppendEvents from the handler's start to its completion (fsync "
+         "included).");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kAppendLatencyBucketsSeconds.size(); ++i) {
+    cumulative += append_buckets_[i].load(std::memory_order_relaxed);
+    absl::StrAppend(&out, "partnerledger_append_latency_seconds_bucket{le=\"",
+                    Seconds(kAppendLatencyBucketsSeconds[i]), "\"} ",
+                    cumulative, "\n");
+  }
+  cumulative += append_buckets_[kAppendLatencyBucketsSeconds.size()].load(
+      std::memory_order_relaxed);
+  absl::StrAppend(&out,
+                  "partnerledger_append_latency_seconds_bucket{le=\"+Inf\"} ",
+                  cumulative, "\n");
+  absl::StrAppend(&out, "partnerledger_append_latency_seconds_sum ",
+                  Seconds(static_cast<double>(append_sum_us_.load()) / 1e6),
+                  "\n");
+  absl::StrAppend(&out, "partnerledger_append_latency_seconds_count ",
+                  cumulative, "\n");
+
+  Gauge(&out, "partnerledger_rocksdb_total_sst_files_bytes",
+        "rocksdb.total-sst-files-size", in.total_sst_files_bytes);
+  Gauge(&out, "partnerledger_rocksdb_live_sst_files_bytes",
+        "rocksdb.live-sst-files-size", in.live_sst_files_bytes);
+  Gauge(&out, "partnerledger_rocksdb_delayed_write_rate_bytes",
+        "rocksdb.actual-delayed-write-rate (0: writes not delayed).",
+        in.actual_delayed_write_rate);
+  Gauge(&out, "partnerledger_rocksdb_write_stopped",
+        "rocksdb.is-write-stopped (1: writes stalled).", in.is_write_stopped);
+
+  Header(&out, "partnerledger_auth_denials_total", "counter",
+         "Requests refused by authentication or authorization.");
+  absl::StrAppend(&out,
+                  "partnerledger_auth_denials_total{code=\"UNAUTHENTICATED\"} ",
+                  in.auth_unauthenticated, "\n");
+  absl::StrAppend(
+      &out, "partnerledger_auth_denials_total{code=\"PERMISSION_DENIED\"} ",
+      in.auth_permission_denied, "\n");
+
+  Header(&out, "partnerledger_grpc_server_handled_total", "counter",
+         "Completed RPCs by method and gRPC status code.");
+  std::lock_guard<std::mutex> lock(rpc_mu_);
+  for (const auto& [key, n] : rpcs_) {
+    absl::StrAppend(&out, "partnerledger_grpc_server_handled_total{method=\"",
+                    LabelValue(key.first), "\",code=\"", CodeName(key.second),
+                    "\"} ", n, "\n");
+  }
+  return out;
+}
+
+}  // namespace partnerledger::server

@@ -1,0 +1,86 @@
+// Prometheus metrics of ledgerd (text exposition format 0.0.4), served on
+// the admin port by metrics_http.h.
+//
+// Most figures are read when scraped (the ledger's LedgerStats, RocksDB
+// properties, the subscription hub, the authorizer's denial counters); this
+// class keeps only what nothing else counts: the append latency histogram
+// (AppendEvents handler start -> completion callback) and completed RPCs by
+// method and gRPC code (counted by a server interceptor, so every service,
+// health checking and reflection included, is covered without a line in
+// each handler).
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef PARTNERLEDGER_SERVER_METRICS_H_
+#define PARTNERLEDGER_SERVER_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "grpcpp/support/server_interceptor.h"
+#include "grpcpp/support/status.h"
+#include "partnerledger/ledger.h"
+
+namespace partnerledger::server {
+
+// Upper bounds (seconds) of the append latency buckets; +Inf is implied.
+inline constexpr std::array<double, 13> kAppendLatencyBucketsSeconds = {
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+    0.1,    0.2,   0.5,   1.0,   2.0,  5.0};
+
+// What a scrape reports besides Metrics' own counters.
+struct MetricsInputs {
+  LedgerStats ledger;
+  bool healthy = true;
+  uint64_t subscribers = 0;
+  uint64_t subscribers_max = 0;
+  uint64_t auth_unauthenticated = 0;
+  uint64_t auth_permission_denied = 0;
+  // RocksDB integer properties.
+  uint64_t total_sst_files_bytes = 0;
+  uint64_t live_sst_files_bytes = 0;
+  uint64_t actual_delayed_write_rate = 0;
+  uint64_t is_write_stopped = 0;
+  uint64_t writer_queue_max = 0;
+};
+
+class Metrics {
+ public:
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void ObserveAppendSeconds(double seconds);
+  void CountRpc(const char* method, grpc::StatusCode code);
+
+  // The whole exposition, # HELP and # TYPE included.
+  std::string Render(const MetricsInputs& in) const;
+
+  // Counts every RPC's final status (PRE_SEND_STATUS) into CountRpc.
+  // `this` must outlive the server the factory is given to.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  NewInterceptorFactory();
+
+ private:
+  std::array<std::atomic<uint64_t>, kAppendLatencyBucketsSeconds.size() + 1>
+      append_buckets_{};
+  std::atomic<uint64_t> append_count_{0};
+  std::atomic<uint64_t> append_sum_us_{0};
+
+  // Series of partnerledger_grpc_server_handled_total; beyond it calls are
+  // counted under method="other".
+  static constexpr size_t kRpcSeriesMax = 512;
+
+  mutable std::mutex rpc_mu_;
+  // (method, code) -> completed calls.  GUARDED_BY(rpc_mu_)
+  std::map<std::pair<std::string, int>, uint64_t> rpcs_;
+};
+
+}  // namespace partnerledger::server
+
+#endif  // PARTNERLEDGER_SERVER_METRICS_H_

@@ -1,0 +1,71 @@
+#include "server/partner_scope.h"
+
+#include "absl/strings/str_cat.h"
+#include "domain/state_keys.h"
+#include "domain/validate.h"
+#include "partnerledger/storage/v1/state.pb.h"
+
+namespace partnerledger::server {
+namespace {
+
+// The record at `key`, if any. DATA_LOSS when it does not parse.
+template <typename Record>
+absl::StatusOr<std::optional<Record>> ReadRecord(const store::Store& store,
+                                                 const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> bytes = store.GetState(key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<Record>();
+  Record r;
+  if (!r.ParseFromString(**bytes)) {
+    return absl::DataLossError(absl::StrCat("state ", key, ": does not parse"));
+  }
+  return std::optional<Record>(std::move(r));
+}
+
+}  // namespace
+
+absl::StatusOr<bool> PartnerScope::Involves(std::string_view stream) {
+  auto it = cache_.find(std::string(stream));
+  if (it != cache_.end()) return it->second;
+  absl::StatusOr<bool> r = Lookup(stream);
+  if (!r.ok()) return r;
+  if (cache_.size() >= kCacheEntriesMax) cache_.clear();
+  cache_.emplace(std::string(stream), *r);
+  return r;
+}
+
+absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
+  absl::StatusOr<domain::StreamName> name =
+      domain::ParseStreamName(absl::string_view(stream.data(), stream.size()));
+  if (!name.ok()) return false;
+  const std::string category(name->category.data(), name->category.size());
+  const std::string id(name->id.data(), name->id.size());
+  const std::string& p = partner_id_;
+  if (category == "partner") return id == p;
+  if (category == "agreement") {
+    auto a = ReadRecord<storage::v1::Agreement>(*store_,
+                                                domain::keys::Agreement(id));
+    if (!a.ok()) return a.status();
+    return a->has_value() && ((*a)->party_a() == p || (*a)->party_b() == p);
+  }
+  if (category == "deal") {
+    auto d = ReadRecord<storage::v1::Deal>(*store_, domain::keys::Deal(id));
+    if (!d.ok()) return d.status();
+    return d->has_value() && ((*d)->originator() == p || (*d)->provider() == p);
+  }
+  if (category == "conflict") {
+    auto c =
+        ReadRecord<storage::v1::Conflict>(*store_, domain::keys::Conflict(id));
+    if (!c.ok()) return c.status();
+    return c->has_value() && ((*c)->party_a() == p || (*c)->party_b() == p);
+  }
+  if (category == "settlement") {
+    auto s = ReadRecord<storage::v1::Settlement>(*store_,
+                                                 domain::keys::Settlement(id));
+    if (!s.ok()) return s.status();
+    return s->has_value() && ((*s)->payer() == p || (*s)->payee() == p);
+  }
+  return false;  // period-*: ledger-wide
+}
+
+}  // namespace partnerledger::server

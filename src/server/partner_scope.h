@@ -1,0 +1,59 @@
+// What a partner:<id> reader may see (auth.h).
+//
+// A stream "involves" partner P when
+//   partner-P                     it is P's own stream;
+//   agreement-X                   P is party_a or party_b of agreement X;
+//   deal-D                        P is D's originator or provider (the prime,
+//                                 payer and payee are always one of them, so
+//                                 derived commissions on D involve P too);
+//   conflict-C                    P is a party of C's agreement;
+//   settlement-S                  P is S's payer or payee.
+// period-* streams (PeriodClosed) are ledger-wide bookkeeping and involve no
+// partner in particular; streams of other partners never involve P. The
+// parties of an agreement, deal, conflict or settlement are fixed by the
+// stream's first event and never change, and an event and the state it
+// creates are committed in one batch, so judging an existing event's stream
+// by current state is exact.
+//
+// An event involves P when its stream does. Reads by a partner are filtered
+// by that (ReadAll, Subscribe), or refused (ReadStream of another stream).
+//
+// Thread safety: none; one PartnerScope per call (it caches lookups).
+#ifndef PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
+#define PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "store/store.h"
+
+namespace partnerledger::server {
+
+class PartnerScope {
+ public:
+  // `store` must outlive this.
+  PartnerScope(const store::Store* store, std::string partner_id)
+      : store_(store), partner_id_(std::move(partner_id)) {}
+
+  const std::string& partner_id() const { return partner_id_; }
+
+  // Whether `stream` involves the partner; false for a stream that does not
+  // exist or is malformed. DATA_LOSS if stored state does not parse.
+  absl::StatusOr<bool> Involves(std::string_view stream);
+
+ private:
+  absl::StatusOr<bool> Lookup(std::string_view stream) const;
+
+  // A subscription lives long; the cache is dropped when it grows past this.
+  static constexpr size_t kCacheEntriesMax = 4096;
+
+  const store::Store* const store_;
+  const std::string partner_id_;
+  std::unordered_map<std::string, bool> cache_;
+};
+
+}  // namespace partnerledger::server
+
+#endif  // PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_

@@ -1,0 +1,162 @@
+// A RocksDB file system for server tests: writes can be made to fail
+// (IOStatus::IOError("injected")) or WAL syncs held at a gate.
+//
+// Failing: once fail_writes is set, every Append, PositionedAppend, Flush,
+// Sync, Fsync and RangeSync of a writable file and every new writable file
+// fail, before anything reaches the real file: like a disk that went away.
+// Holding: while syncs are held, a WAL Sync/Fsync waits at the gate (the
+// ledger's writer stops inside its commit) until released.
+#ifndef PARTNERLEDGER_TESTS_SERVER_FAULT_FS_H_
+#define PARTNERLEDGER_TESTS_SERVER_FAULT_FS_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+
+namespace partnerledger::testing {
+
+class FaultFs final : public rocksdb::FileSystemWrapper {
+ public:
+  FaultFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FaultFs"; }
+
+  void FailWrites() { fail_writes_.store(true); }
+  bool failing() const { return fail_writes_.load(); }
+
+  void HoldSyncs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = true;
+  }
+  // Waits (up to `timeout`) until a WAL sync is held at the gate.
+  bool WaitUntilSyncHeld(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return held_ > 0; });
+  }
+  void ReleaseSyncs() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hold_ = false;
+    }
+    cv_.notify_all();
+  }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f,
+                                    const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (failing()) return Injected();
+    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, dbg);
+    if (s.ok()) *r = std::make_unique<File>(std::move(*r), this, IsWal(f));
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(
+      const std::string& f, const rocksdb::FileOptions& o,
+      std::unique_ptr<rocksdb::FSWritableFile>* r,
+      rocksdb::IODebugContext* dbg) override {
+    if (failing()) return Injected();
+    rocksdb::IOStatus s = target()->ReopenWritableFile(f, o, r, dbg);
+    if (s.ok()) *r = std::make_unique<File>(std::move(*r), this, IsWal(f));
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(
+      const std::string& f, const std::string& old,
+      const rocksdb::FileOptions& o,
+      std::unique_ptr<rocksdb::FSWritableFile>* r,
+      rocksdb::IODebugContext* dbg) override {
+    if (failing()) return Injected();
+    rocksdb::IOStatus s = target()->ReuseWritableFile(f, old, o, r, dbg);
+    if (s.ok()) *r = std::make_unique<File>(std::move(*r), this, IsWal(f));
+    return s;
+  }
+
+ private:
+  static rocksdb::IOStatus Injected() {
+    return rocksdb::IOStatus::IOError("injected");
+  }
+  static bool IsWal(const std::string& f) { return absl::EndsWith(f, ".log"); }
+
+  void MaybeHold() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!hold_) return;
+    ++held_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !hold_; });
+    --held_;
+  }
+
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& f, FaultFs* fs, bool wal)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs), wal_(wal) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& d,
+                             const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->Append(d, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& d,
+                             const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->Append(d, o, v, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
+                                       const rocksdb::IOOptions& o,
+                                       rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->PositionedAppend(d, off, o, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
+                                       const rocksdb::IOOptions& o,
+                                       const rocksdb::DataVerificationInfo& v,
+                                       rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->PositionedAppend(d, off, o, v, dbg);
+    }
+    rocksdb::IOStatus Flush(const rocksdb::IOOptions& o,
+                            rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->Flush(o, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* dbg) override {
+      if (wal_) fs_->MaybeHold();
+      if (fs_->failing()) return Injected();
+      return target()->Sync(o, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
+                            rocksdb::IODebugContext* dbg) override {
+      if (wal_) fs_->MaybeHold();
+      if (fs_->failing()) return Injected();
+      return target()->Fsync(o, dbg);
+    }
+    rocksdb::IOStatus RangeSync(uint64_t off, uint64_t n,
+                                const rocksdb::IOOptions& o,
+                                rocksdb::IODebugContext* dbg) override {
+      if (fs_->failing()) return Injected();
+      return target()->RangeSync(off, n, o, dbg);
+    }
+
+   private:
+    FaultFs* const fs_;
+    const bool wal_;
+  };
+
+  std::atomic<bool> fail_writes_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;  // GUARDED_BY(mu_)
+  int held_ = 0;       // GUARDED_BY(mu_)
+};
+
+}  // namespace partnerledger::testing
+
+#endif  // PARTNERLEDGER_TESTS_SERVER_FAULT_FS_H_
