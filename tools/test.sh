@@ -4,6 +4,7 @@
 # PL_CRASH_ROUNDS=200 tools/test.sh runs the crash loops in long mode.
 source "$(dirname "$0")/lib/common.sh"
 pl_ensure_packages "${PL_PACKAGES[@]}" "${PL_TEST_PACKAGES[@]}"
+pl_ensure_commands "${PL_TEST_COMMANDS[@]}"
 pl_build -DPL_BUILD_TESTS=ON
 pl_log "running ctest"
 ctest --test-dir "$PL_BUILD" -j"$(nproc)" --output-on-failure --timeout 600

@@ -15,8 +15,12 @@ PL_PACKAGES=(
 # Only the test suite: the independent clients (buf curl runs on Node, the
 # walkthrough on Debian's grpcio), openssl for the TLS tests' certificates,
 # PyYAML and systemd-analyze for deploy/check.sh.
-PL_TEST_PACKAGES=(nodejs npm python3 python3-grpcio python3-protobuf openssl
-  python3-yaml systemd)
+PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
+  systemd)
+# Node.js may come from outside Debian's archive (a machine image's own
+# build, with its own npm): require the commands, and only install Debian's
+# packages where they are missing.
+PL_TEST_COMMANDS=(node:nodejs npx:npm)
 
 pl_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -35,6 +39,15 @@ pl_ensure_packages() {
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Installs the package of each COMMAND:PACKAGE pair whose command is missing.
+pl_ensure_commands() {
+  local missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then pl_ensure_packages "${missing[@]}"; fi
 }
 
 # Configures and builds. Extra arguments go to cmake.
