@@ -12,6 +12,7 @@
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
+#include "util/timestamp.h"
 
 namespace partnerledger::projection {
 namespace {
@@ -140,16 +141,6 @@ absl::Status RequirePartner(const std::string& value, const char* field) {
   return absl::OkStatus();
 }
 
-void SetTime(int64_t us, google::protobuf::Timestamp* t) {
-  int64_t s = us / 1'000'000;
-  int64_t rem = us % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --s;
-  }
-  t->set_seconds(s);
-  t->set_nanos(static_cast<int32_t>(rem * 1000));
-}
 
 }  // namespace
 
@@ -484,13 +475,13 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     v->set_status(status);
     v->set_raised_by(c->raised_by());
     v->set_summary(c->summary());
-    SetTime(c->raised_at_us(), v->mutable_raised_at());
+    SetTimestampMicros(c->raised_at_us(), v->mutable_raised_at());
     v->set_resolution(c->resolution());
     v->set_resolved_by(c->resolved_by());
     const int64_t end_us =
         status == v1::CONFLICT_STATUS_RESOLVED ? c->resolved_at_us() : now_us;
     if (status == v1::CONFLICT_STATUS_RESOLVED) {
-      SetTime(c->resolved_at_us(), v->mutable_resolved_at());
+      SetTimestampMicros(c->resolved_at_us(), v->mutable_resolved_at());
     }
     v->set_age_seconds(std::max<int64_t>(0, (end_us - c->raised_at_us()) / 1'000'000));
   }

@@ -2,25 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "domain/upcast.h"
+#include "util/timestamp.h"
 #include "util/uuid.h"
 
 namespace partnerledger::server {
 namespace {
-
-int64_t ToMicros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
-}
-
-void FromMicros(int64_t us, google::protobuf::Timestamp* t) {
-  int64_t seconds = us / 1'000'000;
-  int64_t rem = us % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --seconds;
-  }
-  t->set_seconds(seconds);
-  t->set_nanos(static_cast<int32_t>(rem * 1000));
-}
 
 // 0001-01-01 .. 9999-12-31, as google.protobuf.Timestamp defines.
 constexpr int64_t kMinSeconds = -62'135'596'800;
@@ -65,7 +51,7 @@ absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
     }
     NewEvent e;
     e.event_id = pe.event_id();
-    e.occurred_at_us = ToMicros(t);
+    e.occurred_at_us = TimestampMicros(t);
     e.correlation_id = pe.correlation_id();
     e.causation_id = pe.causation_id();
     e.payload = pe.payload();
@@ -102,8 +88,8 @@ absl::Status ToWire(const StoredEvent& e, v1::Event* out) {
   out->set_revision(e.revision());
   out->set_event_id(FormatUuid(e.event_id()));
   out->set_type(e.type());
-  FromMicros(e.occurred_at_us(), out->mutable_occurred_at());
-  FromMicros(e.recorded_at_us(), out->mutable_recorded_at());
+  SetTimestampMicros(e.occurred_at_us(), out->mutable_occurred_at());
+  SetTimestampMicros(e.recorded_at_us(), out->mutable_recorded_at());
   out->set_actor(e.actor());
   out->set_correlation_id(e.correlation_id());
   out->set_causation_id(e.causation_id());

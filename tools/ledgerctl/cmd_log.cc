@@ -18,6 +18,7 @@
 #include "ledgerctl/offline.h"
 #include "ledgerctl/progress.h"
 #include "partnerledger/limits.h"
+#include "server/translate.h"
 #include "store/verify.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
@@ -579,7 +580,7 @@ int RunExport(Context& ctx) {
         (*st)->ScanEvents(*from, true, [&](store::StoredEvent&& se) {
           if (se.position() > last) return false;
           v1::Event e;
-          failure = StoredToWire(se, &e);
+          failure = server::ToWire(se, &e);
           if (!failure.ok()) return false;
           emit(e);
           progress.Update(++exported);

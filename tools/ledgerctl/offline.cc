@@ -34,45 +34,6 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenReadOnly(
   return store::Store::Open(o);
 }
 
-namespace {
-
-void FromMicros(int64_t us, google::protobuf::Timestamp* t) {
-  int64_t seconds = us / 1'000'000;
-  int64_t rem = us % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --seconds;
-  }
-  t->set_seconds(seconds);
-  t->set_nanos(static_cast<int32_t>(rem * 1000));
-}
-
-}  // namespace
-
-absl::Status StoredToWire(const store::StoredEvent& e, v1::Event* out) {
-  absl::StatusOr<v1::EventPayload> payload =
-      domain::UpcastPayload(e.schema_version(), e.payload());
-  if (!payload.ok()) {
-    return absl::Status(payload.status().code(),
-                        absl::StrCat("event at position ", e.position(), ": ",
-                                     payload.status().message()));
-  }
-  out->set_position(e.position());
-  out->set_stream(e.stream());
-  out->set_revision(e.revision());
-  out->set_event_id(FormatUuid(e.event_id()));
-  out->set_type(e.type());
-  FromMicros(e.occurred_at_us(), out->mutable_occurred_at());
-  FromMicros(e.recorded_at_us(), out->mutable_recorded_at());
-  out->set_actor(e.actor());
-  out->set_correlation_id(e.correlation_id());
-  out->set_causation_id(e.causation_id());
-  *out->mutable_payload() = *std::move(payload);
-  out->set_prev_hash(e.prev_hash());
-  out->set_hash(e.hash());
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::pair<uint64_t, std::string>> ReadDigestFile(
     const std::string& path) {
   absl::StatusOr<std::string> text = ReadInput(path);

@@ -27,7 +27,8 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenReadOnly(
 // (src/server/translate.cc has the server's copy; it is not linked here so
 // the CLI does not pull in the server.) DATA_LOSS when the payload does not
 // parse.
-absl::Status StoredToWire(const store::StoredEvent& e, v1::Event* out);
+
+
 
 // A digest file written by `ledgerctl digest`: {"position":N,"hash":"hex"}.
 // Returns the position and the 32 raw hash bytes. UNAVAILABLE when the
