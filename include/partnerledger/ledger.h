@@ -2,11 +2,12 @@
 // Start here.
 //
 // Appends go through one writer thread that takes everything waiting on a
-// bounded queue (a commit group), validates each request against state
-// including earlier requests of the group, and writes events, indexes,
-// projection changes and the new head in one RocksDB WriteBatch with
-// sync=true. Each request is acknowledged only after that fsync; a rejected
-// request fails alone.
+// bounded queue (a commit group) and validates each request against state
+// including earlier requests of the group (and the previous group, which a
+// committer thread may still be writing). The committer writes events,
+// indexes, projection changes and the new head in one RocksDB WriteBatch
+// with sync=true; each request is acknowledged, from a completion thread,
+// only after that fsync. A rejected request fails alone.
 //
 // Thread safety: every method may be called from any thread.
 #ifndef PARTNERLEDGER_LEDGER_H_
@@ -176,7 +177,8 @@ class Ledger {
       uint64_t from, uint64_t to,
       const std::optional<ChainDigest>& expected) const = 0;
 
-  // Calls `listener(head_position)` on the writer thread after each commit.
+  // Calls `listener(head_position)` on the completion thread after each
+  // commit.
   // It must not block. Returns an id for RemoveCommitListener.
   virtual uint64_t AddCommitListener(std::function<void(uint64_t)> listener) = 0;
   virtual void RemoveCommitListener(uint64_t id) = 0;

@@ -1,7 +1,8 @@
 // Every limit of the ledger in one place, each with why it is what it is.
 // Limits are part of the contract: requests beyond them are rejected with
-// INVALID_ARGUMENT (request shape) or RESOURCE_EXHAUSTED (load), never
-// truncated silently.
+// INVALID_ARGUMENT (request shape) or RESOURCE_EXHAUSTED (load). The one
+// exception is a read page: a larger max_count is capped at kReadPageMax and
+// the response says where the next page starts, as paging always does.
 #ifndef PARTNERLEDGER_LIMITS_H_
 #define PARTNERLEDGER_LIMITS_H_
 

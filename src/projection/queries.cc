@@ -12,6 +12,7 @@
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
+#include "util/sha256.h"
 #include "util/timestamp.h"
 
 namespace partnerledger::projection {
@@ -99,11 +100,13 @@ namespace {
   if (!tmp.ok()) return tmp.status();         \
   lhs = std::move(*tmp)
 
+// Undoes keys::KeyComponent: "%XX" is the byte 0xXX.
 std::string Unescape(std::string_view c) {
   std::string out;
   for (size_t i = 0; i < c.size(); ++i) {
-    if (c[i] == '%' && i + 2 < c.size() + 0 && i + 2 <= c.size() - 1) {
-      out.push_back(static_cast<char>(std::stoi(std::string(c.substr(i + 1, 2)), nullptr, 16)));
+    std::string byte;
+    if (c[i] == '%' && i + 2 < c.size() && FromHex(c.substr(i + 1, 2), &byte)) {
+      out.append(byte);
       i += 2;
     } else {
       out.push_back(c[i]);
@@ -112,7 +115,7 @@ std::string Unescape(std::string_view c) {
   return out;
 }
 
-// The components of a key after its first `skip` ones, unescaped.
+// The '/'-separated components of a key, unescaped.
 std::vector<std::string> Components(const std::string& key) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(key, '/')) {
