@@ -26,6 +26,7 @@
 #include "partnerledger/v1/events.pb.h"
 #include "rocksdb/db.h"
 #include "store/keys.h"
+#include "util/sha256.h"
 
 extern char** environ;
 
@@ -182,11 +183,12 @@ class LedgerctlTest : public ::testing::Test {
   }
   std::string data_dir() const { return Path("data"); }
 
-  void StartServer() {
+  void StartServer(std::vector<std::string> extra_args = {}) {
     crash::LedgerdFlags f;
     f.data_dir = data_dir();
     f.port_file = Path("port");
     f.log_file = Path("ledgerd.log");
+    f.extra_args = std::move(extra_args);
     absl::StatusOr<std::unique_ptr<crash::LedgerdProcess>> p =
         crash::LedgerdProcess::Start(ledgerd_, f, kReadyTimeout);
     ASSERT_TRUE(p.ok()) << p.status();
@@ -859,6 +861,48 @@ TEST_F(LedgerctlTest, RebuildReportsIdenticalProjections) {
   EXPECT_THAT(r.out, HasSubstr("identical to the live projections\n"));
   Result json = Ctl({"rebuild", "--json"});
   EXPECT_THAT(json.out, HasSubstr("\"identical\":true"));
+}
+
+TEST_F(LedgerctlTest, BackupTakesAnOnlineBackupAndVerifiesIt) {
+  StopServer();
+  StartServer({absl::StrCat("--backup_root=", Path("backups"))});
+  LoadWorkedExample();
+  Result made = Ctl({"backup", "nightly"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  EXPECT_THAT(made.out, HasSubstr("Backup 1 in nightly: through position 18"));
+  Result verified = Ctl({"backup", "nightly", "--verify"});
+  ASSERT_EQ(verified.code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("OK: backup 1 in nightly verified: 18 events"));
+  EXPECT_EQ(Ctl({"backup", "missing", "--verify"}).code, 3);
+  EXPECT_EQ(Ctl({"backup"}).code, 2);
+  // The digest the backup reports is the chain's digest at its position.
+  Result digest = Ctl({"digest", "--at-position=18"});
+  ASSERT_EQ(digest.code, 0) << digest.err;
+  const size_t at = made.out.find("hash ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_THAT(digest.out, HasSubstr(made.out.substr(at + 5, 64)));
+}
+
+TEST_F(LedgerctlTest, BearerTokenFromFileIsSentAndTheRoleIsChecked) {
+  const std::string token = "cli-test-token";
+  // sha256("cli-test-token"), as auth.conf stores it.
+  WriteFile(Path("auth.conf"),
+            absl::StrCat("token ", ToHex(DigestBytes(Sha256Of(token))),
+                         " finance-cli finance\n"));
+  WriteFile(Path("token"), token + "\n");
+  StopServer();
+  StartServer({absl::StrCat("--auth_config=", Path("auth.conf"))});
+  Result denied = Ctl({"obligations"});
+  EXPECT_EQ(denied.code, 5);
+  EXPECT_THAT(denied.err, HasSubstr("UNAUTHENTICATED"));
+  Result allowed = Ctl({"obligations", absl::StrCat("--token_file=", Path("token"))});
+  EXPECT_EQ(allowed.code, 0) << allowed.err;
+  EXPECT_THAT(allowed.out, HasSubstr("Obligations as of position 0"));
+  // finance may not append: the role is checked, not just the token.
+  Result append = Ctl({"append", kWorkedExample, absl::StrCat("--token_file=", Path("token"))});
+  EXPECT_EQ(append.code, 5);
+  EXPECT_THAT(append.err, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_EQ(Ctl({"obligations", "--token_file=/nonexistent/token"}).code, 6);
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ absl::StatusOr<std::unique_ptr<LedgerdProcess>> LedgerdProcess::Start(
     args.push_back("--power_loss_journal=" + flags.power_loss_journal);
   }
   if (flags.unsafe_no_sync) args.push_back("--unsafe_no_sync");
+  for (const std::string& a : flags.extra_args) args.push_back(a);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

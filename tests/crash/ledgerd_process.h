@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,6 +54,8 @@ struct LedgerdFlags {
   std::string power_loss_journal;
   // --unsafe_no_sync: acknowledge without fsync (negative control only).
   bool unsafe_no_sync = false;
+  // Further flags, passed as given (e.g. "--auth_config=...").
+  std::vector<std::string> extra_args;
 };
 
 class LedgerdProcess {

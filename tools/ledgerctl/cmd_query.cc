@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -12,6 +13,7 @@
 #include "ledgerctl/format.h"
 #include "ledgerctl/progress.h"
 #include "ledgerctl/render.h"
+#include "util/sha256.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -578,6 +580,57 @@ int RunRebuild(Context& ctx) {
             : absl::StrCat("DIFFERENT: ", resp.first_difference())));
   }
   return resp.identical() ? kExitOk : kExitVerification;
+}
+
+int RunBackup(Context& ctx) {
+  if (ctx.args().positionals().size() != 1) {
+    return ctx.Usage("backup takes one argument: the backup directory name");
+  }
+  const std::string dir = ctx.args().positionals()[0];
+  auto stub = ctx.admin();
+  grpc::ClientContext call;
+  ctx.SetDeadline(&call, 3600);
+  if (ctx.args().Has("verify")) {
+    v1::VerifyBackupRequest req;
+    req.set_backup_dir(dir);
+    if (ctx.args().Has("id")) {
+      uint32_t id = 0;
+      if (!absl::SimpleAtoi(ctx.args().Get("id", ""), &id) || id == 0) {
+        return ctx.Usage("--id must be a positive backup id");
+      }
+      req.set_backup_id(id);
+    }
+    v1::VerifyBackupResponse resp;
+    grpc::Status s = stub->VerifyBackup(&call, req, &resp);
+    if (!s.ok()) return ctx.FailRpc(s, "backup --verify");
+    if (ctx.json()) {
+      ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
+    } else if (resp.ok()) {
+      ctx.Print(absl::StrFormat(
+          "OK: backup %d in %s verified: %s events, chain through position %d "
+          "(hash %s)\n",
+          resp.backup_id(), dir, FormatCount(resp.events_checked()),
+          resp.digest().position(), ToHex(resp.digest().hash())));
+    } else {
+      ctx.Print(absl::StrFormat("FAILED: backup %d in %s: %s\n",
+                                resp.backup_id(), dir, resp.message()));
+    }
+    return resp.ok() ? kExitOk : kExitVerification;
+  }
+  v1::CreateBackupRequest req;
+  req.set_backup_dir(dir);
+  v1::CreateBackupResponse resp;
+  grpc::Status s = stub->CreateBackup(&call, req, &resp);
+  if (!s.ok()) return ctx.FailRpc(s, "backup");
+  if (ctx.json()) {
+    ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
+  } else {
+    ctx.Print(absl::StrFormat(
+        "Backup %d in %s: through position %d, hash %s (%s bytes, %.3f s)\n",
+        resp.backup_id(), dir, resp.digest().position(), resp.hash_hex(),
+        FormatCount(resp.size_bytes()), resp.seconds()));
+  }
+  return kExitOk;
 }
 
 }  // namespace partnerledger::ctl

@@ -199,6 +199,18 @@ std::vector<Command> BuildCommands() {
        "the live ones.",
        {},
        RunRebuild},
+      {"backup",
+       "backup NAME [--verify [--id=N]]",
+       "take an online backup on the server, or verify one",
+       "Calls AdminService.CreateBackup: an online, incremental RocksDB backup\n"
+       "in directory NAME under the server's --backup_root, and prints its id\n"
+       "and the digest (position, hash) it holds; keep that digest. With\n"
+       "--verify, calls VerifyBackup (file checksums, then the hash chain of a\n"
+       "restored copy) and exits 4 if the backup is damaged. Restoring is\n"
+       "offline: ledgerd --restore_backup=DIR --data_dir=EMPTY_DIR.",
+       {{"verify", "", "verify the backup instead of taking one"},
+        {"id", "N", "with --verify: the backup id (default: the latest)"}},
+       RunBackup},
   };
 }
 
@@ -363,6 +375,10 @@ std::unique_ptr<v1::EventStoreService::Stub> Context::events() {
 
 std::unique_ptr<v1::LedgerQueryService::Stub> Context::queries() {
   return v1::LedgerQueryService::NewStub(channel());
+}
+
+std::unique_ptr<v1::AdminService::Stub> Context::admin() {
+  return v1::AdminService::NewStub(channel());
 }
 
 void Context::SetDeadline(grpc::ClientContext* c, int default_seconds) const {

@@ -24,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "ledgerctl/args.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
+#include "partnerledger/v1/admin.grpc.pb.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 
 namespace partnerledger::ctl {
@@ -77,6 +78,7 @@ class Context {
   std::shared_ptr<grpc::Channel> channel();
   std::unique_ptr<v1::EventStoreService::Stub> events();
   std::unique_ptr<v1::LedgerQueryService::Stub> queries();
+  std::unique_ptr<v1::AdminService::Stub> admin();
   // Adds the bearer token (--token_file or $PL_TOKEN), if any, to a call.
   void Authorize(grpc::ClientContext* c) const;
   // Applies --timeout (seconds; default 60) and Authorize to a unary call.
@@ -117,6 +119,7 @@ int RunConflicts(Context& ctx);
 int RunHealth(Context& ctx);
 int RunSatisfaction(Context& ctx);
 int RunRebuild(Context& ctx);
+int RunBackup(Context& ctx);
 int RunReplay(Context& ctx);
 
 }  // namespace partnerledger::ctl
