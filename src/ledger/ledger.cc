@@ -452,6 +452,7 @@ class LedgerImpl final : public Ledger {
   // this one over. Returns false (and fails the group) when a previous
   // commit failed: everything decided on top of it is void.
   bool SubmitToCommitter(const std::shared_ptr<Group>& group) {
+    absl::Status failed;
     {
       std::unique_lock<std::mutex> lock(commit_mu_);
       commit_idle_cv_.wait(lock, [this] { return commit_next_ == nullptr && !commit_busy_; });
@@ -460,8 +461,9 @@ class LedgerImpl final : public Ledger {
         commit_cv_.notify_one();
         return true;
       }
+      failed = commit_failed_;
     }
-    FailGroup(group.get(), commit_failed_);
+    FailGroup(group.get(), failed);
     Finish(group.get(), /*notify=*/false);
     return false;
   }
