@@ -507,7 +507,11 @@ const sv1::MarginSchedule* ScheduleInForce(const sv1::Agreement& a,
     const bool in_force = v.effective_from() <= date;
     if (i > 0 && !in_force) continue;
     // The signing applies even before it takes effect, as the fallback.
-    const std::string_view from = in_force ? v.effective_from() : "";
+    // Both arms string_view: a std::string arm would make the result a
+    // temporary the view outlives.
+    const std::string_view from = in_force
+                                      ? std::string_view(v.effective_from())
+                                      : std::string_view();
     for (const sv1::MarginSchedule& s : v.schedules()) {
       if (s.offering_class() != c) continue;
       if (best == nullptr || from >= best_from) {

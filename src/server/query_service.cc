@@ -130,6 +130,7 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
     so.dir = scratch_dir;
     so.sync = false;
     so.disable_wal = true;
+    so.append_only_history = true;
     absl::StatusOr<std::unique_ptr<store::Store>> scratch =
         store::Store::Open(so);
     if (!scratch.ok()) return scratch.status();

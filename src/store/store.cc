@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 
@@ -138,6 +139,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
   // RocksDB flushes the memtables holding the oldest WAL data.
   db_opts.max_total_wal_size = 128 << 20;
   if (o.env != nullptr) db_opts.env = o.env;
+  // A vector memtable cannot take concurrent inserts.
+  if (o.append_only_history) db_opts.allow_concurrent_memtable_write = false;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName,
@@ -146,7 +149,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
     const bool point = std::string_view(name) == "event_ids" ||
                        std::string_view(name) == "state" ||
                        std::string_view(name) == "meta";
-    families.emplace_back(name, FamilyOptions(point));
+    rocksdb::ColumnFamilyOptions fo = FamilyOptions(point);
+    if (o.append_only_history && std::string_view(name) == "state_hist") {
+      fo.memtable_factory.reset(new rocksdb::VectorRepFactory());
+      fo.write_buffer_size = 256 << 20;
+    }
+    families.emplace_back(name, std::move(fo));
   }
 
   if (!o.create_if_missing) {

@@ -38,6 +38,11 @@ struct StoreOptions {
   // No write-ahead log: for scratch stores (rebuild) that are thrown away
   // if the process dies.
   bool disable_wal = false;
+  // The projection history is only appended to, never read, until the
+  // store is compared or queried (a rebuild's scratch store): keep its
+  // memtable as an unsorted vector, sorted once at flush, instead of a
+  // skiplist sorted on every insert.
+  bool append_only_history = false;
 };
 
 // A value of the versioned state families: present or deleted.

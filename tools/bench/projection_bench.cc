@@ -312,6 +312,7 @@ int RunReplay() {
       so.dir = scratch_dir;
       so.sync = false;
       so.disable_wal = true;
+      so.append_only_history = true;
       auto scratch = store::Store::Open(so);
       if (!scratch.ok()) return 1;
       t0 = Clock::now();
