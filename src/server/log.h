@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <string>
+
+#include "util/json.h"
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -55,8 +57,6 @@ std::string FormatLogLine(int64_t unix_micros, LogLevel level,
                           std::string_view msg,
                           const std::vector<LogField>& fields);
 
-// Escapes a string for a JSON string literal (without the quotes).
-std::string JsonEscape(std::string_view s);
 
 // Tests capture log lines instead of (in addition to) stderr. Pass an empty
 // function to stop. The sink runs under the logger's lock: it must not log.

@@ -9,6 +9,7 @@
 #include "domain/money.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "util/json.h"
 #include "util/sha256.h"
 
 namespace partnerledger::ctl {
@@ -76,36 +77,7 @@ std::string ShortEnum(const std::string& full_name, std::string_view prefix) {
 }
 
 std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
+  return "\"" + JsonEscape(s) + "\"";
 }
 
 std::string ProtoJson(const google::protobuf::Message& m) {
