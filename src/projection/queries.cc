@@ -61,11 +61,10 @@ class View {
       return out;
     }
     std::vector<std::string> candidates;
-    absl::Status s = s_->ScanState(
-        prefix, [&](std::string_view k, const store::StateValue&) {
-          candidates.emplace_back(k);
-          return true;
-        });
+    absl::Status s = s_->ScanStateKeys(prefix, [&](std::string_view k) {
+      candidates.emplace_back(k);
+      return true;
+    });
     if (!s.ok()) return s;
     for (std::string& k : candidates) {
       absl::StatusOr<std::optional<std::string>> v = s_->GetStateAt(k, position_);

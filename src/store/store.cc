@@ -342,24 +342,36 @@ absl::StatusOr<std::optional<std::string>> Store::GetStateAt(
   return std::move(v.bytes);
 }
 
+absl::Status Store::ScanStateKeys(
+    std::string_view prefix,
+    const std::function<bool(std::string_view)>& visit) const {
+  const std::string start = RegistryKey(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kState)));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    if (!visit(it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan state keys");
+}
+
 absl::Status Store::ScanState(
     std::string_view prefix,
     const std::function<bool(std::string_view, const StateValue&)>& visit)
     const {
-  const std::string start = RegistryKey(prefix);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kState)));
   std::string value;
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
-    const std::string_view key =
-        it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1);
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kState),
+  absl::Status failure = absl::OkStatus();
+  absl::Status s = ScanStateKeys(prefix, [&](std::string_view key) {
+    rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cf(Family::kState),
                                  rocksdb::Slice(key), &value);
-    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "scan state");
-    const StateValue v = s.ok() ? DecodeStateValue(value) : StateValue{};
-    if (!visit(key, v)) break;
-  }
-  return FromRocks(it->status(), "scan state");
+    if (!g.ok() && !g.IsNotFound()) {
+      failure = FromRocks(g, "scan state");
+      return false;
+    }
+    return visit(key, g.ok() ? DecodeStateValue(value) : StateValue{});
+  });
+  return failure.ok() ? s : failure;
 }
 
 absl::Status Store::ScanFamily(

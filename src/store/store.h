@@ -156,8 +156,12 @@ class Store {
   absl::StatusOr<std::optional<std::string>> GetStateAt(
       std::string_view key, uint64_t position) const;
   // Visits every state key ever written under the prefix (from the key
-  // registry; deleted keys included, with present=false) with its current
-  // value, in key order, until `visit` returns false.
+  // registry; deleted keys included), in key order, until `visit` returns
+  // false.
+  absl::Status ScanStateKeys(
+      std::string_view prefix,
+      const std::function<bool(std::string_view)>& visit) const;
+  // ScanStateKeys with each key's current value (present=false: deleted).
   absl::Status ScanState(
       std::string_view prefix,
       const std::function<bool(std::string_view, const StateValue&)>& visit)
