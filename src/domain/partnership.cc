@@ -223,47 +223,38 @@ absl::Status RequireAbsent(const StateView& state, const std::string& key,
   return absl::OkStatus();
 }
 
-absl::Status CheckBands(
-    const google::protobuf::RepeatedPtrField<v1::MarginBand>& bands,
-    std::string_view field) {
-  if (bands.empty()) {
-    return absl::InvalidArgumentError(Cat(field, ": no bands"));
-  }
-  if (static_cast<size_t>(bands.size()) > limits::kMarginBandsMax) {
-    return absl::InvalidArgumentError(
-        Cat(field, ": more than ", limits::kMarginBandsMax, " bands"));
-  }
-  for (int i = 0; i < bands.size(); ++i) {
-    const v1::MarginBand& b = bands[i];
-    const bool first_ok = i > 0 || b.from_year() == 1;
-    const bool order_ok = i == 0 || b.from_year() > bands[i - 1].from_year();
-    if (!first_ok || !order_ok) {
-      return absl::InvalidArgumentError(
-          Cat(field, "[", i, "].from_year: ", b.from_year(),
-              " (bands start at year 1 and strictly increase)"));
-    }
-    if (b.rate_bp() < 0 || b.rate_bp() > 10'000) {
-      return absl::InvalidArgumentError(
-          Cat(field, "[", i, "].rate_bp: ", b.rate_bp(), " not in 0..10000"));
-    }
-  }
-  return absl::OkStatus();
+// The latest closed period ("YYYY-MM"), empty when none is closed.
+absl::StatusOr<std::string> ClosedThrough(const StateView& state) {
+  PL_DOMAIN_ASSIGN_OR_RETURN(
+      std::optional<sv1::Period> through,
+      Load<sv1::Period>(state, keys::PeriodClosedThrough()));
+  return through.has_value() ? through->period() : std::string();
 }
 
-absl::Status CheckSchedules(
-    const google::protobuf::RepeatedPtrField<v1::MarginSchedule>& schedules,
-    std::string_view field) {
-  for (int i = 0; i < schedules.size(); ++i) {
-    for (int j = 0; j < i; ++j) {
-      if (schedules[j].offering_class() == schedules[i].offering_class()) {
-        return absl::InvalidArgumentError(
-            Cat(field, "[", i, "].offering_class: ",
-                v1::OfferingClass_Name(schedules[i].offering_class()),
-                " listed twice"));
-      }
-    }
-    PL_DOMAIN_RETURN_IF_ERROR(
-        CheckBands(schedules[i].bands(), Cat(field, "[", i, "].bands")));
+// Whether `period` ("YYYY-MM") is closed: it or a later month was closed.
+// The month's own record counts too (state kept before closing was
+// cumulative has no period-closed-through).
+absl::StatusOr<bool> PeriodIsClosed(const StateView& state,
+                                    std::string_view period,
+                                    const std::string& through) {
+  if (!through.empty() && period <= through) return true;
+  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> own,
+                             state.Get(keys::Period(period)));
+  return own.has_value();
+}
+
+// FAILED_PRECONDITION when `date` ("YYYY-MM-DD") is on or before the end of
+// the latest closed period: closing a month locks it and every earlier date.
+absl::Status CheckOpenDate(const StateView& state, std::string_view date,
+                           std::string_view field) {
+  PL_DOMAIN_ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
+  PL_DOMAIN_ASSIGN_OR_RETURN(const bool closed,
+                             PeriodIsClosed(state, PeriodOf(date), through));
+  if (closed) {
+    return absl::FailedPreconditionError(
+        Cat(field, ": ", date, " is in a closed period (every date through ",
+            std::max(through, std::string(PeriodOf(date))),
+            " is closed; book corrections into an open period)"));
   }
   return absl::OkStatus();
 }
@@ -302,10 +293,6 @@ absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
   PL_DOMAIN_RETURN_IF_ERROR(
       RequireAbsent(state, keys::Agreement(id), Cat("agreement '", id, "'")));
-  if (e.party_a() == e.party_b()) {
-    return absl::InvalidArgumentError(
-        Cat("party_b: must differ from party_a (both '", e.party_a(), "')"));
-  }
   PL_DOMAIN_RETURN_IF_ERROR(
       Require<sv1::Partner>(state, keys::Partner(e.party_a()), "partner",
                             e.party_a(), "party_a")
@@ -314,12 +301,6 @@ absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
       Require<sv1::Partner>(state, keys::Partner(e.party_b()), "partner",
                             e.party_b(), "party_b")
           .status());
-  if (!e.effective_to().empty() && e.effective_to() < e.effective_from()) {
-    return absl::InvalidArgumentError(Cat("effective_to: ", e.effective_to(),
-                                          " is before effective_from ",
-                                          e.effective_from()));
-  }
-  PL_DOMAIN_RETURN_IF_ERROR(CheckSchedules(e.schedules(), "schedules"));
   PL_DOMAIN_ASSIGN_OR_RETURN(
       sv1::PairAgreements pair,
       LoadOrEmpty<sv1::PairAgreements>(
@@ -356,7 +337,6 @@ absl::Status DecideAgreementAmended(const StateView& state, const Proposal& p) {
   const v1::AgreementAmended& e = p.payload->agreement_amended();
   const std::string_view id = StreamId(p.stream);
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a, RequireOpenAgreement(state, id));
-  PL_DOMAIN_RETURN_IF_ERROR(CheckSchedules(e.schedules(), "schedules"));
   if (e.effective_from() < a.effective_from()) {
     return absl::InvalidArgumentError(
         Cat("effective_from: ", e.effective_from(), " is before agreement '",
@@ -382,24 +362,15 @@ absl::Status DecideAgreementTerminated(const StateView& state,
 absl::Status DecideSatisfactionRecorded(const StateView& state,
                                         const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_RETURN_IF_ERROR(Require<sv1::Agreement>(state, keys::Agreement(id),
-                                                    "agreement", id, "stream")
-                                .status());
-  const int32_t score = p.payload->satisfaction_recorded().score();
-  if (score < 0 || score > 10) {
-    return absl::InvalidArgumentError(Cat("score: ", score, " not in 0..10"));
-  }
-  return absl::OkStatus();
+  return Require<sv1::Agreement>(state, keys::Agreement(id), "agreement", id,
+                                 "stream")
+      .status();
 }
 
 // --- deals -------------------------------------------------------------------
 
 absl::Status CheckDealRoles(const v1::DealOriginated& e,
                             const sv1::Agreement& a) {
-  if (e.originator() == e.provider()) {
-    return absl::FailedPreconditionError(Cat(
-        "provider: must differ from originator (both '", e.originator(), "')"));
-  }
   const bool parties =
       (e.originator() == a.party_a() && e.provider() == a.party_b()) ||
       (e.originator() == a.party_b() && e.provider() == a.party_a());
@@ -408,11 +379,6 @@ absl::Status CheckDealRoles(const v1::DealOriginated& e,
         Cat("originator/provider: '", e.originator(), "' and '", e.provider(),
             "' are not the two parties of agreement '", e.agreement_id(),
             "' ('", a.party_a(), "' and '", a.party_b(), "')"));
-  }
-  if (e.prime() != e.originator() && e.prime() != e.provider()) {
-    return absl::FailedPreconditionError(
-        Cat("prime: '", e.prime(), "' is neither the originator '",
-            e.originator(), "' nor the provider '", e.provider(), "'"));
   }
   return absl::OkStatus();
 }
@@ -465,11 +431,6 @@ absl::StatusOr<Decision> DecideDealOriginated(const StateView& state,
     return absl::FailedPreconditionError(
         Cat("start_date: ", e.start_date(), " is not before agreement '",
             e.agreement_id(), "' terminated on ", a.terminated_on()));
-  }
-  if (e.has_expected_value() && e.expected_value().currency() != e.currency()) {
-    return absl::InvalidArgumentError(
-        Cat("expected_value.currency: ", e.expected_value().currency(),
-            " is not the deal currency ", e.currency()));
   }
   Decision d;
   d.payload = *p.payload;
@@ -531,7 +492,6 @@ absl::StatusOr<Decision> DecideMarginAgreed(const StateView& state,
   d.payload = *p.payload;
   v1::MarginAgreed& m = *d.payload.mutable_margin_agreed();
   if (!m.bands().empty()) {
-    PL_DOMAIN_RETURN_IF_ERROR(CheckBands(m.bands(), "bands"));
     m.set_source(v1::MARGIN_SOURCE_EXPLICIT);
     return d;
   }
@@ -596,14 +556,7 @@ absl::Status CheckBookable(const StateView& state, std::string_view id,
             " is before the start_date of deal '", id, "' (", deal.start_date(),
             ")"));
   }
-  const std::string_view period = PeriodOf(e.booked_on());
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> closed,
-                             state.Get(keys::Period(period)));
-  if (closed.has_value()) {
-    return absl::FailedPreconditionError(
-        Cat("booked_on: ", e.booked_on(), " is in closed period ", period));
-  }
-  return absl::OkStatus();
+  return CheckOpenDate(state, e.booked_on(), "booked_on");
 }
 
 absl::StatusOr<Decision> DecideRevenueBooked(const StateView& state,
@@ -671,6 +624,9 @@ absl::StatusOr<Decision> DecideRevenueReversed(const StateView& state,
         Cat("amount.currency: ", e.amount().currency(),
             " is not the currency of deal '", id, "' (", deal.currency(), ")"));
   }
+  // A reversal's statement date is its occurred_at (UTC).
+  PL_DOMAIN_RETURN_IF_ERROR(
+      CheckOpenDate(state, UtcDate(p.occurred_at_us), "occurred_at"));
   const int64_t amount = e.amount().amount_minor();
   const int64_t left = line.booked_minor() - line.reversed_minor();
   if (amount > left) {
@@ -744,10 +700,6 @@ absl::Status DecideSettlementRecorded(const StateView& state,
   const std::string_view id = StreamId(p.stream);
   PL_DOMAIN_RETURN_IF_ERROR(
       RequireAbsent(state, keys::Settlement(id), Cat("settlement '", id, "'")));
-  if (e.payer() == e.payee()) {
-    return absl::InvalidArgumentError(
-        Cat("payee: must differ from payer (both '", e.payer(), "')"));
-  }
   PL_DOMAIN_RETURN_IF_ERROR(Require<sv1::Partner>(state,
                                                   keys::Partner(e.payer()),
                                                   "partner", e.payer(), "payer")
@@ -756,6 +708,9 @@ absl::Status DecideSettlementRecorded(const StateView& state,
                                                   keys::Partner(e.payee()),
                                                   "partner", e.payee(), "payee")
                                 .status());
+  // A settlement's statement date is its occurred_at (UTC).
+  PL_DOMAIN_RETURN_IF_ERROR(
+      CheckOpenDate(state, UtcDate(p.occurred_at_us), "occurred_at"));
   const std::string& currency = e.amount().currency();
   int64_t settleable = 0;
   int64_t on_hold = 0;
@@ -780,11 +735,14 @@ absl::Status DecideSettlementRecorded(const StateView& state,
 
 absl::Status DecidePeriodClosed(const StateView& state, const Proposal& p) {
   const std::string& period = p.payload->period_closed().period();
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> closed,
-                             state.Get(keys::Period(period)));
-  if (closed.has_value()) {
-    return absl::FailedPreconditionError(
-        Cat("period ", period, " already closed"));
+  PL_DOMAIN_ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
+  PL_DOMAIN_ASSIGN_OR_RETURN(const bool closed,
+                             PeriodIsClosed(state, period, through));
+  if (closed) {
+    // Closed already, by itself or by a later month: nothing to record.
+    return absl::AlreadyExistsError(
+        Cat("period: ", period, " is already closed (every date through ",
+            std::max(through, period), " is closed)"));
   }
   return absl::OkStatus();
 }

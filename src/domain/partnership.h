@@ -25,27 +25,35 @@
 //   and its derived events, so every amount an Apply would compute is known
 //   to be in range before anything is recorded: Apply of a decided event
 //   never fails except for storage errors.
-//   Errors (each message names the field and the ids involved):
+//   Errors (each message names the field and the ids involved). Each rule
+//   lives in one place with one code: what needs no state is checked by
+//   ValidateProposedPayload (domain/validate.h) and is INVALID_ARGUMENT
+//   there (party_a = party_b; originator = provider; prime neither
+//   originator nor provider; effective_to before effective_from; margin
+//   bands or schedules malformed or a class scheduled twice; score out of
+//   0..10; expected_value currency != deal currency; settlement payer =
+//   payee; a derived-only type sent by a client). Decide checks the rest:
 //     NOT_FOUND: unknown partner, agreement, deal, revenue line, conflict.
 //     ALREADY_EXISTS: partner, agreement, deal, conflict or settlement id
-//       already used; revenue_id already booked on the deal.
+//       already used; revenue_id already booked on the deal; a period
+//       already closed, by itself or by a later month (nothing recorded).
 //     FAILED_PRECONDITION: a rule of §2 is violated: overlapping active
 //       agreement for the pair; amendment effective_from not after the
 //       latest service_period_start already booked under the agreement;
 //       agreement terminated (amend, terminate again, or a deal starting on
-//       or after effective_on); deal roles not the agreement's two parties
-//       or originator = provider; prime neither originator nor provider;
+//       or after effective_on); deal roles not the agreement's two parties;
 //       deal already closed; revenue on a deal not WON or before margin
-//       agreed; booked_on in a closed period; reversal beyond what remains
-//       of the line; settlement beyond outstanding minus on-hold from payer
-//       to payee in that currency; period already closed; conflict not open.
-//     INVALID_ARGUMENT: a value wrong in context: party_a = party_b;
-//       amount currency (revenue, reversal) or expected_value currency ≠
-//       deal currency; service_period_start before the deal's start_date;
-//       invalid margin bands or a class scheduled twice; effective_to before
-//       effective_from; amendment effective_from before the agreement's;
-//       conflict deal not under the conflict's agreement; settlement
-//       payer = payee; a derived-only type sent by a client.
+//       agreed; a date in a closed period: closing a month locks it and
+//       every earlier date, so booked_on (RevenueBooked) and the UTC date
+//       of occurred_at (RevenueReversed, SettlementRecorded: their
+//       statement dates) must be after the latest closed month's end;
+//       reversal beyond what remains of the line; settlement beyond
+//       outstanding minus on-hold from payer to payee in that currency;
+//       conflict not open.
+//     INVALID_ARGUMENT: a value wrong in context: amount currency (revenue,
+//       reversal) ≠ deal currency; service_period_start before the deal's
+//       start_date; amendment effective_from before the agreement's;
+//       conflict deal not under the conflict's agreement.
 //     OUT_OF_RANGE: a total would leave ±10^15 minor units.
 //     Storage errors from `state` pass through.
 //

@@ -716,7 +716,16 @@ absl::Status ApplyPeriodClosed(StateWriter& state, const Recorded& e) {
   sv1::Period period;
   period.set_closed_position(e.position);
   period.set_closed_at_us(e.recorded_at_us);
-  Store(state, keys::Period(e.payload->period_closed().period()), period);
+  const std::string& closed = e.payload->period_closed().period();
+  Store(state, keys::Period(closed), period);
+  // Closing is cumulative: the latest closed month locks every earlier date.
+  PL_DOMAIN_ASSIGN_OR_RETURN(
+      std::optional<sv1::Period> through,
+      Load<sv1::Period>(state, keys::PeriodClosedThrough()));
+  if (!through.has_value() || through->period() < closed) {
+    period.set_period(closed);
+    Store(state, keys::PeriodClosedThrough(), period);
+  }
   return absl::OkStatus();
 }
 

@@ -171,4 +171,6 @@ std::string Period(std::string_view period) {
   return Cat("period/", KeyComponent(period));
 }
 
+std::string PeriodClosedThrough() { return "period-closed-through"; }
+
 }  // namespace partnerledger::domain::keys

@@ -28,6 +28,7 @@
 // Conflict             | | settlement/{id} | Settlement           | |
 // satisfaction/{agreement}/{yyyy-mm}                   | Satisfaction         |
 // | period/{yyyy-mm}                                     | Period (closed) |
+// | period-closed-through                                | Period (latest) |
 //
 // {a}/{b}: the pair's two partner ids in ascending byte order, whichever
 // signed as party_a. {class}: "project" | "saas" | "license". {kind}:
@@ -95,6 +96,8 @@ std::string Settlement(std::string_view id);
 std::string Satisfaction(std::string_view agreement_id,
                          std::string_view period);
 std::string Period(std::string_view period);
+// The latest closed period: every date up to its month end is locked.
+std::string PeriodClosedThrough();
 
 }  // namespace partnerledger::domain::keys
 

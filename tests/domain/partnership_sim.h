@@ -19,6 +19,7 @@
 #include "domain/partnership.h"
 #include "domain/rules.h"
 #include "domain/state_keys.h"
+#include "domain/validate.h"
 #include "gtest/gtest.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "partnerledger/v1/events.pb.h"
@@ -83,11 +84,18 @@ class Sim {
  public:
   Sim() : rules_(NewPartnershipRules()) {}
 
-  // Decides and, when accepted, records and applies the proposal and its
-  // derived events. On rejection, checks that state did not change.
+  // Validates (as the ledger does before deciding), decides and, when
+  // accepted, records and applies the proposal and its derived events. On
+  // rejection, checks that state did not change.
   absl::StatusOr<Decision> Append(std::string stream, v1::EventPayload payload,
                                   std::string_view occurred_on = "2026-06-15") {
     const auto before = state_.kv();
+    absl::StatusOr<StreamName> name = ParseStreamName(stream);
+    if (!name.ok()) return name.status();
+    if (absl::Status s = ValidateProposedPayload(payload, *name, "payload");
+        !s.ok()) {
+      return s;
+    }
     Proposal p;
     p.stream = std::move(stream);
     p.event_id = DeriveUuid(absl::StrCat("test-event/", ++proposals_));

@@ -527,10 +527,18 @@ TEST_F(PartnershipTest, DealOriginatedRejections) {
           .status();
   EXPECT_EQ(not_parties.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(not_parties.message(), HasSubstr("'X'"));
-  EXPECT_EQ(Code("deal-D1", DealOriginated(DealSpec{.originator = "F"})),
-            absl::StatusCode::kFailedPrecondition);  // originator = provider
-  EXPECT_EQ(Code("deal-D1", DealOriginated(DealSpec{.prime = "X"})),
-            absl::StatusCode::kFailedPrecondition);
+  // Rules that need no state are checked once, structurally
+  // (validate.cc), with one code: INVALID_ARGUMENT naming the field.
+  absl::Status same =
+      sim_.Append("deal-D1", DealOriginated(DealSpec{.originator = "F"}))
+          .status();
+  EXPECT_EQ(same.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(same.message(),
+              HasSubstr("deal_originated.provider: must differ"));
+  absl::Status prime =
+      sim_.Append("deal-D1", DealOriginated(DealSpec{.prime = "X"})).status();
+  EXPECT_EQ(prime.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(prime.message(), HasSubstr("deal_originated.prime"));
   sim_.Ok("deal-D1", DealOriginated(DealSpec{}));
   EXPECT_EQ(Code("deal-D1", DealOriginated(DealSpec{})),
             absl::StatusCode::kAlreadyExists);
@@ -541,6 +549,8 @@ TEST_F(PartnershipTest, DealLifecycleRejections) {
   EXPECT_EQ(Code("deal-D9", DealClosed()), absl::StatusCode::kNotFound);
   v1::EventPayload sow;
   sow.mutable_statement_of_work_attached()->set_sow_id("SOW-1");
+  sow.mutable_statement_of_work_attached()->mutable_document()->set_sha256(
+      std::string(64, 'a'));
   EXPECT_EQ(Code("deal-D9", sow), absl::StatusCode::kNotFound);
   sim_.Ok("deal-D1", DealOriginated(DealSpec{}));
   sim_.Ok("deal-D1", sow);
@@ -586,10 +596,11 @@ TEST_F(PartnershipTest, RevenueBookedRejections) {
   EXPECT_THAT(early.message(), HasSubstr("service_period_start"));
   sim_.Ok("period-2026-02", PeriodClosed("2026-02"));
   EXPECT_EQ(Code("period-2026-02", PeriodClosed("2026-02")),
-            absl::StatusCode::kFailedPrecondition);
+            absl::StatusCode::kAlreadyExists);
   absl::Status closed = sim_.Append("deal-D1", r()).status();
   EXPECT_EQ(closed.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(closed.message(), HasSubstr("closed period 2026-02"));
+  EXPECT_THAT(closed.message(),
+              HasSubstr("booked_on: 2026-02-01 is in a closed period"));
   sim_.Ok("deal-D1", r("EUR", "2026-02-01", "2026-03-01"));
   absl::Status reused =
       sim_.Append("deal-D1", r("EUR", "2026-02-01", "2026-03-02")).status();
@@ -597,6 +608,60 @@ TEST_F(PartnershipTest, RevenueBookedRejections) {
   EXPECT_THAT(reused.message(), HasSubstr("'R1'"));
   EXPECT_EQ(Code("deal-D1", DealClosed()),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PartnershipTest, ClosingAMonthLocksItAndEveryEarlierDate) {
+  WonDeal("D1", DealSpec{});
+  sim_.Ok("deal-D1",
+          RevenueBooked("R1", "EUR", 100'00, "2026-02-01", "2026-05-10"));
+  sim_.Ok("period-2026-06", PeriodClosed("2026-06"));
+  // Bookings dated in May (never closed itself) or on the month end.
+  absl::Status may = sim_.Append("deal-D1", RevenueBooked("R2", "EUR", 1'00,
+                                                          "2026-02-01",
+                                                          "2026-05-20"))
+                         .status();
+  EXPECT_EQ(may.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(may.message(), HasSubstr("booked_on: 2026-05-20"));
+  EXPECT_THAT(may.message(), HasSubstr("through 2026-06"));
+  EXPECT_EQ(Code("deal-D1", RevenueBooked("R2", "EUR", 1'00, "2026-02-01",
+                                          "2026-06-30")),
+            absl::StatusCode::kFailedPrecondition);
+  sim_.Ok("deal-D1",
+          RevenueBooked("R2", "EUR", 1'00, "2026-02-01", "2026-07-01"));
+  // Reversals and settlements are dated by occurred_at (UTC).
+  absl::Status reversal =
+      sim_.Append("deal-D1", RevenueReversed("R1", "EUR", 10'00), "2026-06-30")
+          .status();
+  EXPECT_EQ(reversal.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reversal.message(), HasSubstr("occurred_at: 2026-06-30"));
+  sim_.Ok("deal-D1", RevenueReversed("R1", "EUR", 10'00), "2026-07-01");
+  absl::Status settlement =
+      sim_.Append("settlement-S1", SettlementRecorded("F", "C", "EUR", 1'00),
+                  "2026-01-15")
+          .status();
+  EXPECT_EQ(settlement.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(settlement.message(), HasSubstr("occurred_at: 2026-01-15"));
+  sim_.Ok("settlement-S1", SettlementRecorded("F", "C", "EUR", 1'00),
+          "2026-07-02");
+  // Closing the same or an earlier month again records nothing.
+  absl::Status earlier =
+      sim_.Append("period-2026-05", PeriodClosed("2026-05")).status();
+  EXPECT_EQ(earlier.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(earlier.message(), HasSubstr("2026-05 is already closed"));
+  EXPECT_EQ(Code("period-2026-06", PeriodClosed("2026-06")),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(sim_.Get<sv1::Period>(keys::Period("2026-05")).has_value());
+  EXPECT_EQ(
+      sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
+      "2026-06");
+  sim_.Ok("period-2026-07", PeriodClosed("2026-07"));
+  EXPECT_EQ(
+      sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
+      "2026-07");
+  EXPECT_EQ(Code("deal-D1", RevenueBooked("R3", "EUR", 1'00, "2026-02-01",
+                                          "2026-07-31")),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(sim_.Rebuild().kv() == sim_.state().kv());
 }
 
 TEST_F(PartnershipTest, RevenueReversedRejections) {
