@@ -79,12 +79,15 @@ struct AppendedEvent {
 };
 
 struct AppendResult {
-  // The request's events then the events derived from them, in log order.
-  // On a replay: the request's events only, at their original positions.
+  // The request's events, each followed by the events derived from it, in
+  // log order. A replay (a retry of a recorded request) answers exactly
+  // what the original answered, flagged `replayed`.
   std::vector<AppendedEvent> events;
   // The revision of the stream's last event after the append.
   uint64_t next_expected_revision = 0;
   bool replayed = false;
+  // The request's last position (derived events included): reading as of
+  // it shows the request's whole effect.
   uint64_t commit_position = 0;
 };
 

@@ -4,6 +4,7 @@
 // deciding them on one thread needs no locks on the hot path, and taking
 // every waiting request into one WriteBatch lets one fsync acknowledge many
 // appends.
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -374,6 +375,8 @@ class LedgerImpl final : public Ledger {
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
+    // Requests of this group that occupy more than one position, in order.
+    std::vector<store::RequestSpan> spans;
     projection::StateOverlay state;
     std::vector<Pending> batch;
     bool wrote = false;
@@ -562,6 +565,7 @@ class LedgerImpl final : public Ledger {
       b.PutStreamHead(stream, *revision);
     }
     for (const auto& [raw, entry] : group.event_ids) b.PutEventId(raw, entry);
+    for (const store::RequestSpan& span : group.spans) b.PutRequestSpan(span);
     group.state.WriteTo(&b);
     store::Head head;
     head.set_position(group.head_position);
@@ -616,6 +620,23 @@ class LedgerImpl final : public Ledger {
     return std::move(**e);
   }
 
+  // The multi-position request `position` falls in, looked up in this
+  // group, its predecessor, then the store (for replays).
+  absl::StatusOr<std::optional<store::RequestSpan>> SpanAt(
+      const Group& group, uint64_t position) const {
+    for (const Group* g = &group; g != nullptr; g = g->parent.get()) {
+      if (g->records.empty() || position < g->records.front().position() ||
+          position > g->records.back().position()) {
+        continue;
+      }
+      for (const store::RequestSpan& span : g->spans) {
+        if (span.first <= position && position <= span.last) return span;
+      }
+      return std::nullopt;
+    }
+    return store_->RequestSpanAt(position);
+  }
+
   absl::StatusOr<AppendResult> Decide(const Pending& p, int64_t now_us,
                                       Group* group) {
     const AppendRequest& req = p.request;
@@ -640,7 +661,9 @@ class LedgerImpl final : public Ledger {
       ++known;
       known_positions.push_back((*entry)->position);
     }
-    if (known == req.events.size()) return Replay(*group, known_positions);
+    if (known == req.events.size()) {
+      return Replay(*group, req, known_positions);
+    }
     if (known > 0) {
       return absl::AlreadyExistsError(absl::StrCat(
           known, " of the request's ", req.events.size(),
@@ -659,6 +682,9 @@ class LedgerImpl final : public Ledger {
       return result;
     }
     // Fold the request into the group.
+    if (result->commit_position > first_position) {
+      group->spans.push_back({first_position, result->commit_position});
+    }
     for (auto& [stream, rev] : scope.stream_revs) group->stream_revs[stream] = rev;
     for (auto& [raw, entry] : scope.event_ids) group->event_ids[raw] = entry;
     for (StoredEvent& e : scope.records) group->records.push_back(std::move(e));
@@ -701,19 +727,54 @@ class LedgerImpl final : public Ledger {
     return aborted;
   }
 
+  // The original response of the request that recorded `positions` (the
+  // request's events, in request order): every event it occupied, derived
+  // ones included, and its commit position. A request whose events are
+  // not exactly those of one recorded request is not a retry.
   absl::StatusOr<AppendResult> Replay(const Group& group,
+                                      const AppendRequest& req,
                                       const std::vector<uint64_t>& positions) {
+    const absl::Status not_a_retry = absl::AlreadyExistsError(absl::StrCat(
+        "events: the event ids were recorded by a different request (from "
+        "position ",
+        positions.front(),
+        "); a retry must resend the original request unchanged"));
+    const uint64_t first = positions.front();
+    absl::StatusOr<std::optional<store::RequestSpan>> span =
+        SpanAt(group, first);
+    if (!span.ok()) return span.status();
+    uint64_t last = first;
+    if (span->has_value()) {
+      if ((*span)->first != first) return not_a_retry;
+      last = (*span)->last;
+    } else {
+      // No span: the request occupied one position, or was recorded before
+      // spans were kept; then its derived events follow its last event.
+      last = *std::max_element(positions.begin(), positions.end());
+      while (last + 1 < next_position_) {
+        absl::StatusOr<StoredEvent> next = RecordAt(group, last + 1);
+        if (!next.ok()) return next.status();
+        if (!next->derived()) break;
+        ++last;
+      }
+    }
     AppendResult r;
     r.replayed = true;
-    for (uint64_t pos : positions) {
+    r.commit_position = last;
+    size_t own = 0;
+    for (uint64_t pos = first; pos <= last; ++pos) {
       absl::StatusOr<StoredEvent> e = RecordAt(group, pos);
       if (!e.ok()) return e.status();
+      if (!e->derived()) {
+        if (own == positions.size() || positions[own] != pos) return not_a_retry;
+        ++own;
+      }
+      if (e->stream() == req.stream) r.next_expected_revision = e->revision();
       r.events.push_back(AppendedEvent{pos, e->stream(), e->revision(),
                                        FormatUuid(e->event_id()), e->type(),
                                        e->derived()});
-      r.next_expected_revision = e->revision();
-      r.commit_position = std::max(r.commit_position, pos);
     }
+    if (own != positions.size()) return not_a_retry;
     return r;
   }
 

@@ -165,6 +165,15 @@ uint64_t Queries::Head() const {
 }
 
 absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
+  // Every answer is as of the end of a whole request: a position between an
+  // event and what was derived from it (or inside a multi-event append)
+  // names a state that never existed.
+  absl::StatusOr<uint64_t> at = ResolvePosition(as_of);
+  if (!at.ok()) return at.status();
+  return log_->WholeRequestsThrough(*at);
+}
+
+absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
   const uint64_t head = Head();
   switch (as_of.point_case()) {
     case v1::AsOf::kPosition:

@@ -39,7 +39,8 @@ class Queries {
   }
 
   // The position an AsOf names: the head when unset, a position clamped to
-  // the head, or the last event recorded at or before a time (0 if none).
+  // the head, or the last event recorded at or before a time (0 if none);
+  // then the end of the last whole append request at or before it.
   absl::StatusOr<uint64_t> Resolve(const v1::AsOf& as_of) const;
 
   // Errors: INVALID_ARGUMENT naming a malformed field; NOT_FOUND for an
@@ -61,6 +62,7 @@ class Queries {
 
  private:
   absl::StatusOr<View> OpenView(const v1::AsOf& as_of) const;
+  absl::StatusOr<uint64_t> ResolvePosition(const v1::AsOf& as_of) const;
   uint64_t Head() const;
 
   const store::Store* store_;

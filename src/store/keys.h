@@ -6,6 +6,7 @@
 //   event_ids    16 raw UUID bytes                       -> EventIdEntry
 //   meta         "head"                                  -> Head
 //   meta         "s/" stream                             -> BE64(last revision)
+//   meta         "r/" BE64(first position)               -> BE64(last position)
 //   state        key                                     -> Versioned value
 //   state        "#k/" key                               -> "" (key registry)
 //   state_hist   key '\0' BE64(position)                 -> Versioned value

@@ -31,6 +31,16 @@ std::string StreamHeadKey(std::string_view stream) {
   return k;
 }
 
+// meta "r/" + BE64(first position) -> BE64(last position): a request that
+// occupies more than one position. Single-event requests without derived
+// events (the common case) write nothing here.
+constexpr char kRequestSpanPrefix[] = "r/";
+std::string RequestSpanKey(uint64_t first) {
+  std::string k = kRequestSpanPrefix;
+  PutBigEndian64(&k, first);
+  return k;
+}
+
 rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -98,6 +108,11 @@ void Batch::PutEventId(std::string_view raw_id, const EventIdEntry& entry) {
 void Batch::PutHead(const Head& head) {
   batch_.Put(store_->cf(Store::Family::kMeta), kHeadKey,
              head.SerializeAsString());
+}
+
+void Batch::PutRequestSpan(const RequestSpan& span) {
+  batch_.Put(store_->cf(Store::Family::kMeta), RequestSpanKey(span.first),
+             EventKey(span.last));
 }
 
 void Batch::PutState(std::string_view key, uint64_t position,
@@ -308,6 +323,36 @@ absl::StatusOr<std::optional<EventIdEntry>> Store::LookupEventId(
   std::optional<EventIdEntry> e = DecodeEventIdEntry(value);
   if (!e.has_value()) return absl::DataLossError("event id entry malformed");
   return e;
+}
+
+absl::StatusOr<std::optional<RequestSpan>> Store::RequestSpanAt(
+    uint64_t position) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kMeta)));
+  it->SeekForPrev(RequestSpanKey(position));
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromRocks(it->status(), "request span");
+    return std::nullopt;
+  }
+  const std::string_view key = it->key().ToStringView();
+  if (key.size() != 2 + 8 || key.substr(0, 2) != kRequestSpanPrefix) {
+    return std::nullopt;
+  }
+  if (it->value().size() != 8) {
+    return absl::DataLossError("request span entry malformed");
+  }
+  RequestSpan span{GetBigEndian64(key.substr(2)),
+                   GetBigEndian64(it->value().ToStringView())};
+  if (span.last < position) return std::nullopt;
+  return span;
+}
+
+absl::StatusOr<uint64_t> Store::WholeRequestsThrough(uint64_t position) const {
+  if (position == 0) return 0;
+  absl::StatusOr<std::optional<RequestSpan>> span = RequestSpanAt(position);
+  if (!span.ok()) return span.status();
+  if (!span->has_value() || (*span)->last == position) return position;
+  return (*span)->first - 1;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(

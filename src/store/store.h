@@ -51,6 +51,13 @@ struct StateValue {
   std::string bytes;
 };
 
+// The positions one append request occupies: its events and the events
+// derived from them, contiguous in the log.
+struct RequestSpan {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
 // One atomic set of changes. Not thread-safe.
 class Batch {
  public:
@@ -62,6 +69,9 @@ class Batch {
   void PutStreamHead(std::string_view stream, uint64_t revision);
   void PutEventId(std::string_view raw_id, const EventIdEntry& entry);
   void PutHead(const Head& head);
+  // Records a request that occupies more than one position; a request with
+  // no span recorded occupies one position.
+  void PutRequestSpan(const RequestSpan& span);
   // Records `key` = value (or deleted) as of `position` in both the current
   // and the history family.
   void PutState(std::string_view key, uint64_t position, const StateValue& v);
@@ -148,6 +158,15 @@ class Store {
 
   absl::StatusOr<std::optional<EventIdEntry>> LookupEventId(
       std::string_view raw_id) const;
+
+  // The multi-position request that `position` falls in, nullopt when the
+  // position is a request of its own (one seek).
+  absl::StatusOr<std::optional<RequestSpan>> RequestSpanAt(
+      uint64_t position) const;
+  // The end of the last whole request at or before `position`: `position`
+  // itself unless it falls inside a request, else the position before that
+  // request's first event.
+  absl::StatusOr<uint64_t> WholeRequestsThrough(uint64_t position) const;
 
   // Current value of a state key (nullopt if never written or deleted).
   absl::StatusOr<std::optional<std::string>> GetState(

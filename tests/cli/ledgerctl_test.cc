@@ -284,7 +284,7 @@ TEST_F(LedgerctlTest, AppendLoadsTheWorkedExampleAndAResendIsAReplay) {
   EXPECT_THAT(again.out,
               HasSubstr("replayed  #1  partner-C@0  PartnerRegistered"));
   EXPECT_THAT(again.out,
-              HasSubstr("10 requests: 0 appended, 0 derived, 14 replayed"));
+              HasSubstr("10 requests: 0 appended, 0 derived, 18 replayed"));
   // --json: one AppendEventsResponse per request.
   Result json = Ctl({"append", "--json", kWorkedExample});
   ASSERT_EQ(json.code, 0);
