@@ -8,6 +8,7 @@
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "store/info_log.h"
 
 namespace partnerledger::store {
 namespace {
@@ -148,8 +149,6 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
   db_opts.paranoid_checks = true;
   db_opts.max_background_jobs = 2;
   db_opts.max_open_files = 512;
-  // Each restart rotates the info log; keep a bounded number.
-  db_opts.keep_log_file_num = 10;
   // Bounds what a restart after a crash replays from the WAL: past this,
   // RocksDB flushes the memtables holding the oldest WAL data.
   db_opts.max_total_wal_size = 128 << 20;
@@ -178,6 +177,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
       return absl::NotFoundError(absl::StrCat("no ledger data in ", o.dir));
     }
   }
+  // RocksDB's own info logger aborts the process on a full disk (see
+  // store/info_log.h); ours drops lines instead. A read-only open writes
+  // nothing into the directory it inspects.
+  db_opts.info_log =
+      o.read_only ? NewDiscardingInfoLog() : NewDataDirInfoLog(o.dir);
   std::unique_ptr<Store> store(new Store());
   store->sync_ = o.sync;
   store->disable_wal_ = o.disable_wal;

@@ -1,7 +1,7 @@
 // A RocksDB file system for server tests: writes can be made to fail
 // (IOStatus::IOError("injected")) or WAL syncs held at a gate.
 //
-// Failing: once fail_writes is set, every Append, PositionedAppend, Flush,
+// Failing: once FailWrites() is called, every Append, PositionedAppend, Flush,
 // Sync, Fsync and RangeSync of a writable file and every new writable file
 // fail, before anything reaches the real file: like a disk that went away.
 // Holding: while syncs are held, a WAL Sync/Fsync waits at the gate (the
@@ -28,6 +28,12 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   const char* Name() const override { return "FaultFs"; }
 
   void FailWrites() { fail_writes_.store(true); }
+  // Failures say "No space left on device" (IOStatus::NoSpace), as a full
+  // disk does, instead of "injected".
+  void FailAsNoSpace() { no_space_.store(true); }
+  // RocksDB's default info logger (EnvLogger) is created on `env`, whose
+  // file system must be this one, so its LOG writes fail with the rest.
+  void LogThrough(rocksdb::Env* env) { logger_env_ = env; }
   bool failing() const { return fail_writes_.load(); }
 
   void HoldSyncs() {
@@ -45,6 +51,15 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
       hold_ = false;
     }
     cv_.notify_all();
+  }
+
+  rocksdb::IOStatus NewLogger(const std::string& f, const rocksdb::IOOptions& o,
+                              std::shared_ptr<rocksdb::Logger>* r,
+                              rocksdb::IODebugContext* dbg) override {
+    if (logger_env_ == nullptr) return target()->NewLogger(f, o, r, dbg);
+    const rocksdb::Status s = rocksdb::NewEnvLogger(f, logger_env_, r);
+    return s.ok() ? rocksdb::IOStatus::OK()
+                  : rocksdb::IOStatus::IOError(s.ToString());
   }
 
   rocksdb::IOStatus NewWritableFile(const std::string& f,
@@ -77,7 +92,10 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   }
 
  private:
-  static rocksdb::IOStatus Injected() {
+  rocksdb::IOStatus Injected() const {
+    if (no_space_.load()) {
+      return rocksdb::IOStatus::NoSpace("No space left on device (injected)");
+    }
     return rocksdb::IOStatus::IOError("injected");
   }
   static bool IsWal(const std::string& f) { return absl::EndsWith(f, ".log"); }
@@ -98,50 +116,50 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Append(const rocksdb::Slice& d,
                              const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->Append(d, o, dbg);
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& d,
                              const rocksdb::IOOptions& o,
                              const rocksdb::DataVerificationInfo& v,
                              rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->Append(d, o, v, dbg);
     }
     rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
                                        const rocksdb::IOOptions& o,
                                        rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->PositionedAppend(d, off, o, dbg);
     }
     rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
                                        const rocksdb::IOOptions& o,
                                        const rocksdb::DataVerificationInfo& v,
                                        rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->PositionedAppend(d, off, o, v, dbg);
     }
     rocksdb::IOStatus Flush(const rocksdb::IOOptions& o,
                             rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->Flush(o, dbg);
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
       if (wal_) fs_->MaybeHold();
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->Sync(o, dbg);
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                             rocksdb::IODebugContext* dbg) override {
       if (wal_) fs_->MaybeHold();
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->Fsync(o, dbg);
     }
     rocksdb::IOStatus RangeSync(uint64_t off, uint64_t n,
                                 const rocksdb::IOOptions& o,
                                 rocksdb::IODebugContext* dbg) override {
-      if (fs_->failing()) return Injected();
+      if (fs_->failing()) return fs_->Injected();
       return target()->RangeSync(off, n, o, dbg);
     }
 
@@ -151,6 +169,8 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   };
 
   std::atomic<bool> fail_writes_{false};
+  std::atomic<bool> no_space_{false};
+  rocksdb::Env* logger_env_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   bool hold_ = false;  // GUARDED_BY(mu_)
