@@ -42,6 +42,11 @@ using storage::v1::StoredEvent;
 inline constexpr char kCurrentRevisionPayload[] =
     "partnerledger/current-revision";
 
+// Ledger::unhealthy_reason() starts with this when the writer stopped
+// because the rules broke one of their invariants (rather than storage
+// failing).
+inline constexpr char kInvariantBrokenPrefix[] = "invariant broken: ";
+
 struct ExpectedRevision {
   enum class Kind { kAny, kNoStream, kExists, kExact };
   Kind kind = Kind::kAny;
@@ -186,7 +191,10 @@ class Ledger {
   virtual uint64_t AddCommitListener(std::function<void(uint64_t)> listener) = 0;
   virtual void RemoveCommitListener(uint64_t id) = 0;
 
-  // False once a storage write failed: appends get UNAVAILABLE, reads go on.
+  // False once a storage write failed, or once the rules broke an invariant
+  // on an event they had accepted (Apply failed, or Decide failed with
+  // INTERNAL): the writer stops, that append and every later one get
+  // UNAVAILABLE, reads go on.
   virtual bool healthy() const = 0;
   virtual std::string unhealthy_reason() const = 0;
 

@@ -1,7 +1,9 @@
-// Apply: folds one recorded event into state (state_keys.h). Every sum goes
-// through AddMoney/SubMoney, so a total that would leave the amount bounds
-// is OUT_OF_RANGE; Decide runs Apply on a scratch overlay first, so for a
-// decided event that never happens here.
+// Apply: folds one recorded event into state (state_keys.h). Every sum or
+// difference of money goes through AddMoney/SubMoney (the Add/Sub helpers
+// below), so a total that would leave the amount bounds is OUT_OF_RANGE; a
+// counter or held amount that would go negative is INTERNAL ("invariant").
+// Decide runs Apply on a scratch overlay first, so for a decided event
+// neither happens here; if one does, the writer stops.
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -564,7 +566,9 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
         margin_reversed,
         SubMoney(line.reversed_minor(), line.obligation_reversed_minor()));
   }
-  const int64_t margin = margin_reversed - line.margin_reversed_minor();
+  int64_t margin;
+  PL_DOMAIN_ASSIGN_OR_RETURN(
+      margin, SubMoney(margin_reversed, line.margin_reversed_minor()));
   line.set_margin_reversed_minor(margin_reversed);
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
 
@@ -575,7 +579,8 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
   // Only what is held can be released; the rest reduces the free part.
   const int64_t released =
       deal.conflicts_open() > 0 ? std::min(amount, deal.held_minor()) : 0;
-  deal.set_held_minor(deal.held_minor() - released);
+  PL_DOMAIN_RETURN_IF_ERROR(Sub(v = deal.held_minor(), released));
+  deal.set_held_minor(v);
   Store(state, keys::Deal(deal_id), deal);
   PL_DOMAIN_RETURN_IF_ERROR(AddReferral(state, deal, 0, 0, 0, margin));
   PL_DOMAIN_RETURN_IF_ERROR(AddObligation(state, deal, 0, amount));
@@ -597,8 +602,9 @@ absl::Status HoldDeal(StateWriter& state, sv1::Deal& deal) {
                                            deal.currency(), deal.kind());
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Obligation o,
                              LoadOrEmpty<sv1::Obligation>(state, key));
-  const int64_t net =
-      deal.obligation_accrued_minor() - deal.obligation_reversed_minor();
+  PL_DOMAIN_ASSIGN_OR_RETURN(const int64_t net,
+                             SubMoney(deal.obligation_accrued_minor(),
+                                      deal.obligation_reversed_minor()));
   const int64_t held = std::max<int64_t>(0, std::min(net, SettleableMinor(o)));
   deal.set_held_minor(held);
   return AddHeld(state, deal, held);
@@ -654,6 +660,12 @@ absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
   if (c->deal_id().empty()) return absl::OkStatus();
 
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, c->deal_id()));
+  if (deal.conflicts_open() <= 0) {
+    return absl::InternalError(
+        Cat("invariant: resolving conflict '", conflict_id, "' would leave deal '",
+            c->deal_id(), "' with ", deal.conflicts_open() - 1,
+            " open conflicts"));
+  }
   deal.set_conflicts_open(deal.conflicts_open() - 1);
   if (deal.conflicts_open() == 0) {
     PL_DOMAIN_RETURN_IF_ERROR(AddHeld(state, deal, -deal.held_minor()));
@@ -685,9 +697,12 @@ absl::Status ApplySettlementRecorded(StateWriter& state, const Recorded& e) {
     if (!o.has_value()) continue;
     const int64_t take = std::min(remaining, SettleableMinor(*o));
     if (take <= 0) continue;
-    remaining -= take;
-    o->set_settled_minor(o->settled_minor() + take);
-    o->set_outstanding_minor(o->outstanding_minor() - take);
+    PL_DOMAIN_RETURN_IF_ERROR(Sub(remaining, take));
+    int64_t v;
+    PL_DOMAIN_RETURN_IF_ERROR(Add(v = o->settled_minor(), take));
+    o->set_settled_minor(v);
+    PL_DOMAIN_RETURN_IF_ERROR(Sub(v = o->outstanding_minor(), take));
+    o->set_outstanding_minor(v);
     RecomputeOnHold(*o);
     Store(state, key, *o);
     if (kind == sv1::OBLIGATION_KIND_COMMISSION) {

@@ -190,7 +190,10 @@ class LedgerImpl final : public Ledger {
       std::lock_guard<std::mutex> lock(mu_);
       if (!healthy_) {
         rejected = absl::UnavailableError(absl::StrCat(
-            "storage failed; not accepting appends: ", unhealthy_reason_));
+            absl::StartsWith(unhealthy_reason_, kInvariantBrokenPrefix)
+                ? "ledger stopped"
+                : "storage failed",
+            "; not accepting appends: ", unhealthy_reason_));
       } else if (stopping_) {
         rejected = absl::UnavailableError("ledger is shutting down");
       } else if (queue_.size() >= options_.writer_queue_max) {
@@ -425,7 +428,14 @@ class LedgerImpl final : public Ledger {
       }
       auto group = std::make_shared<Group>(store_.get(), prev);
       group->batch = std::move(batch);
-      DecideGroup(group.get());
+      if (invariant_broken_.ok()) DecideGroup(group.get());
+      if (!invariant_broken_.ok()) {
+        // Nothing decided after the state went wrong may be written: fail
+        // the group (earlier requests of it included) and every later one.
+        FailGroup(group.get(), invariant_broken_);
+        Finish(group.get(), /*notify=*/false);
+        continue;
+      }
       if (!SubmitToCommitter(group)) continue;
       prev = std::move(group);
     }
@@ -445,6 +455,7 @@ class LedgerImpl final : public Ledger {
     last_recorded_at_us_ = group->recorded_at_us;
     for (Pending& p : group->batch) {
       p.result = Decide(p, group->recorded_at_us, group);
+      if (!invariant_broken_.ok()) return;
       group->wrote = group->wrote || (p.result.ok() && !p.result->replayed);
     }
     group->head_position = next_position_ - 1;
@@ -506,9 +517,24 @@ class LedgerImpl final : public Ledger {
     for (Pending& p : group->batch) {
       if (p.result.ok() || p.result.status().code() != absl::StatusCode::kInvalidArgument) {
         p.result = absl::UnavailableError(
-            absl::StrCat("storage write failed: ", why.message()));
+            absl::StrCat(why.code() == absl::StatusCode::kInternal
+                             ? "ledger stopped: "
+                             : "storage write failed: ",
+                         why.message()));
       }
     }
+  }
+
+  // The rules broke one of their own invariants on an event they had
+  // accepted (Apply failed, or Decide failed with INTERNAL): state can no
+  // longer be trusted. Stop the writer (this and every later append
+  // UNAVAILABLE, health NOT_SERVING) rather than fail one request and
+  // carry on. Writer thread.
+  absl::Status BreakInvariant(const absl::Status& why) {
+    invariant_broken_ = absl::InternalError(
+        absl::StrCat(kInvariantBrokenPrefix, why.message()));
+    MarkUnhealthy(invariant_broken_);
+    return invariant_broken_;
   }
 
   void Finish(Group* group, bool notify) {
@@ -788,6 +814,11 @@ class LedgerImpl final : public Ledger {
       domain::Proposal proposal{req.stream, ne.event_id, req.actor,
                                 ne.occurred_at_us, &ne.payload};
       absl::StatusOr<domain::Decision> d = rules_->Decide(scope->state, proposal);
+      if (!d.ok() && d.status().code() == absl::StatusCode::kInternal) {
+        return BreakInvariant(absl::Status(
+            d.status().code(),
+            absl::StrCat("events[", i, "]: ", d.status().message())));
+      }
       if (!d.ok()) {
         return absl::Status(d.status().code(),
                             absl::StrCat("events[", i, "]: ", d.status().message()));
@@ -807,7 +838,8 @@ class LedgerImpl final : public Ledger {
       for (domain::DerivedEvent& de : d->derived) {
         std::optional<std::string> raw = ParseUuid(de.event_id);
         if (!raw.has_value()) {
-          return absl::InternalError("rules derived an invalid event id");
+          return BreakInvariant(
+              absl::InternalError("rules derived an invalid event id"));
         }
         StoredEvent derived;
         derived.set_event_id(*raw);
@@ -854,7 +886,11 @@ class LedgerImpl final : public Ledger {
     const std::string event_id = FormatUuid(e->event_id());
     domain::Recorded rec{e->position(), e->stream(), event_id, now_us,
                          e->occurred_at_us(), &payload};
-    if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) return s;
+    if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) {
+      return BreakInvariant(absl::Status(
+          s.code(), absl::StrCat("applying ", type, " at position ",
+                                 e->position(), ": ", s.message())));
+    }
 
     ++next_position_;
     last_hash_ = e->hash();
@@ -892,6 +928,8 @@ class LedgerImpl final : public Ledger {
   uint64_t next_position_ = 1;
   std::string last_hash_;
   int64_t last_recorded_at_us_ = 0;
+  // Set once the rules broke an invariant; the writer then decides nothing.
+  absl::Status invariant_broken_;
   std::thread writer_;
 
   std::atomic<uint64_t> committed_head_{0};

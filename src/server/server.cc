@@ -117,8 +117,12 @@ struct LedgerServer::Impl {
   // From the append path, on any thread, possibly many times.
   void OnStorageFailure() {
     std::call_once(storage_failure_logged, [this] {
+      const bool invariant = absl::StartsWith(ledger->unhealthy_reason(),
+                                              kInvariantBrokenPrefix);
       Log(LogLevel::kError,
-          "storage failed; appends refused, health NOT_SERVING",
+          invariant ? "invariant broken; writer stopped, appends refused, "
+                      "health NOT_SERVING"
+                    : "storage failed; appends refused, health NOT_SERVING",
           {{"reason", ledger->unhealthy_reason()},
            {"head_position", ledger->head_position()},
            {"data_dir", options.ledger.data_dir}});
