@@ -16,6 +16,9 @@
 #   flags       every ledgerd flag used in deploy/ is known to the ledgerd
 #               binary (`ledgerd --helpfull`), and the readiness probe's
 #               ledgerctl options are known to ledgerctl — needs the binaries
+#   metrics     every metric name deploy/ uses (alert rules and their tests,
+#               scrape configs, manifests, README) is exported by a real
+#               ledgerd's /metrics — starts the built ledgerd on port 0
 #
 # Tools that are missing are skipped, not failed. Debian packages that make
 # every check run: python3-yaml systemd prometheus (promtool).
@@ -290,6 +293,60 @@ else
   else
     fail "ledgerctl health knows the readiness probe's options ($LEDGERCTL)" "not in \`ledgerctl health --help\`:$missing"
   fi
+fi
+
+# --- metric names exported by a real ledgerd --------------------------------
+if [ -z "$LEDGERD" ] || [ ! -x "$LEDGERD" ] || [ -z "$PY" ]; then
+  skip "ledgerd exports every metric deploy/ uses" "no ledgerd binary or no python3"
+else
+  "$LEDGERD" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+    --data_dir="$TMP/metrics-data" --backup_root= --port_file="$TMP/metrics-port" \
+    >"$TMP/metrics-ledgerd.log" 2>&1 &
+  mpid=$!
+  for _ in $(seq 1 200); do [ -s "$TMP/metrics-port" ] && break; sleep 0.05; done
+  if out=$("$PY" - "$DEPLOY" "$TMP/metrics-ledgerd.log" 2>&1 <<'PYEOF'
+import json, os, re, sys, urllib.request
+deploy, log = sys.argv[1], sys.argv[2]
+port = None
+for line in open(log):
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        continue
+    if rec.get("msg") == "serving":
+        port = rec["fields"]["metrics_port"]
+if not port:
+    sys.exit("ledgerd did not start serving:\n" + open(log).read()[-2000:])
+text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+exported = set()
+for line in text.splitlines():
+    m = re.match(r"# TYPE (\S+) ", line) or re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", line)
+    if m:
+        exported.add(m.group(1))
+used = {}
+for root, _, files in os.walk(deploy):
+    for f in files:
+        path = os.path.join(root, f)
+        try:
+            body = open(path).read()
+        except UnicodeDecodeError:
+            continue
+        for name in re.findall(r"\bpartnerledger_[a-z0-9_]+", body):
+            used.setdefault(name, set()).add(os.path.relpath(path, deploy))
+missing = sorted(n for n in used if n not in exported)
+for n in missing:
+    print(f"{n} (used in {', '.join(sorted(used[n]))}) is not in /metrics")
+if not used:
+    print("no metric names found in deploy/ (the check would prove nothing)")
+sys.exit(1 if missing or not used else 0)
+PYEOF
+  ); then
+    ok "ledgerd exports every metric deploy/ uses ($LEDGERD)"
+  else
+    fail "ledgerd exports every metric deploy/ uses ($LEDGERD)" "$out"
+  fi
+  kill "$mpid" 2>/dev/null || true
+  wait "$mpid" 2>/dev/null || true
 fi
 
 echo "deploy-check: $PASSED passed, $FAILED failed, $SKIPPED skipped"

@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib/common.sh"
 pl_ensure_packages "${PL_PACKAGES[@]}" "${PL_TEST_PACKAGES[@]}"
 pl_ensure_commands "${PL_TEST_COMMANDS[@]}"
 pl_build -DPL_BUILD_TESTS=ON
+pl_compile_release
 pl_log "running ctest"
 ctest --test-dir "$PL_BUILD" -j"$(nproc)" --output-on-failure --timeout 600
 pl_log "checking deploy/ (manifests, unit, alert rules, flags)"

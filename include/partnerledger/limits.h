@@ -58,6 +58,14 @@ inline constexpr uint32_t kCheckpointIntervalDefault = 1000;
 // Concurrent subscriptions per server.
 inline constexpr size_t kSubscribersMax = 1024;
 
+// The admin HTTP port (/metrics, /healthz): connections served at once (one
+// worker thread each) and how long a connection may stay silent (while
+// sending its request, or idle between keep-alive requests) before it is
+// closed. Probes answer at once while fewer than kAdminHttpWorkers clients
+// are slow; a silent client frees its worker within the timeout.
+inline constexpr size_t kAdminHttpWorkers = 16;
+inline constexpr int kAdminHttpIdleTimeoutMs = 1000;
+
 // Identifier lengths (partner, deal, agreement, ... ids; stream names).
 inline constexpr size_t kIdBytesMax = 64;
 inline constexpr size_t kStreamNameBytesMax = 128;

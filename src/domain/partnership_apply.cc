@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "domain/money.h"
 #include "domain/partnership_internal.h"
 #include "domain/state_keys.h"
@@ -24,6 +25,17 @@ absl::Status Add(int64_t& dst, int64_t delta) {
 absl::Status Sub(int64_t& dst, int64_t delta) {
   PL_DOMAIN_ASSIGN_OR_RETURN(dst, SubMoney(dst, delta));
   return absl::OkStatus();
+}
+
+// An OUT_OF_RANGE from a pair's running totals, naming the total and the
+// pair: the bound is per total, so the message says which one it reached.
+absl::Status NamePairTotal(absl::Status s, const std::string& total,
+                           const std::string& from, const std::string& to,
+                           const std::string& currency) {
+  if (s.code() != absl::StatusCode::kOutOfRange) return s;
+  return absl::OutOfRangeError(absl::StrCat(total, " of ", from, " -> ", to,
+                                            " in ", currency, ": ",
+                                            s.message()));
 }
 
 sv1::Document DocumentToStorage(const v1::Document& d) {
@@ -91,9 +103,11 @@ sv1::ReferralMoney& MoneyFor(sv1::Referral& r, std::string_view currency) {
 
 // Adds revenue (booked or reversed) and margin (accrued or reversed) to the
 // originator -> provider referral balance.
-absl::Status AddReferral(StateWriter& state, const sv1::Deal& deal,
-                         int64_t revenue_booked, int64_t revenue_reversed,
-                         int64_t margin_accrued, int64_t margin_reversed) {
+absl::Status AddReferralTotals(StateWriter& state, const sv1::Deal& deal,
+                               int64_t revenue_booked,
+                               int64_t revenue_reversed,
+                               int64_t margin_accrued,
+                               int64_t margin_reversed) {
   const std::string key = keys::Referral(deal.originator(), deal.provider());
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Referral r,
                              LoadOrEmpty<sv1::Referral>(state, key));
@@ -119,8 +133,17 @@ absl::Status AddReferral(StateWriter& state, const sv1::Deal& deal,
   return absl::OkStatus();
 }
 
+absl::Status AddReferral(StateWriter& state, const sv1::Deal& deal,
+                         int64_t revenue_booked, int64_t revenue_reversed,
+                         int64_t margin_accrued, int64_t margin_reversed) {
+  return NamePairTotal(
+      AddReferralTotals(state, deal, revenue_booked, revenue_reversed,
+                        margin_accrued, margin_reversed),
+      "referral balance", deal.originator(), deal.provider(), deal.currency());
+}
+
 // One statement movement: the period totals and the line behind them.
-absl::Status AddStatement(StateWriter& state, const std::string& payer,
+absl::Status AddStatementTotals(StateWriter& state, const std::string& payer,
                           const std::string& payee, const std::string& currency,
                           sv1::StatementLine line) {
   const std::string period(PeriodOf(line.date()));
@@ -155,6 +178,16 @@ absl::Status AddStatement(StateWriter& state, const std::string& payer,
         keys::StatementLine(payer, payee, currency, period, line.position()),
         line);
   return absl::OkStatus();
+}
+
+absl::Status AddStatement(StateWriter& state, const std::string& payer,
+                          const std::string& payee, const std::string& currency,
+                          sv1::StatementLine line) {
+  const std::string total =
+      absl::StrCat("statement ", std::string(PeriodOf(line.date())), " total");
+  return NamePairTotal(
+      AddStatementTotals(state, payer, payee, currency, std::move(line)),
+      total, payer, payee, currency);
 }
 
 // Moves `held_delta` into (or out of) the held part of the deal's
@@ -469,8 +502,8 @@ absl::Status ApplyRevenueReversed(StateWriter& state, const Recorded& e) {
 
 // The obligation movement of a CommissionAccrued/Reversed, to the pair's
 // obligation totals.
-absl::Status AddObligation(StateWriter& state, const sv1::Deal& deal,
-                           int64_t accrued, int64_t reversed) {
+absl::Status AddObligationTotals(StateWriter& state, const sv1::Deal& deal,
+                                 int64_t accrued, int64_t reversed) {
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Obligation o,
@@ -486,6 +519,13 @@ absl::Status AddObligation(StateWriter& state, const sv1::Deal& deal,
   RecomputeOnHold(o);
   Store(state, key, o);
   return absl::OkStatus();
+}
+
+absl::Status AddObligation(StateWriter& state, const sv1::Deal& deal,
+                           int64_t accrued, int64_t reversed) {
+  return NamePairTotal(AddObligationTotals(state, deal, accrued, reversed),
+                       "obligation total", deal.payer(), deal.payee(),
+                       deal.currency());
 }
 
 sv1::StatementLine CommissionLine(const Recorded& e, std::string_view deal_id,

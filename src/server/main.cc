@@ -13,6 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/status/status.h"
 #include "rocksdb/env.h"
@@ -21,6 +23,7 @@
 #include "store/backup.h"
 #include "store/power_loss_fs.h"
 #include "util/sha256.h"
+#include "util/version.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free one. Beyond "
@@ -210,13 +213,25 @@ int main(int argc, char** argv) {
   // (gRPC takes many) would run deadlock-cycle detection: 1-3% of the
   // server's CPU in profiles, for a check our own code does not rely on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // --help and --helpshort list this file's flags (abseil's default
+  // matches files named after the program, and this one is main.cc);
+  // --version prints the version and the commit it was built from.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "src/server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] {
+    return partnerledger::VersionLine("ledgerd") + "\n";
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "partnerledger server.\n  ledgerd [--listen=127.0.0.1:50051] "
       "[--data_dir=./var/data] [--port_file=FILE] [--tls_cert=PEM "
       "--tls_key=PEM [--tls_client_ca=PEM]] [--auth_config=FILE] "
       "[--metrics_listen=127.0.0.1:9464]\n  ledgerd "
       "--restore_backup=BACKUP_DIR "
-      "--data_dir=EMPTY_DIR [--backup_id=N]");
+      "--data_dir=EMPTY_DIR [--backup_id=N]\n  ledgerd --help | --version");
   absl::ParseCommandLine(argc, argv);
   if (!absl::GetFlag(FLAGS_restore_backup).empty()) return Restore();
   return Run();

@@ -57,7 +57,10 @@ std::string Seconds(double s) {
 class CountingInterceptor final : public grpc::experimental::Interceptor {
  public:
   CountingInterceptor(Metrics* metrics, const char* method)
-      : metrics_(metrics), method_(method) {}
+      : metrics_(metrics), method_(method) {
+    metrics_->CallStarted();
+  }
+  ~CountingInterceptor() override { metrics_->CallEnded(); }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -151,11 +154,27 @@ std::string Metrics::Render(const MetricsInputs& in) const {
         "1 while storage accepts writes; 0 after a failed commit "
         "(appends UNAVAILABLE, health NOT_SERVING).",
         in.healthy ? 1 : 0);
+  Gauge(&out, "partnerledger_serving",
+        "1 while the gRPC health status is SERVING; 0 after a storage "
+        "failure or while shutting down.",
+        in.serving ? 1 : 0);
   Gauge(&out, "partnerledger_subscribers", "Live Subscribe streams.",
         in.subscribers);
   Gauge(&out, "partnerledger_subscribers_max",
         "Subscribe streams allowed; beyond it RESOURCE_EXHAUSTED.",
         in.subscribers_max);
+
+  const int64_t in_flight = calls_in_flight_.load();
+  Gauge(&out, "partnerledger_grpc_calls_in_flight",
+        "RPCs in progress, Subscribe streams included. Each holds one HTTP/2 "
+        "stream of its client connection; a connection whose streams are "
+        "all taken (partnerledger_grpc_max_concurrent_streams) makes its "
+        "further calls wait.",
+        in_flight < 0 ? 0 : static_cast<uint64_t>(in_flight));
+  Gauge(&out, "partnerledger_grpc_max_concurrent_streams",
+        "Concurrent RPCs (HTTP/2 streams) allowed per client connection "
+        "(--max_concurrent_streams).",
+        in.max_concurrent_streams);
 
   Header(&out, "partnerledger_append_latency_seconds", "histogram",
          "AppendEvents from the handler's start to its completion (fsync "

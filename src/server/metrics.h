@@ -5,9 +5,9 @@
 // properties, the subscription hub, the authorizer's denial counters); this
 // class keeps only what nothing else counts: the append latency histogram
 // (AppendEvents handler start -> completion callback) and completed RPCs by
-// method and gRPC code (counted by a server interceptor, so every service,
-// health checking and reflection included, is covered without a line in
-// each handler).
+// method and gRPC code, and the RPCs in progress (both counted by a server
+// interceptor, so every service, health checking and reflection included,
+// is covered without a line in each handler).
 //
 // Thread safety: all methods may be called from any thread.
 #ifndef PARTNERLEDGER_SERVER_METRICS_H_
@@ -37,6 +37,11 @@ inline constexpr std::array<double, 13> kAppendLatencyBucketsSeconds = {
 struct MetricsInputs {
   LedgerStats ledger;
   bool healthy = true;
+  // What the gRPC health service reports (false after a storage failure
+  // and while shutting down).
+  bool serving = true;
+  // --max_concurrent_streams: HTTP/2 streams per client connection.
+  uint64_t max_concurrent_streams = 0;
   uint64_t subscribers = 0;
   uint64_t subscribers_max = 0;
   uint64_t auth_unauthenticated = 0;
@@ -57,6 +62,10 @@ class Metrics {
 
   void ObserveAppendSeconds(double seconds);
   void CountRpc(const char* method, grpc::StatusCode code);
+  // RPCs in progress (the interceptor counts a call from its creation to
+  // its destruction, when the call is over).
+  void CallStarted() { calls_in_flight_.fetch_add(1); }
+  void CallEnded() { calls_in_flight_.fetch_sub(1); }
 
   // The whole exposition, # HELP and # TYPE included.
   std::string Render(const MetricsInputs& in) const;
@@ -71,6 +80,7 @@ class Metrics {
       append_buckets_{};
   std::atomic<uint64_t> append_count_{0};
   std::atomic<uint64_t> append_sum_us_{0};
+  std::atomic<int64_t> calls_in_flight_{0};
 
   // Series of partnerledger_grpc_server_handled_total; beyond it calls are
   // counted under method="other".

@@ -1,18 +1,19 @@
 #include "server/metrics_http.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "partnerledger/limits.h"
 #include "server/httplib_config.h"
+#include "util/host_port.h"
 
 namespace partnerledger::server {
 namespace {
 
-// Scrapes are small and rare: two threads, tiny request bodies.
-constexpr size_t kHttpThreads = 2;
+// Scrapes and probes are small: tiny request bodies.
 constexpr size_t kHttpPayloadBytesMax = 4096;
 
 }  // namespace
@@ -47,34 +48,23 @@ void MetricsHttpServer::Stop() {
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     const std::string& listen, std::function<std::string()> render,
     std::function<bool()> healthy) {
-  std::string host;
-  std::string port_text;
-  if (!listen.empty() && listen[0] == '[') {
-    const size_t close = listen.find(']');
-    if (close == std::string::npos || close + 1 >= listen.size() ||
-        listen[close + 1] != ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metrics_listen: \"", listen, "\" is not [host]:port"));
-    }
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metrics_listen: \"", listen, "\" is not host:port"));
-    }
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-  }
-  int port = 0;
-  if (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics_listen: bad port in \"", listen, "\""));
-  }
+  absl::StatusOr<HostPort> address = ParseHostPort("metrics_listen", listen);
+  if (!address.ok()) return address.status();
+  const std::string& host = address->host;
+  const int port = address->port;
   auto impl = std::make_unique<Impl>();
   httplib::Server& http = impl->http;
-  http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  // Each connection holds a worker until it closes: enough workers that a
+  // few slow or idle clients cannot starve the kubelet's probes, and short
+  // timeouts so that a silent client lets go of its worker quickly.
+  http.new_task_queue = [] {
+    return new httplib::ThreadPool(limits::kAdminHttpWorkers);
+  };
+  const std::chrono::milliseconds idle(limits::kAdminHttpIdleTimeoutMs);
+  http.set_read_timeout(idle);
+  http.set_write_timeout(idle);
+  http.set_keep_alive_timeout(
+      std::max<time_t>(1, limits::kAdminHttpIdleTimeoutMs / 1000));
   http.set_payload_max_length(kHttpPayloadBytesMax);
   http.Get(
       "/metrics", [render](const httplib::Request&, httplib::Response& res) {

@@ -1,6 +1,8 @@
 // The admin HTTP port: GET /metrics (Prometheus text) and GET /healthz
-// (200 "SERVING" / 503 "NOT_SERVING"), served by cpp-httplib on a small
-// fixed pool of its own threads, never on gRPC threads.
+// (200 "SERVING" / 503 "NOT_SERVING"), served by cpp-httplib on a fixed
+// pool of its own threads (limits::kAdminHttpWorkers), never on gRPC
+// threads. A connection that stays silent for kAdminHttpIdleTimeoutMs is
+// closed, so slow or idle clients do not hold the probes up.
 //
 // No authentication: it exposes aggregate counters only (no ledger content,
 // no identities). Bind it to loopback or an admin network.

@@ -1,11 +1,21 @@
 #include "server/server.h"
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -21,6 +31,7 @@
 #include "server/metrics_http.h"
 #include "server/query_service.h"
 #include "store/store.h"
+#include "util/host_port.h"
 
 namespace partnerledger::server {
 namespace {
@@ -73,6 +84,38 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Why `address` cannot be bound, from a bind() of our own after gRPC's
+// failed (gRPC only logs its reason): "address already in use", "cannot
+// assign requested address", ... Empty when our bind succeeds.
+std::string BindError(const HostPort& address) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(address.port);
+  if (const int rc =
+          getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::AsciiStrToLower(gai_strerror(rc));
+  }
+  std::string error;
+  for (addrinfo* a = found; a != nullptr && error.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    // As gRPC binds: SO_REUSEADDR (TIME_WAIT is no obstacle), no
+    // SO_REUSEPORT.
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      error = absl::AsciiStrToLower(std::strerror(errno));
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return error;
+}
+
 // Secured: callers are authenticated and their tokens travel encrypted.
 bool Secured(const ServerOptions& o) {
   return o.auth.has_value() && !o.tls_cert_file.empty();
@@ -90,9 +133,62 @@ bool IsLoopbackAddress(const std::string& host_port) {
   return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
 }
 
+// An exclusive flock(2) on DATA_DIR/ledgerd.lock for the server's lifetime,
+// taken before RocksDB opens the directory, so a second server on the same
+// directory (another process or this one) is told plainly who holds it
+// instead of getting RocksDB's "lock file" I/O error. The kernel drops the
+// lock when the process dies, so a crash never leaves it stale.
+class DataDirLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<DataDirLock>> Take(
+      const std::string& data_dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    const std::string path = data_dir + "/ledgerd.lock";
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "data_dir: cannot open ", path, ": ", std::strerror(errno)));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char holder[32] = {};
+      const ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+      close(fd);
+      if (err == EWOULDBLOCK) {
+        std::string pid = n > 0 ? std::string(holder, n) : "";
+        absl::StripAsciiWhitespace(&pid);
+        return absl::FailedPreconditionError(absl::StrCat(
+            "another ledgerd is using ", data_dir,
+            pid.empty() ? "" : absl::StrCat(" (pid ", pid, ")"),
+            "; stop it or choose another --data_dir"));
+      }
+      return absl::UnavailableError(absl::StrCat(
+          "data_dir: cannot lock ", path, ": ", std::strerror(err)));
+    }
+    // The holder's pid, for the message above (advisory only).
+    const std::string pid = absl::StrCat(getpid(), "\n");
+    if (ftruncate(fd, 0) != 0 ||
+        pwrite(fd, pid.data(), pid.size(), 0) !=
+            static_cast<ssize_t>(pid.size())) {
+      // The lock is what matters; the pid is a courtesy.
+    }
+    return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
+  }
+  ~DataDirLock() { close(fd_); }
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  const int fd_;
+};
+
 struct LedgerServer::Impl {
   // Constant after Start.
   ServerOptions options;
+  // Declared before `ledger`: released only after RocksDB is closed.
+  std::unique_ptr<DataDirLock> data_dir_lock;
   std::unique_ptr<Authorizer> auth;
   Metrics metrics;
   std::unique_ptr<Ledger> ledger;
@@ -134,6 +230,9 @@ struct LedgerServer::Impl {
     MetricsInputs in;
     in.ledger = ledger->stats();
     in.healthy = ledger->healthy();
+    in.serving = serving.load();
+    in.max_concurrent_streams =
+        static_cast<uint64_t>(options.max_concurrent_streams);
     in.subscribers = event_store->subscribers();
     in.subscribers_max = options.subscribers_max;
     in.writer_queue_max = options.ledger.writer_queue_max;
@@ -156,6 +255,13 @@ LedgerServer::~LedgerServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
+  absl::StatusOr<HostPort> listen = ParseHostPort("listen", options.listen);
+  if (!listen.ok()) return listen.status();
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<HostPort> m =
+        ParseHostPort("metrics_listen", options.metrics_listen);
+    if (!m.ok()) return m.status();
+  }
   const bool secured = Secured(options);
   for (const std::string* addr : {&options.listen, &options.metrics_listen}) {
     if (addr->empty() || IsLoopbackAddress(*addr)) continue;
@@ -178,6 +284,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->auth = std::make_unique<Authorizer>(options.auth);
+  absl::StatusOr<std::unique_ptr<DataDirLock>> lock =
+      DataDirLock::Take(options.ledger.data_dir);
+  if (!lock.ok()) return lock.status();
+  impl->data_dir_lock = std::move(*lock);
   absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(options.ledger);
   if (!ledger.ok()) return ledger.status();
   impl->ledger = std::move(*ledger);
@@ -200,6 +310,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
+  // gRPC sets SO_REUSEPORT by default: a second server on a taken port
+  // would start, and the kernel would split connections between two
+  // ledgers. Without it the second bind fails.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (options.grpc_threads_max > 0 || options.grpc_memory_bytes_max > 0) {
     grpc::ResourceQuota quota("ledgerd");
     if (options.grpc_threads_max > 0)
@@ -218,8 +332,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(impl->admin.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
+    const std::string why = BindError(*listen);
     return absl::UnavailableError(
-        absl::StrCat("listen: cannot bind ", options.listen));
+        absl::StrCat("listen: cannot bind ", options.listen,
+                     why.empty() ? "" : absl::StrCat(": ", why)));
   }
   impl->SetServing(impl->ledger->healthy());
 
@@ -268,6 +384,7 @@ void LedgerServer::Shutdown(int grace_ms) {
   // Completes every queued append (acknowledging it after its fsync), then
   // closes RocksDB.
   impl_->ledger.reset();
+  impl_->data_dir_lock.reset();
 }
 
 }  // namespace partnerledger::server

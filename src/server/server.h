@@ -65,10 +65,14 @@ struct ServerOptions {
 class LedgerServer {
  public:
   // Opens the ledger and starts serving. INVALID_ARGUMENT for inconsistent
-  // options (e.g. a non-loopback address while not secured and without
-  // allow_insecure_remote; a TLS key without a certificate; unreadable TLS
-  // files); UNAVAILABLE if an address cannot be bound; ledger open errors
-  // pass through.
+  // options (e.g. an address that is not host:port; a non-loopback address
+  // while not secured and without allow_insecure_remote; a TLS key without
+  // a certificate; unreadable TLS files); FAILED_PRECONDITION "another
+  // ledgerd is using DIR" while another server (any process) holds the
+  // data directory (an exclusive lock on DIR/ledgerd.lock, held until
+  // Shutdown); UNAVAILABLE if an address cannot be bound (the message says
+  // why, e.g. "address already in use": the port is never shared, no
+  // SO_REUSEPORT); ledger open errors pass through.
   static absl::StatusOr<std::unique_ptr<LedgerServer>> Start(
       const ServerOptions& options);
   // Shuts down (if not yet) and closes the ledger.

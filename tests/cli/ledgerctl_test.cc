@@ -268,6 +268,28 @@ TEST_F(LedgerctlTest, HelpListsEveryCommandAndTheExitCodes) {
   EXPECT_EQ(Ctl({"read", "--max=-1"}).code, 2);
 }
 
+TEST_F(LedgerctlTest, VersionPrintsTheVersionAndTheCommit) {
+  Result r = Run({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, StartsWith("ledgerctl "));
+  EXPECT_THAT(r.out, HasSubstr(" (commit "));
+  EXPECT_THAT(r.out, Not(HasSubstr("(commit )")));
+}
+
+TEST_F(LedgerctlTest, MalformedServerAddressIsAUsageError) {
+  for (const std::string server :
+       {"127.0.0.1:50051x", "127.0.0.1", "localhost:", "127.0.0.1:0",
+        "127.0.0.1:99999"}) {
+    Result r = Run({"--server=" + server, "obligations"});
+    EXPECT_EQ(r.code, 2) << server << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--server")) << server;
+  }
+  Result r = Run({"--server=host:50051x", "digest"});
+  EXPECT_EQ(r.err,
+            "ledgerctl digest: --server: \"host:50051x\" is not host:port "
+            "(the port must be a number in 0-65535)\n(see: ledgerctl digest --help)\n");
+}
+
 TEST_F(LedgerctlTest, AppendLoadsTheWorkedExampleAndAResendIsAReplay) {
   Result r = Ctl({"append", kWorkedExample});
   ASSERT_EQ(r.code, 0) << r.err;

@@ -276,6 +276,21 @@ TEST_F(PartnershipTest, TotalsBeyondTheAmountBoundAreOutOfRange) {
   EXPECT_FALSE(sim_.Get<sv1::RevenueLine>(keys::DealLine("D1", "R2")));
 }
 
+TEST_F(PartnershipTest, PairTotalBeyondTheBoundNamesTheTotalAndThePair) {
+  // Each deal stays within the bound; their pair's total would not.
+  WonDeal("D1", DealSpec{}, {Band(1, 10000)});
+  WonDeal("D2", DealSpec{}, {Band(1, 10000)});
+  constexpr int64_t kMax = 1'000'000'000'000'000;
+  EXPECT_EQ(AccruedFor("D1", RevenueBooked("R1", "EUR", kMax, "2026-02-01")),
+            kMax);
+  absl::StatusOr<Decision> d =
+      sim_.Append("deal-D2", RevenueBooked("R2", "EUR", 1, "2026-02-01"));
+  ASSERT_EQ(d.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(std::string(d.status().message()),
+            "referral balance of C -> F in EUR: amount exceeds "
+            "1000000000000000 minor units");
+}
+
 // --- margins -----------------------------------------------------------------
 
 TEST_F(PartnershipTest, MarginResolvesFromAgreementThenGuidance) {

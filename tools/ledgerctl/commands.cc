@@ -6,10 +6,13 @@
 #include <chrono>
 #include <iostream>
 
-#include "absl/strings/numbers.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "partnerledger/limits.h"
+#include "util/host_port.h"
+#include "util/version.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -276,6 +279,8 @@ std::string MainHelp() {
       "\n"
       "Usage: ledgerctl [--server=HOST:PORT] COMMAND [options] [arguments]\n"
       "       ledgerctl COMMAND --help\n"
+      "       ledgerctl --version   (version and the git commit it was built "
+      "from)\n"
       "\nCommands:\n";
   size_t width = 0;
   for (const Command& c : Commands()) width = std::max(width, c.name.size());
@@ -460,6 +465,10 @@ int Main(int argc, char** argv) {
     });
   };
   if (command_index < 0) {
+    if (std::find(tokens.begin(), tokens.end(), "--version") != tokens.end()) {
+      std::cout << VersionLine("ledgerctl") << "\n";
+      return kExitOk;
+    }
     if (has_help()) {
       std::cout << MainHelp();
       return kExitOk;
@@ -495,6 +504,19 @@ int Main(int argc, char** argv) {
   if (args->Has("help")) {
     std::cout << CommandHelp(*it);
     return kExitOk;
+  }
+  // A typo in the address ("host:50051x", no port) is a usage error, not
+  // a connection to some default port.
+  if (const std::string server = args->Get("server", kDefaultServer);
+      !absl::StartsWith(server, "unix:")) {
+    if (absl::StatusOr<HostPort> hp = ParseHostPort("--server", server);
+        !hp.ok() || hp->port == 0) {
+      std::cerr << "ledgerctl " << name << ": "
+                << (hp.ok() ? "--server: port 0 is not a server's port"
+                            : std::string(hp.status().message()))
+                << "\n(see: ledgerctl " << name << " --help)\n";
+      return kExitUsage;
+    }
   }
   if (absl::StatusOr<uint64_t> t = args->GetUint("timeout", 60);
       !t.ok() || *t == 0) {

@@ -77,7 +77,9 @@ std::string ShortEnum(const std::string& full_name, std::string_view prefix) {
 }
 
 std::string JsonString(std::string_view s) {
-  return "\"" + JsonEscape(s) + "\"";
+  // StrCat, not operator+ on temporaries: GCC 12 at -O3 reports a bogus
+  // -Wrestrict overlap inside std::string's concatenation.
+  return absl::StrCat("\"", JsonEscape(s), "\"");
 }
 
 std::string ProtoJson(const google::protobuf::Message& m) {
