@@ -303,7 +303,7 @@ else
     --data_dir="$TMP/metrics-data" --backup_root= --port_file="$TMP/metrics-port" \
     >"$TMP/metrics-ledgerd.log" 2>&1 &
   mpid=$!
-  for _ in $(seq 1 200); do [ -s "$TMP/metrics-port" ] && break; sleep 0.05; done
+  for _ in $(seq 1 600); do [ -s "$TMP/metrics-port" ] && break; sleep 0.05; done
   if out=$("$PY" - "$DEPLOY" "$TMP/metrics-ledgerd.log" 2>&1 <<'PYEOF'
 import json, os, re, sys, urllib.request
 deploy, log = sys.argv[1], sys.argv[2]
