@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: install what is missing, build, and run the whole test suite
 # (unit, in-process service, crash and power-loss, independent clients).
-# PL_CRASH_ROUNDS=200 tools/test.sh runs the crash loops in long mode.
+# PL_CRASH_ROUNDS=200 tools/test.sh runs the crash loops in long mode;
+# PL_FUZZ_SECONDS=600 tools/test.sh fuzzes each harness for 10 minutes.
 source "$(dirname "$0")/lib/common.sh"
 pl_ensure_packages "${PL_PACKAGES[@]}" "${PL_TEST_PACKAGES[@]}"
 pl_ensure_commands "${PL_TEST_COMMANDS[@]}"
@@ -13,6 +14,8 @@ pl_log "checking deploy/ (manifests, unit, alert rules, flags)"
 LEDGERD="$PL_BUILD/ledgerd" LEDGERCTL="$PL_BUILD/tools/ledgerctl/ledgerctl" bash "$PL_ROOT/deploy/check.sh"
 pl_log "running end-to-end checks with independent clients"
 bash "$PL_ROOT/tools/e2e.sh" "$PL_BUILD"
+pl_log "fuzzing (libFuzzer harnesses, tests/fuzz)"
+bash "$PL_ROOT/tools/fuzz.sh"
 
 # PL_SANITIZE=1: also build the core suites with AddressSanitizer and
 # UndefinedBehaviorSanitizer and run them (about 10 more minutes on 2 cores,

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/common.h"
 #include "absl/strings/str_cat.h"
 #include "domain/partnership.h"
 #include "domain/rules.h"
@@ -98,6 +99,15 @@ absl::Status ValidateRequest(const AppendRequest& r,
       return absl::InvalidArgumentError(absl::StrCat(
           f, ".correlation_id/causation_id: longer than ",
           limits::kIdBytesMax * 2, " bytes"));
+    }
+    // Stored as protobuf strings: bytes that are not UTF-8 would not parse
+    // back (the gRPC layer's parser refuses them already; this is for
+    // callers of the C++ API).
+    if (!google::protobuf::internal::IsStructurallyValidUTF8(
+            e.correlation_id) ||
+        !google::protobuf::internal::IsStructurallyValidUTF8(e.causation_id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".correlation_id/causation_id: not UTF-8"));
     }
     if (absl::Status s =
             domain::ValidateProposedPayload(e.payload, *name, f + ".payload");

@@ -1,6 +1,7 @@
 #include "store/record_codec.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
 #include "store/keys.h"
 
 namespace partnerledger::store {
@@ -65,6 +66,14 @@ absl::Status ValidateRecord(const StoredEvent& e) {
     return Corrupt(e, "NUL in stream name");
   }
   if (e.event_id().size() != 16) return Corrupt(e, "event_id not 16 bytes");
+  // The record's string fields are protobuf strings: bytes that are not
+  // UTF-8 would be written but never parse again.
+  for (const std::string* s : {&e.stream(), &e.type(), &e.actor(),
+                               &e.correlation_id(), &e.causation_id()}) {
+    if (!google::protobuf::internal::IsStructurallyValidUTF8(*s)) {
+      return Corrupt(e, "a string field is not UTF-8");
+    }
+  }
   if (e.type().empty()) return Corrupt(e, "empty type");
   if (e.actor().empty()) return Corrupt(e, "empty actor");
   if (e.schema_version() == 0) return Corrupt(e, "schema_version 0");

@@ -33,7 +33,8 @@ std::string CanonicalBytes(const StoredEvent& e);
 // SHA-256(e.prev_hash() || CanonicalBytes(e)).
 std::string ComputeHash(const StoredEvent& e);
 
-// Structural checks of a record (sizes, non-empty fields) and that its hash
+// Structural checks of a record (sizes, non-empty fields, UTF-8 strings, so
+// what is written parses again) and that its hash
 // matches its content. DATA_LOSS naming the position on failure: a record
 // that fails this after a read is corruption.
 absl::Status ValidateRecord(const StoredEvent& e);

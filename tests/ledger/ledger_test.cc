@@ -230,6 +230,28 @@ TEST_F(LedgerTest, InvalidRequestsNameTheFieldAndChangeNothing) {
   EXPECT_EQ(ledger_->head_position(), 0u);
 }
 
+// Found by tests/fuzz/record_codec_fuzz: a correlation or causation id that
+// is not UTF-8 was accepted and written as a record that never parses again
+// (every read of it DATA_LOSS). It is bad input: INVALID_ARGUMENT, and the
+// ledger stays healthy.
+TEST_F(LedgerTest, CorrelationOrCausationIdThatIsNotUtf8IsInvalidArgument) {
+  for (int which = 0; which < 2; ++which) {
+    NewEvent e = MakeEvent(PartnerRegisteredPayload("Acme"));
+    (which == 0 ? e.correlation_id : e.causation_id) = std::string("c\xff", 2);
+    std::vector<NewEvent> events;
+    events.push_back(std::move(e));
+    absl::StatusOr<AppendResult> r = ledger_->AppendAndWait(
+        Request("partner-a", ExpectedRevision::Any(), std::move(events)));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(),
+              "events[0].correlation_id/causation_id: not UTF-8");
+  }
+  EXPECT_EQ(ledger_->head_position(), 0u);
+  EXPECT_TRUE(ledger_->healthy());
+  ASSERT_TRUE(Register("partner-a").ok());
+  EXPECT_TRUE(ledger_->ReadEvent(1).ok());
+}
+
 TEST_F(LedgerTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
   clock_.Set(2'000'000'000'000'000);
   ASSERT_TRUE(Register("partner-a").ok());

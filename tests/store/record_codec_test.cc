@@ -228,6 +228,28 @@ TEST(RecordCodec, EncodeRefusesAnInvalidRecord) {
   EXPECT_EQ(EncodeRecord(e).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// Found by tests/fuzz/record_codec_fuzz: a string field holding bytes that
+// are not UTF-8 used to encode fine and then never decode (protobuf refuses
+// such strings when parsing), so the event would be lost to DATA_LOSS.
+TEST(RecordCodec, EncodeRefusesAStringFieldThatIsNotUtf8) {
+  for (int field = 0; field < 5; ++field) {
+    StoredEvent e = ValidEvent();
+    const std::string bad("a\xbf\xbe", 3);
+    switch (field) {
+      case 0: e.set_stream(bad); break;
+      case 1: e.set_type(bad); break;
+      case 2: e.set_actor(bad); break;
+      case 3: e.set_correlation_id(bad); break;
+      default: e.set_causation_id(bad); break;
+    }
+    e.set_hash(ComputeHash(e));
+    absl::StatusOr<std::string> enc = EncodeRecord(e);
+    EXPECT_EQ(enc.status().code(), absl::StatusCode::kDataLoss) << field;
+    EXPECT_EQ(enc.status().message(),
+              "event at position 7: a string field is not UTF-8");
+  }
+}
+
 TEST(RecordCodec, DecodeOfGarbageIsDataLoss) {
   // 0xff is an invalid wire type / truncated varint.
   EXPECT_EQ(DecodeRecord("\xff\xff\xff").status().code(),

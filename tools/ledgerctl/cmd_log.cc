@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
+#include "ledgerctl/input.h"
 #include "ledgerctl/offline.h"
 #include "ledgerctl/progress.h"
 #include "partnerledger/limits.h"
@@ -31,45 +32,6 @@ constexpr uint32_t kPage = limits::kReadPageMax;
 // Positions per VerifyChain call, so the progress line moves and one call
 // never holds a server thread for long.
 constexpr uint64_t kVerifyChunk = 100'000;
-
-struct Document {
-  int line = 0;
-  std::string text;
-};
-
-// The whole input as one JSON document if it parses as one `Msg`, else one
-// document per non-blank line that does not start with '#'.
-template <typename Msg>
-absl::StatusOr<std::vector<std::pair<int, Msg>>> ParseDocuments(
-    const std::string& content) {
-  google::protobuf::util::JsonParseOptions o;
-  std::vector<std::pair<int, Msg>> out;
-  Msg whole;
-  const std::string trimmed(absl::StripAsciiWhitespace(content));
-  if (!trimmed.empty() && trimmed[0] == '{' &&
-      google::protobuf::util::JsonStringToMessage(trimmed, &whole, o).ok()) {
-    out.emplace_back(1, std::move(whole));
-    return out;
-  }
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    ++line_no;
-    const absl::string_view t = absl::StripAsciiWhitespace(line);
-    if (t.empty() || t[0] == '#') continue;
-    Msg m;
-    const auto s = google::protobuf::util::JsonStringToMessage(
-        std::string(t.data(), t.size()), &m, o);
-    if (!s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_no, ": not a ", Msg::descriptor()->full_name(), ": ",
-          std::string(s.message().data(), s.message().size())));
-    }
-    out.emplace_back(line_no, std::move(m));
-  }
-  if (out.empty())
-    return absl::InvalidArgumentError("the input holds no events");
-  return out;
-}
 
 std::string RandomUuid() {
   std::random_device rd;
@@ -113,7 +75,7 @@ int RunAppend(Context& ctx) {
 
   std::vector<std::pair<int, v1::AppendEventsRequest>> requests;
   if (per_stream) {
-    auto events = ParseDocuments<v1::ProposedEvent>(*input);
+    auto events = ParseProposedEvents(*input);
     if (!events.ok())
       return ctx.Usage(absl::StrCat(path, ": ", events.status().message()));
     if (events->size() > limits::kAppendEventsMax) {
@@ -142,7 +104,7 @@ int RunAppend(Context& ctx) {
     for (auto& [line, e] : *events) *req.add_events() = std::move(e);
     requests.emplace_back(events->front().first, std::move(req));
   } else {
-    auto parsed = ParseDocuments<v1::AppendEventsRequest>(*input);
+    auto parsed = ParseAppendRequests(*input);
     if (!parsed.ok())
       return ctx.Usage(absl::StrCat(path, ": ", parsed.status().message()));
     requests = *std::move(parsed);

@@ -11,6 +11,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledgerctl/format.h"
+#include "ledgerctl/input.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
 
@@ -38,39 +39,7 @@ absl::StatusOr<std::pair<uint64_t, std::string>> ReadDigestFile(
     const std::string& path) {
   absl::StatusOr<std::string> text = ReadInput(path);
   if (!text.ok()) return text.status();
-  google::protobuf::Struct s;
-  if (!google::protobuf::util::JsonStringToMessage(*text, &s).ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a JSON digest {\"position\":N,\"hash\":\"hex\"}"));
-  }
-  const auto& f = s.fields();
-  auto pos = f.find("position");
-  auto hash = f.find("hash");
-  if (pos == f.end() || hash == f.end() ||
-      hash->second.kind_case() != google::protobuf::Value::kStringValue) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": a digest needs \"position\" and \"hash\""));
-  }
-  uint64_t position = 0;
-  if (pos->second.kind_case() == google::protobuf::Value::kNumberValue) {
-    const double d = pos->second.number_value();
-    // Positions are integers well inside 2^53, where doubles are exact.
-    if (d < 0 || d > 9007199254740992.0 ||
-        d != static_cast<double>(static_cast<uint64_t>(d))) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": bad position"));
-    }
-    position = static_cast<uint64_t>(d);
-  } else if (pos->second.kind_case() != google::protobuf::Value::kStringValue ||
-             !absl::SimpleAtoi(pos->second.string_value(), &position)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": bad position"));
-  }
-  std::string raw;
-  if (!FromHex(hash->second.string_value(), &raw) ||
-      raw.size() != kSha256Bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": hash must be 64 hex digits"));
-  }
-  return std::make_pair(position, raw);
+  return ParseDigest(*text, path);
 }
 
 std::string DigestJson(uint64_t position, const std::string& raw_hash) {
