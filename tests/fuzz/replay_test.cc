@@ -2,6 +2,7 @@
 // libFuzzer) build: the seed corpus and every input that once made the
 // harness fail (regressions/). A harness stops the process on a violated
 // invariant, so this test fails by dying, with the check's message.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +26,8 @@ std::vector<std::filesystem::path> Inputs(const std::string& dir) {
   return out;
 }
 
-TEST(FuzzReplay, EveryCheckedInInputPasses) {
+// One test per harness, named after it (e.g. FuzzReplay.domain_fuzz).
+TEST(FuzzReplay, PL_FUZZ_HARNESS_ID) {
   const std::string root = PL_FUZZ_INPUTS_DIR;
   std::vector<std::filesystem::path> inputs = Inputs(root + "/corpus/" PL_FUZZ_HARNESS);
   const size_t seeds = inputs.size();
