@@ -41,13 +41,14 @@ step "The statement F -> C, EUR, February 2027: 30,000 + 15,000 - 3,000 - 20,000
 step "What each partner brought the other" referral-balance C F
 step "Deal D1: margin schedule and revenue lines" deal D1
 step "The partnership scorecard" health C F
+rm -f "$digest"  # digest --out never overwrites; this demo's own copy is replaced
 step "Save a digest of the chain (keep it outside the system)" digest --out="$digest"
 step "Verify the chain online and that it still extends the digest" verify --digest="$digest"
 cat <<EOT
 
 Next, offline (see tools/ledgerctl/README.md): stop the server (Ctrl-C in its
 terminal), copy its data directory, and verify and replay the copy:
-  cp -a var/data /tmp/ledger-copy
+  rm -rf /tmp/ledger-copy && cp -a var/data /tmp/ledger-copy
   $ctl verify --data-dir=/tmp/ledger-copy --digest=$digest
   $ctl replay --data-dir=/tmp/ledger-copy --to-position=13 --statement=F,C,EUR,2027-02
 EOT

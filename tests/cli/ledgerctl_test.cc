@@ -395,6 +395,107 @@ TEST_F(LedgerctlTest, AppendErrorsHaveDistinctExitCodes) {
   EXPECT_THAT(down.err, HasSubstr("UNAVAILABLE"));
 }
 
+// A settlement F -> C of `amount` (JSON text of the Money's fields) as one
+// ProposedEvent line for `append --stream=settlement-<id>`.
+std::string Settlement(const std::string& event_id, const std::string& money) {
+  return absl::StrCat(
+      "{\"eventId\":\"", event_id,
+      "\",\"occurredAt\":\"2027-03-01T12:00:00Z\",\"payload\":{"
+      "\"settlementRecorded\":{\"payer\":\"F\",\"payee\":\"C\",\"amount\":{",
+      money, "},\"reference\":\"r\"}}}\n");
+}
+
+TEST_F(LedgerctlTest, AmountsInMajorUnitsOfTheEventsCurrency) {
+  LoadWorkedExample();
+  // "12000.00" EUR is 1200000 minor units; here 2,000.50 EUR.
+  Result ok = Ctl({"append", "--stream=settlement-S7"},
+                  Settlement("33333333-0000-4000-8000-000000000001",
+                             "\"currency\":\"EUR\",\"amount\":\"2000.50\""));
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  Result read = Ctl({"read", "settlement-S7", "--json"});
+  ASSERT_EQ(read.code, 0) << read.err;
+  EXPECT_THAT(read.out, HasSubstr("\"amountMinor\":\"200050\""));
+  Result obligations = Ctl({"obligations", "--currency=EUR", "--csv"});
+  EXPECT_THAT(obligations.out,
+              HasSubstr("F,C,EUR,commission,45000.00,3000.00,22000.50,0.00,"
+                        "19999.50\n"));
+
+  // Wrong number of decimals for the currency: refused, naming the field
+  // and the currency's exponent; nothing is appended.
+  Result one_decimal =
+      Ctl({"append", "--stream=settlement-S8"},
+          Settlement("33333333-0000-4000-8000-000000000002",
+                     "\"currency\":\"EUR\",\"amount\":\"100.5\""));
+  EXPECT_EQ(one_decimal.code, 2);
+  EXPECT_THAT(one_decimal.err,
+              HasSubstr("ledgerctl append: -: "
+                        "payload.settlementRecorded.amount.amount: "
+                        "\"100.5\" has 1 decimals; EUR amounts have exactly 2 "
+                        "(ISO 4217 exponent 2)"));
+  Result yen = Ctl({"append", "--stream=settlement-S8"},
+                   Settlement("33333333-0000-4000-8000-000000000003",
+                              "\"currency\":\"JPY\",\"amount\":\"100.00\""));
+  EXPECT_EQ(yen.code, 2);
+  EXPECT_THAT(yen.err, HasSubstr("JPY amounts have exactly 0"));
+  // A JSON number in exponent form: protobuf would take 1e4 as 10000.
+  for (const std::string money :
+       {"\"currency\":\"EUR\",\"amountMinor\":1e4",
+        "\"currency\":\"EUR\",\"amountMinor\":\"1.5E3\"",
+        "\"currency\":\"EUR\",\"amount\":1e2"}) {
+    Result exp = Ctl({"append", "--stream=settlement-S8"},
+                     Settlement("33333333-0000-4000-8000-000000000004", money));
+    EXPECT_EQ(exp.code, 2) << money;
+    EXPECT_THAT(exp.err, HasSubstr("payload.settlementRecorded.amount.amount"))
+        << money;
+  }
+  EXPECT_EQ(Ctl({"read", "settlement-S8"}).code, 3);
+}
+
+TEST_F(LedgerctlTest, StatementJsonNamesWhatItAnswersWithSignedAmounts) {
+  LoadWorkedExample();
+  Result r = Ctl({"statement", "--payer=F", "--payee=C", "--currency=EUR",
+                  "--period=2027-02", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(
+      r.out,
+      StartsWith("{\"payer\":\"F\",\"payee\":\"C\",\"currency\":\"EUR\","
+                 "\"period\":\"2027-02\",\"asOfPosition\":\"18\","
+                 "\"openingMinor\":\"3000000\",\"accruedMinor\":\"1500000\","
+                 "\"reversedMinor\":\"-300000\",\"settledMinor\":\"-2000000\","
+                 "\"closingMinor\":\"2200000\",\"lines\":[{"
+                 "\"signedAmountMinor\":\"1500000\",\"position\":\"10\""));
+  EXPECT_THAT(r.out, HasSubstr("{\"signedAmountMinor\":\"-300000\","
+                               "\"position\":\"12\""));
+  EXPECT_THAT(r.out, HasSubstr("{\"signedAmountMinor\":\"-2000000\","
+                               "\"position\":\"13\""));
+}
+
+TEST_F(LedgerctlTest, DigestOutNeverOverwritesAndAsOfTimeIsRecordingTime) {
+  LoadWorkedExample();
+  const std::string out = Path("kept.json");
+  ASSERT_EQ(Ctl({"digest", "--out=" + out}).code, 0);
+  const std::string kept = crash::ReadFileOrEmpty(out);
+  ASSERT_THAT(kept, StartsWith("{\"position\":18,"));
+  ASSERT_EQ(Ctl({"append", "--stream=settlement-S7"},
+                Settlement("33333333-0000-4000-8000-000000000005",
+                           "\"currency\":\"EUR\",\"amount\":\"1.00\""))
+                .code,
+            0);
+  Result again = Ctl({"digest", "--out=" + out});
+  EXPECT_EQ(again.code, 6);
+  EXPECT_EQ(again.err, absl::StrCat("ledgerctl digest: digest --out: "
+                                    "ALREADY_EXISTS: ",
+                                    out,
+                                    " exists; not overwriting it (remove it "
+                                    "or choose another --out)\n"));
+  EXPECT_EQ(again.out, "");
+  EXPECT_EQ(crash::ReadFileOrEmpty(out), kept);
+  Result help = Run({"obligations", "--help"});
+  EXPECT_THAT(help.out,
+              HasSubstr("answer as of the last event RECORDED (the server's "
+                        "recorded_at, not occurred_at or booked_on)"));
+}
+
 TEST_F(LedgerctlTest, ReadPagesForwardBackwardFilteredAndByStream) {
   LoadWorkedExample();
   Result first = Ctl({"read", "--max=3"});
@@ -894,7 +995,26 @@ TEST_F(LedgerctlTest, BackupTakesAnOnlineBackupAndVerifiesIt) {
   EXPECT_THAT(made.out, HasSubstr("Backup 1 in nightly: through position 18"));
   Result verified = Ctl({"backup", "nightly", "--verify"});
   ASSERT_EQ(verified.code, 0) << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("OK: backup 1 in nightly verified: 18 events"));
+  EXPECT_THAT(verified.out,
+              StartsWith("OK: backup nightly (id 1): hash chain verified "
+                         "through position 18 (18 events checked); head hash "));
+  // Offline, from the backup directory itself (no server): the same check
+  // and the same wording; --digest must be the backup's head.
+  Result saved = Ctl({"digest", absl::StrCat("--out=", Path("d.json"))});
+  ASSERT_EQ(saved.code, 0) << saved.err;
+  StopServer();
+  Result offline =
+      Run({"verify", absl::StrCat("--backup-dir=", Path("backups/nightly")),
+           absl::StrCat("--digest=", Path("d.json"))});
+  ASSERT_EQ(offline.code, 0) << offline.err;
+  EXPECT_EQ(offline.out,
+            absl::StrCat("OK: backup ", Path("backups/nightly"),
+                         " (id 1): hash chain verified through position 18 "
+                         "(18 events checked); the log extends the saved "
+                         "digest at position 18\n"));
+  Result missing = Run({"verify", "--backup-dir=" + Path("no-such-backup")});
+  EXPECT_EQ(missing.code, 3) << missing.err;
+  StartServer({absl::StrCat("--backup_root=", Path("backups"))});
   EXPECT_EQ(Ctl({"backup", "missing", "--verify"}).code, 3);
   EXPECT_EQ(Ctl({"backup"}).code, 2);
   // The digest the backup reports is the chain's digest at its position.

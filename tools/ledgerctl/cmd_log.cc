@@ -1,11 +1,13 @@
 // The log subcommands: append, read, tail, digest, verify, export.
 #include <pthread.h>
+#include <stdlib.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "ledgerctl/progress.h"
 #include "partnerledger/limits.h"
 #include "server/translate.h"
+#include "store/backup.h"
 #include "store/verify.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
@@ -367,8 +370,8 @@ int RunDigest(Context& ctx) {
   }
   const std::string json = DigestJson(position, hash) + "\n";
   if (a.Has("out")) {
-    if (absl::Status s = WriteFile(a.Get("out"), json); !s.ok()) {
-      return ctx.FailLocal(s, "write digest");
+    if (absl::Status s = WriteNewFile(a.Get("out"), json); !s.ok()) {
+      return ctx.FailLocal(s, "digest --out");
     }
   }
   ctx.Print(json);
@@ -402,6 +405,70 @@ int ReportVerify(const Context& ctx, const v1::VerifyChainResponse& r,
   return r.ok() ? kExitOk : kExitVerification;
 }
 
+// A verification that could not complete because what it reads is
+// corrupt: reported like a broken chain ("FAILED: ...", exit 4); any other
+// error is a local or RPC failure with its own exit code.
+int ReportUnverifiable(const Context& ctx, const std::string& where,
+                       absl::string_view message) {
+  v1::VerifyChainResponse r;
+  r.set_ok(false);
+  r.set_message(std::string(message));
+  if (ctx.json()) {
+    ctx.Print(absl::StrCat(ProtoJson(r), "\n"));
+  } else {
+    ctx.Print(absl::StrCat("FAILED: ", where, ": ", message, "\n"));
+  }
+  return kExitVerification;
+}
+
+// verify --backup-dir: checksums, restore into scratch space, chain.
+int VerifyBackupDir(
+    Context& ctx,
+    const std::optional<std::pair<uint64_t, std::string>>& digest) {
+  const Args& a = ctx.args();
+  const std::string dir = a.Get("backup-dir");
+  absl::StatusOr<uint64_t> id = a.GetUint("id", 0);
+  if (!id.ok() || *id > UINT32_MAX) {
+    return ctx.Usage("--id: expected a backup id");
+  }
+  std::string scratch =
+      (std::filesystem::temp_directory_path() / "ledgerctl-verify-XXXXXX")
+          .string();
+  if (::mkdtemp(scratch.data()) == nullptr) {
+    return ctx.FailLocal(absl::UnavailableError("cannot create a temporary "
+                                                "directory"),
+                         "verify");
+  }
+  absl::StatusOr<store::BackupCheck> c = store::VerifyBackup(
+      dir, static_cast<uint32_t>(*id), scratch + "/restore");
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  const std::string where =
+      absl::StrCat("backup ", dir,
+                   c.ok() ? absl::StrCat(" (id ", c->info.backup_id, ")") : "");
+  if (!c.ok()) {
+    if (c.status().code() == absl::StatusCode::kDataLoss) {
+      return ReportUnverifiable(ctx, where, c.status().message());
+    }
+    return ctx.FailLocal(c.status(), "verify");
+  }
+  v1::VerifyChainResponse r;
+  r.set_ok(c->chain.ok);
+  r.set_verified_through(c->chain.verified_through);
+  r.set_first_bad_position(c->chain.first_bad_position);
+  r.set_message(c->chain.message);
+  r.set_events_checked(c->chain.events_checked);
+  if (r.ok() && digest.has_value() &&
+      (digest->first != c->info.position || digest->second != c->info.hash)) {
+    return ReportUnverifiable(
+        ctx, where,
+        absl::StrCat("the backup's head (position ", c->info.position,
+                     ") is not the saved digest (position ", digest->first,
+                     ")"));
+  }
+  return ReportVerify(ctx, r, digest, where);
+}
+
 }  // namespace
 
 int RunVerify(Context& ctx) {
@@ -418,24 +485,37 @@ int RunVerify(Context& ctx) {
     digest = *d;
   }
 
+  if (a.Has("backup-dir")) {
+    if (a.Has("data-dir") || a.Has("from") || a.Has("to")) {
+      return ctx.Usage("--backup-dir verifies a whole backup: no --data-dir, "
+                       "--from or --to");
+    }
+    return VerifyBackupDir(ctx, digest);
+  }
   if (a.Has("data-dir")) {
     const std::string dir = a.Get("data-dir");
+    const std::string where = absl::StrCat("data directory ", dir);
+    auto failed = [&](const absl::Status& s, const char* what) {
+      return s.code() == absl::StatusCode::kDataLoss
+                 ? ReportUnverifiable(ctx, where, s.message())
+                 : ctx.FailLocal(s, what);
+    };
     absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);
-    if (!st.ok()) return ctx.FailLocal(st.status(), "open data directory");
+    if (!st.ok()) return failed(st.status(), "open data directory");
     absl::StatusOr<store::Head> head = (*st)->ReadHead();
-    if (!head.ok()) return ctx.FailLocal(head.status(), "read head");
+    if (!head.ok()) return failed(head.status(), "read head");
     Progress progress("verify", *to == 0 ? head->position() : *to);
     absl::StatusOr<store::ChainCheck> c = store::VerifyChain(
         **st, *from, *to, digest, [&](uint64_t p) { progress.Update(p); });
     progress.Finish();
-    if (!c.ok()) return ctx.FailLocal(c.status(), "verify");
+    if (!c.ok()) return failed(c.status(), "verify");
     v1::VerifyChainResponse r;
     r.set_ok(c->ok);
     r.set_verified_through(c->verified_through);
     r.set_first_bad_position(c->first_bad_position);
     r.set_message(c->message);
     r.set_events_checked(c->events_checked);
-    return ReportVerify(ctx, r, digest, absl::StrCat("data directory ", dir));
+    return ReportVerify(ctx, r, digest, where);
   }
 
   // Online, in chunks so progress shows and no call runs for long. Each
@@ -471,6 +551,11 @@ int RunVerify(Context& ctx) {
     grpc::Status s = stub->VerifyChain(&call, req, &r);
     if (!s.ok()) {
       progress.Finish();
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
+        return ReportUnverifiable(
+            ctx, absl::StrCat("server ", a.Get("server", kDefaultServer)),
+            s.error_message());
+      }
       return ctx.FailRpc(s, "verify");
     }
     total.set_events_checked(total.events_checked() + r.events_checked());

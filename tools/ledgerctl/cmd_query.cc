@@ -56,6 +56,24 @@ std::string AsOfLine(const std::string& what, uint64_t position) {
   return absl::StrCat(what, " as of position ", position, "\n\n");
 }
 
+}  // namespace
+
+std::string StatementJson(const v1::GetStatementRequest& q,
+                          const v1::GetStatementResponse& r);
+
+namespace {
+
+// --json: the response in protobuf's JSON; a statement also names what it
+// answers (StatementJson).
+template <typename Req, typename Resp>
+std::string AnswerJson(const Req&, const Resp& r) {
+  return ProtoJson(r) + "\n";
+}
+std::string AnswerJson(const v1::GetStatementRequest& q,
+                       const v1::GetStatementResponse& r) {
+  return StatementJson(q, r);
+}
+
 // Calls a unary query RPC with --as-of applied and prints the answer.
 template <typename Req, typename Resp, typename Call, typename Render>
 int Query(Context& ctx, Req req, Call call, const std::string& what,
@@ -69,11 +87,7 @@ int Query(Context& ctx, Req req, Call call, const std::string& what,
   ctx.SetDeadline(&c);
   grpc::Status s = call(*stub, &c, req, &resp);
   if (!s.ok()) return ctx.FailRpc(s, what);
-  if (ctx.json()) {
-    ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
-  } else {
-    ctx.Print(render(req, resp));
-  }
+  ctx.Print(ctx.json() ? AnswerJson(req, resp) : render(req, resp));
   return kExitOk;
 }
 
@@ -173,19 +187,44 @@ std::string RenderObligations(const v1::GetObligationsResponse& r, Format f) {
   return out;
 }
 
+// Lines are signed as they move the balance: accruals up, reversals and
+// settlements down, so opening + lines = closing.
+int64_t SignedAmount(const v1::StatementLine& l) {
+  return l.type() == v1::STATEMENT_LINE_TYPE_ACCRUAL ? l.amount_minor()
+                                                     : -l.amount_minor();
+}
+
+// The response with what it answers (payer, payee, currency, period) and
+// each line's signed amount, so the JSON stands on its own. Integers in
+// the proto3 JSON style (int64 as strings).
+std::string StatementJson(const v1::GetStatementRequest& q,
+                          const v1::GetStatementResponse& r) {
+  std::string lines;
+  for (const v1::StatementLine& l : r.lines()) {
+    if (!lines.empty()) lines += ",";
+    absl::StrAppend(&lines, "{\"signedAmountMinor\":\"", SignedAmount(l),
+                    "\",", ProtoJson(l).substr(1));
+  }
+  return absl::StrCat(
+      "{\"payer\":", JsonString(q.payer()), ",\"payee\":",
+      JsonString(q.payee()), ",\"currency\":", JsonString(q.currency()),
+      ",\"period\":", JsonString(q.period()), ",\"asOfPosition\":\"",
+      r.as_of_position(), "\",\"openingMinor\":\"", r.opening_minor(),
+      "\",\"accruedMinor\":\"", r.accrued_minor(),
+      "\",\"reversedMinor\":\"", -r.reversed_minor(),
+      "\",\"settledMinor\":\"", -r.settled_minor(),
+      "\",\"closingMinor\":\"", r.closing_minor(), "\",\"lines\":[", lines,
+      "]}\n");
+}
+
 std::string RenderStatement(const v1::GetStatementRequest& q,
                             const v1::GetStatementResponse& r, Format f) {
-  if (f == Format::kJson) return ProtoJson(r) + "\n";
+  if (f == Format::kJson) return StatementJson(q, r);
   const std::string& c = q.currency();
   auto type = [](v1::StatementLineType t) {
     return ShortEnum(v1::StatementLineType_Name(t), "STATEMENT_LINE_TYPE_");
   };
-  // Lines are signed as they move the balance: accruals up, reversals and
-  // settlements down, so opening + lines = closing.
-  auto signed_amount = [](const v1::StatementLine& l) {
-    return l.type() == v1::STATEMENT_LINE_TYPE_ACCRUAL ? l.amount_minor()
-                                                       : -l.amount_minor();
-  };
+  auto signed_amount = SignedAmount;
   if (f == Format::kCsv) {
     std::string out =
         CsvLine({"type", "position", "date", "deal_id", "revenue_id",
@@ -606,14 +645,15 @@ int RunBackup(Context& ctx) {
     if (ctx.json()) {
       ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
     } else if (resp.ok()) {
+      // The same wording as `verify`: "OK: <what>: hash chain verified ...".
       ctx.Print(absl::StrFormat(
-          "OK: backup %d in %s verified: %s events, chain through position %d "
-          "(hash %s)\n",
-          resp.backup_id(), dir, FormatCount(resp.events_checked()),
-          resp.digest().position(), ToHex(resp.digest().hash())));
+          "OK: backup %s (id %d): hash chain verified through position %d "
+          "(%s events checked); head hash %s\n",
+          dir, resp.backup_id(), resp.digest().position(),
+          FormatCount(resp.events_checked()), ToHex(resp.digest().hash())));
     } else {
-      ctx.Print(absl::StrFormat("FAILED: backup %d in %s: %s\n",
-                                resp.backup_id(), dir, resp.message()));
+      ctx.Print(absl::StrFormat("FAILED: backup %s (id %d): %s\n", dir,
+                                resp.backup_id(), resp.message()));
     }
     return resp.ok() ? kExitOk : kExitVerification;
   }

@@ -21,7 +21,8 @@ const std::vector<OptionSpec> kAsOf = {
     {"as-of-position", "N",
      "answer as of log position N (clamped to the head)"},
     {"as-of-time", "RFC3339",
-     "answer as of the last event recorded at or before this time, e.g. "
+     "answer as of the last event RECORDED (the server's recorded_at, not "
+     "occurred_at or booked_on) at or before this time, e.g. "
      "2027-02-20T00:00:00Z"},
 };
 
@@ -55,6 +56,11 @@ std::vector<Command> BuildCommands() {
        "that stream. Lines starting with '#' and blank lines are ignored. "
        "Field\n"
        "names follow protobuf's JSON mapping (eventId or event_id).\n"
+       "Amounts: {\"currency\":\"EUR\",\"amountMinor\":\"1200000\"} or, in "
+       "major units,\n"
+       "{\"currency\":\"EUR\",\"amount\":\"12000.00\"} with exactly the "
+       "currency's decimals;\n"
+       "exponent forms (1.2e6) are refused.\n"
        "Resending the same input is safe: identical events are reported as\n"
        "replayed at their original positions.",
        {{"stream", "STREAM", "input lines are ProposedEvents for this stream"},
@@ -112,7 +118,11 @@ std::vector<Command> BuildCommands() {
        "opening, movements, closing and lines of one payer -> payee period",
        "With --csv: one row per line, preceded by an \"opening\" row and "
        "followed\n"
-       "by a \"closing\" row.",
+       "by a \"closing\" row. With --json: one object naming payer, payee,\n"
+       "currency and period, amounts in signed minor units (reversedMinor and\n"
+       "settledMinor negative: opening + accrued + reversed + settled = "
+       "closing),\n"
+       "each line with its signedAmountMinor.",
        With({{"payer", "ID", "who pays"},
              {"payee", "ID", "who is paid"},
              {"currency", "CODE", "ISO 4217 code"},
@@ -144,22 +154,34 @@ std::vector<Command> BuildCommands() {
        "hex>\"}.",
        {{"at-position", "N",
          "the digest at an earlier position (default: the head)"},
-        {"out", "FILE", "also write the digest to FILE"},
+        {"out", "FILE",
+         "also write the digest to FILE (which must not exist yet: a saved "
+         "digest is never overwritten)"},
         kDataDir},
        RunDigest},
       {"verify",
        "verify [options]",
-       "recompute the hash chain (online, or OFFLINE with --data-dir)",
+       "recompute the hash chain (online, or OFFLINE with --data-dir or "
+       "--backup-dir)",
        "Online it calls VerifyChain on --server in chunks; with --data-dir it\n"
        "opens the RocksDB directory read-only and recomputes the chain "
        "itself,\n"
-       "so it works on a stopped server's directory or on a backup copy. On\n"
-       "tampering it prints the first bad position and exits 4.",
+       "so it works on a stopped server's directory or on a copy of it. With\n"
+       "--backup-dir (a directory written by `ledgerctl backup`) it checks "
+       "every\n"
+       "file's checksum, restores the backup into a temporary directory and\n"
+       "verifies the chain there; --digest must then equal the backup's head.\n"
+       "Prints one line: \"OK: <what>: ...\" (exit 0) or \"FAILED: <what>: "
+       "...\"\n"
+       "(exit 4: tampering, corruption, digest not extended).",
        {{"from", "N", "first position (default 1)"},
         {"to", "N", "last position (default: the head)"},
         {"digest", "FILE",
          "a digest saved earlier that the log must still extend"},
-        kDataDir},
+        kDataDir,
+        {"backup-dir", "DIR",
+         "verify a backup directory OFFLINE (file checksums, then the chain)"},
+        {"id", "N", "with --backup-dir: the backup id (default: the latest)"}},
        RunVerify},
       {"export",
        "export [options]",

@@ -1,5 +1,6 @@
 #include "ledgerctl/input.h"
 
+#include "ledgerctl/amounts.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,8 +19,16 @@ absl::StatusOr<std::vector<std::pair<int, Msg>>> ParseDocuments(
   std::vector<std::pair<int, Msg>> out;
   Msg whole;
   const std::string trimmed(absl::StripAsciiWhitespace(content));
-  if (!trimmed.empty() && trimmed[0] == '{' &&
-      google::protobuf::util::JsonStringToMessage(trimmed, &whole, o).ok()) {
+  // Major-unit amounts become amountMinor (amounts.h); a document that is
+  // not JSON at all goes to protobuf's parser as is, for its message.
+  absl::StatusOr<std::string> normalized = NormalizeAmounts(trimmed);
+  if (!normalized.ok() &&
+      normalized.status().code() == absl::StatusCode::kInvalidArgument) {
+    return normalized.status();
+  }
+  if (!trimmed.empty() && trimmed[0] == '{' && normalized.ok() &&
+      google::protobuf::util::JsonStringToMessage(*normalized, &whole, o)
+          .ok()) {
     out.emplace_back(1, std::move(whole));
     return out;
   }
@@ -29,8 +38,14 @@ absl::StatusOr<std::vector<std::pair<int, Msg>>> ParseDocuments(
     const absl::string_view t = absl::StripAsciiWhitespace(line);
     if (t.empty() || t[0] == '#') continue;
     Msg m;
-    const auto s = google::protobuf::util::JsonStringToMessage(
-        std::string(t.data(), t.size()), &m, o);
+    std::string text(t.data(), t.size());
+    if (absl::StatusOr<std::string> n = NormalizeAmounts(text); n.ok()) {
+      text = *std::move(n);
+    } else if (n.status().code() == absl::StatusCode::kInvalidArgument) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_no, ": ", n.status().message()));
+    }
+    const auto s = google::protobuf::util::JsonStringToMessage(text, &m, o);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "line ", line_no, ": not a ", Msg::descriptor()->full_name(), ": ",

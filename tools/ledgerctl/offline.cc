@@ -1,5 +1,10 @@
 #include "ledgerctl/offline.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -60,6 +65,34 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   if (in.bad())
     return absl::UnavailableError(absl::StrCat("cannot read ", path));
   return out.str();
+}
+
+absl::Status WriteNewFile(const std::string& path,
+                          const std::string& content) {
+  // O_EXCL: refuse, atomically, a path that exists (a digest kept as
+  // evidence is never replaced by a newer one by mistake).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        0644);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(path, " exists; not overwriting it (remove it or "
+                             "choose another --out)"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == content.size() && ::fsync(fd) == 0;
+  if (::close(fd) != 0 || !ok) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status WriteFile(const std::string& path, const std::string& content) {

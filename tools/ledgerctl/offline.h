@@ -41,6 +41,9 @@ std::string DigestJson(uint64_t position, const std::string& raw_hash);
 absl::StatusOr<std::string> ReadInput(const std::string& path);
 // UNAVAILABLE when it cannot be written.
 absl::Status WriteFile(const std::string& path, const std::string& content);
+// Writes `content` to a file that must not exist yet (ALREADY_EXISTS
+// otherwise, nothing written), and fsyncs it.
+absl::Status WriteNewFile(const std::string& path, const std::string& content);
 
 }  // namespace partnerledger::ctl
 
