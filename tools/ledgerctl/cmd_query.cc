@@ -182,7 +182,7 @@ std::string RenderObligations(const v1::GetObligationsResponse& r, Format f) {
                     : absl::StrCat(x.net_payer(), " owes ", x.net_payee(), " ",
                                    FormatMoney(x.net_minor(), x.currency()))});
     }
-    out += "\nNet per pair and currency\n" + n.Render();
+    absl::StrAppend(&out, "\nNet per pair and currency\n", n.Render());
   }
   return out;
 }
@@ -275,7 +275,7 @@ std::string RenderStatement(const v1::GetStatementRequest& q,
               l.contract_year() == 0 ? "" : std::to_string(l.contract_year()),
               FormatMajor(signed_amount(l), c)});
   }
-  return out + "\n" + t.Render();
+  return absl::StrCat(out, "\n", t.Render());
 }
 
 int RunObligations(Context& ctx) {
@@ -441,7 +441,7 @@ int RunDeal(Context& ctx) {
                       FormatMajor(l.margin_minor(), c),
                       FormatMajor(l.obligation_minor(), c)});
           }
-          out += "\n" + t.Render();
+          absl::StrAppend(&out, "\n", t.Render());
         }
         return out;
       });
