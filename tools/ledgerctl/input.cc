@@ -1,12 +1,12 @@
 #include "ledgerctl/input.h"
 
-#include "ledgerctl/amounts.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledgerctl/amounts.h"
 #include "util/sha256.h"
 
 namespace partnerledger::ctl {
