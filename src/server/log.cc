@@ -7,6 +7,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "google/protobuf/stubs/logging.h"
+
 namespace partnerledger::server {
 namespace {
 
@@ -83,6 +85,27 @@ void Log(LogLevel level, std::string_view msg, std::vector<LogField> fields) {
   // must never block the server on a stuck terminal for long).
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
+}
+
+namespace {
+
+void ProtobufLogHandler(google::protobuf::LogLevel level, const char* filename,
+                        int line, const std::string& message) {
+  LogLevel ours = LogLevel::kError;
+  if (level == google::protobuf::LOGLEVEL_INFO) ours = LogLevel::kInfo;
+  if (level == google::protobuf::LOGLEVEL_WARNING) ours = LogLevel::kWarn;
+  Log(ours, "protobuf: " + message,
+      {{"source", std::string(filename != nullptr ? filename : "") + ":" +
+                      std::to_string(line)}});
+}
+
+}  // namespace
+
+void RouteProtobufLogs() {
+  static std::once_flag once;
+  // SetLogHandler is not thread-safe: set it once.
+  std::call_once(once,
+                 [] { google::protobuf::SetLogHandler(&ProtobufLogHandler); });
 }
 
 void SetLogSinkForTest(std::function<void(const std::string& line)> sink) {

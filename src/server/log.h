@@ -58,6 +58,11 @@ std::string FormatLogLine(int64_t unix_micros, LogLevel level,
                           const std::vector<LogField>& fields);
 
 
+// Routes protobuf's own log messages (e.g. "String field ... contains
+// invalid UTF-8 data" when a request does not parse) through Log, so stderr
+// stays JSON lines. Idempotent; call before serving.
+void RouteProtobufLogs();
+
 // Tests capture log lines instead of (in addition to) stderr. Pass an empty
 // function to stop. The sink runs under the logger's lock: it must not log.
 void SetLogSinkForTest(std::function<void(const std::string& line)> sink);

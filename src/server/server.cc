@@ -30,6 +30,7 @@
 #include "server/metrics.h"
 #include "server/metrics_http.h"
 #include "server/query_service.h"
+#include "server/unparseable_request.h"
 #include "store/store.h"
 #include "util/host_port.h"
 
@@ -301,6 +302,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   impl->admin = std::make_unique<AdminService>(
       impl->ledger.get(), impl->auth.get(), options.backup_root);
 
+  RouteProtobufLogs();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -325,6 +327,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  // First, so metrics count the status it gives an unparseable request.
+  interceptors.push_back(NewUnparseableRequestInterceptorFactory());
   interceptors.push_back(impl->metrics.NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(impl->event_store.get());
