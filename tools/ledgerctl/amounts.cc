@@ -21,8 +21,10 @@ struct Value {
   enum class Kind { kObject, kArray, kString, kNumber, kLiteral };
   Kind kind = Kind::kLiteral;
   std::string raw;  // scalars: the token as written ("\"EUR\"", "1e3")
-  std::vector<std::pair<std::string, Value>> members;  // raw keys
-  std::vector<Value> items;
+  // An object's members: raw keys and their values, in order (two vectors:
+  // a vector may hold the incomplete Value, a pair may not).
+  std::vector<std::string> keys;
+  std::vector<Value> items;  // an array's items, or the object's values
 };
 
 class Parser {
@@ -87,11 +89,8 @@ class Parser {
         }
         std::optional<Value> item = Parse(depth + 1);
         if (!item.has_value()) return std::nullopt;
-        if (object) {
-          v.members.emplace_back(std::move(key), std::move(*item));
-        } else {
-          v.items.push_back(std::move(*item));
-        }
+        if (object) v.keys.push_back(std::move(key));
+        v.items.push_back(std::move(*item));
         Space();
         if (i_ >= s_.size()) return std::nullopt;
         if (s_[i_] == ',') {
@@ -130,10 +129,10 @@ void Serialize(const Value& v, std::string* out) {
   switch (v.kind) {
     case Value::Kind::kObject:
       out->push_back('{');
-      for (size_t i = 0; i < v.members.size(); ++i) {
+      for (size_t i = 0; i < v.keys.size(); ++i) {
         if (i > 0) out->push_back(',');
-        absl::StrAppend(out, v.members[i].first, ":");
-        Serialize(v.members[i].second, out);
+        absl::StrAppend(out, v.keys[i], ":");
+        Serialize(v.items[i], out);
       }
       out->push_back('}');
       return;
@@ -204,11 +203,12 @@ absl::Status RewriteMajor(Value& money, const std::string& path) {
   Value* amount = nullptr;
   std::string* amount_key = nullptr;
   bool has_minor = false;
-  for (auto& [key, value] : money.members) {
-    if (key == "\"currency\"") currency = &value;
+  for (size_t i = 0; i < money.keys.size(); ++i) {
+    const std::string& key = money.keys[i];
+    if (key == "\"currency\"") currency = &money.items[i];
     if (key == "\"amount\"") {
-      amount = &value;
-      amount_key = &key;
+      amount = &money.items[i];
+      amount_key = &money.keys[i];
     }
     if (key == "\"amountMinor\"" || key == "\"amount_minor\"") has_minor = true;
   }
@@ -278,8 +278,9 @@ absl::Status Rewrite(Value& v, const std::string& path) {
   }
   if (v.kind != Value::Kind::kObject) return absl::OkStatus();
   if (absl::Status s = RewriteMajor(v, path); !s.ok()) return s;
-  for (auto& [key, value] : v.members) {
-    const std::string name = Unquote(key);
+  for (size_t i = 0; i < v.keys.size(); ++i) {
+    Value& value = v.items[i];
+    const std::string name = Unquote(v.keys[i]);
     const std::string child = path.empty() ? name : absl::StrCat(path, ".", name);
     if (name == "amountMinor" || name == "amount_minor") {
       if (absl::Status s = CheckMinor(value, child); !s.ok()) return s;
