@@ -13,6 +13,7 @@
 #ifndef PARTNERLEDGER_LEDGER_H_
 #define PARTNERLEDGER_LEDGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -96,6 +97,68 @@ struct AppendResult {
   uint64_t commit_position = 0;
 };
 
+// The bytes of read responses in flight across a server
+// (limits::kReadBytesInFlightMax): every page reserves what it holds, through
+// a ReadReservation, until its response is sent. When the last bytes of a
+// large spike are released, free memory goes back to the operating system.
+// Thread-safe.
+class ReadBudget {
+ public:
+  explicit ReadBudget(size_t bytes_max = limits::kReadBytesInFlightMax)
+      : bytes_max_(bytes_max) {}
+  ReadBudget(const ReadBudget&) = delete;
+  ReadBudget& operator=(const ReadBudget&) = delete;
+
+  size_t bytes_max() const { return bytes_max_; }
+  size_t in_flight_bytes() const { return in_flight_bytes_.load(); }
+  // The most ever in flight at once.
+  size_t peak_bytes() const { return peak_bytes_.load(); }
+  // Reads refused (RESOURCE_EXHAUSTED) because nothing could be reserved.
+  uint64_t refused() const { return refused_.load(); }
+  // Times memory was handed back to the operating system.
+  uint64_t trims() const { return trims_.load(); }
+
+ private:
+  friend class ReadReservation;
+  bool TryReserve(size_t bytes);
+  void Release(size_t bytes);
+
+  const size_t bytes_max_;
+  std::atomic<size_t> in_flight_bytes_{0};
+  std::atomic<size_t> peak_bytes_{0};
+  std::atomic<size_t> released_since_trim_bytes_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> trims_{0};
+};
+
+// What one response (or one subscriber's buffer) holds of a ReadBudget;
+// released when destroyed or reset. Not thread-safe.
+class ReadReservation {
+ public:
+  // `budget` nullptr: no limit. The budget must outlive the reservation.
+  explicit ReadReservation(ReadBudget* budget) : budget_(budget) {}
+  ~ReadReservation() { Reset(); }
+  ReadReservation(const ReadReservation&) = delete;
+  ReadReservation& operator=(const ReadReservation&) = delete;
+
+  // Reserves `bytes` more; false, reserving nothing, if the budget cannot.
+  bool TryAdd(size_t bytes);
+  void Reset();
+  size_t bytes() const { return bytes_; }
+  // RESOURCE_EXHAUSTED for a read that could not reserve its first event,
+  // with a retry hint; counts the refusal.
+  absl::Status Exhausted() const;
+
+ private:
+  ReadBudget* const budget_;
+  size_t bytes_ = 0;
+};
+
+// The gRPC trailer that carries the retry hint of a RESOURCE_EXHAUSTED read
+// (gRPC's retry pushback), in milliseconds.
+inline constexpr char kRetryPushbackTrailer[] = "grpc-retry-pushback-ms";
+inline constexpr int kReadRetryAfterMs = 100;
+
 struct StreamPage {
   std::vector<StoredEvent> events;
   uint64_t next_revision = 0;
@@ -163,15 +226,31 @@ class Ledger {
 
   // A page of a stream. NOT_FOUND if the stream does not exist.
   // REQUIRES: 0 < max_count <= limits::kReadPageMax.
-  virtual absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
-                                                uint64_t from_revision,
-                                                bool from_end, bool forward,
-                                                uint32_t max_count) const = 0;
+  // Pages hold at most max_count events and limits::kReadPageBytesMax
+  // record bytes (at least one event). With a reservation, each event
+  // reserves twice its record size; when that fails the page ends early,
+  // or, with no event yet, the read is RESOURCE_EXHAUSTED.
+  absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
+                                        uint64_t from_revision, bool from_end,
+                                        bool forward,
+                                        uint32_t max_count) const {
+    return ReadStream(stream, from_revision, from_end, forward, max_count,
+                      nullptr);
+  }
+  virtual absl::StatusOr<StreamPage> ReadStream(
+      const std::string& stream, uint64_t from_revision, bool from_end,
+      bool forward, uint32_t max_count, ReadReservation* reservation) const = 0;
   // A page of the log. from_position 0 means the start (forward) or the end
-  // (backward). Examines at most limits::kFilterScanMax events.
-  virtual absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
-                                          uint32_t max_count,
-                                          const EventFilter& filter) const = 0;
+  // (backward). Examines at most limits::kFilterScanMax events. Bounded
+  // like ReadStream's pages.
+  absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
+                                  uint32_t max_count,
+                                  const EventFilter& filter) const {
+    return ReadAll(from_position, forward, max_count, filter, nullptr);
+  }
+  virtual absl::StatusOr<LogPage> ReadAll(
+      uint64_t from_position, bool forward, uint32_t max_count,
+      const EventFilter& filter, ReadReservation* reservation) const = 0;
   // One event by position; NOT_FOUND beyond the head.
   virtual absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const = 0;
 

@@ -1,8 +1,9 @@
 // Every limit of the ledger in one place, each with why it is what it is.
 // Limits are part of the contract: requests beyond them are rejected with
 // INVALID_ARGUMENT (request shape) or RESOURCE_EXHAUSTED (load). The one
-// exception is a read page: a larger max_count is capped at kReadPageMax and
-// the response says where the next page starts, as paging always does.
+// exception is a read page: a larger max_count is capped at kReadPageMax, a
+// page is cut at kReadPageBytesMax, and the response says where the next
+// page starts, as paging always does.
 #ifndef PARTNERLEDGER_LIMITS_H_
 #define PARTNERLEDGER_LIMITS_H_
 
@@ -45,6 +46,32 @@ inline constexpr size_t kCommitGroupEventsMax = 20'000;
 inline constexpr uint32_t kReadPageDefault = 100;
 inline constexpr uint32_t kReadPageMax = 1000;
 
+// Record bytes per read page (ReadStream, ReadAll, a subscriber's buffer):
+// a page is cut before the event that would take it past this, with a
+// continuation, so a page of large events stays far below
+// kGrpcMessageBytesMax and below the 4 MiB that gRPC clients accept by
+// default. A page always holds at least one event (an event is at most
+// kEventPayloadBytesMax plus its envelope).
+inline constexpr size_t kReadPageBytesMax = 2 * 1024 * 1024;
+
+// Bytes of read responses in flight across the server (unary pages until
+// sent, subscribers' buffers). Each event counts twice its record size: the
+// response message and its serialized copy. A read that cannot reserve its
+// first event is RESOURCE_EXHAUSTED with a retry hint; one that runs out
+// part way returns a shorter page.
+inline constexpr size_t kReadBytesInFlightMax = 128 * 1024 * 1024;
+
+// After a spike of read responses (this many bytes released since the last
+// time), free memory is handed back to the operating system (malloc_trim)
+// once no read response is in flight.
+inline constexpr size_t kReadBytesTrimAfter = 64 * 1024 * 1024;
+
+// Longest error message sent to a client; a longer one is cut (at a UTF-8
+// boundary) and says how long it was. Values echoed in messages are cut to
+// kEchoBytesMax first, so a hostile 8 KB name never fills error metadata.
+inline constexpr size_t kErrorMessageBytesMax = 1024;
+inline constexpr size_t kEchoBytesMax = 64;
+
 // Events a filtered ReadAll examines per call before returning a short page
 // with next_position, so a sparse filter cannot pin a server thread.
 inline constexpr uint32_t kFilterScanMax = 10'000;
@@ -80,9 +107,12 @@ static_assert(kAppendBytesMax < kGrpcMessageBytesMax,
               "a maximal append must fit one gRPC message");
 static_assert(kEventPayloadBytesMax <= kAppendBytesMax);
 static_assert(kReadPageDefault <= kReadPageMax);
-static_assert(uint64_t{kReadPageMax} * kEventPayloadBytesMax * 2 <=
-                  kGrpcMessageBytesMax * 8,
-              "a full page of large events stays within a few messages");
+static_assert(kReadPageBytesMax * 2 <= kGrpcMessageBytesMax,
+              "a full page fits a gRPC message with room for its envelope");
+static_assert(kReadPageBytesMax >= kEventPayloadBytesMax * 4,
+              "a page holds several of the largest events");
+static_assert(kReadBytesInFlightMax >= kReadPageBytesMax * 2 * 16,
+              "the server budget serves many full pages at once");
 static_assert(kStreamNameBytesMax > kIdBytesMax + 16,
               "a stream name is a category prefix plus an id");
 

@@ -26,6 +26,7 @@
 #include "partnerledger/ledger.h"
 #include "store/store.h"
 #include "store/verify.h"
+#include "util/echo.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
 
@@ -86,8 +87,8 @@ absl::Status ValidateRequest(const AppendRequest& r,
     std::optional<std::string> raw = ParseUuid(e.event_id);
     if (!raw.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          f, ".event_id: \"", e.event_id,
-          "\" is not a UUID (8-4-4-4-12 hex digits, not all zero)"));
+          f, ".event_id: ", Echo(e.event_id),
+          " is not a UUID (8-4-4-4-12 hex digits, not all zero)"));
     }
     if (!seen.insert(*raw).second) {
       return absl::InvalidArgumentError(
@@ -126,6 +127,27 @@ absl::Status ValidateRequest(const AppendRequest& r,
 std::string RevisionText(std::optional<uint64_t> r) {
   return r.has_value() ? absl::StrCat(*r) : "-1 (no stream)";
 }
+
+// The byte bound of one read page (limits::kReadPageBytesMax) and its
+// share of the server's read budget.
+class PageBytes {
+ public:
+  explicit PageBytes(ReadReservation* reservation) : reservation_(reservation) {}
+  // Whether `e` fits the page; the first event of a page always does,
+  // unless the budget cannot take it.
+  bool Take(const StoredEvent& e, bool first) {
+    const size_t bytes = e.ByteSizeLong();
+    if (!first && bytes_ + bytes > limits::kReadPageBytesMax) return false;
+    // The response message and its serialized copy.
+    if (reservation_ != nullptr && !reservation_->TryAdd(2 * bytes)) return false;
+    bytes_ += bytes;
+    return true;
+  }
+
+ private:
+  ReadReservation* const reservation_;
+  size_t bytes_ = 0;
+};
 
 class LedgerImpl final : public Ledger {
  public:
@@ -222,15 +244,15 @@ class LedgerImpl final : public Ledger {
     queue_cv_.notify_one();
   }
 
-  absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
-                                        uint64_t from_revision, bool from_end,
-                                        bool forward,
-                                        uint32_t max_count) const override {
+  absl::StatusOr<StreamPage> ReadStream(
+      const std::string& stream, uint64_t from_revision, bool from_end,
+      bool forward, uint32_t max_count,
+      ReadReservation* reservation) const override {
     absl::StatusOr<std::optional<uint64_t>> last =
         store_->StreamLastRevision(stream);
     if (!last.ok()) return last.status();
     if (!last->has_value()) {
-      return absl::NotFoundError(absl::StrCat("stream ", stream, " not found"));
+      return absl::NotFoundError(absl::StrCat("stream ", Echo(stream), " not found"));
     }
     StreamPage page;
     page.last_revision = **last;
@@ -239,6 +261,7 @@ class LedgerImpl final : public Ledger {
         store_->StreamPositions(stream, from_revision, forward, max_count + 1);
     if (!positions.ok()) return positions.status();
     const uint64_t head = head_position();
+    PageBytes bytes(reservation);
     for (uint64_t pos : *positions) {
       if (pos > head) break;  // not yet acknowledged
       if (page.events.size() == max_count) {
@@ -247,6 +270,11 @@ class LedgerImpl final : public Ledger {
       }
       absl::StatusOr<StoredEvent> e = ReadEvent(pos);
       if (!e.ok()) return e.status();
+      if (!bytes.Take(*e, page.events.empty())) {
+        if (page.events.empty()) return reservation->Exhausted();
+        page.end_of_stream = false;
+        break;
+      }
       page.events.push_back(std::move(*e));
     }
     if (!page.end_of_stream) {
@@ -257,8 +285,8 @@ class LedgerImpl final : public Ledger {
   }
 
   absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
-                                  uint32_t max_count,
-                                  const EventFilter& filter) const override {
+                                  uint32_t max_count, const EventFilter& filter,
+                                  ReadReservation* reservation) const override {
     LogPage page;
     page.head_position = head_position();
     const uint64_t head = page.head_position;
@@ -270,6 +298,8 @@ class LedgerImpl final : public Ledger {
     if (!forward && from_position > head) from_position = head;
     uint64_t scanned = 0;
     uint64_t next = from_position;
+    bool exhausted = false;
+    PageBytes bytes(reservation);
     page.end_of_log = true;
     absl::Status s = store_->ScanEvents(
         from_position, forward, [&](StoredEvent&& e) {
@@ -278,12 +308,19 @@ class LedgerImpl final : public Ledger {
             page.end_of_log = false;
             return false;
           }
+          const bool match = filter.Matches(e);
+          if (match && !bytes.Take(e, page.events.empty())) {
+            exhausted = page.events.empty();
+            page.end_of_log = false;
+            return false;
+          }
           ++scanned;
           next = forward ? e.position() + 1 : e.position() - 1;
-          if (filter.Matches(e)) page.events.push_back(std::move(e));
+          if (match) page.events.push_back(std::move(e));
           return true;
         });
     if (!s.ok()) return s;
+    if (exhausted) return reservation->Exhausted();
     page.next_position = next;
     if (forward && next > head) page.end_of_log = true;
     if (!forward && next == 0) page.end_of_log = true;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "domain/validate.h"
 #include "server/partner_scope.h"
 #include "server/status_map.h"
 #include "server/translate.h"
@@ -29,6 +30,29 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,
   return r;
 }
 
+// A read's reactor: holds the page's share of the read budget until the
+// response has been sent (OnDone), not merely built.
+class ReadReactor final : public grpc::ServerUnaryReactor {
+ public:
+  ReadReactor(grpc::CallbackServerContext* ctx, ReadBudget* budget)
+      : ctx_(ctx), reservation_(budget) {}
+  ReadReservation* reservation() { return &reservation_; }
+
+  grpc::ServerUnaryReactor* FinishWith(const absl::Status& s) {
+    if (s.code() == absl::StatusCode::kResourceExhausted) {
+      ctx_->AddTrailingMetadata(kRetryPushbackTrailer,
+                                std::to_string(kReadRetryAfterMs));
+    }
+    Finish(ToGrpc(s));
+    return this;
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::CallbackServerContext* const ctx_;
+  ReadReservation reservation_;
+};
+
 }  // namespace
 
 // Serves every Subscribe stream from one thread. Subscribers are fed from
@@ -42,8 +66,8 @@ class SubscriptionHub {
  public:
   class Reactor;
 
-  SubscriptionHub(Ledger* ledger, size_t subscribers_max)
-      : ledger_(ledger), subscribers_max_(subscribers_max) {
+  SubscriptionHub(Ledger* ledger, size_t subscribers_max, ReadBudget* budget)
+      : ledger_(ledger), subscribers_max_(subscribers_max), budget_(budget) {
     listener_id_ = ledger_->AddCommitListener(
         [this](uint64_t) { Post(nullptr, kCommit); });
     thread_ = std::thread([this] { Run(); });
@@ -91,6 +115,7 @@ class SubscriptionHub {
 
   Ledger* const ledger_;
   const size_t subscribers_max_;
+  ReadBudget* const budget_;
   uint64_t listener_id_ = 0;
   std::thread thread_;
 
@@ -111,6 +136,7 @@ class SubscriptionHub::Reactor final
   Reactor(SubscriptionHub* hub, const v1::SubscribeRequest& req,
           const std::string& partner_id)
       : hub_(hub),
+        reservation_(hub->budget_),
         next_position_(std::max<uint64_t>(1, req.from_position())),
         filter_(FromWire(req.filter())),
         checkpoint_interval_(req.checkpoint_interval() == 0
@@ -130,6 +156,8 @@ class SubscriptionHub::Reactor final
  private:
   friend class SubscriptionHub;
   SubscriptionHub* const hub_;
+  // The buffered page's share of the read budget, renewed with each page.
+  ReadReservation reservation_;
   uint64_t next_position_;
   const EventFilter filter_;
   const uint32_t checkpoint_interval_;
@@ -247,8 +275,11 @@ void SubscriptionHub::Step(Reactor* r) {
 
 void SubscriptionHub::Fill(Reactor* r) {
   const uint64_t from = r->next_position_;
-  absl::StatusOr<LogPage> page = ledger_->ReadAll(
-      from, /*forward=*/true, limits::kSubscriptionPageEvents, r->filter_);
+  // The previous page has been written: its memory is free again.
+  r->reservation_.Reset();
+  absl::StatusOr<LogPage> page =
+      ledger_->ReadAll(from, /*forward=*/true, limits::kSubscriptionPageEvents,
+                       r->filter_, &r->reservation_);
   if (!page.ok()) {
     r->finished_ = true;
     r->Finish(ToGrpc(page.status()));
@@ -299,12 +330,15 @@ void SubscriptionHub::Fill(Reactor* r) {
 EventStoreService::EventStoreService(Ledger* ledger, const Authorizer* auth,
                                      Metrics* metrics,
                                      std::function<void()> on_unhealthy,
-                                     size_t subscribers_max)
+                                     size_t subscribers_max,
+                                     size_t read_bytes_in_flight_max)
     : ledger_(ledger),
       auth_(auth),
       metrics_(metrics),
       on_unhealthy_(std::move(on_unhealthy)),
-      hub_(std::make_unique<SubscriptionHub>(ledger, subscribers_max)) {}
+      read_budget_(read_bytes_in_flight_max),
+      hub_(std::make_unique<SubscriptionHub>(ledger, subscribers_max,
+                                             &read_budget_)) {}
 
 EventStoreService::~EventStoreService() { hub_->Stop(); }
 
@@ -354,8 +388,12 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
     v1::ReadStreamResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadStream);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  if (req->stream().empty()) {
-    return FinishNow(ctx, absl::InvalidArgumentError("stream: required"));
+  // The same names appends accept; anything else is INVALID_ARGUMENT
+  // before it reaches storage or a message.
+  if (absl::StatusOr<domain::StreamName> name =
+          domain::ParseStreamName(req->stream());
+      !name.ok()) {
+    return FinishNow(ctx, name.status());
   }
   if (access->partner_scoped) {
     PartnerScope scope(&ledger_->store(), access->principal.partner_id);
@@ -371,19 +409,20 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
     }
   }
   const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
-  absl::StatusOr<StreamPage> page =
-      ledger_->ReadStream(req->stream(), req->from_revision(), req->from_end(),
-                          forward, PageSize(req->max_count()));
-  if (!page.ok()) return FinishNow(ctx, page.status());
+  auto* reactor = new ReadReactor(ctx, &read_budget_);
+  absl::StatusOr<StreamPage> page = ledger_->ReadStream(
+      req->stream(), req->from_revision(), req->from_end(), forward,
+      PageSize(req->max_count()), reactor->reservation());
+  if (!page.ok()) return reactor->FinishWith(page.status());
   for (const StoredEvent& e : page->events) {
     if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
-      return FinishNow(ctx, s);
+      return reactor->FinishWith(s);
     }
   }
   resp->set_next_revision(page->next_revision);
   resp->set_end_of_stream(page->end_of_stream);
   resp->set_last_revision(page->last_revision);
-  return FinishNow(ctx, absl::OkStatus());
+  return reactor->FinishWith(absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* EventStoreService::ReadAll(
@@ -392,10 +431,11 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadAll);
   if (!access.ok()) return FinishNow(ctx, access.status());
   const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
-  absl::StatusOr<LogPage> page =
-      ledger_->ReadAll(req->from_position(), forward,
-                       PageSize(req->max_count()), FromWire(req->filter()));
-  if (!page.ok()) return FinishNow(ctx, page.status());
+  auto* reactor = new ReadReactor(ctx, &read_budget_);
+  absl::StatusOr<LogPage> page = ledger_->ReadAll(
+      req->from_position(), forward, PageSize(req->max_count()),
+      FromWire(req->filter()), reactor->reservation());
+  if (!page.ok()) return reactor->FinishWith(page.status());
   std::optional<PartnerScope> scope;
   if (access->partner_scoped) {
     scope.emplace(&ledger_->store(), access->principal.partner_id);
@@ -405,17 +445,17 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
     // still moves past everything examined, like any filtered page.
     if (scope.has_value()) {
       absl::StatusOr<bool> involves = scope->Involves(e.stream());
-      if (!involves.ok()) return FinishNow(ctx, involves.status());
+      if (!involves.ok()) return reactor->FinishWith(involves.status());
       if (!*involves) continue;
     }
     if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
-      return FinishNow(ctx, s);
+      return reactor->FinishWith(s);
     }
   }
   resp->set_next_position(page->next_position);
   resp->set_end_of_log(page->end_of_log);
   resp->set_head_position(page->head_position);
-  return FinishNow(ctx, absl::OkStatus());
+  return reactor->FinishWith(absl::OkStatus());
 }
 
 namespace {

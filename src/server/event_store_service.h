@@ -24,9 +24,13 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   // be nullptr. `on_unhealthy` is called (from any thread) when an append
   // finds storage failed. At most `subscribers_max` Subscribe streams live
   // at once; more get RESOURCE_EXHAUSTED.
-  EventStoreService(Ledger* ledger, const Authorizer* auth, Metrics* metrics,
-                    std::function<void()> on_unhealthy,
-                    size_t subscribers_max = limits::kSubscribersMax);
+  // Read responses in flight (pages until sent, subscribers' buffers) hold
+  // at most `read_bytes_in_flight_max` bytes (see ReadBudget).
+  EventStoreService(
+      Ledger* ledger, const Authorizer* auth, Metrics* metrics,
+      std::function<void()> on_unhealthy,
+      size_t subscribers_max = limits::kSubscribersMax,
+      size_t read_bytes_in_flight_max = limits::kReadBytesInFlightMax);
   ~EventStoreService() override;
 
   // Ends live subscriptions (UNAVAILABLE) and stops the hub's thread. Call
@@ -35,6 +39,7 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
 
   // Live Subscribe streams (for metrics).
   size_t subscribers() const;
+  ReadBudget& read_budget() { return read_budget_; }
 
   grpc::ServerUnaryReactor* AppendEvents(
       grpc::CallbackServerContext* ctx, const v1::AppendEventsRequest* req,
@@ -60,6 +65,7 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   const Authorizer* const auth_;
   Metrics* const metrics_;
   const std::function<void()> on_unhealthy_;
+  ReadBudget read_budget_;
   std::unique_ptr<SubscriptionHub> hub_;
 };
 

@@ -296,7 +296,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   Impl* raw = impl.get();
   impl->event_store = std::make_unique<EventStoreService>(
       impl->ledger.get(), impl->auth.get(), &impl->metrics,
-      [raw] { raw->OnStorageFailure(); }, options.subscribers_max);
+      [raw] { raw->OnStorageFailure(); }, options.subscribers_max,
+      options.read_bytes_in_flight_max);
   impl->queries =
       std::make_unique<QueryService>(impl->ledger.get(), impl->auth.get());
   impl->admin = std::make_unique<AdminService>(
@@ -366,6 +367,10 @@ int LedgerServer::metrics_port() const {
 }
 
 Ledger& LedgerServer::ledger() { return *impl_->ledger; }
+
+ReadBudget& LedgerServer::read_budget() {
+  return impl_->event_store->read_budget();
+}
 
 bool LedgerServer::serving() const { return impl_->serving.load(); }
 

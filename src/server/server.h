@@ -48,6 +48,8 @@ struct ServerOptions {
   size_t grpc_memory_bytes_max = 0;
   // Live Subscribe streams; beyond it RESOURCE_EXHAUSTED.
   size_t subscribers_max = limits::kSubscribersMax;
+  // Bytes of read responses in flight across the server (ReadBudget).
+  size_t read_bytes_in_flight_max = limits::kReadBytesInFlightMax;
 
   // "host:port" of the HTTP admin port (/metrics, /healthz); empty: off.
   // Port 0 picks a free port (see LedgerServer::metrics_port()). Beyond
@@ -82,6 +84,8 @@ class LedgerServer {
   // The metrics port; 0 when metrics are off.
   int metrics_port() const;
   Ledger& ledger();
+  // What read responses in flight hold.
+  ReadBudget& read_budget();
   // What the health service reports: SERVING until storage fails or the
   // server shuts down.
   bool serving() const;

@@ -1,5 +1,7 @@
 #include "server/status_map.h"
 
+#include "util/echo.h"
+
 namespace partnerledger::server {
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -8,8 +10,10 @@ grpc::Status ToGrpc(const absl::Status& s) {
                 static_cast<int>(grpc::StatusCode::DATA_LOSS));
   static_assert(static_cast<int>(absl::StatusCode::kUnauthenticated) ==
                 static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  // Bounded: a message that quotes client input must never outgrow what
+  // clients accept as metadata.
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
+                      CapMessage(s.message()));
 }
 
 }  // namespace partnerledger::server

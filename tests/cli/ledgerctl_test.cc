@@ -21,8 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "grpcpp/grpcpp.h"
 #include "crash/ledgerd_process.h"
 #include "partnerledger/storage/v1/records.pb.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/events.pb.h"
 #include "rocksdb/db.h"
 #include "store/keys.h"
@@ -887,6 +889,49 @@ TEST_F(LedgerctlTest, OfflineVerifyDetectsARecomputedHashAndADeletedEvent) {
   Result none = Run({"verify", "--data-dir", Path("nope")});
   EXPECT_EQ(none.code, 6);
   EXPECT_THAT(none.err, HasSubstr("no data directory"));
+}
+
+// 1,000 events of ~62 KB (62 MB, several times a gRPC message): read and
+// export page through the whole log, since the server cuts pages by bytes.
+TEST_F(LedgerctlTest, ReadAndExportPageThroughALogOfLargeEvents) {
+  auto stub = v1::EventStoreService::NewStub(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  int id = 0;
+  auto proposed = [&](v1::AppendEventsRequest& req) {
+    v1::ProposedEvent* e = req.add_events();
+    e->set_event_id(absl::StrFormat("b1600000-0000-4000-8000-%012d", ++id));
+    e->mutable_occurred_at()->set_seconds(1'767'225'600);
+    return e->mutable_payload();
+  };
+  v1::AppendEventsRequest reg;
+  reg.set_stream("partner-big");
+  v1::PartnerRegistered* r = proposed(reg)->mutable_partner_registered();
+  r->set_legal_name("Big BV");
+  r->set_country("NL");
+  for (int n = 0; n <= 1000; n += 60) {
+    v1::AppendEventsRequest req = reg;
+    if (n > 0) req.clear_events();
+    for (int i = n == 0 ? 1 : 0; i < 60 && n + i <= 1000; ++i) {
+      v1::PartnerProfileUpdated* u =
+          proposed(req)->mutable_partner_profile_updated();
+      u->set_pitch(std::string(3900, 'p'));
+      for (int k = 0; k < 15; ++k) u->add_specialties(std::string(3900, 's'));
+    }
+    grpc::ClientContext ctx;
+    v1::AppendEventsResponse resp;
+    grpc::Status st = stub->AppendEvents(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  Result exported = Ctl({"export", "--out", Path("big.jsonl")});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_THAT(exported.err, HasSubstr("exported 1001 events"));
+  EXPECT_EQ(Lines(crash::ReadFileOrEmpty(Path("big.jsonl"))).size(), 1001u);
+  Result read = Ctl({"read"});
+  ASSERT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(Lines(read.out).size(), 1001u);
+  Result stream = Ctl({"read", "partner-big"});
+  ASSERT_EQ(stream.code, 0) << stream.err;
+  EXPECT_EQ(Lines(stream.out).size(), 1001u);
 }
 
 TEST_F(LedgerctlTest, ExportOnlineAndOfflineAreIdentical) {

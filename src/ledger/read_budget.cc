@@ -1,0 +1,56 @@
+// ReadBudget and ReadReservation (partnerledger/ledger.h).
+#include <malloc.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "partnerledger/ledger.h"
+
+namespace partnerledger {
+
+bool ReadBudget::TryReserve(size_t bytes) {
+  size_t now = in_flight_bytes_.load();
+  do {
+    if (bytes > bytes_max_ || now > bytes_max_ - bytes) return false;
+  } while (!in_flight_bytes_.compare_exchange_weak(now, now + bytes));
+  size_t peak = peak_bytes_.load();
+  while (now + bytes > peak &&
+         !peak_bytes_.compare_exchange_weak(peak, now + bytes)) {
+  }
+  return true;
+}
+
+void ReadBudget::Release(size_t bytes) {
+  const size_t left = in_flight_bytes_.fetch_sub(bytes) - bytes;
+  const size_t released = released_since_trim_bytes_.fetch_add(bytes) + bytes;
+  // Large responses leave the allocator holding their pages; once none is
+  // in flight, give the free memory back (one thread does it per spike).
+  if (left == 0 && released >= limits::kReadBytesTrimAfter &&
+      released_since_trim_bytes_.exchange(0) >= limits::kReadBytesTrimAfter) {
+    malloc_trim(0);
+    trims_.fetch_add(1);
+  }
+}
+
+bool ReadReservation::TryAdd(size_t bytes) {
+  if (budget_ != nullptr && !budget_->TryReserve(bytes)) return false;
+  bytes_ += bytes;
+  return true;
+}
+
+void ReadReservation::Reset() {
+  if (budget_ != nullptr && bytes_ > 0) budget_->Release(bytes_);
+  bytes_ = 0;
+}
+
+absl::Status ReadReservation::Exhausted() const {
+  if (budget_ != nullptr) budget_->refused_.fetch_add(1);
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "read memory budget exhausted (",
+      budget_ == nullptr ? 0 : budget_->in_flight_bytes(), " of ",
+      budget_ == nullptr ? 0 : budget_->bytes_max(),
+      " bytes of responses in flight); retry after ", kReadRetryAfterMs,
+      " ms with backoff, or ask for fewer events"));
+}
+
+}  // namespace partnerledger
