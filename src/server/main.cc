@@ -70,6 +70,13 @@ ABSL_FLAG(std::string, restore_backup, "",
           "(which must be missing or empty), verify it, and exit");
 ABSL_FLAG(uint32_t, backup_id, 0,
           "with --restore_backup: the backup to restore (0: the latest)");
+ABSL_FLAG(uint64_t, scrub_bytes_per_s, 8 << 20,
+          "background scrub: read rate (bytes/s) at which every SST file's "
+          "block checksums are re-read; corruption found turns health "
+          "NOT_SERVING. 0: off");
+ABSL_FLAG(int64_t, scrub_interval_s, 86400,
+          "background scrub: pause (seconds) between the end of one pass "
+          "and the start of the next; the first pass starts at startup");
 ABSL_FLAG(bool, unsafe_no_sync, false,
           "TESTING ONLY: acknowledge appends without fsync (breaks the "
           "durability contract; the power-loss test's negative control)");
@@ -132,6 +139,8 @@ int Run() {
   o.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   o.backup_root = absl::GetFlag(FLAGS_backup_root);
+  o.scrub_bytes_per_s = absl::GetFlag(FLAGS_scrub_bytes_per_s);
+  o.scrub_interval_s = absl::GetFlag(FLAGS_scrub_interval_s);
   o.ledger.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.ledger.sync = !absl::GetFlag(FLAGS_unsafe_no_sync);
   o.ledger.writer_queue_max = absl::GetFlag(FLAGS_writer_queue_max);

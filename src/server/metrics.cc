@@ -66,7 +66,11 @@ class CountingInterceptor final : public grpc::experimental::Interceptor {
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->CountRpc(method_, methods->GetSendStatus().error_code());
+      const grpc::Status status = methods->GetSendStatus();
+      metrics_->CountRpc(method_, status.error_code());
+      if (status.error_code() == grpc::StatusCode::DATA_LOSS) {
+        metrics_->OnRpcDataLoss(method_, status.error_message());
+      }
     }
     methods->Proceed();
   }
@@ -114,6 +118,13 @@ void Metrics::CountRpc(const char* method, grpc::StatusCode code) {
   ++rpcs_[key];
 }
 
+void Metrics::OnRpcDataLoss(const char* method, const std::string& message) {
+  data_loss_rpc_.fetch_add(1);
+  if (data_loss_handler_) {
+    data_loss_handler_(method == nullptr ? "" : method, message);
+  }
+}
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 Metrics::NewInterceptorFactory() {
   return std::make_unique<CountingFactory>(this);
@@ -151,13 +162,27 @@ std::string Metrics::Render(const MetricsInputs& in) const {
         "the same batch, so this is also the projection position.",
         s.head_position);
   Gauge(&out, "partnerledger_healthy",
-        "1 while storage accepts writes; 0 after a failed commit "
-        "(appends UNAVAILABLE, health NOT_SERVING).",
+        "1 while storage accepts writes and no corruption was found; 0 "
+        "after a failed commit (appends UNAVAILABLE) or a DATA_LOSS (health "
+        "NOT_SERVING).",
         in.healthy ? 1 : 0);
   Gauge(&out, "partnerledger_serving",
         "1 while the gRPC health status is SERVING; 0 after a storage "
-        "failure or while shutting down.",
+        "failure, a DATA_LOSS found, or while shutting down.",
         in.serving ? 1 : 0);
+  Header(&out, "partnerledger_data_loss_total", "counter",
+         "Corruption found: calls answered DATA_LOSS (rpc) and corrupt SST "
+         "files found by the background scrub (scrub). Any of it turns "
+         "health NOT_SERVING.");
+  absl::StrAppend(&out, "partnerledger_data_loss_total{source=\"rpc\"} ",
+                  data_loss_rpc_.load(), "\n");
+  absl::StrAppend(&out, "partnerledger_data_loss_total{source=\"scrub\"} ",
+                  data_loss_scrub_.load(), "\n");
+  Counter(&out, "partnerledger_scrub_passes_total",
+          "Completed passes of the background scrub over every SST file.",
+          in.scrub_passes);
+  Counter(&out, "partnerledger_scrub_bytes_total",
+          "SST bytes the scrub has read and checked.", in.scrub_bytes);
   Gauge(&out, "partnerledger_subscribers", "Live Subscribe streams.",
         in.subscribers);
   Gauge(&out, "partnerledger_subscribers_max",

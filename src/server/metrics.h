@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,9 @@ struct MetricsInputs {
   uint64_t actual_delayed_write_rate = 0;
   uint64_t is_write_stopped = 0;
   uint64_t writer_queue_max = 0;
+  // The background scrub (store/scrub.h).
+  uint64_t scrub_passes = 0;
+  uint64_t scrub_bytes = 0;
 };
 
 class Metrics {
@@ -66,6 +70,16 @@ class Metrics {
   // its destruction, when the call is over).
   void CallStarted() { calls_in_flight_.fetch_add(1); }
   void CallEnded() { calls_in_flight_.fetch_sub(1); }
+  // A DATA_LOSS found by the scrub (a call answered DATA_LOSS is counted by
+  // the interceptor).
+  void CountScrubDataLoss() { data_loss_scrub_.fetch_add(1); }
+  // Called with the method and message of every call answered DATA_LOSS,
+  // on the thread that answers it. Set before the server starts.
+  void SetDataLossHandler(
+      std::function<void(const std::string&, const std::string&)> handler) {
+    data_loss_handler_ = std::move(handler);
+  }
+  void OnRpcDataLoss(const char* method, const std::string& message);
 
   // The whole exposition, # HELP and # TYPE included.
   std::string Render(const MetricsInputs& in) const;
@@ -81,6 +95,10 @@ class Metrics {
   std::atomic<uint64_t> append_count_{0};
   std::atomic<uint64_t> append_sum_us_{0};
   std::atomic<int64_t> calls_in_flight_{0};
+  std::atomic<uint64_t> data_loss_rpc_{0};
+  std::atomic<uint64_t> data_loss_scrub_{0};
+  std::function<void(const std::string&, const std::string&)>
+      data_loss_handler_;
 
   // Series of partnerledger_grpc_server_handled_total; beyond it calls are
   // counted under method="other".

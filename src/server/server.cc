@@ -31,6 +31,7 @@
 #include "server/metrics_http.h"
 #include "server/query_service.h"
 #include "server/unparseable_request.h"
+#include "store/scrub.h"
 #include "store/store.h"
 #include "util/host_port.h"
 
@@ -198,10 +199,14 @@ struct LedgerServer::Impl {
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsHttpServer> metrics_http;
+  std::unique_ptr<store::Scrubber> scrubber;
   int port = 0;
 
   std::atomic<bool> serving{false};
   std::once_flag storage_failure_logged;
+  std::atomic<bool> data_loss{false};
+  std::once_flag rpc_data_loss_logged;
+  std::once_flag scrub_data_loss_logged;
   bool shut_down = false;
 
   void SetServing(bool on) {
@@ -227,13 +232,37 @@ struct LedgerServer::Impl {
     SetServing(false);
   }
 
+  // Corruption found (a call answered DATA_LOSS, or the scrub): the data
+  // cannot be trusted whole, so health says NOT_SERVING; logged once per
+  // source, counted every time.
+  void OnDataLoss(bool scrub, const std::string& where,
+                  const std::string& error) {
+    data_loss.store(true);
+    if (scrub) metrics.CountScrubDataLoss();
+    std::call_once(scrub ? scrub_data_loss_logged : rpc_data_loss_logged,
+                   [&] {
+                     Log(LogLevel::kError,
+                         "data loss found; health NOT_SERVING",
+                         {{"source", scrub ? "scrub" : "rpc"},
+                          {"where", where},
+                          {"error", error},
+                          {"data_dir", options.ledger.data_dir}});
+                   });
+    SetServing(false);
+  }
+
   MetricsInputs Inputs() const {
     MetricsInputs in;
     in.ledger = ledger->stats();
-    in.healthy = ledger->healthy();
+    in.healthy = ledger->healthy() && !data_loss.load();
     in.serving = serving.load();
     in.max_concurrent_streams =
         static_cast<uint64_t>(options.max_concurrent_streams);
+    if (scrubber != nullptr) {
+      const store::ScrubStats st = scrubber->stats();
+      in.scrub_passes = st.passes;
+      in.scrub_bytes = st.bytes_checked;
+    }
     in.subscribers = event_store->subscribers();
     in.subscribers_max = options.subscribers_max;
     in.writer_queue_max = options.ledger.writer_queue_max;
@@ -274,6 +303,9 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
                        "--allow_insecure_remote to override)"));
     }
   }
+  if (options.scrub_interval_s <= 0) {
+    return absl::InvalidArgumentError("scrub_interval_s must be positive");
+  }
   if (options.max_concurrent_streams <= 0 || options.subscribers_max == 0) {
     return absl::InvalidArgumentError(
         "max_concurrent_streams and subscribers_max must be positive");
@@ -294,6 +326,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   impl->ledger = std::move(*ledger);
 
   Impl* raw = impl.get();
+  impl->metrics.SetDataLossHandler(
+      [raw](const std::string& method, const std::string& message) {
+        raw->OnDataLoss(false, method, message);
+      });
   impl->event_store = std::make_unique<EventStoreService>(
       impl->ledger.get(), impl->auth.get(), &impl->metrics,
       [raw] { raw->OnStorageFailure(); }, options.subscribers_max,
@@ -343,6 +379,14 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
                      why.empty() ? "" : absl::StrCat(": ", why)));
   }
   impl->SetServing(impl->ledger->healthy());
+  store::ScrubOptions scrub;
+  scrub.bytes_per_s = options.scrub_bytes_per_s;
+  scrub.pass_interval = std::chrono::seconds(options.scrub_interval_s);
+  impl->scrubber = std::make_unique<store::Scrubber>(
+      &impl->ledger->store(), scrub, [raw](const absl::Status& s) {
+        raw->OnDataLoss(true, "SST checksums", std::string(s.message()));
+      });
+  impl->scrubber->Start();
 
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
@@ -374,6 +418,8 @@ ReadBudget& LedgerServer::read_budget() {
 
 bool LedgerServer::serving() const { return impl_->serving.load(); }
 
+absl::Status LedgerServer::ScrubNow() { return impl_->scrubber->RunPass(); }
+
 std::string LedgerServer::RenderMetrics() const {
   return impl_->metrics.Render(impl_->Inputs());
 }
@@ -382,6 +428,7 @@ void LedgerServer::Shutdown(int grace_ms) {
   if (impl_ == nullptr || impl_->shut_down) return;
   impl_->shut_down = true;
   impl_->SetServing(false);
+  if (impl_->scrubber != nullptr) impl_->scrubber->Stop();
   if (impl_->metrics_http != nullptr) impl_->metrics_http->Stop();
   impl_->event_store->StopSubscriptions();
   impl_->server->Shutdown(std::chrono::system_clock::now() +

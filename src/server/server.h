@@ -61,6 +61,12 @@ struct ServerOptions {
   // the API are refused (FAILED_PRECONDITION).
   std::string backup_root;
 
+  // The background scrub of every SST file's checksums (store/scrub.h):
+  // its read rate (0: off, the default here; ledgerd's flag turns it on)
+  // and the pause between passes.
+  uint64_t scrub_bytes_per_s = 0;
+  int64_t scrub_interval_s = 86400;
+
   Options ledger;
 };
 
@@ -86,9 +92,13 @@ class LedgerServer {
   Ledger& ledger();
   // What read responses in flight hold.
   ReadBudget& read_budget();
-  // What the health service reports: SERVING until storage fails or the
-  // server shuts down.
+  // What the health service reports: SERVING until storage fails, a
+  // DATA_LOSS is answered or found by the scrub, or the server shuts down.
   bool serving() const;
+  // One scrub pass now, on the caller's thread, unpaced; what it finds is
+  // handled as the background scrub's findings. DATA_LOSS: the first
+  // corrupt file.
+  absl::Status ScrubNow();
   // The Prometheus exposition /metrics serves.
   std::string RenderMetrics() const;
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "rocksdb/convenience.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/slice_transform.h"
@@ -24,12 +25,8 @@ std::string RegistryKey(std::string_view key) {
   k.append(key);
   return k;
 }
-// meta "s/" + stream -> BE64(last revision): the stream's head, read with a
-// point lookup (bloom filtered) on every append instead of an iterator seek.
 std::string StreamHeadKey(std::string_view stream) {
-  std::string k = "s/";
-  k.append(stream);
-  return k;
+  return StreamHeadMetaKey(stream);
 }
 
 // meta "r/" + BE64(first position) -> BE64(last position): a request that
@@ -59,6 +56,18 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
 }
 
 }  // namespace
+
+// meta "s/" + stream -> BE64(last revision): the stream's head, read with a
+// point lookup (bloom filtered) on every append instead of an iterator seek.
+std::string StreamHeadMetaKey(std::string_view stream) {
+  std::string k = "s/";
+  k.append(stream);
+  return k;
+}
+
+const char* FamilyName(Store::Family f) {
+  return kFamilyNames[static_cast<size_t>(f)];
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -500,10 +509,98 @@ uint64_t Store::IntProperty(const std::string& name) const {
   return total;
 }
 
-std::unique_ptr<rocksdb::Iterator> Store::NewIterator(Family f) const {
+std::unique_ptr<rocksdb::Iterator> Store::NewIterator(
+    Family f, const rocksdb::Snapshot* snapshot) const {
   rocksdb::ReadOptions r;
   r.fill_cache = false;
+  r.snapshot = snapshot;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(r, cf(f)));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetRaw(
+    Family f, std::string_view key, const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  r.snapshot = snapshot;
+  std::string value;
+  rocksdb::Status s = db_->Get(r, cf(f), rocksdb::Slice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, absl::StrCat(FamilyName(f), " column family"));
+  return value;
+}
+
+std::shared_ptr<const rocksdb::Snapshot> Store::NewSnapshot() const {
+  rocksdb::DB* db = db_.get();
+  return std::shared_ptr<const rocksdb::Snapshot>(
+      db->GetSnapshot(),
+      [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+}
+
+absl::StatusOr<Head> Store::ReadHeadAt(const rocksdb::Snapshot* snapshot) const {
+  absl::StatusOr<std::optional<std::string>> v =
+      GetRaw(Family::kMeta, kHeadKey, snapshot);
+  if (!v.ok()) return v.status();
+  Head head;
+  if (!v->has_value()) {
+    head.set_hash(GenesisHash());
+    return head;
+  }
+  if (!head.ParseFromString(**v) || head.hash().size() != kSha256Bytes) {
+    return absl::DataLossError("meta column family: head record does not parse");
+  }
+  return head;
+}
+
+std::vector<Store::SstFile> Store::LiveSstFiles() const {
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  std::vector<SstFile> out;
+  out.reserve(files.size());
+  for (const rocksdb::LiveFileMetaData& m : files) {
+    out.push_back(SstFile{m.column_family_name, m.db_path + m.name, m.size});
+  }
+  return out;
+}
+
+absl::Status Store::VerifySstFile(const SstFile& f) const {
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    if (h->GetName() == f.family) handle = h;
+  }
+  if (handle == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no column family ", f.family));
+  }
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  rocksdb::Status s = rocksdb::VerifySstFileChecksum(
+      db_->GetOptions(handle), rocksdb::EnvOptions(), r, f.path);
+  if (s.ok()) return absl::OkStatus();
+  std::error_code ec;
+  if (!std::filesystem::exists(f.path, ec)) {
+    return absl::NotFoundError(absl::StrCat(f.path, " is gone"));
+  }
+  return FromRocks(s, absl::StrCat(f.family, " column family: SST file ",
+                                   f.path));
+}
+
+absl::Status Store::VerifyAllChecksums() const {
+  // The files of the version VerifyChecksum checks: listed before, so a
+  // corrupt file can be named with its family.
+  const std::vector<SstFile> files = LiveSstFiles();
+  rocksdb::ReadOptions r;
+  r.fill_cache = false;
+  rocksdb::Status s = db_->VerifyChecksum(r);
+  if (s.ok()) return absl::OkStatus();
+  std::string where = "SST files";
+  const std::string msg = s.ToString();
+  for (const SstFile& f : files) {
+    const std::string name = std::filesystem::path(f.path).filename().string();
+    if (msg.find(name) != std::string::npos) {
+      where = absl::StrCat(f.family, " column family: SST file ", name);
+      break;
+    }
+  }
+  return FromRocks(s, where);
 }
 
 }  // namespace partnerledger::store

@@ -194,8 +194,34 @@ class Store {
       const std::function<bool(std::string_view, std::string_view)>& visit,
       std::string_view start = {}) const;
 
-  // A raw iterator over a family (lockstep comparisons). Not positioned.
-  std::unique_ptr<rocksdb::Iterator> NewIterator(Family f) const;
+  // A raw iterator over a family (lockstep comparisons), at `snapshot`
+  // (nullptr: the latest state). Not positioned.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(
+      Family f, const rocksdb::Snapshot* snapshot = nullptr) const;
+  // A raw value of a family at `snapshot` (nullptr: latest); nullopt when
+  // absent. DATA_LOSS on corruption.
+  absl::StatusOr<std::optional<std::string>> GetRaw(
+      Family f, std::string_view key,
+      const rocksdb::Snapshot* snapshot = nullptr) const;
+  // A consistent view for verification; released with the pointer.
+  std::shared_ptr<const rocksdb::Snapshot> NewSnapshot() const;
+  // The head as of `snapshot` (ReadHead at a snapshot).
+  absl::StatusOr<Head> ReadHeadAt(const rocksdb::Snapshot* snapshot) const;
+
+  // A live SST file and the column family it belongs to.
+  struct SstFile {
+    std::string family;
+    std::string path;
+    uint64_t bytes = 0;
+  };
+  std::vector<SstFile> LiveSstFiles() const;
+  // Reads every block of one SST file and checks its checksum. DATA_LOSS
+  // (naming the family and file) on a mismatch; NOT_FOUND when the file is
+  // gone (compacted away meanwhile); UNAVAILABLE on I/O errors.
+  absl::Status VerifySstFile(const SstFile& f) const;
+  // Every block of every live SST file of one version of the database
+  // (RocksDB's DB::VerifyChecksum). DATA_LOSS names the family and file.
+  absl::Status VerifyAllChecksums() const;
 
   // A snapshot of the head and current state. DATA_LOSS if the head record
   // is corrupt.
@@ -220,6 +246,11 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
+
+// The family's RocksDB column family name ("events", "streams", ...).
+const char* FamilyName(Store::Family f);
+// meta key of a stream's last revision.
+std::string StreamHeadMetaKey(std::string_view stream);
 
 std::string EncodeStateValue(const StateValue& v);
 StateValue DecodeStateValue(std::string_view bytes);

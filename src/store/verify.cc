@@ -19,6 +19,10 @@ absl::StatusOr<ChainCheck> VerifyChain(
     std::optional<std::pair<uint64_t, std::string>> expected,
     const std::function<void(uint64_t)>& progress) {
   absl::StatusOr<Head> head = store.ReadHead();
+  if (absl::IsDataLoss(head.status())) {
+    ChainCheck c;
+    return Bad(c, 0, absl::StrCat("meta column family: ", head.status().message()));
+  }
   if (!head.ok()) return head.status();
   if (from == 0) from = 1;
   if (from > head->position() + 1 || (to != 0 && to < from)) {
@@ -112,7 +116,12 @@ absl::StatusOr<ChainCheck> VerifyChain(
         return true;
       },
       EventKey(from));
-  if (!scan.ok()) return scan;
+  if (!scan.ok()) {
+    // A block that fails its checksum is a finding, like a bad record.
+    if (!absl::IsDataLoss(scan)) return scan;
+    return Bad(result, expect_pos,
+               absl::StrCat("events column family: ", scan.message()));
+  }
   if (stopped) return result;
   if (expect_pos <= to) {
     return Bad(result, expect_pos, "event missing at the end of the range");
@@ -125,7 +134,269 @@ absl::StatusOr<ChainCheck> VerifyChain(
     return Bad(result, head->position(),
                "head record does not match the last event");
   }
+  if (to_head) {
+    absl::StatusOr<StorageCheck> storage = VerifyStorage(store);
+    if (!storage.ok()) return storage.status();
+    if (!storage->ok) {
+      return Bad(result, storage->position, storage->message);
+    }
+  }
   return result;
+}
+
+namespace {
+
+std::string Hex16(std::string_view raw) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+StorageCheck BadStorage(StorageCheck c, uint64_t position, std::string message) {
+  c.ok = false;
+  c.position = position;
+  c.message = std::move(message);
+  return c;
+}
+
+// A DATA_LOSS read is a finding; anything else is an error to return.
+bool IsFinding(const absl::Status& s) { return absl::IsDataLoss(s); }
+
+// Every event 1..head is indexed: its (stream, revision) in streams and its
+// id in event_ids, both naming its position. Counts the events.
+absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
+                                                const rocksdb::Snapshot* snap,
+                                                uint64_t head, StorageCheck c) {
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Store::Family::kEvents, snap);
+  for (it->Seek(EventKey(1)); it->Valid(); it->Next()) {
+    absl::StatusOr<StoredEvent> e = DecodeRecord(it->value().ToStringView());
+    if (!e.ok()) {
+      return BadStorage(c, DecodeEventKey(it->key().ToStringView()).value_or(0),
+                        absl::StrCat("events column family: ", e.status().message()));
+    }
+    const uint64_t p = e->position();
+    if (p > head) {
+      return BadStorage(c, p, absl::StrCat("events column family: event stored "
+                                           "beyond the head ", head));
+    }
+    absl::StatusOr<std::optional<std::string>> idx = store.GetRaw(
+        Store::Family::kStreams, StreamKey(e->stream(), e->revision()), snap);
+    if (!idx.ok()) {
+      if (!IsFinding(idx.status())) return idx.status();
+      return BadStorage(c, p, std::string(idx.status().message()));
+    }
+    if (!idx->has_value() || **idx != EventKey(p)) {
+      return BadStorage(
+          c, p,
+          absl::StrCat("streams column family: event at position ", p, " (",
+                       e->stream(), "@", e->revision(), ") is ",
+                       idx->has_value() ? "indexed at another position"
+                                        : "not indexed"));
+    }
+    absl::StatusOr<std::optional<std::string>> id =
+        store.GetRaw(Store::Family::kEventIds, e->event_id(), snap);
+    if (!id.ok()) {
+      if (!IsFinding(id.status())) return id.status();
+      return BadStorage(c, p, std::string(id.status().message()));
+    }
+    std::optional<EventIdEntry> entry;
+    if (id->has_value()) entry = DecodeEventIdEntry(**id);
+    if (!entry.has_value() || entry->position != p) {
+      return BadStorage(
+          c, p,
+          absl::StrCat("event_ids column family: event id ",
+                       Hex16(e->event_id()), " of position ", p, " is ",
+                       !id->has_value()      ? "not indexed"
+                       : !entry.has_value() ? "indexed with a malformed entry"
+                                            : "indexed at another position"));
+    }
+    ++c.entries_checked;
+  }
+  if (!it->status().ok()) {
+    absl::Status s = FromRocks(it->status(), "events column family");
+    if (!IsFinding(s)) return s;
+    return BadStorage(c, 0, std::string(s.message()));
+  }
+  return c;
+}
+
+// Every streams entry names an event at or below the head that is that
+// stream's revision, and each stream's head in meta is its last revision.
+absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
+                                              const rocksdb::Snapshot* snap,
+                                              uint64_t head, StorageCheck c,
+                                              uint64_t* streams) {
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Store::Family::kStreams, snap);
+  std::string stream;
+  uint64_t last_revision = 0;
+  auto check_head = [&]() -> absl::StatusOr<bool> {
+    if (stream.empty()) return true;
+    ++*streams;
+    absl::StatusOr<std::optional<std::string>> h = store.GetRaw(
+        Store::Family::kMeta, StreamHeadMetaKey(stream), snap);
+    if (!h.ok()) return h.status();
+    return h->has_value() && (*h)->size() == 8 &&
+           GetBigEndian64(**h) == last_revision;
+  };
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::optional<StreamKeyParts> k = DecodeStreamKey(it->key().ToStringView());
+    const std::string_view v = it->value().ToStringView();
+    if (!k.has_value() || v.size() != 8) {
+      return BadStorage(c, 0, "streams column family: malformed index entry");
+    }
+    const uint64_t p = GetBigEndian64(v);
+    if (k->stream != stream) {
+      absl::StatusOr<bool> ok = check_head();
+      if (!ok.ok()) {
+        if (!IsFinding(ok.status())) return ok.status();
+        return BadStorage(c, 0, std::string(ok.status().message()));
+      }
+      if (!*ok) {
+        return BadStorage(c, 0, absl::StrCat("meta column family: the head of "
+                                             "stream ", stream,
+                                             " is not its last revision ",
+                                             last_revision));
+      }
+      stream.assign(k->stream);
+    }
+    last_revision = k->revision;
+    absl::StatusOr<std::optional<std::string>> raw =
+        p == 0 || p > head ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
+                           : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
+    if (!raw.ok()) {
+      if (!IsFinding(raw.status())) return raw.status();
+      return BadStorage(c, p, std::string(raw.status().message()));
+    }
+    absl::StatusOr<StoredEvent> e =
+        raw->has_value() ? DecodeRecord(**raw)
+                         : absl::StatusOr<StoredEvent>(absl::NotFoundError(""));
+    if (!e.ok() || e->stream() != k->stream || e->revision() != k->revision) {
+      return BadStorage(
+          c, p,
+          absl::StrCat("streams column family: index entry ",
+                       std::string(k->stream), "@",
+                       k->revision, " points at position ", p,
+                       e.ok() ? absl::StrCat(", which holds ", e->stream(), "@",
+                                             e->revision())
+                              : ", where there is no such event"));
+    }
+    ++c.entries_checked;
+  }
+  if (!it->status().ok()) {
+    absl::Status s = FromRocks(it->status(), "streams column family");
+    if (!IsFinding(s)) return s;
+    return BadStorage(c, 0, std::string(s.message()));
+  }
+  absl::StatusOr<bool> ok = check_head();
+  if (!ok.ok()) {
+    if (!IsFinding(ok.status())) return ok.status();
+    return BadStorage(c, 0, std::string(ok.status().message()));
+  }
+  if (!*ok) {
+    return BadStorage(c, 0, absl::StrCat("meta column family: the head of stream ",
+                                         stream, " is not its last revision ",
+                                         last_revision));
+  }
+  return c;
+}
+
+// Every event_ids entry names an event at or below the head with that id.
+absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
+                                               const rocksdb::Snapshot* snap,
+                                               uint64_t head, StorageCheck c) {
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Store::Family::kEventIds, snap);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::optional<EventIdEntry> entry =
+        DecodeEventIdEntry(it->value().ToStringView());
+    const std::string id = Hex16(it->key().ToStringView());
+    if (!entry.has_value()) {
+      return BadStorage(c, 0, absl::StrCat("event_ids column family: malformed "
+                                           "entry for event id ", id));
+    }
+    const uint64_t p = entry->position;
+    absl::StatusOr<std::optional<std::string>> raw =
+        p == 0 || p > head ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
+                           : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
+    if (!raw.ok()) {
+      if (!IsFinding(raw.status())) return raw.status();
+      return BadStorage(c, p, std::string(raw.status().message()));
+    }
+    absl::StatusOr<StoredEvent> e =
+        raw->has_value() ? DecodeRecord(**raw)
+                         : absl::StatusOr<StoredEvent>(absl::NotFoundError(""));
+    if (!e.ok() || e->event_id() != it->key().ToStringView()) {
+      return BadStorage(c, p,
+                        absl::StrCat("event_ids column family: event id ", id,
+                                     " points at position ", p,
+                                     e.ok() ? ", which holds another event"
+                                            : ", where there is no such event"));
+    }
+    ++c.entries_checked;
+  }
+  if (!it->status().ok()) {
+    absl::Status s = FromRocks(it->status(), "event_ids column family");
+    if (!IsFinding(s)) return s;
+    return BadStorage(c, 0, std::string(s.message()));
+  }
+  return c;
+}
+
+// Every stream head in meta has index entries (their agreement was checked
+// per stream by CheckStreamIndex; here: no head without a stream).
+absl::StatusOr<StorageCheck> CheckStreamHeads(const Store& store,
+                                              const rocksdb::Snapshot* snap,
+                                              uint64_t streams, StorageCheck c) {
+  std::unique_ptr<rocksdb::Iterator> it =
+      store.NewIterator(Store::Family::kMeta, snap);
+  const std::string prefix = StreamHeadMetaKey("");
+  uint64_t heads = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    ++heads;
+  }
+  if (!it->status().ok()) {
+    absl::Status s = FromRocks(it->status(), "meta column family");
+    if (!IsFinding(s)) return s;
+    return BadStorage(c, 0, std::string(s.message()));
+  }
+  if (heads != streams) {
+    return BadStorage(c, 0, absl::StrCat("meta column family: ", heads,
+                                         " stream heads for ", streams,
+                                         " indexed streams"));
+  }
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<StorageCheck> VerifyStorage(const Store& store) {
+  StorageCheck c;
+  if (absl::Status s = store.VerifyAllChecksums(); !s.ok()) {
+    if (!IsFinding(s)) return s;
+    return BadStorage(c, 0, std::string(s.message()));
+  }
+  std::shared_ptr<const rocksdb::Snapshot> snap = store.NewSnapshot();
+  absl::StatusOr<Head> head = store.ReadHeadAt(snap.get());
+  if (!head.ok()) {
+    if (!IsFinding(head.status())) return head.status();
+    return BadStorage(c, 0, std::string(head.status().message()));
+  }
+  absl::StatusOr<StorageCheck> r =
+      CheckEventsIndexed(store, snap.get(), head->position(), c);
+  if (!r.ok() || !r->ok) return r;
+  uint64_t streams = 0;
+  r = CheckStreamIndex(store, snap.get(), head->position(), *r, &streams);
+  if (!r.ok() || !r->ok) return r;
+  r = CheckEventIdIndex(store, snap.get(), head->position(), *r);
+  if (!r.ok() || !r->ok) return r;
+  return CheckStreamHeads(store, snap.get(), streams, *r);
 }
 
 }  // namespace partnerledger::store

@@ -110,6 +110,8 @@ absl::StatusOr<std::unique_ptr<LedgerdProcess>> LedgerdProcess::Start(
       "--listen=127.0.0.1:0",
       "--data_dir=" + flags.data_dir,
       "--port_file=" + flags.port_file,
+      // No background scrub in tests (store/scrub.h has its own).
+      "--scrub_bytes_per_s=0",
   };
   if (!flags.power_loss_journal.empty()) {
     args.push_back("--power_loss_journal=" + flags.power_loss_journal);

@@ -47,7 +47,8 @@ class VerifyTest : public ::testing::Test {
   void SetUp() override {
     Open();
     // A chain of kEvents events: hashes computed with ComputeHash, each
-    // prev_hash the previous event's hash, the head at the last one.
+    // prev_hash the previous event's hash, the head at the last one; each
+    // event indexed by stream and by id as the ledger does.
     std::string prev = GenesisHash();
     Batch b = store_->NewBatch();
     for (uint64_t p = 1; p <= kEvents; ++p) {
@@ -66,6 +67,9 @@ class VerifyTest : public ::testing::Test {
       e.set_hash(ComputeHash(e));
       prev = e.hash();
       ASSERT_EQ(b.PutEvent(e), absl::OkStatus());
+      b.PutStreamIndex(e.stream(), e.revision(), p);
+      b.PutStreamHead(e.stream(), e.revision());  // the last one wins
+      b.PutEventId(e.event_id(), EventIdEntry{p, std::string(32, 'd')});
       events_.push_back(e);
     }
     Head h;
@@ -88,6 +92,13 @@ class VerifyTest : public ::testing::Test {
   void EditEvents(
       const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>&
           edit) {
+    EditFamily(Store::Family::kEvents, edit);
+  }
+
+  void EditFamily(
+      Store::Family family,
+      const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>&
+          edit) {
     store_.reset();
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {"default", "events", "streams", "event_ids",
@@ -99,7 +110,7 @@ class VerifyTest : public ::testing::Test {
     rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path(),
                                           families, &handles, &raw);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    edit(raw, handles[1]);
+    edit(raw, handles[1 + static_cast<size_t>(family)]);
     for (rocksdb::ColumnFamilyHandle* h : handles) {
       raw->DestroyColumnFamilyHandle(h);
     }
@@ -290,6 +301,104 @@ TEST_F(VerifyTest, RangeStartingAfterATamperedPredecessorFails) {
   ChainCheck c = Verify(3, 0);
   EXPECT_FALSE(c.ok);
   EXPECT_EQ(c.first_bad_position, 2u);
+}
+
+// The indexes are checked against the events when the range runs to the head.
+TEST_F(VerifyTest, EventMissingFromTheStreamIndexIsFound) {
+  EditFamily(Store::Family::kStreams,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), cf,
+                                      StreamKey(events_[2].stream(),
+                                                events_[2].revision()))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 3u);
+  EXPECT_EQ(c.message,
+            "streams column family: event at position 3 (deal-1@1) is not "
+            "indexed");
+  EXPECT_EQ(c.verified_through, kEvents) << "the chain itself is intact";
+  // A range short of the head checks the chain only.
+  EXPECT_TRUE(Verify(1, 4).ok);
+}
+
+TEST_F(VerifyTest, EventIdIndexedAtAnotherPositionIsFound) {
+  EditFamily(Store::Family::kEventIds,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   events_[1].event_id(),
+                                   EncodeEventIdEntry(EventIdEntry{
+                                       5, std::string(32, 'd')}))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 2u);
+  EXPECT_EQ(c.message,
+            "event_ids column family: event id "
+            "65656565656565656565656565656502 of position 2 is indexed at "
+            "another position");
+}
+
+TEST_F(VerifyTest, StreamIndexEntryWithoutItsEventIsFound) {
+  EditFamily(Store::Family::kStreams,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   StreamKey("deal-9", 0), EventKey(4))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 4u);
+  EXPECT_EQ(c.message,
+            "streams column family: index entry deal-9@0 points at position "
+            "4, which holds deal-0@1");
+}
+
+TEST_F(VerifyTest, EventIdEntryWithoutItsEventIsFound) {
+  EditFamily(Store::Family::kEventIds,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   std::string(16, 'x'),
+                                   EncodeEventIdEntry(EventIdEntry{
+                                       kEvents + 1, std::string(32, 'd')}))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, kEvents + 1);
+  EXPECT_EQ(c.message,
+            "event_ids column family: event id "
+            "78787878787878787878787878787878 points at position 7, where "
+            "there is no such event");
+}
+
+TEST_F(VerifyTest, StreamHeadThatIsNotTheLastRevisionIsFound) {
+  EditFamily(Store::Family::kMeta,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   StreamHeadMetaKey("deal-0"), EventKey(7))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.message,
+            "meta column family: the head of stream deal-0 is not its last "
+            "revision 2");
+}
+
+TEST_F(VerifyTest, StreamHeadWithoutAStreamIsFound) {
+  EditFamily(Store::Family::kMeta,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   StreamHeadMetaKey("deal-7"), EventKey(0))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.message,
+            "meta column family: 3 stream heads for 2 indexed streams");
 }
 
 }  // namespace

@@ -397,8 +397,13 @@ int ReportVerify(const Context& ctx, const v1::VerifyChainResponse& r,
     }
     ctx.Print(line + "\n");
   } else {
-    ctx.Print(absl::StrCat("FAILED: ", where, ": first bad position ",
-                           r.first_bad_position(), ": ", r.message(),
+    // Position 0 with a message: a problem of storage no one event owns
+    // (a corrupt block of an index), or the genesis digest.
+    const std::string at =
+        r.first_bad_position() == 0 && !r.message().empty()
+            ? ""
+            : absl::StrCat("first bad position ", r.first_bad_position(), ": ");
+    ctx.Print(absl::StrCat("FAILED: ", where, ": ", at, r.message(),
                            "\n(verified good through position ",
                            r.verified_through(), ")\n"));
   }
@@ -502,9 +507,14 @@ int RunVerify(Context& ctx) {
     };
     absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);
     if (!st.ok()) return failed(st.status(), "open data directory");
+    // A head that does not read is VerifyChain's finding to report (it
+    // names the column family).
     absl::StatusOr<store::Head> head = (*st)->ReadHead();
-    if (!head.ok()) return failed(head.status(), "read head");
-    Progress progress("verify", *to == 0 ? head->position() : *to);
+    if (!head.ok() && !absl::IsDataLoss(head.status())) {
+      return failed(head.status(), "read head");
+    }
+    Progress progress("verify",
+                      *to != 0 ? *to : head.ok() ? head->position() : 0);
     absl::StatusOr<store::ChainCheck> c = store::VerifyChain(
         **st, *from, *to, digest, [&](uint64_t p) { progress.Update(p); });
     progress.Finish();

@@ -173,7 +173,10 @@ std::vector<Command> BuildCommands() {
        "verifies the chain there; --digest must then equal the backup's head.\n"
        "Prints one line: \"OK: <what>: ...\" (exit 0) or \"FAILED: <what>: "
        "...\"\n"
-       "(exit 4: tampering, corruption, digest not extended).",
+       "(exit 4: tampering, corruption, digest not extended). When the range\n"
+       "runs to the head, every column family is checked too (block checksums\n"
+       "of every SST file; every event indexed by stream and id, every index\n"
+       "entry pointing at its event); a problem names its column family.",
        {{"from", "N", "first position (default 1)"},
         {"to", "N", "last position (default: the head)"},
         {"digest", "FILE",
