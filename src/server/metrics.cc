@@ -183,6 +183,11 @@ std::string Metrics::Render(const MetricsInputs& in) const {
           in.scrub_passes);
   Counter(&out, "partnerledger_scrub_bytes_total",
           "SST bytes the scrub has read and checked.", in.scrub_bytes);
+  Gauge(&out, "partnerledger_wal_torn_tail_dropped_bytes",
+        "Bytes of a torn write-ahead log tail (the last record of an append "
+        "whose fsync never returned, so never acknowledged) dropped at "
+        "startup; 0: none.",
+        in.wal_torn_tail_bytes);
   Gauge(&out, "partnerledger_subscribers", "Live Subscribe streams.",
         in.subscribers);
   Gauge(&out, "partnerledger_subscribers_max",

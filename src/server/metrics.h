@@ -56,6 +56,8 @@ struct MetricsInputs {
   // The background scrub (store/scrub.h).
   uint64_t scrub_passes = 0;
   uint64_t scrub_bytes = 0;
+  // A torn write-ahead log tail dropped when this process opened the store.
+  uint64_t wal_torn_tail_bytes = 0;
 };
 
 class Metrics {

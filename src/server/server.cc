@@ -255,6 +255,9 @@ struct LedgerServer::Impl {
     MetricsInputs in;
     in.ledger = ledger->stats();
     in.healthy = ledger->healthy() && !data_loss.load();
+    if (const auto& torn = ledger->store().wal_tail_repair(); torn) {
+      in.wal_torn_tail_bytes = torn->dropped_bytes;
+    }
     in.serving = serving.load();
     in.max_concurrent_streams =
         static_cast<uint64_t>(options.max_concurrent_streams);
@@ -325,6 +328,16 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   if (!ledger.ok()) return ledger.status();
   impl->ledger = std::move(*ledger);
 
+  if (const auto& torn = impl->ledger->store().wal_tail_repair(); torn) {
+    Log(LogLevel::kWarn,
+        "dropped a torn write-ahead log tail: the last record of an append "
+        "whose fsync never returned (never acknowledged)",
+        {{"wal_file", torn->wal_file},
+         {"offset", torn->offset},
+         {"dropped_bytes", torn->dropped_bytes},
+         {"reason", torn->reason},
+         {"saved_as", torn->saved_as}});
+  }
   Impl* raw = impl.get();
   impl->metrics.SetDataLossHandler(
       [raw](const std::string& method, const std::string& message) {

@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -179,6 +181,42 @@ std::shared_ptr<rocksdb::FileSystem> NewPowerLossJournalFs(
 
 absl::Status SimulatePowerLoss(const std::string& journal_path,
                                uint64_t* dropped_bytes) {
+  return SimulatePowerLoss(journal_path, PowerLossMode::kTruncate,
+                           dropped_bytes);
+}
+
+namespace {
+
+constexpr uint64_t kSectorBytes = 512;
+
+// Overwrites [from, to) of `path` with zeros or garbage.
+absl::Status Tear(const std::string& path, uint64_t from, uint64_t to,
+                  PowerLossMode mode) {
+  std::string bytes(to - from, '\0');
+  if (mode == PowerLossMode::kTornSector) {
+    uint32_t x = 0x9e3779b9u;
+    for (char& c : bytes) {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      c = static_cast<char>(x);
+    }
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY);
+  if (fd < 0) return absl::InternalError("open " + path);
+  const ssize_t n =
+      ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(from));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(bytes.size())) {
+    return absl::InternalError("pwrite " + path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status SimulatePowerLoss(const std::string& journal_path,
+                               PowerLossMode mode, uint64_t* dropped_bytes) {
   std::ifstream in(journal_path);
   if (!in) return absl::NotFoundError("no journal at " + journal_path);
   std::map<std::string, uint64_t> durable;  // path -> synced length
@@ -215,6 +253,17 @@ absl::Status SimulatePowerLoss(const std::string& journal_path,
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;
     const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size > len && mode != PowerLossMode::kTruncate &&
+        absl::EndsWith(path, ".log")) {
+      // The sector the unsynced bytes start in survives.
+      const uint64_t kept =
+          std::min(size, (len / kSectorBytes + 1) * kSectorBytes);
+      if (kept < size) {
+        if (absl::Status t = Tear(path, kept, size, mode); !t.ok()) return t;
+      }
+      dropped += size - len;
+      continue;
+    }
     if (size > len) {
       if (::truncate(path.c_str(), static_cast<off_t>(len)) != 0) {
         return absl::InternalError("truncate " + path);

@@ -26,11 +26,29 @@ namespace partnerledger::store {
 std::shared_ptr<rocksdb::FileSystem> NewPowerLossJournalFs(
     std::shared_ptr<rocksdb::FileSystem> base, const std::string& journal_path);
 
-// Cuts each journaled file back to its last synced length, then empties the
-// journal. Run while no process has the files open. Returns the number of
-// bytes dropped via `dropped_bytes` (may be nullptr).
+// What a power cut leaves of the bytes written after a file's last sync.
+enum class PowerLossMode {
+  // Nothing: every file is cut back to its synced length.
+  kTruncate,
+  // A write-ahead log (*.log) keeps its length; of its unsynced bytes only
+  // the sector (512 bytes) they start in survives, the rest reads as zeros:
+  // a record's header on disk, the sectors after it never written. Other
+  // files are cut back as with kTruncate.
+  kZeroedTail,
+  // As kZeroedTail, but the sectors after the first hold garbage (a torn
+  // sector write; deterministic bytes).
+  kTornSector,
+};
+
+// Cuts each journaled file back to its last synced length (or, for a WAL
+// with `mode` kZeroedTail / kTornSector, tears its unsynced tail), then
+// empties the journal. Run while no process has the files open. Returns the
+// number of unsynced bytes lost (cut, zeroed or garbled) via `dropped_bytes`
+// (may be nullptr).
 absl::Status SimulatePowerLoss(const std::string& journal_path,
                                uint64_t* dropped_bytes);
+absl::Status SimulatePowerLoss(const std::string& journal_path,
+                               PowerLossMode mode, uint64_t* dropped_bytes);
 
 }  // namespace partnerledger::store
 

@@ -196,12 +196,28 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
   store->disable_wal_ = o.disable_wal;
   store->read_only_ = o.read_only;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      o.read_only
-          ? rocksdb::DB::OpenForReadOnly(db_opts, o.dir, families,
-                                         &store->handles_, &raw)
-          : rocksdb::DB::Open(db_opts, o.dir, families, &store->handles_,
-                              &raw);
+  auto open = [&] {
+    store->handles_.clear();
+    return o.read_only ? rocksdb::DB::OpenForReadOnly(db_opts, o.dir, families,
+                                                      &store->handles_, &raw)
+                       : rocksdb::DB::Open(db_opts, o.dir, families,
+                                           &store->handles_, &raw);
+  };
+  rocksdb::Status s = open();
+  if (s.IsCorruption() && o.repair_torn_wal_tail && !o.read_only &&
+      !o.disable_wal) {
+    // kTolerateCorruptedTailRecords tolerates a record cut short, not one
+    // whose header made it to disk and whose payload did not. Cut it when
+    // it is provably the end of the log; otherwise refuse, saying why.
+    absl::StatusOr<WalTailRepair> repair = RepairTornWalTail(o.dir);
+    if (!repair.ok()) {
+      return absl::Status(repair.status().code(),
+                          absl::StrCat("open ", o.dir, ": ", s.ToString(),
+                                       "; ", repair.status().message()));
+    }
+    store->wal_tail_repair_ = std::move(*repair);
+    s = open();
+  }
   if (!s.ok()) return FromRocks(s, absl::StrCat("open ", o.dir));
   store->db_.reset(raw);
   return store;

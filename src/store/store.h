@@ -19,6 +19,7 @@
 #include "rocksdb/write_batch.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
+#include "store/wal_tail.h"
 
 namespace partnerledger::store {
 
@@ -32,6 +33,9 @@ struct StoreOptions {
   // fsync every commit. Only tests (the power-loss negative control) and
   // explicitly unsafe benchmarks turn it off.
   bool sync = true;
+  // When RocksDB refuses to open because the last WAL record is torn (see
+  // store/wal_tail.h), cut that unacknowledged tail and open. Off: refuse.
+  bool repair_torn_wal_tail = true;
   bool create_if_missing = true;
   // Opens without writing (offline verification of a data directory).
   bool read_only = false;
@@ -133,6 +137,12 @@ class Store {
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  // What the open dropped of a torn WAL tail, if it did (logged and counted
+  // by the server).
+  const std::optional<WalTailRepair>& wal_tail_repair() const {
+    return wal_tail_repair_;
+  }
 
   Batch NewBatch() { return Batch(this); }
   // Writes the batch atomically; with sync it returns after fsync.
@@ -243,6 +253,7 @@ class Store {
   bool sync_ = true;
   bool disable_wal_ = false;
   bool read_only_ = false;
+  std::optional<WalTailRepair> wal_tail_repair_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
