@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "domain/enums.h"
 #include "domain/rules.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "partnerledger/v1/events.pb.h"
@@ -78,12 +79,9 @@ void Store(StateWriter& state, std::string_view key, const T& record) {
 // The entity id of a stream "{category}-{id}": the part after the first '-'.
 std::string_view StreamId(std::string_view stream);
 
-sv1::OfferingClass ToStorage(v1::OfferingClass c);
-sv1::ObligationKind ToStorage(v1::ObligationKind k);
-sv1::MarginSource ToStorage(v1::MarginSource s);
-sv1::ConflictKind ToStorage(v1::ConflictKind k);
-v1::ObligationKind ToWire(sv1::ObligationKind k);
-v1::MarginSource ToWire(sv1::MarginSource s);
+// Enum values between wire and storage: domain/enums.h.
+using ::partnerledger::domain::ToStorage;
+using ::partnerledger::domain::ToWire;
 
 // "YYYY-MM-DD" of a UTC instant in microseconds since the epoch.
 std::string UtcDate(int64_t unix_us);

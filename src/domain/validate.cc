@@ -1,6 +1,10 @@
 #include "domain/validate.h"
 
+#include <vector>
+
 #include "absl/strings/ascii.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "absl/strings/str_cat.h"
 #include "domain/money.h"
 #include "partnerledger/limits.h"
@@ -508,6 +512,76 @@ absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream) {
                                           s.category, " id"));
   }
   return s;
+}
+
+bool IsValidTimestamp(int64_t seconds, int32_t nanos) {
+  // 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, as Timestamp defines.
+  constexpr int64_t kSecondsMin = -62'135'596'800;
+  constexpr int64_t kSecondsMax = 253'402'300'799;
+  return seconds >= kSecondsMin && seconds <= kSecondsMax && nanos >= 0 &&
+         nanos <= 999'999'999;
+}
+
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+absl::Status CheckEnumValue(const std::string& field,
+                            const google::protobuf::EnumDescriptor& type,
+                            int value) {
+  if (type.FindValueByNumber(value) != nullptr) return absl::OkStatus();
+  return Invalid(field, absl::StrCat("unknown value ", value, " of ",
+                                     type.full_name()));
+}
+
+absl::Status CheckTimestamp(const std::string& field,
+                            const google::protobuf::Timestamp& t) {
+  if (IsValidTimestamp(t.seconds(), t.nanos())) return absl::OkStatus();
+  return Invalid(field,
+                 absl::StrCat("seconds ", t.seconds(), ", nanos ", t.nanos(),
+                              " out of range (0001-01-01T00:00:00Z .. "
+                              "9999-12-31T23:59:59Z, nanos 0..999999999)"));
+}
+
+absl::Status CheckWireField(const google::protobuf::Message& m,
+                            const FieldDescriptor& f, int index,
+                            const std::string& path) {
+  const google::protobuf::Reflection& r = *m.GetReflection();
+  if (f.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+    const int v = index < 0 ? r.GetEnumValue(m, &f)
+                            : r.GetRepeatedEnumValue(m, &f, index);
+    return CheckEnumValue(path, *f.enum_type(), v);
+  }
+  if (f.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return absl::OkStatus();
+  const google::protobuf::Message& sub =
+      index < 0 ? r.GetMessage(m, &f) : r.GetRepeatedMessage(m, &f, index);
+  if (f.message_type() == google::protobuf::Timestamp::descriptor()) {
+    google::protobuf::Timestamp t;
+    t.CopyFrom(sub);
+    return CheckTimestamp(path, t);
+  }
+  return ValidateWireValues(sub, path);
+}
+
+}  // namespace
+
+absl::Status ValidateWireValues(const google::protobuf::Message& m,
+                                const std::string& field) {
+  std::vector<const FieldDescriptor*> fields;
+  m.GetReflection()->ListFields(m, &fields);  // set fields only
+  for (const FieldDescriptor* f : fields) {
+    const std::string path = field.empty() ? f->name() : Sub(field, f->name());
+    if (!f->is_repeated()) {
+      PL_RETURN_IF_ERROR(CheckWireField(m, *f, -1, path));
+      continue;
+    }
+    const int n = m.GetReflection()->FieldSize(m, f);
+    for (int i = 0; i < n; ++i) {
+      PL_RETURN_IF_ERROR(
+          CheckWireField(m, *f, i, absl::StrCat(path, "[", i, "]")));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateProposedPayload(const EventPayload& p,

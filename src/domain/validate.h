@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "partnerledger/v1/events.pb.h"
 
 namespace partnerledger::domain {
@@ -37,6 +38,20 @@ bool IsValidId(absl::string_view id);
 bool IsValidDate(absl::string_view date);
 // "YYYY-MM".
 bool IsValidPeriod(absl::string_view period);
+
+// Checks the values protobuf itself lets through, anywhere in a wire
+// message (a request, or a payload): every enum field holds a value its
+// enum defines (proto3 keeps unknown numbers, e.g. 99), and every
+// google.protobuf.Timestamp has seconds within 0001-01-01T00:00:00Z ..
+// 9999-12-31T23:59:59Z and nanos in 0..999,999,999, so converting it to
+// microseconds cannot overflow. INVALID_ARGUMENT naming the field path
+// ("events[0].payload.deal_originated.offering_class: ..."), `field` being
+// the path prefix (empty at the top level).
+absl::Status ValidateWireValues(const google::protobuf::Message& m,
+                                const std::string& field = "");
+
+// Whether a Timestamp is in the range above.
+bool IsValidTimestamp(int64_t seconds, int32_t nanos);
 
 // Validates a client-proposed payload for `stream`: a known type that
 // clients may send, allowed in the stream's category, with every required

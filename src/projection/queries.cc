@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "domain/enums.h"
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
@@ -123,10 +124,6 @@ std::vector<std::string> Components(const std::string& key) {
   return out;
 }
 
-v1::ObligationKind WireKind(sv1::ObligationKind k) {
-  return static_cast<v1::ObligationKind>(k);
-}
-
 absl::Status Require(const std::string& value, const char* field) {
   if (value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
@@ -179,8 +176,14 @@ absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
     case v1::AsOf::kPosition:
       return std::min(as_of.position(), head);
     case v1::AsOf::kRecordedAt: {
-      const int64_t t = as_of.recorded_at().seconds() * 1'000'000 +
-                        as_of.recorded_at().nanos() / 1000;
+      const google::protobuf::Timestamp& ts = as_of.recorded_at();
+      // In range, the microseconds below cannot overflow.
+      if (!domain::IsValidTimestamp(ts.seconds(), ts.nanos())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "as_of.recorded_at: seconds ", ts.seconds(), ", nanos ",
+            ts.nanos(), " out of range (0001-01-01..9999-12-31)"));
+      }
+      const int64_t t = TimestampMicros(ts);
       // recorded_at never decreases along the log: binary search for the
       // last position recorded at or before t.
       uint64_t lo = 0, hi = head;
@@ -369,12 +372,12 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     v1::StatementLine* out = resp.add_lines();
     out->set_position(l->position());
     out->set_event_id(l->event_id());
-    out->set_type(static_cast<v1::StatementLineType>(l->type()));
+    out->set_type(domain::ToWire(l->type()));
     out->set_date(l->date());
     out->set_deal_id(l->deal_id());
     out->set_revenue_id(l->revenue_id());
     out->set_settlement_id(l->settlement_id());
-    out->set_kind(WireKind(l->kind()));
+    out->set_kind(domain::ToWire(l->kind()));
     out->set_amount_minor(l->amount_minor());
     out->set_rate_bp(l->rate_bp());
     out->set_contract_year(l->contract_year());
@@ -402,21 +405,21 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   r.set_prime(d->prime());
   r.mutable_customer()->set_key(d->customer_key());
   r.mutable_customer()->set_name(d->customer_name());
-  r.set_offering_class(static_cast<v1::OfferingClass>(d->offering_class()));
+  r.set_offering_class(domain::ToWire(d->offering_class()));
   r.set_currency(d->currency());
   r.set_start_date(d->start_date());
-  r.set_status(static_cast<v1::DealStatus>(d->status()));
+  r.set_status(domain::ToWire(d->status()));
   for (const sv1::MarginBand& b : d->bands()) {
     v1::MarginBand* out = r.add_bands();
     out->set_from_year(b.from_year());
     out->set_rate_bp(b.rate_bp());
   }
-  r.set_margin_source(static_cast<v1::MarginSource>(d->margin_source()));
+  r.set_margin_source(domain::ToWire(d->margin_source()));
   r.set_disclosed_to_customer(d->disclosed_to_customer() ||
                               !d->disclosed_on().empty());
   r.set_payer(d->payer());
   r.set_payee(d->payee());
-  r.set_kind(WireKind(d->kind()));
+  r.set_kind(domain::ToWire(d->kind()));
   r.set_revenue_minor(d->revenue_booked_minor() - d->revenue_reversed_minor());
   r.set_margin_minor(d->margin_accrued_minor() - d->margin_reversed_minor());
   r.set_obligation_minor(d->obligation_accrued_minor() -
@@ -468,7 +471,7 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
         c->party_b() != req.partner_id()) {
       continue;
     }
-    const auto status = static_cast<v1::ConflictStatus>(c->status());
+    const auto status = domain::ToWire(c->status());
     if (req.status() != v1::CONFLICT_STATUS_UNSPECIFIED && status != req.status()) {
       continue;
     }
@@ -482,7 +485,7 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     v->set_agreement_id(c->agreement_id());
     v->set_deal_id(c->deal_id());
     v->set_other_deal_id(c->other_deal_id());
-    v->set_kind(static_cast<v1::ConflictKind>(c->kind()));
+    v->set_kind(domain::ToWire(c->kind()));
     v->set_status(status);
     v->set_raised_by(c->raised_by());
     v->set_summary(c->summary());

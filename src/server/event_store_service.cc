@@ -408,7 +408,9 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
                                             " does not involve the partner"));
     }
   }
-  const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
+  absl::StatusOr<bool> forward_or = IsForward(req->direction());
+  if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
+  const bool forward = *forward_or;
   auto* reactor = new ReadReactor(ctx, &read_budget_);
   absl::StatusOr<StreamPage> page = ledger_->ReadStream(
       req->stream(), req->from_revision(), req->from_end(), forward,
@@ -430,7 +432,9 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
     v1::ReadAllResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadAll);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  const bool forward = req->direction() != v1::READ_DIRECTION_BACKWARD;
+  absl::StatusOr<bool> forward_or = IsForward(req->direction());
+  if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
+  const bool forward = *forward_or;
   auto* reactor = new ReadReactor(ctx, &read_budget_);
   absl::StatusOr<LogPage> page = ledger_->ReadAll(
       req->from_position(), forward, PageSize(req->max_count()),
@@ -474,6 +478,9 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
     grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kSubscribe);
   if (!access.ok()) return new RefusedSubscription(access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) {
+    return new RefusedSubscription(s);
+  }
   return hub_->NewSubscription(
       *req, access->partner_scoped ? access->principal.partner_id : "");
 }

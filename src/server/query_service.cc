@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "projection/rebuild.h"
 #include "server/status_map.h"
+#include "server/translate.h"
 #include "store/store.h"
 
 namespace partnerledger::server {
@@ -44,6 +45,7 @@ grpc::ServerUnaryReactor* QueryService::GetObligations(
     v1::GetObligationsResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetObligations);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   if (access->partner_scoped) {
     // A partner sees only obligations it pays or receives.
     const std::string& partner = access->principal.partner_id;
@@ -63,6 +65,7 @@ grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
     v1::GetReferralBalanceResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetReferralBalance);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(ctx, queries_.GetReferralBalance(*req), resp);
 }
 
@@ -71,6 +74,7 @@ grpc::ServerUnaryReactor* QueryService::GetStatement(
     v1::GetStatementResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetStatement);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   if (access->partner_scoped) {
     const std::string& partner = access->principal.partner_id;
     if (req->payer() != partner && req->payee() != partner) {
@@ -87,6 +91,7 @@ grpc::ServerUnaryReactor* QueryService::GetDeal(
     v1::GetDealResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDeal);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(ctx, queries_.GetDeal(*req), resp);
 }
 
@@ -95,6 +100,7 @@ grpc::ServerUnaryReactor* QueryService::ListConflicts(
     v1::ListConflictsResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kListConflicts);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(ctx, queries_.ListConflicts(*req), resp);
 }
 
@@ -103,6 +109,7 @@ grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
     v1::GetSatisfactionResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetSatisfaction);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(ctx, queries_.GetSatisfaction(*req), resp);
 }
 
@@ -113,6 +120,7 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
   absl::StatusOr<Access> access =
       auth_->Check(*ctx, Rpc::kGetPartnershipHealth);
   if (!access.ok()) return Refuse(ctx, access.status());
+  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(ctx, queries_.GetPartnershipHealth(*req), resp);
 }
 

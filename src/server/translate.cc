@@ -2,37 +2,63 @@
 
 #include "absl/strings/str_cat.h"
 #include "domain/upcast.h"
+#include "domain/validate.h"
 #include "util/timestamp.h"
 #include "util/uuid.h"
 
 namespace partnerledger::server {
-namespace {
+absl::StatusOr<ExpectedRevision> FromWire(v1::ExpectedState s) {
+  switch (s) {
+    case v1::EXPECTED_STATE_UNSPECIFIED:  // documented as ANY
+    case v1::EXPECTED_STATE_ANY:
+      return ExpectedRevision::Any();
+    case v1::EXPECTED_STATE_NO_STREAM:
+      return ExpectedRevision::NoStream();
+    case v1::EXPECTED_STATE_EXISTS:
+      return ExpectedRevision::Exists();
+    case v1::ExpectedState_INT_MIN_SENTINEL_DO_NOT_USE_:
+    case v1::ExpectedState_INT_MAX_SENTINEL_DO_NOT_USE_:
+      break;
+  }
+  // Never ANY: that would drop the concurrency check the client asked for.
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected_state: unknown value ", static_cast<int>(s)));
+}
 
-// 0001-01-01 .. 9999-12-31, as google.protobuf.Timestamp defines.
-constexpr int64_t kMinSeconds = -62'135'596'800;
-constexpr int64_t kMaxSeconds = 253'402'300'799;
+absl::StatusOr<bool> IsForward(v1::ReadDirection d) {
+  switch (d) {
+    case v1::READ_DIRECTION_UNSPECIFIED:  // documented as FORWARD
+    case v1::READ_DIRECTION_FORWARD:
+      return true;
+    case v1::READ_DIRECTION_BACKWARD:
+      return false;
+    case v1::ReadDirection_INT_MIN_SENTINEL_DO_NOT_USE_:
+    case v1::ReadDirection_INT_MAX_SENTINEL_DO_NOT_USE_:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("direction: unknown value ", static_cast<int>(d)));
+}
 
-}  // namespace
+absl::Status ValidateRequest(const google::protobuf::Message& req) {
+  return domain::ValidateWireValues(req);
+}
 
 absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
+  // Unknown enum values and out-of-range timestamps anywhere in the request.
+  if (absl::Status s = ValidateRequest(req); !s.ok()) return s;
   AppendRequest out;
   out.stream = req.stream();
   switch (req.expected_case()) {
     case v1::AppendEventsRequest::kExpectedRevision:
       out.expected = ExpectedRevision::Exact(req.expected_revision());
       break;
-    case v1::AppendEventsRequest::kExpectedState:
-      switch (req.expected_state()) {
-        case v1::EXPECTED_STATE_NO_STREAM:
-          out.expected = ExpectedRevision::NoStream();
-          break;
-        case v1::EXPECTED_STATE_EXISTS:
-          out.expected = ExpectedRevision::Exists();
-          break;
-        default:
-          out.expected = ExpectedRevision::Any();
-      }
+    case v1::AppendEventsRequest::kExpectedState: {
+      absl::StatusOr<ExpectedRevision> e = FromWire(req.expected_state());
+      if (!e.ok()) return e.status();
+      out.expected = *e;
       break;
+    }
     case v1::AppendEventsRequest::EXPECTED_NOT_SET:
       out.expected = ExpectedRevision::Any();
   }
@@ -43,12 +69,7 @@ absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
       return absl::InvalidArgumentError(
           absl::StrCat("events[", i, "].occurred_at: required (business time)"));
     }
-    const google::protobuf::Timestamp& t = pe.occurred_at();
-    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds ||
-        t.nanos() < 0 || t.nanos() > 999'999'999) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("events[", i, "].occurred_at: out of range"));
-    }
+    const google::protobuf::Timestamp& t = pe.occurred_at();  // in range
     NewEvent e;
     e.event_id = pe.event_id();
     e.occurred_at_us = TimestampMicros(t);
