@@ -33,8 +33,9 @@ absl::Status CheckId(absl::string_view field, absl::string_view v) {
   if (v.empty()) return Invalid(field, "required");
   if (!IsValidId(v)) {
     return Invalid(field, absl::StrCat("\"", v,
-                                       "\" is not an id (1-64 of "
-                                       "[A-Za-z0-9._:-], alphanumeric first)"));
+                                       "\" is not an id: expected 1-64 of "
+                                       "[A-Za-z0-9._:-], alphanumeric first "
+                                       "(e.g. \"jane.doe\" or \"acme\")"));
   }
   return absl::OkStatus();
 }
@@ -322,7 +323,7 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
           !v1::SatisfactionSubject_IsValid(e.subject())) {
         return Invalid(Sub(g, "subject"), "required: CUSTOMER or PARTNER");
       }
-      PL_RETURN_IF_ERROR(CheckText(Sub(g, "respondent"), e.respondent(), true));
+      PL_RETURN_IF_ERROR(CheckId(Sub(g, "respondent"), e.respondent()));
       if (e.score() < 0 || e.score() > 10) {
         return Invalid(Sub(g, "score"), "must be 0..10");
       }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "domain/enums.h"
+#include "domain/money.h"
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
@@ -134,10 +135,49 @@ absl::Status Require(const std::string& value, const char* field) {
 absl::Status RequirePartner(const std::string& value, const char* field) {
   if (absl::Status s = Require(value, field); !s.ok()) return s;
   if (!domain::IsValidId(value)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": \"", value,
-                                                   "\" is not a partner id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", value,
+                     "\" is not a partner id (1-64 of [A-Za-z0-9._:-], "
+                     "alphanumeric first)"));
   }
   return absl::OkStatus();
+}
+
+// A currency events may carry: an active ISO 4217 code (domain/money.h;
+// no funds codes, metals or XXX). Never read as "no such rows".
+absl::Status CheckCurrency(const std::string& value, const char* field,
+                           bool required) {
+  if (value.empty()) {
+    return required ? Require(value, field) : absl::OkStatus();
+  }
+  if (!domain::CurrencyExponent(value).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": \"", value,
+        "\" is not an ISO 4217 currency code (three capital letters, e.g. "
+        "EUR)"));
+  }
+  return absl::OkStatus();
+}
+
+// NOT_FOUND unless `key` exists at the view's position: an unknown id
+// never reads as an empty answer.
+template <typename Record>
+absl::Status RequireKnown(const View& view, const std::string& key,
+                          const char* field, const char* what,
+                          const std::string& id) {
+  PL_ASSIGN_OR_RETURN(std::optional<Record> probe, view.Load<Record>(key));
+  if (!probe.has_value()) {
+    return absl::NotFoundError(absl::StrCat(field, ": unknown ", what, " '", id,
+                                            "' at position ",
+                                            view.position()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireKnownPartner(const View& view, const std::string& id,
+                                 const char* field) {
+  return RequireKnown<sv1::Partner>(view, keys::Partner(id), field, "partner",
+                                   id);
 }
 
 
@@ -210,8 +250,26 @@ absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
 
 absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     const v1::GetObligationsRequest& req) const {
+  const std::pair<const std::string*, const char*> partners[] = {
+      {&req.partner_id(), "partner_id"},
+      {&req.payer(), "payer"},
+      {&req.payee(), "payee"}};
+  for (const auto& [id, field] : partners) {
+    if (id->empty()) continue;
+    if (absl::Status s = RequirePartner(*id, field); !s.ok()) return s;
+  }
+  if (absl::Status s = CheckCurrency(req.currency(), "currency", false);
+      !s.ok()) {
+    return s;
+  }
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  for (const auto& [id, field] : partners) {
+    if (id->empty()) continue;
+    if (absl::Status s = RequireKnownPartner(view, *id, field); !s.ok()) {
+      return s;
+    }
+  }
   v1::GetObligationsResponse resp;
   resp.set_as_of_position(at);
   PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
@@ -225,6 +283,8 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
         payee != req.partner_id()) {
       continue;
     }
+    if (!req.payer().empty() && payer != req.payer()) continue;
+    if (!req.payee().empty() && payee != req.payee()) continue;
     if (!req.currency().empty() && currency != req.currency()) continue;
     PL_ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
                         view.Load<sv1::Obligation>(k));
@@ -295,6 +355,14 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
   if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireKnownPartner(view, req.partner_b(), "partner_b");
+      !s.ok()) {
+    return s;
+  }
   v1::GetReferralBalanceResponse resp;
   resp.set_as_of_position(at);
   PL_ASSIGN_OR_RETURN(*resp.mutable_a_to_b(),
@@ -329,13 +397,24 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     const v1::GetStatementRequest& req) const {
   if (absl::Status s = RequirePartner(req.payer(), "payer"); !s.ok()) return s;
   if (absl::Status s = RequirePartner(req.payee(), "payee"); !s.ok()) return s;
-  if (absl::Status s = Require(req.currency(), "currency"); !s.ok()) return s;
+  if (absl::Status s = CheckCurrency(req.currency(), "currency", true);
+      !s.ok()) {
+    return s;
+  }
   if (!domain::IsValidPeriod(req.period())) {
     return absl::InvalidArgumentError(
         absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
   }
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  if (absl::Status s = RequireKnownPartner(view, req.payer(), "payer");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireKnownPartner(view, req.payee(), "payee");
+      !s.ok()) {
+    return s;
+  }
   v1::GetStatementResponse resp;
   resp.set_as_of_position(at);
   const std::string prefix =
@@ -449,8 +528,29 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
 
 absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     const v1::ListConflictsRequest& req) const {
+  if (!req.partner_id().empty()) {
+    if (absl::Status s = RequirePartner(req.partner_id(), "partner_id");
+        !s.ok()) {
+      return s;
+    }
+  }
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  if (!req.partner_id().empty()) {
+    if (absl::Status s =
+            RequireKnownPartner(view, req.partner_id(), "partner_id");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!req.agreement_id().empty()) {
+    if (absl::Status s =
+            RequireKnown<sv1::Agreement>(view, keys::Agreement(req.agreement_id()),
+                         "agreement_id", "agreement", req.agreement_id());
+        !s.ok()) {
+      return s;
+    }
+  }
   v1::ListConflictsResponse resp;
   resp.set_as_of_position(at);
   int64_t now_us = 0;
@@ -525,6 +625,12 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   if (absl::Status s = Require(req.agreement_id(), "agreement_id"); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  if (absl::Status s =
+          RequireKnown<sv1::Agreement>(view, keys::Agreement(req.agreement_id()),
+                       "agreement_id", "agreement", req.agreement_id());
+      !s.ok()) {
+    return s;
+  }
   v1::GetSatisfactionResponse resp;
   resp.set_as_of_position(at);
   const std::string prefix = absl::StrCat(
@@ -563,12 +669,26 @@ bool WithinGuidance(const sv1::Deal& d) {
   return true;
 }
 
-void Line(v1::GetPartnershipHealthResponse* r, v1::Pillar pillar,
-          v1::HealthStatus status, std::string detail) {
+v1::HealthLine* Line(v1::GetPartnershipHealthResponse* r, v1::Pillar pillar,
+                     v1::HealthStatus status, std::string detail) {
   v1::HealthLine* l = r->add_lines();
   l->set_pillar(pillar);
   l->set_status(status);
   l->set_detail(std::move(detail));
+  return l;
+}
+
+void AddIds(google::protobuf::RepeatedPtrField<std::string>* out,
+            const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) out->Add(std::string(id));
+}
+
+template <typename T>
+std::vector<std::string> DealIds(
+    const std::vector<std::pair<std::string, T>>& deals) {
+  std::vector<std::string> out;
+  for (const auto& d : deals) out.push_back(d.first);
+  return out;
 }
 
 }  // namespace
@@ -579,6 +699,14 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
+  if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = RequireKnownPartner(view, req.partner_b(), "partner_b");
+      !s.ok()) {
+    return s;
+  }
   v1::GetPartnershipHealthResponse resp;
   resp.set_as_of_position(at);
   const std::string& a = req.partner_a();
@@ -595,58 +723,71 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   }
   // 1 Margins.
   std::vector<std::string> outside;
-  int agreed = 0;
+  std::vector<std::string> agreed;
   for (const auto& [id, d] : deals) {
     if (!d.margin_agreed()) continue;
-    ++agreed;
+    agreed.push_back(id);
     if (!WithinGuidance(d)) outside.push_back(id);
   }
   if (!outside.empty()) {
-    Line(&resp, v1::PILLAR_MARGINS, v1::HEALTH_STATUS_WARN,
-         absl::StrCat(outside.size(), " of ", agreed,
-                      " deals have margins outside guidance: ",
-                      absl::StrJoin(outside, ", ")));
+    AddIds(Line(&resp, v1::PILLAR_MARGINS, v1::HEALTH_STATUS_WARN,
+                absl::StrCat(outside.size(), " of ", agreed.size(),
+                             " deals have margins outside guidance: ",
+                             absl::StrJoin(outside, ", ")))
+               ->mutable_deal_ids(),
+           outside);
   } else {
-    Line(&resp, v1::PILLAR_MARGINS,
-         agreed > 0 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-         agreed > 0 ? absl::StrCat("all ", agreed, " agreed margins within guidance")
-                    : "no margin agreed yet");
+    AddIds(Line(&resp, v1::PILLAR_MARGINS,
+                !agreed.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+                !agreed.empty() ? absl::StrCat("all ", agreed.size(),
+                                               " agreed margins within guidance")
+                                : "no margin agreed yet")
+               ->mutable_deal_ids(),
+           agreed);
   }
   // 2 Prime partner: every deal names its prime (enforced on origination).
-  Line(&resp, v1::PILLAR_PRIME_PARTNER,
-       deals.empty() ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK,
-       deals.empty() ? "no deals yet"
-                     : absl::StrCat("prime named on all ", deals.size(), " deals"));
+  AddIds(Line(&resp, v1::PILLAR_PRIME_PARTNER,
+              deals.empty() ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK,
+              deals.empty() ? "no deals yet"
+                            : absl::StrCat("prime named on all ", deals.size(),
+                                           " deals"))
+             ->mutable_deal_ids(),
+         DealIds(deals));
   // 3 Documentation: an active agreement with its document, a SoW per won deal.
   PL_ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> pair,
                       view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
-  int active = 0;
+  std::vector<std::string> active_ids;
   if (pair.has_value()) {
     for (const std::string& id : pair->agreement_ids()) {
       PL_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
                           view.Load<sv1::Agreement>(keys::Agreement(id)));
       if (ag.has_value() && !ag->terminated() && !ag->document().sha256().empty()) {
-        ++active;
+        active_ids.push_back(id);
       }
     }
   }
+  const size_t active = active_ids.size();
   std::vector<std::string> no_sow;
   for (const auto& [id, d] : deals) {
     if (d.status() == sv1::DEAL_STATUS_WON && d.statements_of_work_size() == 0) {
       no_sow.push_back(id);
     }
   }
+  v1::HealthLine* doc;
   if (active == 0) {
-    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_FAIL,
-         "no active signed agreement for the pair");
+    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_FAIL,
+               "no active signed agreement for the pair");
   } else if (!no_sow.empty()) {
-    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_WARN,
-         absl::StrCat("won deals without a statement of work: ",
-                      absl::StrJoin(no_sow, ", ")));
+    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_WARN,
+               absl::StrCat("won deals without a statement of work: ",
+                            absl::StrJoin(no_sow, ", ")));
   } else {
-    Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_OK,
-         absl::StrCat(active, " active agreement(s); every won deal has a SoW"));
+    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_OK,
+               absl::StrCat(active,
+                            " active agreement(s); every won deal has a SoW"));
   }
+  AddIds(doc->mutable_agreement_ids(), active_ids);
+  AddIds(doc->mutable_deal_ids(), no_sow);
   // 4 Elevator pitch.
   std::vector<std::string> no_pitch;
   for (const std::string& p : {a, b}) {
@@ -654,10 +795,13 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
                         view.Load<sv1::Partner>(keys::Partner(p)));
     if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
   }
-  Line(&resp, v1::PILLAR_ELEVATOR_PITCH,
-       no_pitch.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-       no_pitch.empty() ? "both partners have a pitch"
-                        : absl::StrCat("no pitch for: ", absl::StrJoin(no_pitch, ", ")));
+  AddIds(Line(&resp, v1::PILLAR_ELEVATOR_PITCH,
+              no_pitch.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+              no_pitch.empty() ? "both partners have a pitch"
+                               : absl::StrCat("no pitch for: ",
+                                              absl::StrJoin(no_pitch, ", ")))
+             ->mutable_partner_ids(),
+         no_pitch);
   // 5 Bi-directional.
   v1::GetReferralBalanceRequest rb;
   *rb.mutable_as_of() = req.as_of();
@@ -666,31 +810,45 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   rb.set_partner_b(b);
   PL_ASSIGN_OR_RETURN(v1::GetReferralBalanceResponse balance, GetReferralBalance(rb));
   const double ratio = balance.reciprocity_ratio();
-  Line(&resp, v1::PILLAR_BIDIRECTIONAL,
-       ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-       absl::StrCat(a, " originated ", balance.a_to_b().deals_originated(), ", ", b,
-                    " originated ", balance.b_to_a().deals_originated(),
-                    " (reciprocity ", absl::StrFormat("%.2f", ratio), ")"));
+  AddIds(Line(&resp, v1::PILLAR_BIDIRECTIONAL,
+              ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+              absl::StrCat(a, " originated ", balance.a_to_b().deals_originated(),
+                           ", ", b, " originated ",
+                           balance.b_to_a().deals_originated(), " (reciprocity ",
+                           absl::StrFormat("%.2f", ratio), ")"))
+             ->mutable_deal_ids(),
+         DealIds(deals));
   // 6 Visibility.
   int disclosed = 0;
+  std::vector<std::string> undisclosed;
   for (const auto& [id, d] : deals) {
-    if (d.disclosed_to_customer() || !d.disclosed_on().empty()) ++disclosed;
+    if (d.disclosed_to_customer() || !d.disclosed_on().empty()) {
+      ++disclosed;
+    } else {
+      undisclosed.push_back(id);
+    }
   }
-  Line(&resp, v1::PILLAR_VISIBILITY,
-       disclosed == static_cast<int>(deals.size()) && !deals.empty()
-           ? v1::HEALTH_STATUS_OK
-           : v1::HEALTH_STATUS_WARN,
-       absl::StrCat(disclosed, " of ", deals.size(),
-                    " deals disclosed to the customer"));
+  AddIds(Line(&resp, v1::PILLAR_VISIBILITY,
+              disclosed == static_cast<int>(deals.size()) && !deals.empty()
+                  ? v1::HEALTH_STATUS_OK
+                  : v1::HEALTH_STATUS_WARN,
+              absl::StrCat(disclosed, " of ", deals.size(),
+                           " deals disclosed to the customer"))
+             ->mutable_deal_ids(),
+         undisclosed);
   // 7 Conflicts and satisfaction.
   PL_ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
                       view.Keys(keys::PairConflictPrefix(a, b)));
-  int open = 0;
+  std::vector<std::string> open_ids;
   for (const std::string& k : conflict_keys) {
+    const std::string id = Components(k).back();
     PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
-                        view.Load<sv1::Conflict>(keys::Conflict(Components(k).back())));
-    if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) ++open;
+                        view.Load<sv1::Conflict>(keys::Conflict(id)));
+    if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) {
+      open_ids.push_back(id);
+    }
   }
+  const size_t open = open_ids.size();
   std::string trend = "no satisfaction recorded";
   bool declining = false;
   if (pair.has_value()) {
@@ -720,10 +878,17 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
       }
     }
   }
-  Line(&resp, v1::PILLAR_CONFLICTS,
-       open > 0 ? v1::HEALTH_STATUS_FAIL
-                : (declining ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK),
-       absl::StrCat(open, " open conflict(s); ", trend));
+  v1::HealthLine* conflicts = Line(
+      &resp, v1::PILLAR_CONFLICTS,
+      open > 0 ? v1::HEALTH_STATUS_FAIL
+               : (declining ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK),
+      absl::StrCat(open, " open conflict(s); ", trend));
+  AddIds(conflicts->mutable_conflict_ids(), open_ids);
+  if (pair.has_value()) {
+    for (const std::string& id : pair->agreement_ids()) {
+      conflicts->add_agreement_ids(id);
+    }
+  }
   return resp;
 }
 

@@ -297,7 +297,9 @@ void SubscriptionHub::Fill(Reactor* r) {
       if (!*involves) continue;
     }
     v1::SubscribeResponse msg;
-    if (absl::Status s = ToWire(e, msg.mutable_event()); !s.ok()) {
+    absl::Status s = ToWire(e, msg.mutable_event());
+    if (s.ok() && r->scope_.has_value()) s = r->scope_->Redact(msg.mutable_event());
+    if (!s.ok()) {
       r->finished_ = true;
       r->Finish(ToGrpc(s));
       return;
@@ -395,13 +397,14 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
       !name.ok()) {
     return FinishNow(ctx, name.status());
   }
+  std::optional<PartnerScope> scope;
   if (access->partner_scoped) {
-    PartnerScope scope(&ledger_->store(), access->principal.partner_id);
-    absl::StatusOr<bool> involves = scope.Involves(req->stream());
+    scope.emplace(&ledger_->store(), access->principal.partner_id);
+    absl::StatusOr<bool> involves = scope->Involves(req->stream());
     if (!involves.ok()) return FinishNow(ctx, involves.status());
     // Its own stream may not exist yet (NOT_FOUND below); any other stream
     // is refused whether or not it exists, so existence does not leak.
-    if (!*involves && req->stream() != "partner-" + scope.partner_id()) {
+    if (!*involves && req->stream() != "partner-" + scope->partner_id()) {
       return FinishNow(ctx,
                        auth_->DenyScope(*ctx, Rpc::kReadStream, *access,
                                         "stream " + req->stream() +
@@ -417,9 +420,10 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
       PageSize(req->max_count()), reactor->reservation());
   if (!page.ok()) return reactor->FinishWith(page.status());
   for (const StoredEvent& e : page->events) {
-    if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
-      return reactor->FinishWith(s);
-    }
+    v1::Event* out = resp->add_events();
+    absl::Status s = ToWire(e, out);
+    if (s.ok() && scope.has_value()) s = scope->Redact(out);
+    if (!s.ok()) return reactor->FinishWith(s);
   }
   resp->set_next_revision(page->next_revision);
   resp->set_end_of_stream(page->end_of_stream);
@@ -452,9 +456,10 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
       if (!involves.ok()) return reactor->FinishWith(involves.status());
       if (!*involves) continue;
     }
-    if (absl::Status s = ToWire(e, resp->add_events()); !s.ok()) {
-      return reactor->FinishWith(s);
-    }
+    v1::Event* out = resp->add_events();
+    absl::Status s = ToWire(e, out);
+    if (s.ok() && scope.has_value()) s = scope->Redact(out);
+    if (!s.ok()) return reactor->FinishWith(s);
   }
   resp->set_next_position(page->next_position);
   resp->set_end_of_log(page->end_of_log);

@@ -34,6 +34,22 @@ absl::StatusOr<bool> PartnerScope::Involves(std::string_view stream) {
   return r;
 }
 
+absl::Status PartnerScope::Redact(v1::Event* e) {
+  if (!e->payload().has_conflict_raised()) return absl::OkStatus();
+  v1::ConflictRaised* c = e->mutable_payload()->mutable_conflict_raised();
+  if (c->other_deal_id().empty()) return absl::OkStatus();
+  absl::StatusOr<bool> own = Involves("deal-" + c->other_deal_id());
+  if (!own.ok()) return own.status();
+  if (*own) return absl::OkStatus();
+  c->clear_other_deal_id();
+  c->set_summary(c->kind() == v1::CONFLICT_KIND_REGISTRATION_OVERLAP
+                     ? "the customer, provider and offering class are already "
+                       "registered in another partner's open deal"
+                     : "refers to another partner's deal");
+  e->set_redacted(true);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
   absl::StatusOr<domain::StreamName> name =
       domain::ParseStreamName(absl::string_view(stream.data(), stream.size()));

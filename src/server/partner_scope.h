@@ -16,7 +16,11 @@
 // by current state is exact.
 //
 // An event involves P when its stream does. Reads by a partner are filtered
-// by that (ReadAll, Subscribe), or refused (ReadStream of another stream).
+// by that (ReadAll, Subscribe), or refused (ReadStream of another stream),
+// and what it may read is redacted (Redact): an event that involves P can
+// still name another partner's deal (a REGISTRATION_OVERLAP conflict on P's
+// deal names the competing deal and its originator), which P is refused
+// when reading it directly.
 //
 // Thread safety: none; one PartnerScope per call (it caches lookups).
 #ifndef PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
@@ -27,6 +31,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "partnerledger/v1/events.pb.h"
 #include "store/store.h"
 
 namespace partnerledger::server {
@@ -42,6 +47,14 @@ class PartnerScope {
   // Whether `stream` involves the partner; false for a stream that does not
   // exist or is malformed. DATA_LOSS if stored state does not parse.
   absl::StatusOr<bool> Involves(std::string_view stream);
+
+  // Removes from `e` (an event that involves the partner) what belongs to
+  // other partners: a ConflictRaised's other_deal_id when that deal does
+  // not involve the partner, and with it the summary, which names that deal
+  // and its originator (replaced by a neutral text). Keeps that the
+  // conflict exists and which of the partner's deals it is on; sets
+  // e->redacted(). DATA_LOSS if stored state does not parse.
+  absl::Status Redact(v1::Event* e);
 
  private:
   absl::StatusOr<bool> Lookup(std::string_view stream) const;

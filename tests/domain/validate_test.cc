@@ -837,5 +837,31 @@ TEST(ValidateProposedPayload, UsesTheGivenFieldPrefix) {
                           "events[7].payload.revenue_booked.amount.currency"));
 }
 
+TEST(ValidateProposedPayload, IdShapedFieldsSayWhichFormIsExpected) {
+  const std::string expected =
+      "\"Jane Doe\" is not an id: expected 1-64 of [A-Za-z0-9._:-], "
+      "alphanumeric first";
+  Example raised = ValidExample(EventPayload::kConflictRaised);
+  raised.payload.mutable_conflict_raised()->set_raised_by("Jane Doe");
+  absl::Status s = Validate(raised);
+  EXPECT_TRUE(
+      IsInvalidAt(s, std::string(kField) + ".conflict_raised.raised_by"));
+  EXPECT_NE(std::string(s.message()).find(expected), std::string::npos) << s;
+
+  Example resolved = ValidExample(EventPayload::kConflictResolved);
+  resolved.payload.mutable_conflict_resolved()->set_resolved_by("Jane Doe");
+  s = Validate(resolved);
+  EXPECT_TRUE(
+      IsInvalidAt(s, std::string(kField) + ".conflict_resolved.resolved_by"));
+  EXPECT_NE(std::string(s.message()).find(expected), std::string::npos) << s;
+
+  Example answered = ValidExample(EventPayload::kSatisfactionRecorded);
+  answered.payload.mutable_satisfaction_recorded()->set_respondent("Jane Doe");
+  s = Validate(answered);
+  EXPECT_TRUE(IsInvalidAt(
+      s, std::string(kField) + ".satisfaction_recorded.respondent"));
+  EXPECT_NE(std::string(s.message()).find(expected), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace partnerledger::domain

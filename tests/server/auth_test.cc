@@ -481,6 +481,108 @@ TEST_F(AuthTest, PartnerReadsSeeOnlyWhatInvolvesThePartner) {
   EXPECT_GT(all.obligations_size(), obligations.obligations_size());
 }
 
+// A REGISTRATION_OVERLAP conflict on C's deal names G's competing deal and
+// G itself: C may see that the conflict exists and which of its deals it is
+// on, not what it is refused when reading G's deal directly.
+TEST_F(AuthTest, PartnerReadsOfAConflictLeaveOutTheOtherPartnersDeal) {
+  using S = v1::EventStoreService::Stub;
+  sim::DealSpec d5;
+  d5.agreement = "GF";
+  d5.originator = "G";
+  d5.provider = "F";
+  d5.prime = "F";
+  d5.customer = "cust-9";
+  MustAppend("deal-D5", sim::DealOriginated(d5));
+  sim::DealSpec d6 = d5;
+  d6.agreement = "CF";
+  d6.originator = "C";
+  v1::AppendEventsResponse appended;
+  ASSERT_TRUE(
+      Append(kWriter, AppendOf("deal-D6", sim::DealOriginated(d6)), &appended)
+          .ok());
+  ASSERT_EQ(appended.events_size(), 2);
+  const std::string conflict = appended.events(1).stream();
+  ASSERT_EQ(conflict.rfind("conflict-", 0), 0u) << conflict;
+
+  auto expect_redacted = [](const v1::Event& e) {
+    const v1::ConflictRaised& c = e.payload().conflict_raised();
+    EXPECT_TRUE(e.redacted());
+    EXPECT_EQ(c.kind(), v1::CONFLICT_KIND_REGISTRATION_OVERLAP);
+    EXPECT_EQ(c.agreement_id(), "CF");
+    EXPECT_EQ(c.deal_id(), "D6");
+    EXPECT_EQ(c.other_deal_id(), "");
+    EXPECT_THAT(c.summary(), ::testing::Not(HasSubstr("D5")));
+    EXPECT_THAT(c.summary(), ::testing::Not(HasSubstr("'G'")));
+    EXPECT_THAT(c.summary(), HasSubstr("another partner"));
+  };
+  v1::ReadStreamRequest rs;
+  rs.set_stream(conflict);
+  // The auditor reads the record as it is.
+  v1::ReadStreamResponse full;
+  ASSERT_TRUE(Unary(events_.get(), &S::ReadStream, std::string(kAuditor), rs,
+                    &full)
+                  .ok());
+  ASSERT_EQ(full.events_size(), 1);
+  EXPECT_FALSE(full.events(0).redacted());
+  EXPECT_EQ(full.events(0).payload().conflict_raised().other_deal_id(), "D5");
+  EXPECT_THAT(full.events(0).payload().conflict_raised().summary(),
+              HasSubstr("'G'"));
+  // Partner C: ReadStream.
+  v1::ReadStreamResponse mine;
+  ASSERT_TRUE(Unary(events_.get(), &S::ReadStream, std::string(kPartnerC), rs,
+                    &mine)
+                  .ok());
+  ASSERT_EQ(mine.events_size(), 1);
+  expect_redacted(mine.events(0));
+  // ReadAll.
+  int found = 0;
+  uint64_t from = 0;
+  for (;;) {
+    v1::ReadAllRequest r;
+    r.set_from_position(from);
+    v1::ReadAllResponse page;
+    ASSERT_TRUE(
+        Unary(events_.get(), &S::ReadAll, std::string(kPartnerC), r, &page)
+            .ok());
+    for (const v1::Event& e : page.events()) {
+      EXPECT_NE(e.stream(), "deal-D5");
+      if (e.stream() != conflict) continue;
+      ++found;
+      expect_redacted(e);
+    }
+    if (page.end_of_log()) break;
+    from = page.next_position();
+  }
+  EXPECT_EQ(found, 1);
+  // Subscribe.
+  grpc::ClientContext ctx;
+  Authorize(&ctx, kPartnerC);
+  auto reader = events_->Subscribe(&ctx, v1::SubscribeRequest());
+  v1::SubscribeResponse msg;
+  found = 0;
+  while (reader->Read(&msg)) {
+    if (msg.has_event() && msg.event().stream() == conflict) {
+      ++found;
+      expect_redacted(msg.event());
+    }
+    if (msg.has_caught_up()) break;
+  }
+  ctx.TryCancel();
+  reader->Finish().IgnoreError();
+  EXPECT_EQ(found, 1);
+  // What was left out is what C is refused directly.
+  v1::ReadStreamRequest other;
+  other.set_stream("deal-D5");
+  EXPECT_EQ(Unary(events_.get(), &S::ReadStream, std::string(kPartnerC), other)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Conflict queries stay with finance: a partner is refused them.
+  EXPECT_EQ(Unary(queries_.get(), &v1::LedgerQueryService::Stub::ListConflicts,
+                  std::string(kPartnerC), v1::ListConflictsRequest())
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(AuthTest, DenialsAreLoggedAsJsonLines) {
   std::mutex mu;
   std::vector<std::string> lines;

@@ -1,6 +1,10 @@
 // LedgerQueryService end to end over gRPC: the worked example of the
 // partnership domain with its exact figures, as-of reads, rejections that
 // append nothing, and the projection rebuild.
+#include <functional>
+#include <map>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -398,6 +402,251 @@ TEST_F(QueryServiceTest, QueryArgumentsAreValidated) {
   s = queries_->GetReferralBalance(&c2, rb, &rr);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("partner_b"));
+}
+
+// Partner-level filters of GetObligations, each with the exact rows.
+TEST_F(QueryServiceTest, ObligationsFilterByPayerPayeeKindAndCurrency) {
+  LoadWorkedExample();
+  // D3: F brings C a SaaS customer, C is prime: C owes F a commission.
+  sim::DealSpec d3;
+  d3.agreement = "CF";
+  d3.originator = "F";
+  d3.provider = "C";
+  d3.prime = "C";
+  d3.customer = "cust-3";
+  d3.offering_class = v1::OFFERING_CLASS_SAAS;
+  d3.currency = "EUR";
+  d3.start_date = "2026-04-01";
+  MustAppend("deal-D3", sim::DealOriginated(d3));
+  MustAppend("deal-D3", sim::MarginAgreed());
+  MustAppend("deal-D3", sim::DealClosed(v1::DEAL_OUTCOME_WON));
+  MustAppend("deal-D3", sim::RevenueBooked("R4", "EUR", 10'000'00, "2026-04-01"),
+             "2026-04-01");
+  auto query = [&](const std::function<void(v1::GetObligationsRequest*)>& set) {
+    v1::GetObligationsRequest req;
+    set(&req);
+    v1::GetObligationsResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetObligations(&ctx, req, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r;
+  };
+  v1::GetObligationsResponse by_payer =
+      query([](auto* q) { q->set_payer("C"); });
+  ASSERT_EQ(by_payer.obligations_size(), 1);
+  EXPECT_EQ(by_payer.obligations(0).payee(), "F");
+  EXPECT_EQ(by_payer.obligations(0).currency(), "EUR");
+  EXPECT_EQ(by_payer.obligations(0).kind(), v1::OBLIGATION_KIND_COMMISSION);
+  EXPECT_EQ(by_payer.obligations(0).accrued_minor(), 2'500'00);
+  EXPECT_EQ(by_payer.obligations(0).outstanding_minor(), 2'500'00);
+  ASSERT_EQ(by_payer.net_size(), 1);
+  EXPECT_EQ(by_payer.net(0).net_payer(), "C");
+  EXPECT_EQ(by_payer.net(0).net_minor(), 2'500'00);
+
+  v1::GetObligationsResponse by_payee =
+      query([](auto* q) { q->set_payee("C"); });
+  ASSERT_EQ(by_payee.obligations_size(), 2);
+  for (const v1::ObligationRow& row : by_payee.obligations()) {
+    EXPECT_EQ(row.payer(), "F");
+    EXPECT_EQ(row.outstanding_minor(),
+              row.currency() == "EUR" ? 22'000'00 : 40'000'00);
+  }
+  v1::GetObligationsResponse pass_through = query([](auto* q) {
+    q->set_payer("F");
+    q->set_kind(v1::OBLIGATION_KIND_PASS_THROUGH);
+  });
+  ASSERT_EQ(pass_through.obligations_size(), 1);
+  EXPECT_EQ(pass_through.obligations(0).currency(), "USD");
+  EXPECT_EQ(pass_through.obligations(0).outstanding_minor(), 40'000'00);
+
+  v1::GetObligationsResponse eur_to_c = query([](auto* q) {
+    q->set_payee("C");
+    q->set_currency("EUR");
+  });
+  ASSERT_EQ(eur_to_c.obligations_size(), 1);
+  EXPECT_EQ(eur_to_c.obligations(0).outstanding_minor(), 22'000'00);
+  // Both directions in EUR net: F owes C 22,000.00 - 2,500.00.
+  v1::GetObligationsResponse eur =
+      query([](auto* q) { q->set_currency("EUR"); });
+  EXPECT_EQ(eur.obligations_size(), 2);
+  ASSERT_EQ(eur.net_size(), 1);
+  EXPECT_EQ(eur.net(0).net_payer(), "F");
+  EXPECT_EQ(eur.net(0).net_payee(), "C");
+  EXPECT_EQ(eur.net(0).net_minor(), 19'500'00);
+  // Filters combine: F's side, paid by C.
+  v1::GetObligationsResponse both = query([](auto* q) {
+    q->set_partner_id("F");
+    q->set_payer("C");
+  });
+  ASSERT_EQ(both.obligations_size(), 1);
+  EXPECT_EQ(both.obligations(0).accrued_minor(), 2'500'00);
+}
+
+// An unknown id or a malformed currency is an error, never an empty answer;
+// a known partner that owes nothing is OK and empty.
+TEST_F(QueryServiceTest, UnknownIdsAreNotFoundAndMalformedCurrenciesInvalid) {
+  LoadWorkedExample();
+  auto expect = [](grpc::Status s, grpc::StatusCode code, const std::string& text) {
+    EXPECT_EQ(s.error_code(), code) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(text));
+  };
+  {
+    v1::GetReferralBalanceRequest q;
+    q.set_partner_a("C");
+    q.set_partner_b("NOPE");
+    v1::GetReferralBalanceResponse r;
+    grpc::ClientContext ctx;
+    expect(queries_->GetReferralBalance(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
+           "partner_b: unknown partner 'NOPE'");
+    // F did not exist yet at position 1.
+    q.set_partner_b("F");
+    q.mutable_as_of()->set_position(1);
+    grpc::ClientContext ctx2;
+    expect(queries_->GetReferralBalance(&ctx2, q, &r), grpc::StatusCode::NOT_FOUND,
+           "partner_b: unknown partner 'F' at position 1");
+  }
+  v1::GetStatementRequest st;
+  st.set_payer("NOPE");
+  st.set_payee("C");
+  st.set_currency("EUR");
+  st.set_period("2027-02");
+  v1::GetStatementResponse sr;
+  {
+    grpc::ClientContext ctx;
+    expect(queries_->GetStatement(&ctx, st, &sr), grpc::StatusCode::NOT_FOUND,
+           "payer: unknown partner 'NOPE'");
+  }
+  st.set_payer("F");
+  for (const char* bad : {"eur", "EURO", "XXX", "E1R"}) {
+    SCOPED_TRACE(bad);
+    st.set_currency(bad);
+    grpc::ClientContext ctx;
+    expect(queries_->GetStatement(&ctx, st, &sr),
+           grpc::StatusCode::INVALID_ARGUMENT,
+           std::string("currency: \"") + bad + "\" is not an ISO 4217");
+    v1::GetObligationsRequest oq;
+    oq.set_currency(bad);
+    v1::GetObligationsResponse orr;
+    grpc::ClientContext ctx2;
+    expect(queries_->GetObligations(&ctx2, oq, &orr),
+           grpc::StatusCode::INVALID_ARGUMENT, "currency: \"");
+  }
+  for (const char* field : {"partner_id", "payer", "payee"}) {
+    SCOPED_TRACE(field);
+    v1::GetObligationsRequest oq;
+    oq.GetReflection()->SetString(
+        &oq, oq.GetDescriptor()->FindFieldByName(field), "NOPE");
+    v1::GetObligationsResponse orr;
+    grpc::ClientContext ctx;
+    expect(queries_->GetObligations(&ctx, oq, &orr), grpc::StatusCode::NOT_FOUND,
+           std::string(field) + ": unknown partner 'NOPE'");
+  }
+  {
+    v1::GetSatisfactionRequest q;
+    q.set_agreement_id("NOPE");
+    v1::GetSatisfactionResponse r;
+    grpc::ClientContext ctx;
+    expect(queries_->GetSatisfaction(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
+           "agreement_id: unknown agreement 'NOPE'");
+  }
+  {
+    v1::GetPartnershipHealthRequest q;
+    q.set_partner_a("NOPE");
+    q.set_partner_b("C");
+    v1::GetPartnershipHealthResponse r;
+    grpc::ClientContext ctx;
+    expect(queries_->GetPartnershipHealth(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
+           "partner_a: unknown partner 'NOPE'");
+  }
+  {
+    v1::ListConflictsRequest q;
+    q.set_partner_id("NOPE");
+    v1::ListConflictsResponse r;
+    grpc::ClientContext ctx;
+    expect(queries_->ListConflicts(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
+           "partner_id: unknown partner 'NOPE'");
+  }
+  // A registered partner with nothing owed: OK and empty.
+  MustAppend("partner-Z", sim::PartnerRegistered("Zeta"));
+  v1::GetObligationsRequest oq;
+  oq.set_partner_id("Z");
+  v1::GetObligationsResponse orr;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(queries_->GetObligations(&ctx, oq, &orr).ok());
+  EXPECT_EQ(orr.obligations_size(), 0);
+  EXPECT_EQ(orr.net_size(), 0);
+  st.set_payer("Z");
+  st.set_currency("EUR");
+  grpc::ClientContext ctx2;
+  ASSERT_TRUE(queries_->GetStatement(&ctx2, st, &sr).ok());
+  EXPECT_EQ(sr.closing_minor(), 0);
+  EXPECT_EQ(sr.lines_size(), 0);
+}
+
+TEST_F(QueryServiceTest, AsOfTimeOutOfRangeIsInvalidArgumentNotAnOverflow) {
+  LoadWorkedExample();
+  v1::GetObligationsRequest q;
+  q.mutable_as_of()->mutable_recorded_at()->set_seconds(INT64_MAX / 1000);
+  v1::GetObligationsResponse r;
+  grpc::ClientContext ctx;
+  grpc::Status s = queries_->GetObligations(&ctx, q, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("as_of.recorded_at"));
+  v1::ListConflictsRequest lq;
+  lq.set_status(static_cast<v1::ConflictStatus>(99));
+  v1::ListConflictsResponse lr;
+  grpc::ClientContext ctx2;
+  s = queries_->ListConflicts(&ctx2, lq, &lr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("status: unknown value 99"));
+}
+
+TEST_F(QueryServiceTest, HealthLinesListTheIdsTheyReferTo) {
+  LoadWorkedExample();
+  MustAppend("conflict-K1", sim::ConflictRaised("CF", "D1"), "2027-03-01");
+  v1::GetPartnershipHealthRequest q;
+  q.set_partner_a("C");
+  q.set_partner_b("F");
+  v1::GetPartnershipHealthResponse r;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(queries_->GetPartnershipHealth(&ctx, q, &r).ok());
+  std::map<v1::Pillar, const v1::HealthLine*> by_pillar;
+  for (const v1::HealthLine& l : r.lines()) by_pillar[l.pillar()] = &l;
+  ASSERT_EQ(by_pillar.size(), 7u);
+  auto ids = [](const google::protobuf::RepeatedPtrField<std::string>& f) {
+    return std::vector<std::string>(f.begin(), f.end());
+  };
+  using V = std::vector<std::string>;
+  const v1::HealthLine& margins = *by_pillar[v1::PILLAR_MARGINS];
+  EXPECT_EQ(margins.status(), v1::HEALTH_STATUS_OK);
+  EXPECT_EQ(ids(margins.deal_ids()), (V{"D1", "D2"}));
+  EXPECT_EQ(ids(by_pillar[v1::PILLAR_PRIME_PARTNER]->deal_ids()), (V{"D1", "D2"}));
+  const v1::HealthLine& docs = *by_pillar[v1::PILLAR_DOCUMENTATION];
+  EXPECT_EQ(docs.status(), v1::HEALTH_STATUS_WARN);  // no SoW on either
+  EXPECT_EQ(ids(docs.agreement_ids()), (V{"CF"}));
+  EXPECT_EQ(ids(docs.deal_ids()), (V{"D1", "D2"}));
+  EXPECT_TRUE(by_pillar[v1::PILLAR_ELEVATOR_PITCH]->partner_ids().empty());
+  const v1::HealthLine& conflicts = *by_pillar[v1::PILLAR_CONFLICTS];
+  EXPECT_EQ(conflicts.status(), v1::HEALTH_STATUS_FAIL);
+  EXPECT_EQ(ids(conflicts.conflict_ids()), (V{"K1"}));
+  EXPECT_EQ(ids(conflicts.agreement_ids()), (V{"CF"}));
+  // A deal with margins outside guidance is named as data, not only text.
+  sim::DealSpec d4;
+  d4.agreement = "CF";
+  d4.originator = "C";
+  d4.provider = "F";
+  d4.prime = "F";
+  d4.customer = "cust-4";
+  d4.offering_class = v1::OFFERING_CLASS_PROJECT;
+  d4.currency = "EUR";
+  d4.start_date = "2026-05-01";
+  MustAppend("deal-D4", sim::DealOriginated(d4));
+  MustAppend("deal-D4", sim::MarginAgreed({sim::Band(1, 4000)}));
+  grpc::ClientContext ctx2;
+  ASSERT_TRUE(queries_->GetPartnershipHealth(&ctx2, q, &r).ok());
+  ASSERT_EQ(r.lines(0).pillar(), v1::PILLAR_MARGINS);
+  EXPECT_EQ(r.lines(0).status(), v1::HEALTH_STATUS_WARN);
+  EXPECT_EQ(ids(r.lines(0).deal_ids()), (V{"D4"}));
 }
 
 }  // namespace
