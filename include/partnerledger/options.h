@@ -41,6 +41,11 @@ struct Options {
   // Appends waiting for the writer; beyond it RESOURCE_EXHAUSTED.
   size_t writer_queue_max = limits::kWriterQueueMax;
 
+  // Maintain the Merkle tree over the log in every commit (proofs and
+  // checkpoints need it). Off only to measure its cost: a ledger opened
+  // with it on again first completes the tree from the log.
+  bool merkle_tree = true;
+
   // The principal recorded as actor until authentication supplies one.
   std::string default_actor = "local";
 };

@@ -24,6 +24,7 @@
 #include "domain/validate.h"
 #include "projection/state_overlay.h"
 #include "partnerledger/ledger.h"
+#include "store/merkle_tree.h"
 #include "store/store.h"
 #include "store/verify.h"
 #include "util/echo.h"
@@ -196,6 +197,12 @@ class LedgerImpl final : public Ledger {
       if (next->has_value()) {
         return absl::DataLossError("events stored beyond the head");
       }
+    }
+    if (options_.merkle_tree) {
+      absl::StatusOr<std::unique_ptr<store::TreeWriter>> tree =
+          store::TreeWriter::Open(store_.get(), head->position());
+      if (!tree.ok()) return tree.status();
+      tree_ = std::move(*tree);
     }
     next_position_ = head->position() + 1;
     last_hash_ = head->hash();
@@ -640,12 +647,17 @@ class LedgerImpl final : public Ledger {
     for (const auto& [raw, entry] : group.event_ids) b.PutEventId(raw, entry);
     for (const store::RequestSpan& span : group.spans) b.PutRequestSpan(span);
     group.state.WriteTo(&b);
+    if (tree_ != nullptr) tree_->Stage(group.records, &b);
     store::Head head;
     head.set_position(group.head_position);
     head.set_hash(group.head_hash);
     head.set_recorded_at_us(group.recorded_at_us);
     b.PutHead(head);
-    if (absl::Status s = store_->Commit(&b); !s.ok()) return s;
+    if (absl::Status s = store_->Commit(&b); !s.ok()) {
+      if (tree_ != nullptr) tree_->Discard();
+      return s;
+    }
+    if (tree_ != nullptr) tree_->Adopt();
     committed_head_.store(head.position());
     return absl::OkStatus();
   }
@@ -970,6 +982,10 @@ class LedgerImpl final : public Ledger {
   const std::unique_ptr<store::Store> store_;
   const std::unique_ptr<domain::Rules> owned_rules_;
   const domain::Rules* const rules_;
+
+  // The Merkle tree's edge (null when Options::merkle_tree is off). Start,
+  // then the committer thread only.
+  std::unique_ptr<store::TreeWriter> tree_;
 
   // Writer thread only.
   uint64_t next_position_ = 1;

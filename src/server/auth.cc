@@ -21,6 +21,7 @@ namespace {
 #define PL_ES "/partnerledger.v1.EventStoreService/"
 #define PL_QS "/partnerledger.v1.LedgerQueryService/"
 #define PL_AS "/partnerledger.v1.AdminService/"
+#define PL_AU "/partnerledger.v1.AuditService/"
 
 // The policy: which roles may call what, in Rpc order. Health checking and
 // reflection are not here: they are open (probes carry no token; the schema
@@ -48,6 +49,13 @@ const std::vector<RpcPolicy>& Policies() {
       {Rpc::kRebuildProjections, PL_QS "RebuildProjections", kRoleAdmin, false},
       {Rpc::kCreateBackup, PL_AS "CreateBackup", kRoleAdmin, false},
       {Rpc::kVerifyBackup, PL_AS "VerifyBackup", kRoleAdmin, false},
+      // Proofs: a partner may check what it may read (inclusion proofs of
+      // its events; checkpoints and consistency carry only hashes).
+      {Rpc::kGetCheckpoint, PL_AU "GetCheckpoint", kRoleAuditor, true},
+      {Rpc::kGetInclusionProof, PL_AU "GetInclusionProof", kRoleAuditor,
+       true},
+      {Rpc::kGetConsistencyProof, PL_AU "GetConsistencyProof", kRoleAuditor,
+       true},
   };
   return *table;
 }
@@ -55,6 +63,7 @@ const std::vector<RpcPolicy>& Policies() {
 #undef PL_ES
 #undef PL_QS
 #undef PL_AS
+#undef PL_AU
 
 bool IsValidPrincipalName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;

@@ -47,7 +47,7 @@ enum RoleBit : uint32_t {
   kRoleWriter = 1u << 0,   // AppendEvents
   kRoleFinance = 1u << 1,  // every LedgerQueryService query
   kRoleAuditor = 1u << 2,  // ReadStream, ReadAll, Subscribe, GetDigest,
-                           // VerifyChain; no writes
+                           // VerifyChain, AuditService; no writes
   kRoleAdmin = 1u << 3,    // RebuildProjections, AdminService (backups)
   kRolesAll = kRoleWriter | kRoleFinance | kRoleAuditor | kRoleAdmin,
 };
@@ -106,6 +106,9 @@ enum class Rpc {
   kRebuildProjections,
   kCreateBackup,
   kVerifyBackup,
+  kGetCheckpoint,
+  kGetInclusionProof,
+  kGetConsistencyProof,
 };
 
 struct RpcPolicy {

@@ -77,6 +77,14 @@ ABSL_FLAG(uint64_t, scrub_bytes_per_s, 8 << 20,
 ABSL_FLAG(int64_t, scrub_interval_s, 86400,
           "background scrub: pause (seconds) between the end of one pass "
           "and the start of the next; the first pass starts at startup");
+ABSL_FLAG(std::string, signing_key, "",
+          "file with the Ed25519 key that signs checkpoints (C2SP note key "
+          "form, written by `ledgerctl keygen`; its name is the origin); "
+          "empty: checkpoints are served unsigned");
+ABSL_FLAG(bool, bench_no_merkle_tree, false,
+          "BENCHMARKING ONLY: do not maintain the Merkle tree (to measure its "
+          "cost); proofs are refused; the next start without it completes "
+          "the tree from the log");
 ABSL_FLAG(bool, unsafe_no_sync, false,
           "TESTING ONLY: acknowledge appends without fsync (breaks the "
           "durability contract; the power-loss test's negative control)");
@@ -141,6 +149,8 @@ int Run() {
   o.backup_root = absl::GetFlag(FLAGS_backup_root);
   o.scrub_bytes_per_s = absl::GetFlag(FLAGS_scrub_bytes_per_s);
   o.scrub_interval_s = absl::GetFlag(FLAGS_scrub_interval_s);
+  o.signing_key_file = absl::GetFlag(FLAGS_signing_key);
+  o.ledger.merkle_tree = !absl::GetFlag(FLAGS_bench_no_merkle_tree);
   o.ledger.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.ledger.sync = !absl::GetFlag(FLAGS_unsafe_no_sync);
   o.ledger.writer_queue_max = absl::GetFlag(FLAGS_writer_queue_max);

@@ -25,6 +25,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/admin_service.h"
+#include "server/audit_service.h"
 #include "server/event_store_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -118,6 +119,25 @@ std::string BindError(const HostPort& address) {
   return error;
 }
 
+absl::StatusOr<CheckpointSigner> LoadSigner(const ServerOptions& o) {
+  if (o.signing_key_file.empty()) {
+    return CheckpointSigner("ledgerd runs without --signing_key");
+  }
+  std::ifstream in(o.signing_key_file);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("signing_key: cannot read ", o.signing_key_file));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  absl::StatusOr<merkle::SignerKey> key = merkle::ParseSignerKey(ss.str());
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signing_key: ", o.signing_key_file, ": ", key.status().message()));
+  }
+  return CheckpointSigner(std::move(*key));
+}
+
 // Secured: callers are authenticated and their tokens travel encrypted.
 bool Secured(const ServerOptions& o) {
   return o.auth.has_value() && !o.tls_cert_file.empty();
@@ -197,6 +217,7 @@ struct LedgerServer::Impl {
   std::unique_ptr<EventStoreService> event_store;
   std::unique_ptr<QueryService> queries;
   std::unique_ptr<AdminService> admin;
+  std::unique_ptr<AuditService> audit;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsHttpServer> metrics_http;
   std::unique_ptr<store::Scrubber> scrubber;
@@ -317,6 +338,9 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       Credentials(options);
   if (!creds.ok()) return creds.status();
 
+  absl::StatusOr<CheckpointSigner> signer = LoadSigner(options);
+  if (!signer.ok()) return signer.status();
+
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->auth = std::make_unique<Authorizer>(options.auth);
@@ -351,6 +375,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       std::make_unique<QueryService>(impl->ledger.get(), impl->auth.get());
   impl->admin = std::make_unique<AdminService>(
       impl->ledger.get(), impl->auth.get(), options.backup_root);
+  impl->audit = std::make_unique<AuditService>(
+      impl->ledger.get(), impl->auth.get(), std::move(*signer));
 
   RouteProtobufLogs();
   grpc::EnableDefaultHealthCheckService(true);
@@ -384,6 +410,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(impl->event_store.get());
   builder.RegisterService(impl->queries.get());
   builder.RegisterService(impl->admin.get());
+  builder.RegisterService(impl->audit.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
     const std::string why = BindError(*listen);
@@ -450,6 +477,7 @@ void LedgerServer::Shutdown(int grace_ms) {
   impl_->event_store.reset();
   impl_->queries.reset();
   impl_->admin.reset();
+  impl_->audit.reset();
   // Completes every queued append (acknowledging it after its fsync), then
   // closes RocksDB.
   impl_->ledger.reset();

@@ -1,5 +1,5 @@
 // The ledger behind a gRPC server: EventStoreService, LedgerQueryService,
-// AdminService, health checking and server reflection, with optional TLS /
+// AdminService, AuditService, health checking and server reflection, with optional TLS /
 // mTLS, authentication and roles (auth.h), limits, and a Prometheus
 // metrics port. Used by ledgerd's main and by in-process tests.
 #ifndef PARTNERLEDGER_SERVER_SERVER_H_
@@ -66,6 +66,11 @@ struct ServerOptions {
   // and the pause between passes.
   uint64_t scrub_bytes_per_s = 0;
   int64_t scrub_interval_s = 86400;
+
+  // A file holding the Ed25519 key that signs checkpoints (C2SP note key
+  // form, merkle/checkpoint.h); the key's name is the checkpoints' origin.
+  // Empty: checkpoints are served unsigned.
+  std::string signing_key_file;
 
   Options ledger;
 };

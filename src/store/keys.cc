@@ -53,6 +53,12 @@ std::string StateHistoryKey(std::string_view key, uint64_t position) {
   return k;
 }
 
+std::string MerkleNodeKey(int level, uint64_t index) {
+  std::string k(1, static_cast<char>(level));
+  PutBigEndian64(&k, index);
+  return k;
+}
+
 std::string EncodeEventIdEntry(const EventIdEntry& e) {
   std::string v;
   PutBigEndian64(&v, e.position);

@@ -10,6 +10,8 @@
 //   state        key                                     -> Versioned value
 //   state        "#k/" key                               -> "" (key registry)
 //   state_hist   key '\0' BE64(position)                 -> Versioned value
+//   merkle       u8 level BE64(index)                    -> 32-byte subtree hash
+//   merkle       "size"                                  -> BE64(leaves covered)
 //
 // Stream names and state keys never contain '\0' (validated before write),
 // so the separator keeps prefixes unambiguous.
@@ -41,6 +43,9 @@ struct StreamKeyParts {
 std::optional<StreamKeyParts> DecodeStreamKey(std::string_view key);
 
 std::string StateHistoryKey(std::string_view key, uint64_t position);
+
+// 9 bytes, so never equal to the 4-byte tree size key.
+std::string MerkleNodeKey(int level, uint64_t index);
 
 // Value of the event_ids family: where the event went and the digest of the
 // content the client proposed (for telling a retry from a reuse).

@@ -15,8 +15,9 @@ namespace partnerledger::store {
 namespace {
 
 // Column family names, in handles_ order after "default".
-constexpr const char* kFamilyNames[] = {"events", "streams",   "event_ids",
-                                        "meta",   "state",     "state_hist"};
+constexpr const char* kFamilyNames[] = {"events", "streams",    "event_ids",
+                                        "meta",   "state",      "state_hist",
+                                        "merkle"};
 constexpr char kHeadKey[] = "head";
 // State keys are printable and never start with '#'.
 constexpr char kRegistryPrefix[] = "#k/";

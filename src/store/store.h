@@ -87,6 +87,10 @@ class Batch {
   // Lists `key` in the registry ScanState reads. Written once per key (not
   // per change), so scans never step over the versions of hot keys.
   void RegisterStateKey(std::string_view key);
+  // The Merkle tree (store/merkle_tree.h): a complete subtree's hash, and
+  // the number of leaves the stored tree covers.
+  void PutMerkleNode(int level, uint64_t index, std::string_view hash);
+  void PutMerkleTreeSize(uint64_t size);
 
   size_t ApproximateBytes() const { return batch_.GetDataSize(); }
 
@@ -198,7 +202,15 @@ class Store {
 
   // Iterates a column family from `start` (empty: the first key) in key
   // order until `visit` returns false (rebuild comparison, verification).
-  enum class Family { kEvents, kStreams, kEventIds, kMeta, kState, kStateHist };
+  enum class Family {
+    kEvents,
+    kStreams,
+    kEventIds,
+    kMeta,
+    kState,
+    kStateHist,
+    kMerkle
+  };
   absl::Status ScanFamily(
       Family f,
       const std::function<bool(std::string_view, std::string_view)>& visit,
@@ -232,6 +244,13 @@ class Store {
   // Every block of every live SST file of one version of the database
   // (RocksDB's DB::VerifyChecksum). DATA_LOSS names the family and file.
   absl::Status VerifyAllChecksums() const;
+
+  // The hash of the Merkle tree's complete subtree (level, index); nullopt
+  // if not stored. DATA_LOSS if the value is not 32 bytes.
+  absl::StatusOr<std::optional<std::string>> ReadMerkleNode(
+      int level, uint64_t index) const;
+  // The leaves the stored Merkle tree covers; 0 when none is stored.
+  absl::StatusOr<uint64_t> ReadMerkleTreeSize() const;
 
   // A snapshot of the head and current state. DATA_LOSS if the head record
   // is corrupt.

@@ -1,6 +1,7 @@
 #include "store/verify.h"
 
 #include "absl/strings/str_cat.h"
+#include "store/merkle_tree.h"
 
 namespace partnerledger::store {
 namespace {
@@ -62,6 +63,9 @@ absl::StatusOr<ChainCheck> VerifyChain(
     if (!before->has_value()) return Bad(c, from - 1, "event missing");
     prev = (*before)->hash();
   }
+  // The Merkle tree is recomputed from the same records and compared too.
+  absl::StatusOr<TreeCheck> tree = TreeCheck::Start(&store, from - 1);
+  if (!tree.ok()) return Bad(c, from - 1, std::string(tree.status().message()));
   uint64_t expect_pos = from;
   ChainCheck result = c;
   bool stopped = false;
@@ -108,6 +112,11 @@ absl::StatusOr<ChainCheck> VerifyChain(
           stopped = true;
           return false;
         }
+        if (std::optional<std::string> bad = tree->Add(*e); bad.has_value()) {
+          result = Bad(result, *pos, *bad);
+          stopped = true;
+          return false;
+        }
         prev = e->hash();
         result.verified_through = *pos;
         ++result.events_checked;
@@ -139,6 +148,10 @@ absl::StatusOr<ChainCheck> VerifyChain(
     if (!storage.ok()) return storage.status();
     if (!storage->ok) {
       return Bad(result, storage->position, storage->message);
+    }
+    if (std::optional<std::string> bad = tree->Finish(head->position());
+        bad.has_value()) {
+      return Bad(result, head->position(), *bad);
     }
   }
   return result;

@@ -13,6 +13,7 @@
 #include "domain/partnership_sim.h"
 #include "google/protobuf/descriptor.h"
 #include "partnerledger/v1/admin.grpc.pb.h"
+#include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "server/log.h"
@@ -86,6 +87,7 @@ class AuthTest : public ::testing::Test {
     events_ = v1::EventStoreService::NewStub(channel);
     queries_ = v1::LedgerQueryService::NewStub(channel);
     admin_ = v1::AdminService::NewStub(channel);
+    audit_ = v1::AuditService::NewStub(channel);
     LoadParties();
   }
 
@@ -186,6 +188,7 @@ class AuthTest : public ::testing::Test {
   std::unique_ptr<v1::EventStoreService::Stub> events_;
   std::unique_ptr<v1::LedgerQueryService::Stub> queries_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
 };
 
 template <typename Req, typename Resp, typename Stub>
@@ -225,6 +228,7 @@ std::vector<AuthTest::RpcCase> AuthTest::Cases() {
   using S = v1::EventStoreService::Stub;
   using Q = v1::LedgerQueryService::Stub;
   using A = v1::AdminService::Stub;
+  using AU = v1::AuditService::Stub;
   return {
       {Rpc::kAppendEvents, kAuditor, true,
        [](AuthTest* t, const std::string& tok, Scope) {
@@ -328,6 +332,24 @@ std::vector<AuthTest::RpcCase> AuthTest::Cases() {
          r.set_backup_id(created.backup_id());
          return Unary(t->admin_.get(), &A::VerifyBackup, tok, r);
        }},
+      {Rpc::kGetCheckpoint, kWriter, false,
+       [](AuthTest* t, const std::string& tok, Scope) {
+         return Unary(t->audit_.get(), &AU::GetCheckpoint, tok,
+                      v1::GetCheckpointRequest());
+       }},
+      {Rpc::kGetInclusionProof, kFinance, true,
+       [](AuthTest* t, const std::string& tok, Scope s) {
+         v1::GetInclusionProofRequest r;
+         // Position 1 is partner-C's registration, 3 partner-G's.
+         r.set_position(s == Scope::kOwn ? 1 : 3);
+         return Unary(t->audit_.get(), &AU::GetInclusionProof, tok, r);
+       }},
+      {Rpc::kGetConsistencyProof, kAdmin, false,
+       [](AuthTest* t, const std::string& tok, Scope) {
+         v1::GetConsistencyProofRequest r;
+         r.set_from_size(3);
+         return Unary(t->audit_.get(), &AU::GetConsistencyProof, tok, r);
+       }},
   };
 }
 
@@ -372,7 +394,8 @@ TEST_F(AuthTest, EveryMethodOfEveryServiceHasAPolicy) {
   size_t methods = 0;
   for (const char* name : {"partnerledger.v1.EventStoreService",
                            "partnerledger.v1.LedgerQueryService",
-                           "partnerledger.v1.AdminService"}) {
+                           "partnerledger.v1.AdminService",
+                           "partnerledger.v1.AuditService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
             name);

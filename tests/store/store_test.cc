@@ -405,7 +405,7 @@ void RawPutEvent(const std::string& dir, const std::string& key,
                  const std::string& value) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {"default", "events", "streams", "event_ids", "meta",
-                           "state", "state_hist"}) {
+                           "state", "state_hist", "merkle"}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

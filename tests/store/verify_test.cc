@@ -102,7 +102,7 @@ class VerifyTest : public ::testing::Test {
     store_.reset();
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {"default", "events", "streams", "event_ids",
-                             "meta", "state", "state_hist"}) {
+                             "meta", "state", "state_hist", "merkle"}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -1,0 +1,81 @@
+#include "server/audit_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/partner_scope.h"
+#include "server/status_map.h"
+
+namespace partnerledger::server {
+namespace {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,
+                                    const absl::Status& s) {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  r->Finish(ToGrpc(s));
+  return r;
+}
+
+}  // namespace
+
+AuditService::AuditService(Ledger* ledger, const Authorizer* auth,
+                           CheckpointSigner signer)
+    : ledger_(ledger), auth_(auth), signer_(std::move(signer)) {}
+
+absl::Status AuditService::TreeKept() const {
+  if (ledger_->options().merkle_tree) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "the Merkle tree is switched off on this server");
+}
+
+grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
+    grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* req,
+    v1::GetCheckpointResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetCheckpoint);
+  if (!access.ok()) return FinishNow(ctx, access.status());
+  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
+  const uint64_t head = ledger_->head_position();
+  const uint64_t size = req->has_tree_size() ? req->tree_size() : head;
+  return FinishNow(ctx, FillCheckpoint(ledger_->store(), signer_, size, head,
+                                       resp->mutable_checkpoint()));
+}
+
+grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
+    grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* req,
+    v1::GetInclusionProofResponse* resp) {
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetInclusionProof);
+  if (!access.ok()) return FinishNow(ctx, access.status());
+  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
+  const uint64_t head = ledger_->head_position();
+  absl::Status s =
+      FillInclusionProof(ledger_->store(), signer_, *req, head, resp);
+  if (!s.ok()) return FinishNow(ctx, s);
+  if (access->partner_scoped) {
+    // Judged after reading, on the event's stream; the denial does not say
+    // whether or what the event is.
+    PartnerScope scope(&ledger_->store(), access->principal.partner_id);
+    absl::StatusOr<bool> involves = scope.Involves(resp->event().stream());
+    if (!involves.ok()) return FinishNow(ctx, involves.status());
+    if (!*involves) {
+      resp->Clear();
+      return FinishNow(
+          ctx, auth_->DenyScope(*ctx, Rpc::kGetInclusionProof, *access,
+                                absl::StrCat("the event at position ",
+                                             req->position(),
+                                             " does not involve the partner")));
+    }
+  }
+  return FinishNow(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
+    grpc::CallbackServerContext* ctx,
+    const v1::GetConsistencyProofRequest* req,
+    v1::GetConsistencyProofResponse* resp) {
+  absl::StatusOr<Access> access =
+      auth_->Check(*ctx, Rpc::kGetConsistencyProof);
+  if (!access.ok()) return FinishNow(ctx, access.status());
+  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
+  return FinishNow(ctx, FillConsistencyProof(ledger_->store(), signer_, *req,
+                                             ledger_->head_position(), resp));
+}
+
+}  // namespace partnerledger::server

@@ -1,0 +1,190 @@
+#include "store/merkle_tree.h"
+
+#include "absl/strings/str_cat.h"
+#include "store/keys.h"
+#include "util/sha256.h"
+
+namespace partnerledger::store {
+namespace {
+
+constexpr char kTreeSizeKey[] = "size";
+// Events per synced batch when completing a tree that is behind the log.
+constexpr size_t kBackfillEventsMax = 65536;
+
+void StageInto(merkle::Frontier* f, const std::vector<StoredEvent>& records,
+               Batch* batch) {
+  for (const StoredEvent& e : records) {
+    f->Append(RecordLeafHash(e),
+              [batch](int level, uint64_t index, const std::string& hash) {
+                batch->PutMerkleNode(level, index, hash);
+              });
+  }
+  batch->PutMerkleTreeSize(f->size());
+}
+
+}  // namespace
+
+std::string RecordLeafHash(const StoredEvent& e) {
+  return merkle::LeafHash(CanonicalBytes(e));
+}
+
+void Batch::PutMerkleNode(int level, uint64_t index, std::string_view hash) {
+  batch_.Put(store_->cf(Store::Family::kMerkle), MerkleNodeKey(level, index),
+             rocksdb::Slice(hash));
+}
+
+void Batch::PutMerkleTreeSize(uint64_t size) {
+  batch_.Put(store_->cf(Store::Family::kMerkle), kTreeSizeKey, EventKey(size));
+}
+
+absl::StatusOr<std::optional<std::string>> Store::ReadMerkleNode(
+    int level, uint64_t index) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMerkle),
+                               MerkleNodeKey(level, index), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "read Merkle node");
+  if (value.size() != kSha256Bytes) {
+    return absl::DataLossError(absl::StrCat("Merkle node (", level, ", ",
+                                            index, ") is not 32 bytes"));
+  }
+  return value;
+}
+
+absl::StatusOr<uint64_t> Store::ReadMerkleTreeSize() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMerkle),
+                               kTreeSizeKey, &value);
+  if (s.IsNotFound()) return 0;
+  if (!s.ok()) return FromRocks(s, "read Merkle tree size");
+  if (value.size() != 8) {
+    return absl::DataLossError("Merkle tree size is not 8 bytes");
+  }
+  return GetBigEndian64(value);
+}
+
+absl::StatusOr<std::string> StoreNodeSource::Node(int level,
+                                                  uint64_t index) const {
+  absl::StatusOr<std::optional<std::string>> h =
+      store_->ReadMerkleNode(level, index);
+  if (!h.ok()) return h.status();
+  if (!h->has_value()) {
+    return absl::DataLossError(absl::StrCat("Merkle node (", level, ", ",
+                                            index, ") is missing"));
+  }
+  return std::move(**h);
+}
+
+absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
+                                                             uint64_t head) {
+  absl::StatusOr<uint64_t> size = store->ReadMerkleTreeSize();
+  if (!size.ok()) return size.status();
+  if (*size > head) {
+    return absl::DataLossError(absl::StrCat("the Merkle tree covers ", *size,
+                                            " events but the log ends at ",
+                                            head));
+  }
+  StoreNodeSource source(store);
+  absl::StatusOr<merkle::Frontier> f = merkle::Frontier::Load(source, *size);
+  if (!f.ok()) return f.status();
+  std::unique_ptr<TreeWriter> w(new TreeWriter(std::move(*f)));
+  while (w->size() < head) {
+    std::vector<StoredEvent> chunk;
+    absl::Status scan = store->ScanEvents(
+        w->size() + 1, /*forward=*/true, [&](StoredEvent&& e) {
+          if (e.position() > head) return false;
+          chunk.push_back(std::move(e));
+          return chunk.size() < kBackfillEventsMax;
+        });
+    if (!scan.ok()) return scan;
+    if (chunk.empty() || chunk.front().position() != w->size() + 1) {
+      return absl::DataLossError(absl::StrCat(
+          "event ", w->size() + 1, " is missing below the head"));
+    }
+    for (size_t i = 1; i < chunk.size(); ++i) {
+      if (chunk[i].position() != chunk[i - 1].position() + 1) {
+        return absl::DataLossError(absl::StrCat(
+            "event ", chunk[i - 1].position() + 1, " is missing below the head"));
+      }
+    }
+    Batch b = store->NewBatch();
+    w->Stage(chunk, &b);
+    if (absl::Status s = store->Commit(&b); !s.ok()) return s;
+    w->Adopt();
+  }
+  return w;
+}
+
+void TreeWriter::Stage(const std::vector<StoredEvent>& records, Batch* batch) {
+  staged_ = committed_;
+  StageInto(&*staged_, records, batch);
+}
+
+void TreeWriter::Adopt() {
+  if (staged_.has_value()) committed_ = std::move(*staged_);
+  staged_.reset();
+}
+
+void TreeWriter::Discard() { staged_.reset(); }
+
+absl::StatusOr<TreeCheck> TreeCheck::Start(const Store* store, uint64_t size) {
+  absl::StatusOr<uint64_t> stored = store->ReadMerkleTreeSize();
+  if (!stored.ok()) return stored.status();
+  if (*stored == 0) {
+    return TreeCheck(store, merkle::Frontier(), 0, /*present=*/false);
+  }
+  merkle::Frontier f;
+  if (size > 0) {
+    absl::StatusOr<merkle::Frontier> loaded =
+        merkle::Frontier::Load(StoreNodeSource(store), size);
+    if (!loaded.ok()) return loaded.status();
+    f = std::move(*loaded);
+  }
+  return TreeCheck(store, std::move(f), *stored, /*present=*/true);
+}
+
+std::optional<std::string> TreeCheck::Compare(int level, uint64_t index,
+                                              const std::string& hash) {
+  if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
+  std::shared_ptr<rocksdb::Iterator>& it = levels_[level];
+  const std::string key = MerkleNodeKey(level, index);
+  if (it == nullptr) {
+    it = store_->NewIterator(Store::Family::kMerkle);
+    it->Seek(key);
+  } else {
+    it->Next();
+  }
+  if (!it->Valid() || it->key() != rocksdb::Slice(key)) {
+    if (!it->status().ok()) return it->status().ToString();
+    // Resynchronise the level's iterator for the next node.
+    it.reset();
+    return absl::StrCat("Merkle node (", level, ", ", index, ") is missing");
+  }
+  if (it->value() != rocksdb::Slice(hash)) {
+    return absl::StrCat("Merkle node (", level, ", ", index,
+                        ") differs from the hash recomputed from the log");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> TreeCheck::Add(const StoredEvent& e) {
+  if (!present_) return std::nullopt;
+  if (frontier_.size() >= stored_size_) {
+    return absl::StrCat("the Merkle tree covers ", stored_size_,
+                        " events; event ", e.position(), " is not in it");
+  }
+  std::optional<std::string> bad;
+  frontier_.Append(RecordLeafHash(e),
+                   [&](int level, uint64_t index, const std::string& hash) {
+                     if (!bad.has_value()) bad = Compare(level, index, hash);
+                   });
+  return bad;
+}
+
+std::optional<std::string> TreeCheck::Finish(uint64_t head_position) const {
+  if (!present_ || stored_size_ == head_position) return std::nullopt;
+  return absl::StrCat("the Merkle tree covers ", stored_size_,
+                      " events but the log ends at ", head_position);
+}
+
+}  // namespace partnerledger::store

@@ -1,0 +1,105 @@
+// The log's RFC 9162 Merkle tree (merkle/merkle.h) in the `merkle` column
+// family: every complete subtree's hash keyed (level, index), level 0 being
+// the leaf hashes, plus the number of leaves covered. The ledger's committer
+// adds a group's nodes to the WriteBatch that writes the group's events, so
+// the stored tree always covers exactly the durable log (tree size = head
+// position), and a proof for any past size reads O(log n) nodes.
+#ifndef PARTNERLEDGER_STORE_MERKLE_TREE_H_
+#define PARTNERLEDGER_STORE_MERKLE_TREE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "merkle/merkle.h"
+#include "rocksdb/iterator.h"
+#include "store/store.h"
+
+namespace partnerledger::store {
+
+// The leaf hash of a record: SHA-256(0x00 || CanonicalBytes(e)).
+std::string RecordLeafHash(const StoredEvent& e);
+
+// Complete subtrees read from the store. A missing node is DATA_LOSS.
+// Thread-safe (reads only); the store must outlive it.
+class StoreNodeSource final : public merkle::NodeSource {
+ public:
+  explicit StoreNodeSource(const Store* store) : store_(store) {}
+  absl::StatusOr<std::string> Node(int level, uint64_t index) const override;
+
+ private:
+  const Store* const store_;
+};
+
+// Keeps the stored tree in step with the log. Used by one thread (the
+// ledger's committer). The store must outlive it.
+class TreeWriter {
+ public:
+  // Loads the tree's right edge. A tree behind the head (a log written
+  // before the tree existed, or with the tree switched off) is first
+  // completed from the log, in synced batches. DATA_LOSS if the stored tree
+  // is larger than the log or a node is missing.
+  static absl::StatusOr<std::unique_ptr<TreeWriter>> Open(Store* store,
+                                                          uint64_t head);
+
+  // Adds the nodes the records complete, and the new tree size, to `batch`.
+  // REQUIRES: records are the next positions after the tree's size, in
+  // order.
+  void Stage(const std::vector<StoredEvent>& records, Batch* batch);
+  // The staged batch was committed (Adopt) or was not (Discard).
+  void Adopt();
+  void Discard();
+
+  uint64_t size() const { return committed_.size(); }
+
+ private:
+  explicit TreeWriter(merkle::Frontier f) : committed_(std::move(f)) {}
+  merkle::Frontier committed_;
+  std::optional<merkle::Frontier> staged_;
+};
+
+// Recomputes the tree from records visited in log order and compares every
+// node the stored tree should hold. Not thread-safe; the store must outlive
+// it.
+class TreeCheck {
+ public:
+  // Checking starts after `size` leaves; for size > 0 the tree's edge there
+  // is read from storage (trusted, as a range check of the chain trusts the
+  // hash before its range).
+  static absl::StatusOr<TreeCheck> Start(const Store* store, uint64_t size);
+  // Whether the store holds a tree at all (a log written before the tree
+  // existed holds none).
+  bool present() const { return present_; }
+  // Checks the next record's leaf and the subtrees it completes. A
+  // description of the first difference, or nullopt.
+  std::optional<std::string> Add(const StoredEvent& e);
+  // After the last record of the log: the stored size must be the head.
+  std::optional<std::string> Finish(uint64_t head_position) const;
+  // The recomputed root of the leaves visited so far.
+  std::string Root() const { return frontier_.Root(); }
+
+ private:
+  TreeCheck(const Store* store, merkle::Frontier f, uint64_t stored_size,
+            bool present)
+      : store_(store),
+        frontier_(std::move(f)),
+        stored_size_(stored_size),
+        present_(present) {}
+  std::optional<std::string> Compare(int level, uint64_t index,
+                                     const std::string& hash);
+
+  const Store* store_;
+  merkle::Frontier frontier_;
+  uint64_t stored_size_;
+  bool present_;
+  // One iterator per level, walking that level's nodes in index order.
+  std::vector<std::shared_ptr<rocksdb::Iterator>> levels_;
+};
+
+}  // namespace partnerledger::store
+
+#endif  // PARTNERLEDGER_STORE_MERKLE_TREE_H_

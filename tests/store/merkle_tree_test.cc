@@ -1,0 +1,273 @@
+// The stored Merkle tree: written with the events, completed from the log
+// when behind, checked by VerifyChain; proofs read from storage match a
+// naive recomputation at 100k events.
+#include "store/merkle_tree.h"
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "store/keys.h"
+#include "store/record_codec.h"
+#include "store/store.h"
+#include "store/verify.h"
+#include "test_support.h"
+#include "util/sha256.h"
+
+namespace partnerledger::store {
+namespace {
+
+using partnerledger::testing::TempDir;
+
+std::string H(std::string_view bytes) { return DigestBytes(Sha256Of(bytes)); }
+
+uint64_t LargestPowerOfTwoBelow(uint64_t n) {
+  uint64_t k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+// RFC 9162 §2.1.1 MTH over leaf hashes, naive and recursive.
+std::string NaiveRoot(const std::vector<std::string>& d, uint64_t begin,
+                      uint64_t end) {
+  const uint64_t n = end - begin;
+  if (n == 0) return H("");
+  if (n == 1) return d[begin];
+  const uint64_t k = LargestPowerOfTwoBelow(n);
+  return H("\1" + NaiveRoot(d, begin, begin + k) +
+           NaiveRoot(d, begin + k, end));
+}
+
+std::vector<std::string> NaivePath(const std::vector<std::string>& d,
+                                   uint64_t m, uint64_t begin, uint64_t end) {
+  const uint64_t n = end - begin;
+  if (n == 1) return {};
+  const uint64_t k = LargestPowerOfTwoBelow(n);
+  std::vector<std::string> out;
+  if (m < k) {
+    out = NaivePath(d, m, begin, begin + k);
+    out.push_back(NaiveRoot(d, begin + k, end));
+  } else {
+    out = NaivePath(d, m - k, begin + k, end);
+    out.push_back(NaiveRoot(d, begin, begin + k));
+  }
+  return out;
+}
+
+StoredEvent MakeRecord(uint64_t p, const std::string& prev) {
+  StoredEvent e;
+  e.set_position(p);
+  e.set_stream("deal-" + std::to_string(p % 7));
+  e.set_revision(p / 7);
+  std::string id(16, '\0');
+  for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<char>(p >> (56 - 8 * i));
+  e.set_event_id(id);
+  e.set_type("DealClosed");
+  e.set_occurred_at_us(static_cast<int64_t>(p) * 10);
+  e.set_recorded_at_us(static_cast<int64_t>(p) * 20);
+  e.set_actor("tester");
+  e.set_payload("payload " + std::to_string(p));
+  e.set_schema_version(1);
+  e.set_prev_hash(prev);
+  e.set_hash(ComputeHash(e));
+  return e;
+}
+
+class MerkleStoreTest : public ::testing::Test {
+ protected:
+  void Open() {
+    StoreOptions o;
+    o.dir = dir_.path();
+    o.sync = false;
+    absl::StatusOr<std::unique_ptr<Store>> s = Store::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = std::move(*s);
+  }
+
+  // Appends `n` events in batches of `group` through a TreeWriter (as the
+  // ledger's committer does); with_tree=false writes the log alone.
+  void Append(uint64_t n, uint64_t group, bool with_tree) {
+    absl::StatusOr<Head> head = store_->ReadHead();
+    ASSERT_TRUE(head.ok());
+    std::unique_ptr<TreeWriter> tree;
+    if (with_tree) {
+      absl::StatusOr<std::unique_ptr<TreeWriter>> t =
+          TreeWriter::Open(store_.get(), head->position());
+      ASSERT_TRUE(t.ok()) << t.status();
+      tree = std::move(*t);
+    }
+    std::string prev = head->hash();
+    uint64_t p = head->position();
+    while (p < head->position() + n) {
+      std::vector<StoredEvent> records;
+      Batch b = store_->NewBatch();
+      for (uint64_t i = 0; i < group && p < head->position() + n; ++i) {
+        records.push_back(MakeRecord(++p, prev));
+        prev = records.back().hash();
+        ASSERT_TRUE(b.PutEvent(records.back()).ok());
+        leaves_.push_back(RecordLeafHash(records.back()));
+      }
+      if (tree != nullptr) tree->Stage(records, &b);
+      Head h;
+      h.set_position(p);
+      h.set_hash(prev);
+      b.PutHead(h);
+      ASSERT_TRUE(store_->Commit(&b).ok());
+      if (tree != nullptr) tree->Adopt();
+    }
+  }
+
+  void RawPutMerkle(const std::string& key, const std::string& value,
+                    bool erase = false) {
+    store_.reset();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "events", "streams", "event_ids",
+                             "meta", "state", "state_hist", "merkle"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path(), families,
+                                  &handles, &raw)
+                    .ok());
+    if (erase) {
+      ASSERT_TRUE(raw->Delete(rocksdb::WriteOptions(), handles[7], key).ok());
+    } else {
+      ASSERT_TRUE(
+          raw->Put(rocksdb::WriteOptions(), handles[7], key, value).ok());
+    }
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      raw->DestroyColumnFamilyHandle(h);
+    }
+    ASSERT_TRUE(raw->Close().ok());
+    delete raw;
+    Open();
+  }
+
+  ChainCheck Verify(uint64_t from = 0) {
+    absl::StatusOr<ChainCheck> c = VerifyChain(*store_, from, 0, std::nullopt);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : ChainCheck{false, 0, 999, "error", 0};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::vector<std::string> leaves_;
+};
+
+TEST_F(MerkleStoreTest, ProofsAtRandomPositionsOfA100kTreeMatchNaive) {
+  Open();
+  constexpr uint64_t kEvents = 100'000;
+  Append(kEvents, 997, /*with_tree=*/true);
+  ASSERT_EQ(*store_->ReadMerkleTreeSize(), kEvents);
+  StoreNodeSource source(store_.get());
+  const std::string root = NaiveRoot(leaves_, 0, kEvents);
+  ASSERT_EQ(*merkle::RootAt(source, kEvents), root);
+  std::mt19937_64 rng(20261129);
+  std::vector<uint64_t> indexes = {0, 1, kEvents / 2, kEvents - 2, kEvents - 1};
+  for (int i = 0; i < 24; ++i) indexes.push_back(rng() % kEvents);
+  for (uint64_t m : indexes) {
+    absl::StatusOr<std::vector<std::string>> proof =
+        merkle::InclusionProof(source, m, kEvents);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_EQ(*proof, NaivePath(leaves_, m, 0, kEvents)) << m;
+    EXPECT_TRUE(
+        merkle::VerifyInclusion(m, kEvents, leaves_[m], *proof, root).ok())
+        << m;
+  }
+  // Past sizes: roots and consistency to the head.
+  for (int i = 0; i < 6; ++i) {
+    const uint64_t size = 1 + rng() % kEvents;
+    const std::string old_root = NaiveRoot(leaves_, 0, size);
+    ASSERT_EQ(*merkle::RootAt(source, size), old_root) << size;
+    absl::StatusOr<std::vector<std::string>> proof =
+        merkle::ConsistencyProof(source, size, kEvents);
+    ASSERT_TRUE(proof.ok());
+    EXPECT_TRUE(
+        merkle::VerifyConsistency(size, kEvents, old_root, root, *proof).ok())
+        << size;
+    const uint64_t m = rng() % size;
+    EXPECT_TRUE(merkle::VerifyInclusion(m, size, leaves_[m],
+                                        *merkle::InclusionProof(source, m, size),
+                                        old_root)
+                    .ok());
+  }
+}
+
+TEST_F(MerkleStoreTest, TreeBehindTheLogIsCompletedFromItWithTheSameNodes) {
+  Open();
+  Append(300, 17, /*with_tree=*/true);
+  Append(1234, 50, /*with_tree=*/false);  // written with the tree off
+  EXPECT_EQ(*store_->ReadMerkleTreeSize(), 300u);
+  EXPECT_FALSE(Verify().ok);  // the tree does not cover the log
+  absl::StatusOr<std::unique_ptr<TreeWriter>> w =
+      TreeWriter::Open(store_.get(), 1534);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ((*w)->size(), 1534u);
+  EXPECT_EQ(*store_->ReadMerkleTreeSize(), 1534u);
+  EXPECT_EQ(*merkle::RootAt(StoreNodeSource(store_.get()), 1534),
+            NaiveRoot(leaves_, 0, 1534));
+  ChainCheck c = Verify();
+  EXPECT_TRUE(c.ok) << c.message;
+}
+
+TEST_F(MerkleStoreTest, VerifyChainRecomputesTheTree) {
+  Open();
+  Append(100, 9, /*with_tree=*/true);
+  ChainCheck c = Verify();
+  EXPECT_TRUE(c.ok) << c.message;
+  EXPECT_EQ(c.events_checked, 100u);
+  c = Verify(/*from=*/40);
+  EXPECT_TRUE(c.ok) << c.message;
+}
+
+TEST_F(MerkleStoreTest, ChangedLeafIsFoundAtItsPosition) {
+  Open();
+  Append(100, 9, /*with_tree=*/true);
+  RawPutMerkle(MerkleNodeKey(0, 41), H("forged leaf"));
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 42u);
+  EXPECT_NE(c.message.find("Merkle node (0, 41)"), std::string::npos)
+      << c.message;
+}
+
+TEST_F(MerkleStoreTest, ChangedInnerNodeIsFoundWhereItIsCompleted) {
+  Open();
+  Append(100, 9, /*with_tree=*/true);
+  // (3, 5) covers leaves 40..47: completed by position 48.
+  RawPutMerkle(MerkleNodeKey(3, 5), H("forged node"));
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 48u);
+  EXPECT_NE(c.message.find("(3, 5) differs"), std::string::npos) << c.message;
+}
+
+TEST_F(MerkleStoreTest, MissingNodeAndWrongSizeAreFound) {
+  Open();
+  Append(20, 3, /*with_tree=*/true);
+  RawPutMerkle(MerkleNodeKey(1, 3), "", /*erase=*/true);
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 8u);
+  EXPECT_NE(c.message.find("missing"), std::string::npos) << c.message;
+  EXPECT_EQ(TreeWriter::Open(store_.get(), 20).status().code(),
+            absl::StatusCode::kOk);  // (1, 3) is not on the edge at 20
+  RawPutMerkle("size", EventKey(25));
+  EXPECT_EQ(TreeWriter::Open(store_.get(), 20).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(MerkleStoreTest, LogWithoutATreeVerifiesOnItsChain) {
+  Open();
+  Append(10, 3, /*with_tree=*/false);
+  ChainCheck c = Verify();
+  EXPECT_TRUE(c.ok) << c.message;
+  EXPECT_EQ(*store_->ReadMerkleTreeSize(), 0u);
+}
+
+}  // namespace
+}  // namespace partnerledger::store
