@@ -64,5 +64,11 @@ check "VerifyChain is ok" '"ok": true' "$out"
 check "Python walkthrough (grpcio client from our .proto files) passes" "0 failed" \
   "$(bash "$root/tests/e2e/run_python_walkthrough.sh" "$build" 2>&1 || true)"
 
+check "Python proof checker (RFC 9162 + C2SP from the specs) verifies and rejects tampering" \
+  "0 failed" "$(bash "$root/tests/e2e/run_proof_checker.sh" "$build" 2>&1 || true)"
+
+out=$(curl_grpc "$url/partnerledger.v1.AuditService/GetCheckpoint" -d '{}')
+check "AuditService via reflection serves an unsigned checkpoint" '"unsignedReason"' "$out"
+
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

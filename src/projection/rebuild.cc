@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain/upcast.h"
 #include "projection/state_overlay.h"
+#include "store/merkle_tree.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
 
@@ -47,6 +48,8 @@ absl::StatusOr<ReplayStats> Replay(
   ReplayStats stats;
   stats.to_position = to_position;
   std::string prev_hash = store::GenesisHash();
+  absl::StatusOr<store::TreeCheck> tree = store::TreeCheck::Start(&log, 0);
+  if (!tree.ok()) return tree.status();
   absl::Status failure = absl::OkStatus();
   absl::Status scan = log.ScanEvents(1, true, [&](StoredEvent&& e) {
     if (e.position() > to_position) return false;
@@ -56,6 +59,11 @@ absl::StatusOr<ReplayStats> Replay(
       return false;
     }
     prev_hash = e.hash();
+    if (std::optional<std::string> bad = tree->Add(e); bad.has_value()) {
+      failure = absl::DataLossError(
+          absl::StrCat("position ", e.position(), ": ", *bad));
+      return false;
+    }
     absl::StatusOr<v1::EventPayload> payload =
         domain::UpcastPayload(e.schema_version(), e.payload());
     if (!payload.ok()) {
@@ -88,6 +96,7 @@ absl::StatusOr<ReplayStats> Replay(
                                             to_position));
   }
   if (absl::Status s = Flush(&overlay, scratch); !s.ok()) return s;
+  stats.tree_root = tree->Root();
   if (progress) progress(to_position, to_position);
   stats.seconds = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - start)

@@ -17,12 +17,15 @@ struct ReplayStats {
   uint64_t to_position = 0;
   uint64_t events = 0;
   double seconds = 0;
+  // The RFC 9162 root of events 1..to_position, recomputed from the records
+  // (store/merkle_tree.h); every stored tree node up to there was compared.
+  std::string tree_root;
 };
 
 // Replays events 1..to_position (0: the log's head when called) of `log`
 // through rules.Apply into `scratch`, which must hold no state yet. Each
 // record is validated as it is read (DATA_LOSS on corruption), and the
-// chain links are checked. `progress(position, to_position)` is called now
+// chain links and the stored Merkle tree are checked. `progress(position, to_position)` is called now
 // and then (may be empty).
 absl::StatusOr<ReplayStats> Replay(
     const store::Store& log, const domain::Rules& rules, uint64_t to_position,

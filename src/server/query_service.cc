@@ -7,19 +7,11 @@
 #include "projection/rebuild.h"
 #include "server/status_map.h"
 #include "server/translate.h"
+#include "store/merkle_tree.h"
 #include "store/store.h"
 
 namespace partnerledger::server {
 namespace {
-
-template <typename Resp>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
-                                 absl::StatusOr<Resp> result, Resp* resp) {
-  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
-  if (result.ok()) *resp = std::move(*result);
-  r->Finish(ToGrpc(result.status()));
-  return r;
-}
 
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
                                  const absl::Status& s) {
@@ -29,6 +21,27 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
 }
 
 }  // namespace
+
+template <typename Resp>
+grpc::ServerUnaryReactor* QueryService::Answer(
+    grpc::CallbackServerContext* ctx, absl::StatusOr<Resp> result,
+    Resp* resp) const {
+  grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  if (result.ok() && ledger_->options().merkle_tree) {
+    // The nodes up to as_of_position are durable: they were written with
+    // the events the answer reflects.
+    absl::StatusOr<std::string> root = merkle::RootAt(
+        store::StoreNodeSource(&ledger_->store()), result->as_of_position());
+    if (root.ok()) {
+      result->set_as_of_root_hash(*root);
+    } else {
+      result = root.status();
+    }
+  }
+  if (result.ok()) *resp = std::move(*result);
+  r->Finish(ToGrpc(result.status()));
+  return r;
+}
 
 QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
     : ledger_(ledger),

@@ -2,7 +2,8 @@
 // projection::Queries, plus the projection rebuild. Every handler checks the
 // caller first (auth.h): queries need finance; a partner:<id> reader may ask
 // GetObligations (forced to its partner) and GetStatement (only as payer or
-// payee); RebuildProjections needs admin.
+// payee); RebuildProjections needs admin. Every answer carries the Merkle
+// root at its as_of_position (audit.proto), pinning it to a checkpoint.
 #ifndef PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
 #define PARTNERLEDGER_SERVER_QUERY_SERVICE_H_
 
@@ -55,6 +56,13 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
       v1::RebuildProjectionsResponse* resp) override;
 
  private:
+  // Finishes with `result`, its root hash set from the tree at its
+  // as_of_position.
+  template <typename Resp>
+  grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
+                                   absl::StatusOr<Resp> result,
+                                   Resp* resp) const;
+
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const projection::Queries queries_;

@@ -168,15 +168,17 @@ std::optional<std::string> TreeCheck::Compare(int level, uint64_t index,
 }
 
 std::optional<std::string> TreeCheck::Add(const StoredEvent& e) {
-  if (!present_) return std::nullopt;
-  if (frontier_.size() >= stored_size_) {
+  const bool compare = present_;
+  if (compare && frontier_.size() >= stored_size_) {
     return absl::StrCat("the Merkle tree covers ", stored_size_,
                         " events; event ", e.position(), " is not in it");
   }
   std::optional<std::string> bad;
   frontier_.Append(RecordLeafHash(e),
                    [&](int level, uint64_t index, const std::string& hash) {
-                     if (!bad.has_value()) bad = Compare(level, index, hash);
+                     if (compare && !bad.has_value()) {
+                       bad = Compare(level, index, hash);
+                     }
                    });
   return bad;
 }

@@ -72,7 +72,8 @@ class TreeCheck {
   // hash before its range).
   static absl::StatusOr<TreeCheck> Start(const Store* store, uint64_t size);
   // Whether the store holds a tree at all (a log written before the tree
-  // existed holds none).
+  // existed holds none: then the root is still recomputed, nothing is
+  // compared).
   bool present() const { return present_; }
   // Checks the next record's leaf and the subtrees it completes. A
   // description of the first difference, or nullopt.

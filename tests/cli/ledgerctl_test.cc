@@ -28,6 +28,7 @@
 #include "partnerledger/v1/events.pb.h"
 #include "rocksdb/db.h"
 #include "store/keys.h"
+#include "store/record_codec.h"
 #include "util/sha256.h"
 
 extern char** environ;
@@ -145,6 +146,28 @@ class RawDb {
     o.sync = true;
     ASSERT_TRUE(db_->Delete(o, events_, store::EventKey(position)).ok());
   }
+  // Sets (or with an empty value deletes) one key of the Merkle tree's
+  // family; `clear` deletes every key first.
+  void PutMerkle(const std::string& key, const std::string& value,
+                 bool clear = false) {
+    rocksdb::ColumnFamilyHandle* merkle = nullptr;
+    for (auto* h : handles_) {
+      if (h->GetName() == "merkle") merkle = h;
+    }
+    ASSERT_NE(merkle, nullptr);
+    rocksdb::WriteOptions o;
+    o.sync = true;
+    if (clear) {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions(), merkle));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        ASSERT_TRUE(db_->Delete(o, merkle, it->key()).ok());
+      }
+    }
+    if (!key.empty()) {
+      ASSERT_TRUE(db_->Put(o, merkle, key, value).ok());
+    }
+  }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;
@@ -185,9 +208,10 @@ class LedgerctlTest : public ::testing::Test {
   }
   std::string data_dir() const { return Path("data"); }
 
-  void StartServer(std::vector<std::string> extra_args = {}) {
+  void StartServer(std::vector<std::string> extra_args = {},
+                   const std::string& data = "") {
     crash::LedgerdFlags f;
-    f.data_dir = data_dir();
+    f.data_dir = data.empty() ? data_dir() : data;
     f.port_file = Path("port");
     f.log_file = Path("ledgerd.log");
     f.extra_args = std::move(extra_args);
@@ -251,7 +275,8 @@ TEST_F(LedgerctlTest, HelpListsEveryCommandAndTheExitCodes) {
   for (const char* c :
        {"append", "read", "tail", "obligations", "referral-balance",
         "statement", "deal", "conflicts", "health", "digest", "verify",
-        "export", "replay", "rebuild"}) {
+        "export", "replay", "rebuild", "keygen", "checkpoint", "prove",
+        "consistency", "verify-checkpoint"}) {
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\n  ", c, " "))) << c;
     Result h = Run({c, "--help"});
     EXPECT_EQ(h.code, 0) << c;
@@ -1090,6 +1115,166 @@ TEST_F(LedgerctlTest, BearerTokenFromFileIsSentAndTheRoleIsChecked) {
   EXPECT_EQ(append.code, 5);
   EXPECT_THAT(append.err, HasSubstr("PERMISSION_DENIED"));
   EXPECT_EQ(Ctl({"obligations", "--token_file=/nonexistent/token"}).code, 6);
+}
+
+TEST_F(LedgerctlTest, ProofCommandsVerifyOnlineAndOffline) {
+  Result keygen = Run({"keygen", "ledger.test/pl", "--out=" + Path("k")});
+  ASSERT_EQ(keygen.code, 0) << keygen.err;
+  EXPECT_THAT(keygen.out, HasSubstr("ledger.test/pl+"));
+  StopServer();
+  StartServer({"--signing_key=" + Path("k.key")});
+  LoadWorkedExample();
+  Result old_ckpt =
+      Ctl({"checkpoint", "--size=7", "--out=" + Path("old.ckpt")});
+  ASSERT_EQ(old_ckpt.code, 0) << old_ckpt.err;
+  EXPECT_THAT(old_ckpt.out, StartsWith("ledger.test/pl\n7\n"));
+  EXPECT_THAT(old_ckpt.out, HasSubstr("\xE2\x80\x94 ledger.test/pl "));
+  ASSERT_EQ(Ctl({"checkpoint", "--out=" + Path("new.ckpt")}).code, 0);
+  const std::string key = "--key=" + Path("k.pub");
+
+  Result v = Ctl({"verify-checkpoint", Path("new.ckpt"), key});
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_THAT(v.out, HasSubstr("OK: checkpoint ledger.test/pl size 18"));
+  Result p = Ctl({"prove", "8", "--checkpoint=" + Path("new.ckpt"), key});
+  EXPECT_EQ(p.code, 0) << p.err;
+  EXPECT_THAT(p.out, HasSubstr("OK: event #8 (deal-D1@4 CommissionAccrued) is "
+                               "in the tree of size 18"));
+  Result c = Ctl({"consistency", Path("old.ckpt"), Path("new.ckpt"), key});
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_THAT(c.out, HasSubstr("extends the tree of size 7"));
+  EXPECT_EQ(Ctl({"consistency", Path("new.ckpt"), Path("old.ckpt")}).code, 2);
+  // Beyond the checkpoint's size: the server refuses.
+  EXPECT_EQ(Ctl({"prove", "9", "--checkpoint=" + Path("old.ckpt")}).code, 5);
+  // An answer pinned to the signed checkpoint of its position.
+  Result pinned = Ctl({"obligations", "--as-of-position=8",
+                       "--with-proof=" + Path("answer.json")});
+  ASSERT_EQ(pinned.code, 0) << pinned.err;
+  const std::string answer = crash::ReadFileOrEmpty(Path("answer.json"));
+  EXPECT_THAT(answer, HasSubstr("\"checkpoint\""));
+  EXPECT_THAT(answer, HasSubstr("\"asOfRootHash\""));
+
+  // Offline, on a stopped server's directory: the same answers, and verify
+  // recomputes the tree as well as the chain.
+  StopServer();
+  const std::string dd = "--data-dir=" + data_dir();
+  EXPECT_EQ(Run({"prove", "8", "--checkpoint=" + Path("new.ckpt"), key, dd})
+                .code,
+            0);
+  EXPECT_EQ(
+      Run({"consistency", Path("old.ckpt"), Path("new.ckpt"), key, dd}).code,
+      0);
+  Result vo = Run({"verify-checkpoint", Path("old.ckpt"), key, dd});
+  EXPECT_EQ(vo.code, 0) << vo.err;
+  EXPECT_THAT(vo.out, HasSubstr("root matches the log copy"));
+  Result offline = Run({"checkpoint", "--size=7", dd});
+  EXPECT_EQ(offline.code, 0) << offline.err;
+  EXPECT_THAT(offline.out, HasSubstr("(unsigned: "));
+  // The pinned answer re-derived from the log copy alone.
+  Result replay =
+      Run({"replay", dd, "--checkpoint=" + Path("answer.json"), key});
+  EXPECT_EQ(replay.code, 0) << replay.err;
+  EXPECT_THAT(replay.out, HasSubstr("root at size 8 matches checkpoint "
+                                    "ledger.test/pl (signature verified)"));
+  EXPECT_THAT(replay.out, HasSubstr("30,000.00"));
+  EXPECT_THAT(replay.out, HasSubstr("equals the saved answer"));
+  std::string changed = answer;
+  const size_t figure = changed.find("\"3000000\"");
+  ASSERT_NE(figure, std::string::npos) << answer;
+  changed.replace(figure, 9, "\"3100000\"");
+  WriteFile(Path("changed.json"), changed);
+  Result mismatch =
+      Run({"replay", dd, "--checkpoint=" + Path("changed.json"), key});
+  EXPECT_EQ(mismatch.code, 4);
+  EXPECT_THAT(mismatch.out, HasSubstr("MISMATCH"));
+  const std::string copy = CopyData("node-changed");
+  {
+    RawDb db(copy);
+    db.PutMerkle(store::MerkleNodeKey(2, 1), std::string(32, 'x'));
+  }
+  Result verify = Run({"verify", "--data-dir", copy});
+  EXPECT_EQ(verify.code, 4);
+  EXPECT_THAT(verify.out, HasSubstr("Merkle node (2, 1) differs"));
+  EXPECT_EQ(Run({"replay", "--data-dir=" + copy,
+                 "--checkpoint=" + Path("answer.json")})
+                .code,
+            4);
+}
+
+TEST_F(LedgerctlTest, ProofCommandsRejectTampering) {
+  ASSERT_EQ(Run({"keygen", "ledger.test/pl", "--out=" + Path("k")}).code, 0);
+  ASSERT_EQ(Run({"keygen", "ledger.test/pl", "--out=" + Path("same-name")}).code,
+            0);
+  ASSERT_EQ(Run({"keygen", "other.test/log", "--out=" + Path("other")}).code, 0);
+  StopServer();
+  StartServer({"--signing_key=" + Path("k.key")});
+  LoadWorkedExample();
+  ASSERT_EQ(Ctl({"checkpoint", "--size=7", "--out=" + Path("old.ckpt")}).code,
+            0);
+  ASSERT_EQ(Ctl({"checkpoint", "--out=" + Path("new.ckpt")}).code, 0);
+  const std::string key = "--key=" + Path("k.pub");
+  const std::string note = crash::ReadFileOrEmpty(Path("new.ckpt"));
+
+  // A changed signature.
+  std::string bad_sig = note;
+  const size_t sig = bad_sig.rfind(' ') + 12;
+  bad_sig[sig] = bad_sig[sig] == 'A' ? 'B' : 'A';
+  WriteFile(Path("bad-sig.ckpt"), bad_sig);
+  Result r = Ctl({"verify-checkpoint", Path("bad-sig.ckpt"), key});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_THAT(r.err, HasSubstr("does not verify"));
+  // A changed tree size under the signature.
+  std::string bigger = note;
+  bigger.replace(bigger.find("\n18\n"), 4, "\n17\n");
+  WriteFile(Path("bigger.ckpt"), bigger);
+  EXPECT_EQ(Ctl({"prove", "3", "--checkpoint=" + Path("bigger.ckpt"), key}).code,
+            4);
+  // Another key with the same name; a key of another origin.
+  EXPECT_EQ(Ctl({"verify-checkpoint", Path("new.ckpt"),
+                 "--key=" + Path("same-name.pub")})
+                .code,
+            4);
+  r = Ctl({"consistency", Path("old.ckpt"), Path("new.ckpt"),
+           "--key=" + Path("other.pub")});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_THAT(r.err, HasSubstr("no signature by the key other.test/log"));
+
+  // A changed leaf: event 5 rewritten (and re-hashed) in a copy.
+  StopServer();
+  const std::string leaf = CopyData("leaf-changed");
+  {
+    RawDb db(leaf);
+    storage::v1::StoredEvent e = db.Read(5);
+    e.set_actor("mallory");
+    e.set_hash(store::ComputeHash(e));
+    db.Write(e);
+  }
+  r = Run({"prove", "5", "--checkpoint=" + Path("new.ckpt"), key,
+           "--data-dir=" + leaf});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_THAT(r.err, HasSubstr("leads to a root other than"));
+
+  // A rewritten history: event 3 changed and the tree recomputed from the
+  // rewritten log, served and signed with the same key. Its checkpoint
+  // verifies on its own, but it does not extend the old one.
+  const std::string rewritten = CopyData("rewritten");
+  {
+    RawDb db(rewritten);
+    storage::v1::StoredEvent e = db.Read(3);
+    e.set_actor("mallory");
+    e.set_hash(store::ComputeHash(e));
+    db.Write(e);
+    db.PutMerkle("", "", /*clear=*/true);
+  }
+  StartServer({"--signing_key=" + Path("k.key")}, rewritten);
+  ASSERT_EQ(Ctl({"checkpoint", "--out=" + Path("forged.ckpt")}).code, 0);
+  EXPECT_EQ(Ctl({"verify-checkpoint", Path("forged.ckpt"), key}).code, 0);
+  r = Ctl({"consistency", Path("old.ckpt"), Path("forged.ckpt"), key});
+  EXPECT_EQ(r.code, 4);
+  EXPECT_THAT(r.err, HasSubstr("rewritten"));
+  // The untouched suffix still proves itself against the forged head.
+  EXPECT_EQ(Ctl({"prove", "18", "--checkpoint=" + Path("forged.ckpt"), key})
+                .code,
+            0);
 }
 
 }  // namespace

@@ -17,6 +17,16 @@
 //       grpc mode, stops it (SIGTERM), runs the rocksdb mode on a fresh
 //       directory on the same disk, and prints both and the ratio
 //       ledger/raw. K pairs alternate; the medians are reported.
+//   --mode=tree --ledgerd=PATH [--repeat=K]
+//       The cost of the Merkle tree: the grpc mode against ledgerd on a
+//       fresh directory with the tree (the default) and without it
+//       (--bench_no_merkle_tree), K pairs alternating which goes first; the
+//       medians and the ratio with/without are reported.
+//   --mode=proofs (--ledgerd=PATH | --target=HOST:PORT) [--proof_events=N]
+//       Proof latency: loads the log to N events (batches of 1000), then
+//       --clients threads ask random inclusion proofs (at the head) and
+//       consistency proofs (random size to the head) for the window;
+//       p50/p99/p999 per kind.
 //   --json prints one JSON object instead of text.
 //
 // Figures: events/s and appends/s over the measurement window (after
@@ -73,6 +83,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
+#include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -97,6 +108,8 @@ ABSL_FLAG(std::string, work_dir, "/tmp",
 ABSL_FLAG(int, repeat, 1, "compare mode: ledger/raw pairs, alternating");
 ABSL_FLAG(bool, keep_dirs, false, "compare mode: keep data directories");
 ABSL_FLAG(bool, json, false, "print one JSON object");
+ABSL_FLAG(uint64_t, proof_events, 1'000'000,
+          "proofs mode: events in the log before proofs are timed");
 ABSL_FLAG(std::string, client_api, "async", "grpc client: async | sync");
 ABSL_FLAG(int, clients_per_channel, 8,
           "clients sharing one channel (one HTTP/2 connection)");
@@ -747,13 +760,15 @@ class LedgerdProcess {
 
   // Starts `binary` on `data_dir`, waits for its port file.
   bool Start(const std::string& binary, const std::string& data_dir,
-             const std::string& scratch) {
+             const std::string& scratch,
+             const std::vector<std::string>& extra = {}) {
     port_file_ = scratch + "/port";
     log_file_ = scratch + "/ledgerd.log";
     std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
                                      "--data_dir=" + data_dir,
                                      "--port_file=" + port_file_};
     for (const auto& a : absl::GetFlag(FLAGS_ledgerd_args)) args.push_back(a);
+    for (const auto& a : extra) args.push_back(a);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -1048,9 +1063,220 @@ int RunCompare(const Config& config) {
   return rc;
 }
 
+// One grpc-mode run against a fresh ledgerd with `extra` flags.
+std::optional<Result> RunFreshLedgerd(const Config& config,
+                                      const std::string& ledgerd,
+                                      const std::string& run_dir,
+                                      const std::vector<std::string>& extra) {
+  std::filesystem::create_directories(run_dir);
+  LedgerdProcess server;
+  if (!server.Start(ledgerd, run_dir + "/ledger", run_dir, extra)) {
+    return std::nullopt;
+  }
+  auto r = RunGrpc(absl::StrCat("127.0.0.1:", server.port()), config,
+                   server.pid());
+  const std::string exit = server.Stop();
+  if (exit != "exit 0") {
+    std::fprintf(stderr, "ledger-bench: ledgerd stopped with %s; see %s\n",
+                 exit.c_str(), server.log_file().c_str());
+    return std::nullopt;
+  }
+  std::filesystem::remove_all(run_dir);
+  return r;
+}
+
+int RunTreeCompare(const Config& config) {
+  const std::string ledgerd = absl::GetFlag(FLAGS_ledgerd);
+  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/ledger-bench-XXXXXX";
+  if (ledgerd.empty() || mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "ledger-bench: need --ledgerd and a --work_dir\n");
+    return 2;
+  }
+  const int repeat = absl::GetFlag(FLAGS_repeat);
+  std::vector<double> with_eps, without_eps, ratios, with_p99, without_p99;
+  for (int k = 0; k < repeat; ++k) {
+    std::optional<Result> with, without;
+    // Alternate which goes first, so drift in the machine's load does not
+    // favour one side.
+    for (int side = 0; side < 2; ++side) {
+      const bool tree = (side + k) % 2 == 0;
+      auto r = RunFreshLedgerd(
+          config, ledgerd, absl::StrCat(tmpl, "/run", k, tree ? "t" : "n"),
+          tree ? std::vector<std::string>{}
+               : std::vector<std::string>{"--bench_no_merkle_tree"});
+      if (!r) return 1;
+      (tree ? with : without) = std::move(r);
+    }
+    with_eps.push_back(with->EventsPerS());
+    without_eps.push_back(without->EventsPerS());
+    ratios.push_back(with->EventsPerS() / without->EventsPerS());
+    with_p99.push_back(with->tally.latency.QuantileMs(0.99));
+    without_p99.push_back(without->tally.latency.QuantileMs(0.99));
+    std::printf("run %d/%d: with tree %.0f events/s (p99 %.3f ms), without "
+                "%.0f events/s (p99 %.3f ms), ratio %.3f\n",
+                k + 1, repeat, with_eps.back(), with_p99.back(),
+                without_eps.back(), without_p99.back(), ratios.back());
+    std::fflush(stdout);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  std::printf(
+      "median of %d (clients=%d batch=%d): with tree %.0f events/s (p99 %.3f "
+      "ms), without %.0f events/s (p99 %.3f ms), ratio with/without %.3f\n",
+      repeat, config.clients, config.batch, Median(with_eps), Median(with_p99),
+      Median(without_eps), Median(without_p99), Median(ratios));
+  return 0;
+}
+
+// Appends synchronously until the log holds `events` (batches of 1000 new
+// partners' events).
+bool LoadEvents(const std::shared_ptr<grpc::Channel>& channel,
+                uint64_t events) {
+  auto stub = v1::EventStoreService::NewStub(channel);
+  Config c;
+  c.batch = 1000;
+  c.event_bytes = 256;
+  RequestFactory factory(c, RunTag());
+  std::vector<std::thread> threads;
+  std::atomic<uint64_t> head{0};
+  std::atomic<bool> failed{false};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Rng rng;
+      v1::AppendEventsRequest req;
+      factory.Init(&req);
+      for (uint64_t seq = 0; head.load() < events && !failed.load(); ++seq) {
+        factory.Next(t, seq, rng, &req);
+        v1::AppendEventsResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(60));
+        grpc::Status s = stub->AppendEvents(&ctx, req, &resp);
+        if (!s.ok()) {
+          std::fprintf(stderr, "ledger-bench: load: %s\n",
+                       s.error_message().c_str());
+          failed = true;
+          return;
+        }
+        uint64_t seen = head.load();
+        while (resp.commit_position() > seen &&
+               !head.compare_exchange_weak(seen, resp.commit_position())) {
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  return !failed.load();
+}
+
+int RunProofs(const Config& config) {
+  std::unique_ptr<LedgerdProcess> server;
+  std::string target = absl::GetFlag(FLAGS_target);
+  std::string dir;
+  if (target.empty()) {
+    std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/ledger-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return 2;
+    dir = tmpl;
+    server = std::make_unique<LedgerdProcess>();
+    if (!server->Start(absl::GetFlag(FLAGS_ledgerd), dir + "/ledger", dir)) {
+      return 1;
+    }
+    target = absl::StrCat("127.0.0.1:", server->port());
+  }
+  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto audit = v1::AuditService::NewStub(channel);
+  auto head = [&]() -> uint64_t {
+    grpc::ClientContext ctx;
+    v1::GetCheckpointResponse r;
+    return audit->GetCheckpoint(&ctx, v1::GetCheckpointRequest(), &r).ok()
+               ? r.checkpoint().tree_size()
+               : 0;
+  };
+  const uint64_t want = absl::GetFlag(FLAGS_proof_events);
+  const auto load_start = SteadyClock::now();
+  if (head() < want && !LoadEvents(channel, want)) return 1;
+  const uint64_t n = head();
+  std::printf("log of %llu events (loaded in %.1f s)\n",
+              static_cast<unsigned long long>(n),
+              std::chrono::duration<double>(SteadyClock::now() - load_start)
+                  .count());
+  std::fflush(stdout);
+  if (n < 2) return 1;
+  struct Kind {
+    Histogram latency;
+    uint64_t errors = 0;
+  };
+  std::vector<std::array<Kind, 2>> per_thread(config.clients);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < config.clients; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+      auto stub = v1::AuditService::NewStub(channel);
+      for (uint64_t i = 0; !stop.load(); ++i) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+        const auto start = SteadyClock::now();
+        grpc::Status s;
+        const int kind = static_cast<int>(i % 2);
+        if (kind == 0) {
+          v1::GetInclusionProofRequest req;
+          req.set_position(1 + rng() % n);
+          req.set_tree_size(n);
+          v1::GetInclusionProofResponse resp;
+          s = stub->GetInclusionProof(&ctx, req, &resp);
+        } else {
+          v1::GetConsistencyProofRequest req;
+          req.set_from_size(1 + rng() % (n - 1));
+          req.set_to_size(n);
+          v1::GetConsistencyProofResponse resp;
+          s = stub->GetConsistencyProof(&ctx, req, &resp);
+        }
+        const uint64_t ns = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                SteadyClock::now() - start)
+                .count());
+        if (s.ok()) {
+          per_thread[t][kind].latency.Record(ns);
+        } else {
+          ++per_thread[t][kind].errors;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(
+      static_cast<int64_t>(config.duration_s * 1000)));
+  stop = true;
+  for (auto& th : threads) th.join();
+  for (int kind = 0; kind < 2; ++kind) {
+    Kind all;
+    for (auto& pt : per_thread) {
+      all.latency.Merge(pt[kind].latency);
+      all.errors += pt[kind].errors;
+    }
+    std::printf("%s proofs at %llu events, %d clients: %llu in %.1f s, p50 "
+                "%.3f ms, p99 %.3f ms, p999 %.3f ms, errors %llu\n",
+                kind == 0 ? "inclusion" : "consistency",
+                static_cast<unsigned long long>(n), config.clients,
+                static_cast<unsigned long long>(all.latency.total()),
+                config.duration_s, all.latency.QuantileMs(0.5),
+                all.latency.QuantileMs(0.99), all.latency.QuantileMs(0.999),
+                static_cast<unsigned long long>(all.errors));
+  }
+  if (server != nullptr) {
+    server->Stop();
+    if (!absl::GetFlag(FLAGS_keep_dirs)) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledger-bench --mode=grpc|rocksdb|compare [flags]; see the top of "
+      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs [flags]; see the top of "
       "tools/bench/ledger_bench.cc");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -1081,6 +1307,8 @@ int Main(int argc, char** argv) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   std::optional<Result> r;
   if (mode == "compare") return RunCompare(config);
+  if (mode == "tree") return RunTreeCompare(config);
+  if (mode == "proofs") return RunProofs(config);
   if (mode == "grpc") {
     if (absl::GetFlag(FLAGS_target).empty()) {
       std::fprintf(stderr, "ledger-bench: --target is required\n");

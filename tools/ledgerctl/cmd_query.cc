@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include <type_traits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -87,6 +89,12 @@ int Query(Context& ctx, Req req, Call call, const std::string& what,
   ctx.SetDeadline(&c);
   grpc::Status s = call(*stub, &c, req, &resp);
   if (!s.ok()) return ctx.FailRpc(s, what);
+  if constexpr (std::is_same_v<Req, v1::GetObligationsRequest> ||
+                std::is_same_v<Req, v1::GetStatementRequest>) {
+    if (ctx.args().Has("with-proof")) {
+      if (int rc = SavePinnedAnswer(ctx, req, resp); rc != kExitOk) return rc;
+    }
+  }
   ctx.Print(ctx.json() ? AnswerJson(req, resp) : render(req, resp));
   return kExitOk;
 }

@@ -33,6 +33,10 @@ std::vector<OptionSpec> With(std::vector<OptionSpec> a,
 }
 
 const OptionSpec kCsv = {"csv", "", "CSV instead of a table"};
+const OptionSpec kWithProof = {
+    "with-proof", "FILE",
+    "also save the answer with the signed checkpoint of the log it was "
+    "computed from (for `replay --checkpoint=FILE`)"};
 const OptionSpec kDataDir = {
     "data-dir", "DIR",
     "work OFFLINE on this RocksDB data directory (opened read-only: a stopped "
@@ -107,7 +111,8 @@ std::vector<Command> BuildCommands() {
            {{"partner", "ID", "only obligations this partner pays or receives"},
             {"currency", "CODE", "only this currency"},
             {"kind", "KIND", "commission | pass-through"},
-            kCsv},
+            kCsv,
+            kWithProof},
            kAsOf),
        RunObligations},
       {"referral-balance", "referral-balance PARTNER_A PARTNER_B [options]",
@@ -127,7 +132,8 @@ std::vector<Command> BuildCommands() {
              {"payee", "ID", "who is paid"},
              {"currency", "CODE", "ISO 4217 code"},
              {"period", "YYYY-MM", "the month (by booked_on for accruals)"},
-             kCsv},
+             kCsv,
+             kWithProof},
             kAsOf),
        RunStatement},
       {"deal", "deal DEAL_ID [options]",
@@ -211,6 +217,11 @@ std::vector<Command> BuildCommands() {
        "and\n"
        "exits 4 if they differ.",
        {kDataDir,
+        {"checkpoint", "FILE",
+         "re-derive the answer saved by --with-proof=FILE: check the log "
+         "copy's root against its checkpoint, replay to it, compare"},
+        {"key", "FILE", "with --checkpoint: the verifier key it must be signed "
+                        "with"},
         {"to-position", "N", "replay through position N"},
         {"to-time", "RFC3339",
          "replay through the last event recorded by then"},
@@ -240,6 +251,59 @@ std::vector<Command> BuildCommands() {
        {{"verify", "", "verify the backup instead of taking one"},
         {"id", "N", "with --verify: the backup id (default: the latest)"}},
        RunBackup},
+      {"keygen",
+       "keygen NAME --out=PREFIX",
+       "make an Ed25519 key pair for signing checkpoints",
+       "Writes PREFIX.key (the signing key, mode 0600: give it to ledgerd\n"
+       "--signing_key) and PREFIX.pub (the verifier key: give it to auditors).\n"
+       "Both are C2SP note keys (\"PRIVATE+KEY+NAME+HASH+KEY\" and\n"
+       "\"NAME+HASH+KEY\"); NAME becomes the checkpoints' origin line, e.g.\n"
+       "ledger.example.com/partnerledger.",
+       {{"out", "PREFIX", "write PREFIX.key and PREFIX.pub"}},
+       RunKeygen},
+      {"checkpoint",
+       "checkpoint [--size=N] [--out=FILE] [options]",
+       "the signed tree head (C2SP checkpoint) at the head or at size N",
+       "Prints the checkpoint note: origin, tree size, base64 root hash and,\n"
+       "when ledgerd has a signing key, its signature line. Keep it outside\n"
+       "the system; `prove` and `consistency` check against it later. With\n"
+       "--data-dir it is computed offline (unsigned).",
+       {{"size", "N", "the tree size (default: the head)"},
+        {"out", "FILE", "also write the checkpoint to FILE"},
+        kDataDir},
+       RunCheckpoint},
+      {"prove",
+       "prove POSITION --checkpoint=FILE [--key=PUB] [options]",
+       "fetch and verify an inclusion proof of one event",
+       "Fetches the event at POSITION with its RFC 9162 audit path at the\n"
+       "checkpoint's tree size (or builds it offline with --data-dir) and\n"
+       "checks that it leads to the checkpoint's root. With --key the\n"
+       "checkpoint's signature and origin are checked first. Exits 4 when\n"
+       "anything does not verify.",
+       {{"checkpoint", "FILE", "a checkpoint saved earlier"},
+        {"key", "FILE", "the verifier key (from keygen) the checkpoint must be "
+                        "signed with"},
+        kDataDir},
+       RunProve},
+      {"consistency",
+       "consistency OLD NEW [--key=PUB] [options]",
+       "verify that the log at NEW extends the log at OLD (two checkpoints)",
+       "Fetches the RFC 9162 consistency proof between the two checkpoints'\n"
+       "tree sizes (or builds it offline with --data-dir) and checks it\n"
+       "against both roots: OLD's history was not rewritten. With --key both\n"
+       "signatures are checked first. Exits 4 when anything does not verify.",
+       {{"key", "FILE", "the verifier key both checkpoints must be signed "
+                        "with"},
+        kDataDir},
+       RunConsistency},
+      {"verify-checkpoint",
+       "verify-checkpoint FILE --key=PUB [--data-dir=DIR]",
+       "check a checkpoint's signature and origin (and its root in a log copy)",
+       "Checks the C2SP signed-note signature with the verifier key and that\n"
+       "the origin is the key's name. With --data-dir also checks that the\n"
+       "log copy has that root at that size. Exits 4 when it does not verify.",
+       {{"key", "FILE", "the verifier key (from keygen)"}, kDataDir},
+       RunVerifyCheckpoint},
   };
 }
 

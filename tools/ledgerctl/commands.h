@@ -121,6 +121,21 @@ int RunSatisfaction(Context& ctx);
 int RunRebuild(Context& ctx);
 int RunBackup(Context& ctx);
 int RunReplay(Context& ctx);
+int RunKeygen(Context& ctx);
+int RunCheckpoint(Context& ctx);
+int RunProve(Context& ctx);
+int RunConsistency(Context& ctx);
+int RunVerifyCheckpoint(Context& ctx);
+// `replay --checkpoint=FILE` (cmd_replay.cc).
+int RunReplayPinned(Context& ctx);
+// --with-proof=FILE of obligations and statement: fetches the checkpoint at
+// the answer's as_of_position, checks that its root is the answer's, and
+// writes both as a partnerledger.v1.PinnedAnswer (JSON). Returns an exit
+// code (0: saved).
+int SavePinnedAnswer(Context& ctx, const v1::GetObligationsRequest& req,
+                     const v1::GetObligationsResponse& resp);
+int SavePinnedAnswer(Context& ctx, const v1::GetStatementRequest& req,
+                     const v1::GetStatementResponse& resp);
 
 }  // namespace partnerledger::ctl
 

@@ -17,7 +17,7 @@ PL_PACKAGES=(
 # PyYAML and systemd-analyze for deploy/check.sh, clang with libFuzzer for
 # the fuzz harnesses (tools/fuzz.sh).
 PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
-  systemd clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+  systemd clang-14 libfuzzer-14-dev libclang-rt-14-dev python3-cryptography)
 # Node.js may come from outside Debian's archive (a machine image's own
 # build, with its own npm): require the commands, and only install Debian's
 # packages where they are missing.
