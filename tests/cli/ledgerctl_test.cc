@@ -657,8 +657,13 @@ TEST_F(LedgerctlTest, ObligationsAsTableCsvJsonAndAsOf) {
       "F,C,EUR,commission,45000.00,3000.00,20000.00,0.00,22000.00\n"
       "F,C,USD,pass-through,40000.00,0.00,0.00,0.00,40000.00\n");
   Result json = Ctl({"obligations", "--json", "--currency=USD"});
+  // The answer carries the Merkle root at its position: the checkpoint's
+  // (its third line is the base64 root).
+  const std::vector<std::string> checkpoint = Lines(Ctl({"checkpoint"}).out);
+  ASSERT_GE(checkpoint.size(), 3u);
   EXPECT_EQ(json.out,
-            "{\"asOfPosition\":\"18\",\"obligations\":[{\"payer\":\"F\","
+            "{\"asOfPosition\":\"18\",\"asOfRootHash\":\"" + checkpoint[2] +
+            "\",\"obligations\":[{\"payer\":\"F\","
             "\"payee\":\"C\","
             "\"currency\":\"USD\",\"kind\":\"OBLIGATION_KIND_PASS_THROUGH\","
             "\"accruedMinor\":"
