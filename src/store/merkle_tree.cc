@@ -16,7 +16,10 @@ void StageInto(merkle::Frontier* f, const std::vector<StoredEvent>& records,
   for (const StoredEvent& e : records) {
     f->Append(RecordLeafHash(e),
               [batch](int level, uint64_t index, const std::string& hash) {
-                batch->PutMerkleNode(level, index, hash);
+                // Level 0 is the record itself (RecordLeafHash of the
+                // event at index + 1): storing it again would only double
+                // the tree's writes.
+                if (level > 0) batch->PutMerkleNode(level, index, hash);
               });
   }
   batch->PutMerkleTreeSize(f->size());
@@ -65,6 +68,17 @@ absl::StatusOr<uint64_t> Store::ReadMerkleTreeSize() const {
 
 absl::StatusOr<std::string> StoreNodeSource::Node(int level,
                                                   uint64_t index) const {
+  if (level == 0) {
+    absl::StatusOr<std::optional<StoredEvent>> e =
+        store_->ReadEvent(index + 1);
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) {
+      return absl::DataLossError(
+          absl::StrCat("event ", index + 1, " (Merkle leaf ", index,
+                       ") is missing"));
+    }
+    return RecordLeafHash(**e);
+  }
   absl::StatusOr<std::optional<std::string>> h =
       store_->ReadMerkleNode(level, index);
   if (!h.ok()) return h.status();
@@ -145,6 +159,7 @@ absl::StatusOr<TreeCheck> TreeCheck::Start(const Store* store, uint64_t size) {
 
 std::optional<std::string> TreeCheck::Compare(int level, uint64_t index,
                                               const std::string& hash) {
+  if (level == 0) return std::nullopt;  // the record itself
   if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
   std::shared_ptr<rocksdb::Iterator>& it = levels_[level];
   const std::string key = MerkleNodeKey(level, index);

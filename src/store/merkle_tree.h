@@ -1,6 +1,8 @@
 // The log's RFC 9162 Merkle tree (merkle/merkle.h) in the `merkle` column
-// family: every complete subtree's hash keyed (level, index), level 0 being
-// the leaf hashes, plus the number of leaves covered. The ledger's committer
+// family: the hash of every complete subtree of two or more leaves, keyed
+// (level >= 1, index), plus the number of leaves covered. Level 0 is not
+// stored: a leaf's hash is computed from its record when a proof needs it
+// (one event read). The ledger's committer
 // adds a group's nodes to the WriteBatch that writes the group's events, so
 // the stored tree always covers exactly the durable log (tree size = head
 // position), and a proof for any past size reads O(log n) nodes.
@@ -24,7 +26,8 @@ namespace partnerledger::store {
 // The leaf hash of a record: SHA-256(0x00 || CanonicalBytes(e)).
 std::string RecordLeafHash(const StoredEvent& e);
 
-// Complete subtrees read from the store. A missing node is DATA_LOSS.
+// Complete subtrees read from the store (level 0 from the records). A
+// missing node is DATA_LOSS.
 // Thread-safe (reads only); the store must outlive it.
 class StoreNodeSource final : public merkle::NodeSource {
  public:
