@@ -60,8 +60,8 @@ std::vector<std::string> NaivePath(const std::vector<std::string>& d,
 StoredEvent MakeRecord(uint64_t p, const std::string& prev) {
   StoredEvent e;
   e.set_position(p);
-  e.set_stream("deal-" + std::to_string(p % 7));
-  e.set_revision(p / 7);
+  e.set_stream("deal-" + std::to_string((p - 1) % 7));
+  e.set_revision((p - 1) / 7);
   std::string id(16, '\0');
   for (int i = 0; i < 8; ++i) id[8 + i] = static_cast<char>(p >> (56 - 8 * i));
   e.set_event_id(id);
@@ -107,8 +107,14 @@ class MerkleStoreTest : public ::testing::Test {
       for (uint64_t i = 0; i < group && p < head->position() + n; ++i) {
         records.push_back(MakeRecord(++p, prev));
         prev = records.back().hash();
-        ASSERT_TRUE(b.PutEvent(records.back()).ok());
-        leaves_.push_back(RecordLeafHash(records.back()));
+        const StoredEvent& e = records.back();
+        ASSERT_TRUE(b.PutEvent(e).ok());
+        // The indexes verification checks along with the chain and tree.
+        b.PutStreamIndex(e.stream(), e.revision(), e.position());
+        b.PutStreamHead(e.stream(), e.revision());
+        b.PutEventId(e.event_id(),
+                     EventIdEntry{e.position(), std::string(32, 'd')});
+        leaves_.push_back(RecordLeafHash(e));
       }
       if (tree != nullptr) tree->Stage(records, &b);
       Head h;
