@@ -523,6 +523,34 @@ TEST_F(LedgerctlTest, DigestOutNeverOverwritesAndAsOfTimeIsRecordingTime) {
                         "recorded_at, not occurred_at or booked_on)"));
 }
 
+// An unknown partner is NOT_FOUND (exit 3), never "(no obligations)"; a
+// malformed currency is a bad option value (exit 2).
+TEST_F(LedgerctlTest, UnknownPartnerExits3AndMalformedCurrencyExits2) {
+  LoadWorkedExample();
+  Result unknown = Ctl({"obligations", "--partner=NOPE"});
+  EXPECT_EQ(unknown.code, 3) << unknown.out;
+  EXPECT_THAT(unknown.err, HasSubstr("partner_id: unknown partner 'NOPE'"));
+  Result balance = Ctl({"referral-balance", "C", "NOPE"});
+  EXPECT_EQ(balance.code, 3);
+  EXPECT_THAT(balance.err, HasSubstr("NOT_FOUND"));
+  Result statement = Ctl({"statement", "--payer=NOPE", "--payee=C",
+                          "--currency=EUR", "--period=2027-02"});
+  EXPECT_EQ(statement.code, 3);
+  for (const char* bad : {"eur", "EURO", "XXX"}) {
+    SCOPED_TRACE(bad);
+    Result o = Ctl({"obligations", std::string("--currency=") + bad});
+    EXPECT_EQ(o.code, 2);
+    EXPECT_THAT(o.err, HasSubstr("--currency"));
+    Result s = Ctl({"statement", "--payer=F", "--payee=C",
+                    std::string("--currency=") + bad, "--period=2027-02"});
+    EXPECT_EQ(s.code, 2);
+  }
+  // A known partner with nothing owed: OK, empty.
+  Result none = Ctl({"obligations", "--partner=C", "--currency=JPY"});
+  EXPECT_EQ(none.code, 0) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("(no obligations)"));
+}
+
 TEST_F(LedgerctlTest, ReadPagesForwardBackwardFilteredAndByStream) {
   LoadWorkedExample();
   Result first = Ctl({"read", "--max=3"});

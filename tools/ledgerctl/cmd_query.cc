@@ -2,7 +2,6 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
-
 #include <type_traits>
 
 #include "absl/strings/numbers.h"
@@ -11,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
+#include "domain/money.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
 #include "ledgerctl/progress.h"
@@ -112,6 +112,17 @@ std::string Centi(int32_t centi) {
   return absl::StrFormat("%d.%02d", centi / 100, centi % 100);
 }
 
+// A bad --currency is a usage error (exit 2), like any bad option value:
+// the server would refuse it too (INVALID_ARGUMENT).
+absl::Status CheckCurrencyOption(const std::string& currency) {
+  if (currency.empty() || domain::CurrencyExponent(currency).has_value()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--currency: \"", currency,
+                   "\" is not an ISO 4217 currency code (e.g. EUR)"));
+}
+
 }  // namespace
 
 absl::StatusOr<v1::GetObligationsRequest> ObligationsRequestFrom(
@@ -119,6 +130,7 @@ absl::StatusOr<v1::GetObligationsRequest> ObligationsRequestFrom(
   v1::GetObligationsRequest req;
   req.set_partner_id(a.Get("partner"));
   req.set_currency(a.Get("currency"));
+  if (absl::Status s = CheckCurrencyOption(req.currency()); !s.ok()) return s;
   if (a.Has("kind")) {
     const std::string k = a.Get("kind");
     if (k == "commission") {
@@ -312,6 +324,9 @@ int RunStatement(Context& ctx) {
   req.set_payee(a.Get("payee"));
   req.set_currency(a.Get("currency"));
   req.set_period(a.Get("period"));
+  if (absl::Status s = CheckCurrencyOption(req.currency()); !s.ok()) {
+    return ctx.Usage(s);
+  }
   const Format f = FormatOf(ctx);
   return Query<v1::GetStatementRequest, v1::GetStatementResponse>(
       ctx, req,
