@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "domain/mem_state.h"
 #include "domain/partnership.h"
 #include "domain/rules.h"
 #include "domain/state_keys.h"
@@ -28,29 +29,6 @@
 namespace partnerledger::domain::testing {
 
 namespace sv1 = storage::v1;
-
-class MemState final : public StateWriter {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      std::string_view key) const override {
-    auto it = kv_.find(key);
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string value) override {
-    kv_[std::string(key)] = std::move(value);
-  }
-  void Delete(std::string_view key) override {
-    auto it = kv_.find(key);
-    if (it != kv_.end()) kv_.erase(it);
-  }
-  const std::map<std::string, std::string, std::less<>>& kv() const {
-    return kv_;
-  }
-
- private:
-  std::map<std::string, std::string, std::less<>> kv_;
-};
 
 struct LoggedEvent {
   uint64_t position;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "domain/mem_state.h"
 #include "domain/partnership.h"
 #include "domain/rules.h"
 #include "fuzz_check.h"
@@ -22,28 +23,7 @@
 
 namespace partnerledger::fuzz {
 
-class MemState final : public domain::StateWriter {
- public:
-  absl::StatusOr<std::optional<std::string>> Get(
-      std::string_view key) const override {
-    auto it = kv_.find(key);
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-  void Put(std::string_view key, std::string value) override {
-    kv_[std::string(key)] = std::move(value);
-  }
-  void Delete(std::string_view key) override {
-    auto it = kv_.find(key);
-    if (it != kv_.end()) kv_.erase(it);
-  }
-  const std::map<std::string, std::string, std::less<>>& kv() const {
-    return kv_;
-  }
-
- private:
-  std::map<std::string, std::string, std::less<>> kv_;
-};
+using domain::testing::MemState;
 
 class DomainSim {
  public:
