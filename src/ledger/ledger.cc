@@ -73,6 +73,16 @@ absl::Status ValidateRequest(const AppendRequest& r,
                              std::vector<std::string>* raw_ids) {
   absl::StatusOr<domain::StreamName> name = domain::ParseStreamName(r.stream);
   if (!name.ok()) return name.status();
+  // The actor is recorded on every event; the server sets it from the
+  // authenticated principal (1..64 bytes), callers of the C++ API may set
+  // anything, so it is checked like any other stored string.
+  if (r.actor.size() > limits::kIdBytesMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("actor: longer than ", limits::kIdBytesMax, " bytes"));
+  }
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(r.actor)) {
+    return absl::InvalidArgumentError("actor: not UTF-8");
+  }
   if (r.events.empty()) {
     return absl::InvalidArgumentError("events: at least one event required");
   }

@@ -252,6 +252,30 @@ TEST_F(LedgerTest, CorrelationOrCausationIdThatIsNotUtf8IsInvalidArgument) {
   EXPECT_TRUE(ledger_->ReadEvent(1).ok());
 }
 
+// The actor is recorded on every event: one that is not UTF-8 would be
+// written as a record that never parses again, so the writer would stop.
+// It is bad input from a C++ API caller: INVALID_ARGUMENT, nothing written.
+TEST_F(LedgerTest, ActorThatIsNotUtf8OrTooLongIsInvalidArgument) {
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("ops\xff", 4), "actor: not UTF-8"},
+      {std::string(65, 'a'), "actor: longer than 64 bytes"}};
+  for (const auto& [actor, message] : cases) {
+    std::vector<NewEvent> events;
+    events.push_back(MakeEvent(PartnerRegisteredPayload("Acme")));
+    AppendRequest req =
+        Request("partner-a", ExpectedRevision::Any(), std::move(events));
+    req.actor = actor;
+    absl::StatusOr<AppendResult> r = ledger_->AppendAndWait(std::move(req));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), message);
+  }
+  EXPECT_EQ(ledger_->head_position(), 0u);
+  EXPECT_TRUE(ledger_->healthy());
+  ASSERT_TRUE(Register("partner-a").ok());
+  absl::StatusOr<StoredEvent> e = ledger_->ReadEvent(1);
+  ASSERT_TRUE(e.ok()) << e.status();
+}
+
 TEST_F(LedgerTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
   clock_.Set(2'000'000'000'000'000);
   ASSERT_TRUE(Register("partner-a").ok());
