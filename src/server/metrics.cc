@@ -194,6 +194,25 @@ std::string Metrics::Render(const MetricsInputs& in) const {
         "Subscribe streams allowed; beyond it RESOURCE_EXHAUSTED.",
         in.subscribers_max);
 
+  Gauge(&out, "partnerledger_read_in_flight_bytes",
+        "Bytes of read responses (pages, subscriber buffers) held in memory "
+        "now.",
+        in.read_in_flight_bytes);
+  Gauge(&out, "partnerledger_read_in_flight_bytes_max",
+        "Read memory budget (limits::kReadBytesInFlightMax); beyond it reads "
+        "get RESOURCE_EXHAUSTED.",
+        in.read_in_flight_bytes_max);
+  Gauge(&out, "partnerledger_read_in_flight_peak_bytes",
+        "The most bytes of read responses ever held at once.",
+        in.read_in_flight_peak_bytes);
+  Counter(&out, "partnerledger_reads_refused_total",
+          "Reads answered RESOURCE_EXHAUSTED because the read memory budget "
+          "was spent.",
+          in.reads_refused);
+  Counter(&out, "partnerledger_read_memory_trims_total",
+          "Times freed read memory was handed back to the operating system.",
+          in.read_memory_trims);
+
   const int64_t in_flight = calls_in_flight_.load();
   Gauge(&out, "partnerledger_grpc_calls_in_flight",
         "RPCs in progress, Subscribe streams included. Each holds one HTTP/2 "

@@ -58,6 +58,12 @@ struct MetricsInputs {
   uint64_t scrub_bytes = 0;
   // A torn write-ahead log tail dropped when this process opened the store.
   uint64_t wal_torn_tail_bytes = 0;
+  // The read memory budget (partnerledger/ledger.h, ReadBudget).
+  uint64_t read_in_flight_bytes = 0;
+  uint64_t read_in_flight_bytes_max = 0;
+  uint64_t read_in_flight_peak_bytes = 0;
+  uint64_t reads_refused = 0;
+  uint64_t read_memory_trims = 0;
 };
 
 class Metrics {

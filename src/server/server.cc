@@ -287,6 +287,12 @@ struct LedgerServer::Impl {
       in.scrub_passes = st.passes;
       in.scrub_bytes = st.bytes_checked;
     }
+    const ReadBudget& budget = event_store->read_budget();
+    in.read_in_flight_bytes = budget.in_flight_bytes();
+    in.read_in_flight_bytes_max = budget.bytes_max();
+    in.read_in_flight_peak_bytes = budget.peak_bytes();
+    in.reads_refused = budget.refused();
+    in.read_memory_trims = budget.trims();
     in.subscribers = event_store->subscribers();
     in.subscribers_max = options.subscribers_max;
     in.writer_queue_max = options.ledger.writer_queue_max;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "server/httplib_config.h"
@@ -245,6 +246,37 @@ TEST(LogTest, LinesAreOneJsonObjectWithEscapedFields) {
       "{\"ts\":\"2026-01-01T00:00:00.123456Z\",\"level\":\"warn\","
       "\"msg\":\"request \\\"denied\\\"\",\"fields\":{\"method\":\"/a/B\","
       "\"reason\":\"line1\\nline2\\t\\u0001\",\"n\":42,\"ok\":false}}");
+}
+
+// The read memory budget is visible to operators: what is held now, the
+// bound, the peak, and the reads it refused.
+TEST_F(MetricsTest, ReadMemoryBudgetIsExported) {
+  ASSERT_TRUE(Append("partner-a").ok());
+  ASSERT_TRUE(Append("partner-b").ok());
+  v1::ReadAllRequest req;
+  req.set_max_count(10);
+  v1::ReadAllResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ASSERT_TRUE(stub_->ReadAll(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.events_size(), 2);
+  const ReadBudget& budget = server_->read_budget();
+  ASSERT_GT(budget.peak_bytes(), 0u);
+
+  httplib::Result r = Get("/metrics");
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  for (const std::string& line : {
+           std::string("\npartnerledger_read_in_flight_bytes 0\n"),
+           absl::StrCat("\npartnerledger_read_in_flight_bytes_max ",
+                        limits::kReadBytesInFlightMax, "\n"),
+           absl::StrCat("\npartnerledger_read_in_flight_peak_bytes ",
+                        budget.peak_bytes(), "\n"),
+           std::string("\npartnerledger_reads_refused_total 0\n"),
+           std::string("# TYPE partnerledger_reads_refused_total counter\n"),
+           std::string("# TYPE partnerledger_read_memory_trims_total counter\n"),
+       }) {
+    EXPECT_THAT(r->body, HasSubstr(line));
+  }
 }
 
 }  // namespace
