@@ -245,4 +245,58 @@ v1::StatementLineType ToWire(sv1::StatementLineType v) {
   return v1::STATEMENT_LINE_TYPE_UNSPECIFIED;
 }
 
+sv1::MarginBand ToStorage(const v1::MarginBand& b) {
+  sv1::MarginBand out;
+  out.set_from_year(b.from_year());
+  out.set_rate_bp(b.rate_bp());
+  return out;
+}
+
+v1::MarginBand ToWire(const sv1::MarginBand& b) {
+  v1::MarginBand out;
+  out.set_from_year(b.from_year());
+  out.set_rate_bp(b.rate_bp());
+  return out;
+}
+
+void AppendToStorage(const google::protobuf::RepeatedPtrField<v1::MarginBand>& in,
+                     google::protobuf::RepeatedPtrField<sv1::MarginBand>* out) {
+  for (const v1::MarginBand& b : in) *out->Add() = ToStorage(b);
+}
+
+void AppendToWire(const google::protobuf::RepeatedPtrField<sv1::MarginBand>& in,
+                  google::protobuf::RepeatedPtrField<v1::MarginBand>* out) {
+  for (const sv1::MarginBand& b : in) *out->Add() = ToWire(b);
+}
+
+sv1::MarginSchedule ToStorage(const v1::MarginSchedule& s) {
+  sv1::MarginSchedule out;
+  out.set_offering_class(ToStorage(s.offering_class()));
+  AppendToStorage(s.bands(), out.mutable_bands());
+  return out;
+}
+
+v1::MarginSchedule ToWire(const sv1::MarginSchedule& s) {
+  v1::MarginSchedule out;
+  out.set_offering_class(ToWire(s.offering_class()));
+  AppendToWire(s.bands(), out.mutable_bands());
+  return out;
+}
+
+sv1::Document ToStorage(const v1::Document& d) {
+  sv1::Document out;
+  out.set_sha256(d.sha256());
+  out.set_uri(d.uri());
+  out.set_version(d.version());
+  return out;
+}
+
+v1::Document ToWire(const sv1::Document& d) {
+  v1::Document out;
+  out.set_sha256(d.sha256());
+  out.set_uri(d.uri());
+  out.set_version(d.version());
+  return out;
+}
+
 }  // namespace partnerledger::domain

@@ -427,11 +427,7 @@ absl::StatusOr<Decision> DecideMarginAgreed(const StateView& state,
     m.set_source(v1::MARGIN_SOURCE_GUIDANCE_DEFAULT);
     return d;
   }
-  for (const sv1::MarginBand& b : s->bands()) {
-    v1::MarginBand* band = m.add_bands();
-    band->set_from_year(b.from_year());
-    band->set_rate_bp(b.rate_bp());
-  }
+  AppendToWire(s->bands(), m.mutable_bands());
   m.set_source(v1::MARGIN_SOURCE_AGREEMENT);
   return d;
 }

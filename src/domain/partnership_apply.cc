@@ -38,26 +38,10 @@ absl::Status NamePairTotal(absl::Status s, const std::string& total,
                                             s.message()));
 }
 
-sv1::Document DocumentToStorage(const v1::Document& d) {
-  sv1::Document out;
-  out.set_sha256(d.sha256());
-  out.set_uri(d.uri());
-  out.set_version(d.version());
-  return out;
-}
-
 void CopySchedules(
     const google::protobuf::RepeatedPtrField<v1::MarginSchedule>& in,
     sv1::ScheduleVersion& out) {
-  for (const v1::MarginSchedule& s : in) {
-    sv1::MarginSchedule* dst = out.add_schedules();
-    dst->set_offering_class(ToStorage(s.offering_class()));
-    for (const v1::MarginBand& b : s.bands()) {
-      sv1::MarginBand* band = dst->add_bands();
-      band->set_from_year(b.from_year());
-      band->set_rate_bp(b.rate_bp());
-    }
-  }
+  for (const v1::MarginSchedule& s : in) *out.add_schedules() = ToStorage(s);
 }
 
 absl::StatusOr<sv1::Deal> LoadDeal(const StateView& state,
@@ -242,7 +226,7 @@ absl::Status ApplyAgreementSigned(StateWriter& state, const Recorded& e) {
   sv1::Agreement a;
   a.set_party_a(p.party_a());
   a.set_party_b(p.party_b());
-  *a.mutable_document() = DocumentToStorage(p.document());
+  *a.mutable_document() = ToStorage(p.document());
   a.set_effective_from(p.effective_from());
   a.set_effective_to(p.effective_to());
   sv1::ScheduleVersion* version = a.add_versions();
@@ -374,11 +358,7 @@ absl::Status ApplyMarginAgreed(StateWriter& state, const Recorded& e) {
   PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   deal.set_margin_agreed(true);
   deal.clear_bands();
-  for (const v1::MarginBand& b : p.bands()) {
-    sv1::MarginBand* band = deal.add_bands();
-    band->set_from_year(b.from_year());
-    band->set_rate_bp(b.rate_bp());
-  }
+  AppendToStorage(p.bands(), deal.mutable_bands());
   deal.set_margin_source(ToStorage(p.source()));
   Store(state, keys::Deal(deal_id), deal);
   return absl::OkStatus();
@@ -397,7 +377,7 @@ absl::Status ApplyStatementOfWorkAttached(StateWriter& state,
   if (sow == nullptr) sow = deal.add_statements_of_work();
   sow->set_sow_id(p.sow_id());
   sow->set_version(p.version());
-  *sow->mutable_document() = DocumentToStorage(p.document());
+  *sow->mutable_document() = ToStorage(p.document());
   sow->set_position(e.position);
   Store(state, keys::Deal(deal_id), deal);
   return absl::OkStatus();

@@ -488,11 +488,7 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   r.set_currency(d->currency());
   r.set_start_date(d->start_date());
   r.set_status(domain::ToWire(d->status()));
-  for (const sv1::MarginBand& b : d->bands()) {
-    v1::MarginBand* out = r.add_bands();
-    out->set_from_year(b.from_year());
-    out->set_rate_bp(b.rate_bp());
-  }
+  domain::AppendToWire(d->bands(), r.mutable_bands());
   r.set_margin_source(domain::ToWire(d->margin_source()));
   r.set_disclosed_to_customer(d->disclosed_to_customer() ||
                               !d->disclosed_on().empty());
