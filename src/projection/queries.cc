@@ -12,8 +12,10 @@
 #include "domain/enums.h"
 #include "domain/money.h"
 #include "domain/state_keys.h"
+#include "domain/upcast.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
+#include "util/echo.h"
 #include "util/sha256.h"
 #include "util/timestamp.h"
 
@@ -181,6 +183,280 @@ absl::Status RequireKnownPartner(const View& view, const std::string& id,
 }
 
 
+
+// --- Business date (as_of_date) ---------------------------------------------
+//
+// Projections keep totals as of log positions. A business-date cutoff is
+// answered from them by taking away what is dated after it: the statement
+// lines (each accrual, reversal and settlement is one, dated as statements
+// date it) of the periods from the cutoff's month on. Lines of earlier
+// periods are never read, so a recent cutoff costs a few periods' lines.
+
+// "" (no cutoff) or a valid "YYYY-MM-DD".
+absl::Status CheckAsOfDate(const std::string& date) {
+  if (date.empty() || domain::IsValidDate(date)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "as_of_date: ", Echo(date), " is not a calendar date (YYYY-MM-DD)"));
+}
+
+// Whether something dated `date` counts at the cutoff ("" counts all).
+bool CountsAt(std::string_view date, const std::string& cutoff) {
+  return cutoff.empty() || date <= cutoff;
+}
+
+// "YYYY-MM" of a "YYYY-MM-DD" date.
+std::string MonthOf(const std::string& date) { return date.substr(0, 7); }
+
+absl::Status AddTo(int64_t& total, int64_t amount) {
+  PL_ASSIGN_OR_RETURN(total, domain::AddMoney(total, amount));
+  return absl::OkStatus();
+}
+
+// The statement lines of one payer -> payee currency period, in log order.
+absl::StatusOr<std::vector<sv1::StatementLine>> PeriodLines(
+    const View& view, const std::string& payer, const std::string& payee,
+    const std::string& currency, const std::string& period) {
+  std::vector<sv1::StatementLine> out;
+  PL_ASSIGN_OR_RETURN(
+      std::vector<std::string> ks,
+      view.Keys(keys::StatementLinePrefix(payer, payee, currency, period)));
+  for (const std::string& k : ks) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
+                        view.Load<sv1::StatementLine>(k));
+    if (l.has_value()) out.push_back(std::move(*l));
+  }
+  return out;
+}
+
+// The statement lines of payer -> payee in currency dated after `cutoff`.
+absl::StatusOr<std::vector<sv1::StatementLine>> LinesAfter(
+    const View& view, const std::string& payer, const std::string& payee,
+    const std::string& currency, const std::string& cutoff) {
+  std::vector<sv1::StatementLine> out;
+  PL_ASSIGN_OR_RETURN(
+      std::vector<std::string> periods,
+      view.Keys(keys::StatementPrefix(payer, payee, currency)));
+  const std::string first =
+      keys::Statement(payer, payee, currency, MonthOf(cutoff));
+  for (const std::string& k : periods) {
+    if (k < first) continue;  // Period keys sort chronologically.
+    PL_ASSIGN_OR_RETURN(
+        std::vector<sv1::StatementLine> lines,
+        PeriodLines(view, payer, payee, currency, Components(k).back()));
+    for (sv1::StatementLine& l : lines) {
+      if (!CountsAt(l.date(), cutoff)) out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+// Accrued, reversed and settled amounts of one obligation.
+struct Movements {
+  int64_t accrued_minor = 0;
+  int64_t reversed_minor = 0;
+  int64_t settled_minor = 0;
+};
+
+// Per kind, what payer -> payee in currency moved after `cutoff`. A
+// settlement is split between the kinds as it was allocated when recorded.
+absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
+    const View& view, const std::string& payer, const std::string& payee,
+    const std::string& currency, const std::string& cutoff) {
+  std::map<sv1::ObligationKind, Movements> out;
+  PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+                      LinesAfter(view, payer, payee, currency, cutoff));
+  for (const sv1::StatementLine& l : lines) {
+    absl::Status s;
+    switch (l.type()) {
+      case sv1::STATEMENT_LINE_TYPE_ACCRUAL:
+        s = AddTo(out[l.kind()].accrued_minor, l.amount_minor());
+        break;
+      case sv1::STATEMENT_LINE_TYPE_REVERSAL:
+        s = AddTo(out[l.kind()].reversed_minor, l.amount_minor());
+        break;
+      case sv1::STATEMENT_LINE_TYPE_SETTLEMENT: {
+        PL_ASSIGN_OR_RETURN(
+            std::optional<sv1::Settlement> st,
+            view.Load<sv1::Settlement>(keys::Settlement(l.settlement_id())));
+        if (!st.has_value()) {
+          return absl::DataLossError(absl::StrCat(
+              "statement line at position ", l.position(),
+              " names settlement '", l.settlement_id(), "', not in state"));
+        }
+        s = AddTo(out[sv1::OBLIGATION_KIND_COMMISSION].settled_minor,
+                  st->commission_minor());
+        if (s.ok()) {
+          s = AddTo(out[sv1::OBLIGATION_KIND_PASS_THROUGH].settled_minor,
+                    st->pass_through_minor());
+        }
+        break;
+      }
+      default:
+        return absl::DataLossError(absl::StrCat(
+            "statement line at position ", l.position(), " has no type"));
+    }
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
+// An obligation as of the cutoff: its totals less what moved after it.
+// Holds are knowledge, not dated: a deal's conflict open at the as-of
+// position holds the part of the cutoff's outstanding its held amount
+// covers (state.proto's on_hold = min(held, max(outstanding, 0))).
+absl::StatusOr<sv1::Obligation> ObligationAt(sv1::Obligation o,
+                                             const Movements& after) {
+  int64_t v;
+  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), after.accrued_minor));
+  o.set_accrued_minor(v);
+  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.reversed_minor(), after.reversed_minor));
+  o.set_reversed_minor(v);
+  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.settled_minor(), after.settled_minor));
+  o.set_settled_minor(v);
+  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), o.reversed_minor()));
+  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(v, o.settled_minor()));
+  o.set_outstanding_minor(v);
+  o.set_on_hold_minor(
+      std::min(o.held_minor(), std::max<int64_t>(o.outstanding_minor(), 0)));
+  return o;
+}
+
+// The movements of statement lines dated on or before the cutoff.
+absl::StatusOr<Movements> SumThrough(
+    const std::vector<sv1::StatementLine>& lines, const std::string& cutoff) {
+  Movements m;
+  for (const sv1::StatementLine& l : lines) {
+    if (!CountsAt(l.date(), cutoff)) continue;
+    int64_t& total = l.type() == sv1::STATEMENT_LINE_TYPE_ACCRUAL
+                         ? m.accrued_minor
+                         : (l.type() == sv1::STATEMENT_LINE_TYPE_REVERSAL
+                                ? m.reversed_minor
+                                : m.settled_minor);
+    if (absl::Status s = AddTo(total, l.amount_minor()); !s.ok()) return s;
+  }
+  return m;
+}
+
+// accrued - reversed - settled.
+absl::StatusOr<int64_t> Net(const Movements& m) {
+  PL_ASSIGN_OR_RETURN(const int64_t v,
+                      domain::SubMoney(m.accrued_minor, m.reversed_minor));
+  return domain::SubMoney(v, m.settled_minor);
+}
+
+// What one revenue line, or a deal, moved after the cutoff.
+struct RevenueMoved {
+  int64_t booked_minor = 0;
+  int64_t reversed_minor = 0;
+  int64_t margin_accrued_minor = 0;
+  int64_t margin_reversed_minor = 0;
+  int64_t obligation_accrued_minor = 0;
+  int64_t obligation_reversed_minor = 0;
+
+  absl::Status Add(const RevenueMoved& o) {
+    const std::initializer_list<std::pair<int64_t*, int64_t>> fields = {
+        {&booked_minor, o.booked_minor},
+        {&reversed_minor, o.reversed_minor},
+        {&margin_accrued_minor, o.margin_accrued_minor},
+        {&margin_reversed_minor, o.margin_reversed_minor},
+        {&obligation_accrued_minor, o.obligation_accrued_minor},
+        {&obligation_reversed_minor, o.obligation_reversed_minor}};
+    for (auto [t, v] : fields) {
+      if (absl::Status s = AddTo(*t, v); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+};
+
+// revenue_id -> what that line moved after the cutoff.
+using RevenueByLine = std::map<std::string, RevenueMoved>;
+
+// The revenue amount of the RevenueReversed a CommissionReversed statement
+// line derives from: the event right before it (derived events follow
+// their cause), checked to be that reversal of that line.
+absl::StatusOr<int64_t> RevenueReversedAmount(const store::Store& log,
+                                              const std::string& deal_id,
+                                              const sv1::StatementLine& l) {
+  const auto lost = [&](const char* why) {
+    return absl::DataLossError(absl::StrCat(
+        "statement line at position ", l.position(), " (deal '", deal_id,
+        "', revenue line '", l.revenue_id(), "'): ", why));
+  };
+  if (l.position() < 2) return lost("no event before it");
+  PL_ASSIGN_OR_RETURN(std::optional<StoredEvent> cause,
+                      log.ReadEvent(l.position() - 1));
+  if (!cause.has_value()) return lost("the event before it is missing");
+  if (cause->stream() != absl::StrCat("deal-", deal_id) ||
+      cause->type() != "RevenueReversed") {
+    return lost("the event before it is not its RevenueReversed");
+  }
+  PL_ASSIGN_OR_RETURN(
+      v1::EventPayload payload,
+      domain::UpcastPayload(cause->schema_version(), cause->payload()));
+  if (payload.revenue_reversed().revenue_id() != l.revenue_id()) {
+    return lost("its RevenueReversed names another revenue line");
+  }
+  return payload.revenue_reversed().amount().amount_minor();
+}
+
+// Per revenue line of the deal, what moved after the cutoff: the whole
+// booking of a line booked_on after it, and each reversal dated after it
+// (`reversals`: the deal's reversal statement lines after the cutoff).
+absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
+    const View& view, const store::Store& log, const std::string& deal_id,
+    const sv1::Deal& deal, const std::vector<sv1::StatementLine>& reversals,
+    const std::string& cutoff) {
+  std::map<std::string, RevenueMoved> out;
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks,
+                      view.Keys(keys::DealLinePrefix(deal_id)));
+  for (const std::string& k : ks) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
+                        view.Load<sv1::RevenueLine>(k));
+    if (!l.has_value() || CountsAt(l->booked_on(), cutoff)) continue;
+    RevenueMoved& m = out[l->revenue_id()];
+    m.booked_minor = l->booked_minor();
+    m.margin_accrued_minor = l->margin_accrued_minor();
+    m.obligation_accrued_minor = l->obligation_accrued_minor();
+  }
+  for (const sv1::StatementLine& r : reversals) {
+    if (r.deal_id() != deal_id ||
+        r.type() != sv1::STATEMENT_LINE_TYPE_REVERSAL) {
+      continue;
+    }
+    PL_ASSIGN_OR_RETURN(const int64_t revenue,
+                        RevenueReversedAmount(log, deal_id, r));
+    RevenueMoved one;
+    one.reversed_minor = revenue;
+    one.obligation_reversed_minor = r.amount_minor();
+    // Per line, margin + pass-through = revenue (state.proto RevenueLine).
+    one.margin_reversed_minor = r.amount_minor();
+    if (deal.kind() == sv1::OBLIGATION_KIND_PASS_THROUGH) {
+      PL_ASSIGN_OR_RETURN(one.margin_reversed_minor,
+                          domain::SubMoney(revenue, r.amount_minor()));
+    }
+    if (absl::Status s = out[r.revenue_id()].Add(one); !s.ok()) return s;
+  }
+  return out;
+}
+
+absl::StatusOr<RevenueMoved> Total(
+    const std::map<std::string, RevenueMoved>& by_line) {
+  RevenueMoved total;
+  for (const auto& [id, m] : by_line) {
+    if (absl::Status s = total.Add(m); !s.ok()) return s;
+  }
+  return total;
+}
+
+// booked - reversed, before and after subtracting `moved`.
+absl::StatusOr<int64_t> NetAt(int64_t booked, int64_t reversed,
+                              int64_t booked_after, int64_t reversed_after) {
+  PL_ASSIGN_OR_RETURN(const int64_t b, domain::SubMoney(booked, booked_after));
+  PL_ASSIGN_OR_RETURN(const int64_t r,
+                      domain::SubMoney(reversed, reversed_after));
+  return domain::SubMoney(b, r);
+}
+
 }  // namespace
 
 absl::StatusOr<View> Queries::OpenView(const v1::AsOf& as_of) const {
@@ -262,6 +538,7 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   for (const auto& [id, field] : partners) {
@@ -272,9 +549,14 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
   }
   v1::GetObligationsResponse resp;
   resp.set_as_of_position(at);
+  resp.set_as_of_date(req.as_of_date());
   PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
   // (a, b, currency) with a < b -> outstanding a->b minus b->a.
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> net;
+  // (payer, payee, currency) -> per kind, what moved after as_of_date.
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::map<sv1::ObligationKind, Movements>>
+      moved;
   for (const std::string& k : ks) {
     std::vector<std::string> c = Components(k);  // obligation/payer/payee/ccy/kind
     if (c.size() != 5) return absl::DataLossError("malformed key " + k);
@@ -289,12 +571,27 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     PL_ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
                         view.Load<sv1::Obligation>(k));
     if (!o.has_value()) continue;
-    const v1::ObligationKind kind =
+    const sv1::ObligationKind stored_kind =
         c[4] == keys::ObligationKindName(sv1::OBLIGATION_KIND_COMMISSION)
-            ? v1::OBLIGATION_KIND_COMMISSION
-            : v1::OBLIGATION_KIND_PASS_THROUGH;
+            ? sv1::OBLIGATION_KIND_COMMISSION
+            : sv1::OBLIGATION_KIND_PASS_THROUGH;
+    const v1::ObligationKind kind = domain::ToWire(stored_kind);
     if (req.kind() != v1::OBLIGATION_KIND_UNSPECIFIED && kind != req.kind()) {
       continue;
+    }
+    if (!req.as_of_date().empty()) {
+      const auto pair = std::make_tuple(payer, payee, currency);
+      if (!moved.contains(pair)) {
+        PL_ASSIGN_OR_RETURN(
+            moved[pair],
+            MovedAfter(view, payer, payee, currency, req.as_of_date()));
+      }
+      PL_ASSIGN_OR_RETURN(*o, ObligationAt(*o, moved[pair][stored_kind]));
+      // Nothing dated by then: the obligation did not exist yet.
+      if (o->accrued_minor() == 0 && o->reversed_minor() == 0 &&
+          o->settled_minor() == 0) {
+        continue;
+      }
     }
     v1::ObligationRow* row = resp.add_obligations();
     row->set_payer(payer);
@@ -327,9 +624,55 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
 
 namespace {
 
+// (originator, provider, currency) -> what their deals moved after the
+// cutoff.
+using DirectionMoved =
+    std::map<std::tuple<std::string, std::string, std::string>, RevenueMoved>;
+
+// What the pair's deals moved after the cutoff, by direction and currency.
+absl::StatusOr<DirectionMoved> PairMovedAfter(const View& view,
+                                              const store::Store& log,
+                                              const std::string& a,
+                                              const std::string& b,
+                                              const std::string& cutoff) {
+  DirectionMoved out;
+  // (payer, payee, currency) -> its statement lines after the cutoff.
+  std::map<std::tuple<std::string, std::string, std::string>,
+           std::vector<sv1::StatementLine>>
+      after;
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
+                      view.Keys(keys::PairDealPrefix(a, b)));
+  for (const std::string& k : deal_keys) {
+    const std::string id = Components(k).back();
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+                        view.Load<sv1::Deal>(keys::Deal(id)));
+    if (!d.has_value()) continue;
+    const auto obligation = std::make_tuple(d->payer(), d->payee(), d->currency());
+    if (!after.contains(obligation)) {
+      PL_ASSIGN_OR_RETURN(after[obligation],
+                          LinesAfter(view, d->payer(), d->payee(),
+                                     d->currency(), cutoff));
+    }
+    PL_ASSIGN_OR_RETURN(
+        const RevenueByLine by_line,
+        DealMovedAfter(view, log, id, *d, after[obligation], cutoff));
+    PL_ASSIGN_OR_RETURN(const RevenueMoved total, Total(by_line));
+    if (absl::Status s =
+            out[{d->originator(), d->provider(), d->currency()}].Add(total);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return out;
+}
+
+// What `from` brought `to`; with a cutoff, less what `moved` dates after
+// it (a currency with nothing booked or reversed by then is left out).
 absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
                                                 const std::string& from,
-                                                const std::string& to) {
+                                                const std::string& to,
+                                                const DirectionMoved& moved,
+                                                bool cutoff) {
   v1::ReferralDirection d;
   d.set_from_partner(from);
   d.set_to_partner(to);
@@ -339,10 +682,25 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
   d.set_deals_originated(r->deals_originated());
   d.set_deals_won(r->deals_won());
   for (const sv1::ReferralMoney& m : r->money()) {
+    const auto it = moved.find({from, to, m.currency()});
+    const RevenueMoved mv = it == moved.end() ? RevenueMoved() : it->second;
+    if (cutoff && m.revenue_booked_minor() == mv.booked_minor &&
+        m.revenue_reversed_minor() == mv.reversed_minor) {
+      continue;
+    }
+    PL_ASSIGN_OR_RETURN(const int64_t revenue,
+                        NetAt(m.revenue_booked_minor(),
+                              m.revenue_reversed_minor(), mv.booked_minor,
+                              mv.reversed_minor));
+    PL_ASSIGN_OR_RETURN(const int64_t margin,
+                        NetAt(m.margin_accrued_minor(),
+                              m.margin_reversed_minor(),
+                              mv.margin_accrued_minor,
+                              mv.margin_reversed_minor));
     v1::ReferralMoney* out = d.add_money();
     out->set_currency(m.currency());
-    out->set_revenue_minor(m.revenue_net_minor());
-    out->set_margin_minor(m.margin_net_minor());
+    out->set_revenue_minor(revenue);
+    out->set_margin_minor(margin);
   }
   return d;
 }
@@ -353,6 +711,7 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
     const v1::GetReferralBalanceRequest& req) const {
   if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
   if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
@@ -365,10 +724,20 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
   }
   v1::GetReferralBalanceResponse resp;
   resp.set_as_of_position(at);
-  PL_ASSIGN_OR_RETURN(*resp.mutable_a_to_b(),
-                      Direction(view, req.partner_a(), req.partner_b()));
-  PL_ASSIGN_OR_RETURN(*resp.mutable_b_to_a(),
-                      Direction(view, req.partner_b(), req.partner_a()));
+  resp.set_as_of_date(req.as_of_date());
+  const bool cutoff = !req.as_of_date().empty();
+  DirectionMoved moved;
+  if (cutoff) {
+    PL_ASSIGN_OR_RETURN(moved, PairMovedAfter(view, *log_, req.partner_a(),
+                                              req.partner_b(),
+                                              req.as_of_date()));
+  }
+  PL_ASSIGN_OR_RETURN(
+      *resp.mutable_a_to_b(),
+      Direction(view, req.partner_a(), req.partner_b(), moved, cutoff));
+  PL_ASSIGN_OR_RETURN(
+      *resp.mutable_b_to_a(),
+      Direction(view, req.partner_b(), req.partner_a(), moved, cutoff));
   std::map<std::string, std::pair<int64_t, int64_t>> net;
   for (const v1::ReferralMoney& m : resp.a_to_b().money()) {
     net[m.currency()].first += m.revenue_minor();
@@ -405,6 +774,7 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     return absl::InvalidArgumentError(
         absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
   }
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s = RequireKnownPartner(view, req.payer(), "payer");
@@ -417,6 +787,11 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
   }
   v1::GetStatementResponse resp;
   resp.set_as_of_position(at);
+  resp.set_as_of_date(req.as_of_date());
+  const std::string& cutoff = req.as_of_date();
+  // Periods after the cutoff's month hold nothing dated by it; in its month
+  // only the lines dated on or before it count.
+  const std::string cutoff_month = cutoff.empty() ? "" : MonthOf(cutoff);
   const std::string prefix =
       keys::StatementPrefix(req.payer(), req.payee(), req.currency());
   PL_ASSIGN_OR_RETURN(std::vector<std::string> periods, view.Keys(prefix));
@@ -426,47 +801,136 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
   for (const std::string& k : periods) {
     // Period keys sort chronologically ("YYYY-MM").
     if (k >= this_period) break;
+    const std::string period = Components(k).back();
+    if (!cutoff.empty() && period > cutoff_month) break;
+    if (!cutoff.empty() && period == cutoff_month) {
+      PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+                          PeriodLines(view, req.payer(), req.payee(),
+                                      req.currency(), period));
+      PL_ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
+      PL_ASSIGN_OR_RETURN(const int64_t net, Net(m));
+      if (absl::Status s = AddTo(opening, net); !s.ok()) return s;
+      continue;
+    }
     PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
                         view.Load<sv1::StatementPeriod>(k));
     if (p.has_value()) opening += p->net_minor();
   }
   PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
                       view.Load<sv1::StatementPeriod>(this_period));
+  PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+                      PeriodLines(view, req.payer(), req.payee(),
+                                  req.currency(), req.period()));
   resp.set_opening_minor(opening);
-  if (cur.has_value()) {
+  if (!cutoff.empty() && req.period() >= cutoff_month) {
+    PL_ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
+    resp.set_accrued_minor(m.accrued_minor);
+    resp.set_reversed_minor(m.reversed_minor);
+    resp.set_settled_minor(m.settled_minor);
+  } else if (cur.has_value()) {
     resp.set_accrued_minor(cur->accrued_minor());
     resp.set_reversed_minor(cur->reversed_minor());
     resp.set_settled_minor(cur->settled_minor());
   }
   resp.set_closing_minor(opening + resp.accrued_minor() - resp.reversed_minor() -
                          resp.settled_minor());
-  PL_ASSIGN_OR_RETURN(
-      std::vector<std::string> lines,
-      view.Keys(keys::StatementLinePrefix(req.payer(), req.payee(),
-                                          req.currency(), req.period())));
-  for (const std::string& k : lines) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
-                        view.Load<sv1::StatementLine>(k));
-    if (!l.has_value()) continue;
+  for (const sv1::StatementLine& l : lines) {
+    if (!CountsAt(l.date(), cutoff)) continue;
     v1::StatementLine* out = resp.add_lines();
-    out->set_position(l->position());
-    out->set_event_id(l->event_id());
-    out->set_type(domain::ToWire(l->type()));
-    out->set_date(l->date());
-    out->set_deal_id(l->deal_id());
-    out->set_revenue_id(l->revenue_id());
-    out->set_settlement_id(l->settlement_id());
-    out->set_kind(domain::ToWire(l->kind()));
-    out->set_amount_minor(l->amount_minor());
-    out->set_rate_bp(l->rate_bp());
-    out->set_contract_year(l->contract_year());
+    out->set_position(l.position());
+    out->set_event_id(l.event_id());
+    out->set_type(domain::ToWire(l.type()));
+    out->set_date(l.date());
+    out->set_deal_id(l.deal_id());
+    out->set_revenue_id(l.revenue_id());
+    out->set_settlement_id(l.settlement_id());
+    out->set_kind(domain::ToWire(l.kind()));
+    out->set_amount_minor(l.amount_minor());
+    out->set_rate_bp(l.rate_bp());
+    out->set_contract_year(l.contract_year());
   }
   return resp;
 }
 
+namespace {
+
+// What the deal moved after the cutoff, per revenue line (empty without
+// a cutoff).
+absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfterCutoff(
+    const View& view, const store::Store& log, const std::string& deal_id,
+    const sv1::Deal& d, const std::string& cutoff) {
+  if (cutoff.empty()) return std::map<std::string, RevenueMoved>();
+  PL_ASSIGN_OR_RETURN(
+      std::vector<sv1::StatementLine> after,
+      LinesAfter(view, d.payer(), d.payee(), d.currency(), cutoff));
+  return DealMovedAfter(view, log, deal_id, d, after, cutoff);
+}
+
+// The deal's revenue, margin and obligation totals and its revenue lines,
+// as of the cutoff: a line booked after it is left out unless a reversal
+// dated by then counts against it.
+absl::Status AddDealMoney(const View& view, const store::Store& log,
+                          const std::string& deal_id, const sv1::Deal& d,
+                          const std::string& cutoff, v1::GetDealResponse* r) {
+  PL_ASSIGN_OR_RETURN(const RevenueByLine moved,
+                      DealMovedAfterCutoff(view, log, deal_id, d, cutoff));
+  PL_ASSIGN_OR_RETURN(const RevenueMoved total, Total(moved));
+  PL_ASSIGN_OR_RETURN(
+      const int64_t revenue,
+      NetAt(d.revenue_booked_minor(), d.revenue_reversed_minor(),
+            total.booked_minor, total.reversed_minor));
+  PL_ASSIGN_OR_RETURN(
+      const int64_t margin,
+      NetAt(d.margin_accrued_minor(), d.margin_reversed_minor(),
+            total.margin_accrued_minor, total.margin_reversed_minor));
+  PL_ASSIGN_OR_RETURN(
+      const int64_t obligation,
+      NetAt(d.obligation_accrued_minor(), d.obligation_reversed_minor(),
+            total.obligation_accrued_minor, total.obligation_reversed_minor));
+  r->set_revenue_minor(revenue);
+  r->set_margin_minor(margin);
+  r->set_obligation_minor(obligation);
+  PL_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                      view.Keys(keys::DealLinePrefix(deal_id)));
+  for (const std::string& k : lines) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
+                        view.Load<sv1::RevenueLine>(k));
+    if (!l.has_value()) continue;
+    const auto it = moved.find(l->revenue_id());
+    const RevenueMoved m = it == moved.end() ? RevenueMoved() : it->second;
+    PL_ASSIGN_OR_RETURN(const int64_t booked,
+                        domain::SubMoney(l->booked_minor(), m.booked_minor));
+    PL_ASSIGN_OR_RETURN(const int64_t reversed,
+                        domain::SubMoney(l->reversed_minor(), m.reversed_minor));
+    if (!CountsAt(l->booked_on(), cutoff) && reversed == 0) continue;
+    PL_ASSIGN_OR_RETURN(
+        const int64_t line_margin,
+        NetAt(l->margin_accrued_minor(), l->margin_reversed_minor(),
+              m.margin_accrued_minor, m.margin_reversed_minor));
+    PL_ASSIGN_OR_RETURN(
+        const int64_t line_obligation,
+        NetAt(l->obligation_accrued_minor(), l->obligation_reversed_minor(),
+              m.obligation_accrued_minor, m.obligation_reversed_minor));
+    v1::RevenueLineView* out = r->add_lines();
+    out->set_revenue_id(l->revenue_id());
+    out->set_booked_minor(booked);
+    out->set_reversed_minor(reversed);
+    out->set_service_period_start(l->service_period_start());
+    out->set_booked_on(l->booked_on());
+    out->set_contract_year(l->contract_year());
+    out->set_rate_bp(l->rate_bp());
+    out->set_margin_minor(line_margin);
+    out->set_obligation_minor(line_obligation);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
     const v1::GetDealRequest& req) const {
   if (absl::Status s = Require(req.deal_id(), "deal_id"); !s.ok()) return s;
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
@@ -477,6 +941,7 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   }
   v1::GetDealResponse r;
   r.set_as_of_position(at);
+  r.set_as_of_date(req.as_of_date());
   r.set_deal_id(req.deal_id());
   r.set_agreement_id(d->agreement_id());
   r.set_originator(d->originator());
@@ -495,29 +960,12 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   r.set_payer(d->payer());
   r.set_payee(d->payee());
   r.set_kind(domain::ToWire(d->kind()));
-  r.set_revenue_minor(d->revenue_booked_minor() - d->revenue_reversed_minor());
-  r.set_margin_minor(d->margin_accrued_minor() - d->margin_reversed_minor());
-  r.set_obligation_minor(d->obligation_accrued_minor() -
-                         d->obligation_reversed_minor());
   r.set_conflicts_open(d->conflicts_open());
   r.set_statements_of_work(d->statements_of_work_size());
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> lines,
-                      view.Keys(keys::DealLinePrefix(req.deal_id())));
-  for (const std::string& k : lines) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
-                        view.Load<sv1::RevenueLine>(k));
-    if (!l.has_value()) continue;
-    v1::RevenueLineView* out = r.add_lines();
-    out->set_revenue_id(l->revenue_id());
-    out->set_booked_minor(l->booked_minor());
-    out->set_reversed_minor(l->reversed_minor());
-    out->set_service_period_start(l->service_period_start());
-    out->set_booked_on(l->booked_on());
-    out->set_contract_year(l->contract_year());
-    out->set_rate_bp(l->rate_bp());
-    out->set_margin_minor(l->margin_accrued_minor() - l->margin_reversed_minor());
-    out->set_obligation_minor(l->obligation_accrued_minor() -
-                              l->obligation_reversed_minor());
+  if (absl::Status s = AddDealMoney(view, *log_, req.deal_id(), *d,
+                                    req.as_of_date(), &r);
+      !s.ok()) {
+    return s;
   }
   return r;
 }
@@ -619,6 +1067,7 @@ void AddPoint(const std::string& period, v1::SatisfactionSubject subject,
 absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
     const v1::GetSatisfactionRequest& req) const {
   if (absl::Status s = Require(req.agreement_id(), "agreement_id"); !s.ok()) return s;
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
   PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s =
@@ -629,6 +1078,9 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   }
   v1::GetSatisfactionResponse resp;
   resp.set_as_of_position(at);
+  resp.set_as_of_date(req.as_of_date());
+  const std::string cutoff_month =
+      req.as_of_date().empty() ? "" : MonthOf(req.as_of_date());
   const std::string prefix = absl::StrCat(
       "satisfaction/", keys::KeyComponent(req.agreement_id()), "/");
   PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
@@ -637,6 +1089,7 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
                         view.Load<sv1::Satisfaction>(k));
     if (!s.has_value()) continue;
     const std::string period = Components(k).back();
+    if (!cutoff_month.empty() && period > cutoff_month) break;  // Sorted.
     AddPoint(period, v1::SATISFACTION_SUBJECT_CUSTOMER, s->customer(), &resp);
     AddPoint(period, v1::SATISFACTION_SUBJECT_PARTNER, s->partner(), &resp);
   }
@@ -687,203 +1140,296 @@ std::vector<std::string> DealIds(
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
-    const v1::GetPartnershipHealthRequest& req) const {
-  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
-  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
-  const uint64_t at = view.position();
-  if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = RequireKnownPartner(view, req.partner_b(), "partner_b");
-      !s.ok()) {
-    return s;
-  }
-  v1::GetPartnershipHealthResponse resp;
-  resp.set_as_of_position(at);
-  const std::string& a = req.partner_a();
-  const std::string& b = req.partner_b();
-
-  // The pair's deals.
+// What the pillars of one pair's health share, read once.
+struct PairState {
+  std::string a;
+  std::string b;
+  // The pair's deals, in key order.
   std::vector<std::pair<std::string, sv1::Deal>> deals;
+  // Every agreement the pair ever signed, in log order.
+  std::vector<std::string> agreement_ids;
+};
+
+absl::StatusOr<PairState> LoadPair(const View& view, const std::string& a,
+                                   const std::string& b) {
+  PairState pair{a, b, {}, {}};
   PL_ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
                       view.Keys(keys::PairDealPrefix(a, b)));
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d, view.Load<sv1::Deal>(keys::Deal(id)));
-    if (d.has_value()) deals.emplace_back(id, std::move(*d));
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+                        view.Load<sv1::Deal>(keys::Deal(id)));
+    if (d.has_value()) pair.deals.emplace_back(id, std::move(*d));
   }
-  // 1 Margins.
+  PL_ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> agreements,
+                      view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
+  if (agreements.has_value()) {
+    pair.agreement_ids.assign(agreements->agreement_ids().begin(),
+                              agreements->agreement_ids().end());
+  }
+  return pair;
+}
+
+// 1 Margins: every agreed margin within the guidance of its class.
+void AddMarginsLine(const PairState& pair,
+                    v1::GetPartnershipHealthResponse* resp) {
   std::vector<std::string> outside;
   std::vector<std::string> agreed;
-  for (const auto& [id, d] : deals) {
+  for (const auto& [id, d] : pair.deals) {
     if (!d.margin_agreed()) continue;
     agreed.push_back(id);
     if (!WithinGuidance(d)) outside.push_back(id);
   }
   if (!outside.empty()) {
-    AddIds(Line(&resp, v1::PILLAR_MARGINS, v1::HEALTH_STATUS_WARN,
+    AddIds(Line(resp, v1::PILLAR_MARGINS, v1::HEALTH_STATUS_WARN,
                 absl::StrCat(outside.size(), " of ", agreed.size(),
                              " deals have margins outside guidance: ",
                              absl::StrJoin(outside, ", ")))
                ->mutable_deal_ids(),
            outside);
-  } else {
-    AddIds(Line(&resp, v1::PILLAR_MARGINS,
-                !agreed.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-                !agreed.empty() ? absl::StrCat("all ", agreed.size(),
-                                               " agreed margins within guidance")
-                                : "no margin agreed yet")
-               ->mutable_deal_ids(),
-           agreed);
+    return;
   }
-  // 2 Prime partner: every deal names its prime (enforced on origination).
-  AddIds(Line(&resp, v1::PILLAR_PRIME_PARTNER,
-              deals.empty() ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK,
-              deals.empty() ? "no deals yet"
-                            : absl::StrCat("prime named on all ", deals.size(),
-                                           " deals"))
+  AddIds(Line(resp, v1::PILLAR_MARGINS,
+              !agreed.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+              !agreed.empty() ? absl::StrCat("all ", agreed.size(),
+                                             " agreed margins within guidance")
+                              : "no margin agreed yet")
              ->mutable_deal_ids(),
-         DealIds(deals));
-  // 3 Documentation: an active agreement with its document, a SoW per won deal.
-  PL_ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> pair,
-                      view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
-  std::vector<std::string> active_ids;
-  if (pair.has_value()) {
-    for (const std::string& id : pair->agreement_ids()) {
-      PL_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
-                          view.Load<sv1::Agreement>(keys::Agreement(id)));
-      if (ag.has_value() && !ag->terminated() && !ag->document().sha256().empty()) {
-        active_ids.push_back(id);
-      }
-    }
+         agreed);
+}
+
+// 2 Prime partner: every deal names its prime (enforced on origination).
+void AddPrimePartnerLine(const PairState& pair,
+                         v1::GetPartnershipHealthResponse* resp) {
+  const bool none = pair.deals.empty();
+  AddIds(Line(resp, v1::PILLAR_PRIME_PARTNER,
+              none ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK,
+              none ? "no deals yet"
+                   : absl::StrCat("prime named on all ", pair.deals.size(),
+                                  " deals"))
+             ->mutable_deal_ids(),
+         DealIds(pair.deals));
+}
+
+// Whether an agreement counts as active: signed with its document, not
+// terminated, and, at a business date, in force on it.
+bool ActiveAt(const sv1::Agreement& ag, const std::string& cutoff) {
+  if (ag.document().sha256().empty()) return false;
+  if (cutoff.empty()) return !ag.terminated();
+  if (ag.effective_from() > cutoff) return false;
+  if (!ag.effective_to().empty() && ag.effective_to() < cutoff) return false;
+  return !ag.terminated() || ag.terminated_on() > cutoff;
+}
+
+// 3 Documentation: an active agreement with its document, a SoW per won
+// deal.
+absl::Status AddDocumentationLine(const View& view, const PairState& pair,
+                                  const std::string& cutoff,
+                                  v1::GetPartnershipHealthResponse* resp) {
+  std::vector<std::string> active;
+  for (const std::string& id : pair.agreement_ids) {
+    PL_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
+                        view.Load<sv1::Agreement>(keys::Agreement(id)));
+    if (ag.has_value() && ActiveAt(*ag, cutoff)) active.push_back(id);
   }
-  const size_t active = active_ids.size();
   std::vector<std::string> no_sow;
-  for (const auto& [id, d] : deals) {
+  for (const auto& [id, d] : pair.deals) {
     if (d.status() == sv1::DEAL_STATUS_WON && d.statements_of_work_size() == 0) {
       no_sow.push_back(id);
     }
   }
   v1::HealthLine* doc;
-  if (active == 0) {
-    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_FAIL,
+  if (active.empty()) {
+    doc = Line(resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_FAIL,
                "no active signed agreement for the pair");
   } else if (!no_sow.empty()) {
-    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_WARN,
+    doc = Line(resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_WARN,
                absl::StrCat("won deals without a statement of work: ",
                             absl::StrJoin(no_sow, ", ")));
   } else {
-    doc = Line(&resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_OK,
-               absl::StrCat(active,
+    doc = Line(resp, v1::PILLAR_DOCUMENTATION, v1::HEALTH_STATUS_OK,
+               absl::StrCat(active.size(),
                             " active agreement(s); every won deal has a SoW"));
   }
-  AddIds(doc->mutable_agreement_ids(), active_ids);
+  AddIds(doc->mutable_agreement_ids(), active);
   AddIds(doc->mutable_deal_ids(), no_sow);
-  // 4 Elevator pitch.
+  return absl::OkStatus();
+}
+
+// 4 Elevator pitch: both partners have one.
+absl::Status AddElevatorPitchLine(const View& view, const PairState& pair,
+                                  v1::GetPartnershipHealthResponse* resp) {
   std::vector<std::string> no_pitch;
-  for (const std::string& p : {a, b}) {
+  for (const std::string& p : {pair.a, pair.b}) {
     PL_ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
                         view.Load<sv1::Partner>(keys::Partner(p)));
     if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
   }
-  AddIds(Line(&resp, v1::PILLAR_ELEVATOR_PITCH,
+  AddIds(Line(resp, v1::PILLAR_ELEVATOR_PITCH,
               no_pitch.empty() ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
               no_pitch.empty() ? "both partners have a pitch"
                                : absl::StrCat("no pitch for: ",
                                               absl::StrJoin(no_pitch, ", ")))
              ->mutable_partner_ids(),
          no_pitch);
-  // 5 Bi-directional.
-  v1::GetReferralBalanceRequest rb;
-  *rb.mutable_as_of() = req.as_of();
-  rb.mutable_as_of()->set_position(at);
-  rb.set_partner_a(a);
-  rb.set_partner_b(b);
-  PL_ASSIGN_OR_RETURN(v1::GetReferralBalanceResponse balance, GetReferralBalance(rb));
+  return absl::OkStatus();
+}
+
+// 5 Bi-directional: each partner brings the other deals.
+void AddBidirectionalLine(const PairState& pair,
+                          const v1::GetReferralBalanceResponse& balance,
+                          v1::GetPartnershipHealthResponse* resp) {
   const double ratio = balance.reciprocity_ratio();
-  AddIds(Line(&resp, v1::PILLAR_BIDIRECTIONAL,
+  AddIds(Line(resp, v1::PILLAR_BIDIRECTIONAL,
               ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-              absl::StrCat(a, " originated ", balance.a_to_b().deals_originated(),
-                           ", ", b, " originated ",
-                           balance.b_to_a().deals_originated(), " (reciprocity ",
-                           absl::StrFormat("%.2f", ratio), ")"))
+              absl::StrCat(pair.a, " originated ",
+                           balance.a_to_b().deals_originated(), ", ", pair.b,
+                           " originated ", balance.b_to_a().deals_originated(),
+                           " (reciprocity ", absl::StrFormat("%.2f", ratio),
+                           ")"))
              ->mutable_deal_ids(),
-         DealIds(deals));
-  // 6 Visibility.
+         DealIds(pair.deals));
+}
+
+// 6 Visibility: every customer was told which partner is involved.
+void AddVisibilityLine(const PairState& pair,
+                       v1::GetPartnershipHealthResponse* resp) {
   int disclosed = 0;
   std::vector<std::string> undisclosed;
-  for (const auto& [id, d] : deals) {
+  for (const auto& [id, d] : pair.deals) {
     if (d.disclosed_to_customer() || !d.disclosed_on().empty()) {
       ++disclosed;
     } else {
       undisclosed.push_back(id);
     }
   }
-  AddIds(Line(&resp, v1::PILLAR_VISIBILITY,
-              disclosed == static_cast<int>(deals.size()) && !deals.empty()
-                  ? v1::HEALTH_STATUS_OK
-                  : v1::HEALTH_STATUS_WARN,
-              absl::StrCat(disclosed, " of ", deals.size(),
+  const bool all = disclosed == static_cast<int>(pair.deals.size());
+  AddIds(Line(resp, v1::PILLAR_VISIBILITY,
+              all && !pair.deals.empty() ? v1::HEALTH_STATUS_OK
+                                         : v1::HEALTH_STATUS_WARN,
+              absl::StrCat(disclosed, " of ", pair.deals.size(),
                            " deals disclosed to the customer"))
              ->mutable_deal_ids(),
          undisclosed);
-  // 7 Conflicts and satisfaction.
+}
+
+// The latest period's average satisfaction across the pair's agreements,
+// compared with the period before it.
+struct SatisfactionTrend {
+  std::string text = "no satisfaction recorded";
+  bool declining = false;
+};
+
+SatisfactionTrend TrendOf(
+    const std::vector<v1::GetSatisfactionResponse>& per_agreement) {
+  std::map<std::string, std::pair<int64_t, int64_t>> by_period;  // sum, count
+  for (const v1::GetSatisfactionResponse& sat : per_agreement) {
+    for (const v1::SatisfactionPoint& p : sat.points()) {
+      by_period[p.period()].first += int64_t{p.average_centi()} * p.responses();
+      by_period[p.period()].second += p.responses();
+    }
+  }
+  SatisfactionTrend trend;
+  if (by_period.empty()) return trend;
+  auto last = by_period.rbegin();
+  const int64_t last_avg = last->second.first / last->second.second;
+  trend.text = absl::StrCat("satisfaction ", last->first, ": ",
+                            absl::StrFormat("%.2f", last_avg / 100.0));
+  if (by_period.size() > 1) {
+    auto prev = std::next(last);
+    const int64_t prev_avg = prev->second.first / prev->second.second;
+    trend.declining = last_avg < prev_avg;
+    trend.text += absl::StrCat(trend.declining ? " (down from " : " (from ",
+                               absl::StrFormat("%.2f", prev_avg / 100.0),
+                               " in ", prev->first, ")");
+  }
+  return trend;
+}
+
+// 7 Conflicts: none open, and satisfaction not declining.
+absl::Status AddConflictsLine(const View& view, const PairState& pair,
+                              const SatisfactionTrend& trend,
+                              v1::GetPartnershipHealthResponse* resp) {
   PL_ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
-                      view.Keys(keys::PairConflictPrefix(a, b)));
-  std::vector<std::string> open_ids;
+                      view.Keys(keys::PairConflictPrefix(pair.a, pair.b)));
+  std::vector<std::string> open;
   for (const std::string& k : conflict_keys) {
     const std::string id = Components(k).back();
     PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
                         view.Load<sv1::Conflict>(keys::Conflict(id)));
     if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) {
-      open_ids.push_back(id);
+      open.push_back(id);
     }
   }
-  const size_t open = open_ids.size();
-  std::string trend = "no satisfaction recorded";
-  bool declining = false;
-  if (pair.has_value()) {
-    std::map<std::string, std::pair<int64_t, int64_t>> by_period;  // sum, count
-    for (const std::string& id : pair->agreement_ids()) {
-      v1::GetSatisfactionRequest sr;
-      sr.mutable_as_of()->set_position(at);
-      sr.set_agreement_id(id);
-      PL_ASSIGN_OR_RETURN(v1::GetSatisfactionResponse sat, GetSatisfaction(sr));
-      for (const v1::SatisfactionPoint& p : sat.points()) {
-        by_period[p.period()].first += int64_t{p.average_centi()} * p.responses();
-        by_period[p.period()].second += p.responses();
-      }
-    }
-    if (!by_period.empty()) {
-      auto last = by_period.rbegin();
-      const int64_t last_avg = last->second.first / last->second.second;
-      trend = absl::StrCat("satisfaction ", last->first, ": ",
-                           absl::StrFormat("%.2f", last_avg / 100.0));
-      if (by_period.size() > 1) {
-        auto prev = std::next(last);
-        const int64_t prev_avg = prev->second.first / prev->second.second;
-        declining = last_avg < prev_avg;
-        trend += absl::StrCat(declining ? " (down from " : " (from ",
-                              absl::StrFormat("%.2f", prev_avg / 100.0), " in ",
-                              prev->first, ")");
-      }
+  v1::HealthLine* line = Line(
+      resp, v1::PILLAR_CONFLICTS,
+      !open.empty() ? v1::HEALTH_STATUS_FAIL
+                    : (trend.declining ? v1::HEALTH_STATUS_WARN
+                                       : v1::HEALTH_STATUS_OK),
+      absl::StrCat(open.size(), " open conflict(s); ", trend.text));
+  AddIds(line->mutable_conflict_ids(), open);
+  AddIds(line->mutable_agreement_ids(), pair.agreement_ids);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::GetSatisfactionResponse>>
+Queries::AgreementsSatisfaction(const std::vector<std::string>& agreement_ids,
+                                uint64_t at,
+                                const std::string& as_of_date) const {
+  std::vector<v1::GetSatisfactionResponse> out;
+  for (const std::string& id : agreement_ids) {
+    v1::GetSatisfactionRequest sr;
+    sr.mutable_as_of()->set_position(at);
+    sr.set_agreement_id(id);
+    sr.set_as_of_date(as_of_date);
+    PL_ASSIGN_OR_RETURN(out.emplace_back(), GetSatisfaction(sr));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
+    const v1::GetPartnershipHealthRequest& req) const {
+  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
+  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
+  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
+  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  const uint64_t at = view.position();
+  for (const auto& [id, field] : {std::pair{&req.partner_a(), "partner_a"},
+                                  std::pair{&req.partner_b(), "partner_b"}}) {
+    if (absl::Status s = RequireKnownPartner(view, *id, field); !s.ok()) {
+      return s;
     }
   }
-  v1::HealthLine* conflicts = Line(
-      &resp, v1::PILLAR_CONFLICTS,
-      open > 0 ? v1::HEALTH_STATUS_FAIL
-               : (declining ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK),
-      absl::StrCat(open, " open conflict(s); ", trend));
-  AddIds(conflicts->mutable_conflict_ids(), open_ids);
-  if (pair.has_value()) {
-    for (const std::string& id : pair->agreement_ids()) {
-      conflicts->add_agreement_ids(id);
-    }
+  PL_ASSIGN_OR_RETURN(const PairState pair,
+                      LoadPair(view, req.partner_a(), req.partner_b()));
+  v1::GetReferralBalanceRequest rb;
+  rb.mutable_as_of()->set_position(at);
+  rb.set_partner_a(pair.a);
+  rb.set_partner_b(pair.b);
+  rb.set_as_of_date(req.as_of_date());
+  PL_ASSIGN_OR_RETURN(const v1::GetReferralBalanceResponse balance,
+                      GetReferralBalance(rb));
+  PL_ASSIGN_OR_RETURN(
+      const std::vector<v1::GetSatisfactionResponse> satisfaction,
+      AgreementsSatisfaction(pair.agreement_ids, at, req.as_of_date()));
+
+  v1::GetPartnershipHealthResponse resp;
+  resp.set_as_of_position(at);
+  resp.set_as_of_date(req.as_of_date());
+  AddMarginsLine(pair, &resp);
+  AddPrimePartnerLine(pair, &resp);
+  if (absl::Status s = AddDocumentationLine(view, pair, req.as_of_date(), &resp);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = AddElevatorPitchLine(view, pair, &resp); !s.ok()) return s;
+  AddBidirectionalLine(pair, balance, &resp);
+  AddVisibilityLine(pair, &resp);
+  if (absl::Status s = AddConflictsLine(view, pair, TrendOf(satisfaction), &resp);
+      !s.ok()) {
+    return s;
   }
   return resp;
 }

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "partnerledger/v1/query.pb.h"
@@ -63,6 +65,10 @@ class Queries {
  private:
   absl::StatusOr<View> OpenView(const v1::AsOf& as_of) const;
   absl::StatusOr<uint64_t> ResolvePosition(const v1::AsOf& as_of) const;
+  // GetSatisfaction of each agreement at position `at`.
+  absl::StatusOr<std::vector<v1::GetSatisfactionResponse>>
+  AgreementsSatisfaction(const std::vector<std::string>& agreement_ids,
+                         uint64_t at, const std::string& as_of_date) const;
   uint64_t Head() const;
 
   const store::Store* store_;

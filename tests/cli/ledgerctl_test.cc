@@ -691,7 +691,7 @@ TEST_F(LedgerctlTest, ObligationsAsTableCsvJsonAndAsOf) {
   ASSERT_GE(checkpoint.size(), 3u);
   EXPECT_EQ(json.out,
             "{\"asOfPosition\":\"18\",\"asOfRootHash\":\"" + checkpoint[2] +
-            "\",\"obligations\":[{\"payer\":\"F\","
+            "\",\"asOfDate\":\"\",\"obligations\":[{\"payer\":\"F\","
             "\"payee\":\"C\","
             "\"currency\":\"USD\",\"kind\":\"OBLIGATION_KIND_PASS_THROUGH\","
             "\"accruedMinor\":"
@@ -714,6 +714,48 @@ TEST_F(LedgerctlTest, ObligationsAsTableCsvJsonAndAsOf) {
   EXPECT_THAT(commission.out, HasSubstr("22,000.00"));
   EXPECT_THAT(commission.out, Not(HasSubstr("pass-through")));
   EXPECT_EQ(Ctl({"obligations", "--as-of-time=yesterday"}).code, 2);
+}
+
+// --as-of-date cuts by business date, alone or with --as-of-position.
+TEST_F(LedgerctlTest, AsOfDateCutsByBusinessDateAndCombinesWithAsOfPosition) {
+  LoadWorkedExample();
+  Result mid = Ctl({"obligations", "--as-of-date=2027-02-15", "--csv"});
+  ASSERT_EQ(mid.code, 0) << mid.err;
+  EXPECT_EQ(
+      mid.out,
+      "payer,payee,currency,kind,accrued,reversed,settled,on_hold,outstanding\n"
+      "F,C,EUR,commission,45000.00,3000.00,0.00,0.00,42000.00\n"
+      "F,C,USD,pass-through,40000.00,0.00,0.00,0.00,40000.00\n");
+  Result table = Ctl({"obligations", "--as-of-date=2026-01-31"});
+  EXPECT_EQ(table.out,
+            "Obligations as of position 18, business date 2026-01-31\n\n"
+            "(no obligations)\n");
+  // Position 8: right after R1's commission; by 2026-01-31 nothing was due.
+  Result both = Ctl({"obligations", "--as-of-position=8",
+                     "--as-of-date=2026-02-28", "--csv"});
+  EXPECT_EQ(
+      both.out,
+      "payer,payee,currency,kind,accrued,reversed,settled,on_hold,outstanding\n"
+      "F,C,EUR,commission,30000.00,0.00,0.00,0.00,30000.00\n");
+  Result statement = Ctl({"statement", "--payer=F", "--payee=C",
+                          "--currency=EUR", "--period=2027-02",
+                          "--as-of-date=2027-02-15", "--json"});
+  ASSERT_EQ(statement.code, 0) << statement.err;
+  EXPECT_THAT(statement.out, HasSubstr("\"asOfDate\":\"2027-02-15\","));
+  EXPECT_THAT(statement.out, HasSubstr("\"closingMinor\":\"4200000\""));
+  Result deal = Ctl({"deal", "D1", "--as-of-date=2026-12-31"});
+  ASSERT_EQ(deal.code, 0) << deal.err;
+  EXPECT_THAT(deal.out,
+              HasSubstr("Deal D1 as of position 18, business date 2026-12-31"));
+  for (const char* cmd : {"referral-balance", "health"}) {
+    Result r = Ctl({cmd, "C", "F", "--as-of-date=2027-02-15"});
+    EXPECT_EQ(r.code, 0) << cmd << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("business date 2027-02-15")) << cmd;
+  }
+  Result bad = Ctl({"obligations", "--as-of-date=2027-02-30"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--as-of-date: expected a calendar date "
+                                 "YYYY-MM-DD, got \"2027-02-30\""));
 }
 
 TEST_F(LedgerctlTest, StatementHasOpeningMovementsClosingAndSignedLines) {

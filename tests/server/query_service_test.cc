@@ -649,5 +649,409 @@ TEST_F(QueryServiceTest, HealthLinesListTheIdsTheyReferTo) {
   EXPECT_EQ(ids(r.lines(0).deal_ids()), (V{"D4"}));
 }
 
+
+// --- Business date (as_of_date) and its combination with as_of ------------
+
+class BusinessDateTest : public QueryServiceTest {
+ protected:
+  v1::GetObligationsResponse Obligations(const std::string& date,
+                                         const v1::AsOf& as_of = v1::AsOf()) {
+    v1::GetObligationsRequest q;
+    q.set_as_of_date(date);
+    *q.mutable_as_of() = as_of;
+    v1::GetObligationsResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetObligations(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << date << ": " << s.error_message();
+    return r;
+  }
+  v1::GetStatementResponse Statement(const std::string& period,
+                                     const std::string& date,
+                                     const v1::AsOf& as_of = v1::AsOf()) {
+    v1::GetStatementRequest q;
+    q.set_payer("F");
+    q.set_payee("C");
+    q.set_currency("EUR");
+    q.set_period(period);
+    q.set_as_of_date(date);
+    *q.mutable_as_of() = as_of;
+    v1::GetStatementResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetStatement(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << date << ": " << s.error_message();
+    return r;
+  }
+  v1::GetReferralBalanceResponse Referral(const std::string& date,
+                                          const v1::AsOf& as_of = v1::AsOf()) {
+    v1::GetReferralBalanceRequest q;
+    q.set_partner_a("C");
+    q.set_partner_b("F");
+    q.set_as_of_date(date);
+    *q.mutable_as_of() = as_of;
+    v1::GetReferralBalanceResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetReferralBalance(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << date << ": " << s.error_message();
+    return r;
+  }
+  v1::GetDealResponse Deal(const std::string& id, const std::string& date,
+                           const v1::AsOf& as_of = v1::AsOf()) {
+    v1::GetDealRequest q;
+    q.set_deal_id(id);
+    q.set_as_of_date(date);
+    *q.mutable_as_of() = as_of;
+    v1::GetDealResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetDeal(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << date << ": " << s.error_message();
+    return r;
+  }
+  v1::GetPartnershipHealthResponse Health(const std::string& date) {
+    v1::GetPartnershipHealthRequest q;
+    q.set_partner_a("C");
+    q.set_partner_b("F");
+    q.set_as_of_date(date);
+    v1::GetPartnershipHealthResponse r;
+    grpc::ClientContext ctx;
+    grpc::Status s = queries_->GetPartnershipHealth(&ctx, q, &r);
+    EXPECT_TRUE(s.ok()) << date << ": " << s.error_message();
+    return r;
+  }
+  static v1::AsOf At(uint64_t position) {
+    v1::AsOf a;
+    a.set_position(position);
+    return a;
+  }
+  // accrued, reversed, settled, on_hold, outstanding of payer F in currency.
+  std::vector<int64_t> Row(const v1::GetObligationsResponse& r,
+                           const std::string& currency) {
+    const v1::ObligationRow* row = Find(r, "F", currency);
+    if (row == nullptr) return {};
+    return {row->accrued_minor(), row->reversed_minor(), row->settled_minor(),
+            row->on_hold_minor(), row->outstanding_minor()};
+  }
+  using V = std::vector<int64_t>;
+};
+
+TEST_F(BusinessDateTest, WorkedExampleObligationsAtSeveralBusinessDates) {
+  LoadWorkedExample();
+  // R1 booked 2026-02-01 (30,000.00), R3 2026-03-01 (USD 40,000.00 owed),
+  // R2 2027-02-01 (15,000.00), R1 reversal 2027-02-10 (3,000.00),
+  // settlement 2027-02-20 (20,000.00).
+  v1::GetObligationsResponse jan26 = Obligations("2026-01-31");
+  EXPECT_EQ(jan26.as_of_date(), "2026-01-31");
+  EXPECT_EQ(jan26.as_of_position(), head());
+  EXPECT_EQ(jan26.obligations_size(), 0);
+  EXPECT_EQ(jan26.net_size(), 0);
+  v1::GetObligationsResponse feb26 = Obligations("2026-02-28");
+  EXPECT_EQ(feb26.obligations_size(), 1);
+  EXPECT_EQ(Row(feb26, "EUR"), (V{30'000'00, 0, 0, 0, 30'000'00}));
+  v1::GetObligationsResponse dec26 = Obligations("2026-12-31");
+  EXPECT_EQ(Row(dec26, "EUR"), (V{30'000'00, 0, 0, 0, 30'000'00}));
+  EXPECT_EQ(Row(dec26, "USD"), (V{40'000'00, 0, 0, 0, 40'000'00}));
+  ASSERT_EQ(dec26.net_size(), 2);
+  EXPECT_EQ(dec26.net(0).currency(), "EUR");
+  EXPECT_EQ(dec26.net(0).net_minor(), 30'000'00);
+  EXPECT_EQ(Row(Obligations("2027-02-09"), "EUR"),
+            (V{45'000'00, 0, 0, 0, 45'000'00}));
+  // The reversal counts from its own date on.
+  EXPECT_EQ(Row(Obligations("2027-02-10"), "EUR"),
+            (V{45'000'00, 3'000'00, 0, 0, 42'000'00}));
+  EXPECT_EQ(Row(Obligations("2027-02-19"), "EUR"),
+            (V{45'000'00, 3'000'00, 0, 0, 42'000'00}));
+  EXPECT_EQ(Row(Obligations("2027-02-20"), "EUR"),
+            (V{45'000'00, 3'000'00, 20'000'00, 0, 22'000'00}));
+  // Far enough: every date counts, the same rows as no date at all.
+  v1::GetObligationsResponse all = Obligations("");
+  EXPECT_EQ(all.as_of_date(), "");
+  v1::GetObligationsResponse later = Obligations("2099-12-31");
+  EXPECT_EQ(later.as_of_date(), "2099-12-31");
+  later.clear_as_of_date();
+  later.clear_as_of_root_hash();
+  all.clear_as_of_root_hash();
+  EXPECT_EQ(later.SerializeAsString(), all.SerializeAsString());
+}
+
+TEST_F(BusinessDateTest, WorkedExampleStatementReferralAndDealAtBusinessDates) {
+  LoadWorkedExample();
+  // The 2027-02 statement as it stood mid-month: R2 and the reversal, not
+  // yet the settlement.
+  v1::GetStatementResponse mid = Statement("2027-02", "2027-02-15");
+  EXPECT_EQ(mid.as_of_date(), "2027-02-15");
+  EXPECT_EQ(mid.opening_minor(), 30'000'00);
+  EXPECT_EQ(mid.accrued_minor(), 15'000'00);
+  EXPECT_EQ(mid.reversed_minor(), 3'000'00);
+  EXPECT_EQ(mid.settled_minor(), 0);
+  EXPECT_EQ(mid.closing_minor(), 42'000'00);
+  ASSERT_EQ(mid.lines_size(), 2);
+  EXPECT_EQ(mid.lines(0).type(), v1::STATEMENT_LINE_TYPE_ACCRUAL);
+  EXPECT_EQ(mid.lines(1).type(), v1::STATEMENT_LINE_TYPE_REVERSAL);
+  // Before the period: only the opening dated by then.
+  v1::GetStatementResponse before = Statement("2027-02", "2026-12-31");
+  EXPECT_EQ(before.opening_minor(), 30'000'00);
+  EXPECT_EQ(before.accrued_minor(), 0);
+  EXPECT_EQ(before.closing_minor(), 30'000'00);
+  EXPECT_EQ(before.lines_size(), 0);
+  // An opening period cut in its middle: 2026-02 as of 2026-01-31 is empty,
+  // and 2027-02 as of 2026-02-01 opens with R1 alone.
+  EXPECT_EQ(Statement("2026-02", "2026-01-31").closing_minor(), 0);
+  EXPECT_EQ(Statement("2027-02", "2026-02-01").opening_minor(), 30'000'00);
+  // After the period: the statement as it is.
+  v1::GetStatementResponse after = Statement("2027-02", "2027-03-31");
+  EXPECT_EQ(after.closing_minor(), 22'000'00);
+  EXPECT_EQ(after.lines_size(), 3);
+
+  v1::GetReferralBalanceResponse feb26 = Referral("2026-02-28");
+  EXPECT_EQ(feb26.as_of_date(), "2026-02-28");
+  ASSERT_EQ(feb26.a_to_b().money_size(), 1);
+  EXPECT_EQ(feb26.a_to_b().money(0).revenue_minor(), 120'000'00);
+  EXPECT_EQ(feb26.a_to_b().money(0).margin_minor(), 30'000'00);
+  EXPECT_EQ(feb26.b_to_a().money_size(), 0);  // R3 is booked 2026-03-01.
+  // Deal counts are not dated: both deals were originated.
+  EXPECT_EQ(feb26.b_to_a().deals_originated(), 1);
+  v1::GetReferralBalanceResponse feb27 = Referral("2027-02-09");
+  ASSERT_EQ(feb27.a_to_b().money_size(), 1);
+  EXPECT_EQ(feb27.a_to_b().money(0).revenue_minor(), 240'000'00);
+  EXPECT_EQ(feb27.a_to_b().money(0).margin_minor(), 45'000'00);
+  ASSERT_EQ(feb27.b_to_a().money_size(), 1);
+  EXPECT_EQ(feb27.b_to_a().money(0).revenue_minor(), 50'000'00);
+  EXPECT_EQ(feb27.b_to_a().money(0).margin_minor(), 10'000'00);
+  v1::GetReferralBalanceResponse mar27 = Referral("2027-03-01");
+  EXPECT_EQ(mar27.a_to_b().money(0).revenue_minor(), 228'000'00);
+  EXPECT_EQ(mar27.a_to_b().money(0).margin_minor(), 42'000'00);
+  ASSERT_EQ(mar27.net_size(), 2);
+  EXPECT_EQ(mar27.net(0).currency(), "EUR");
+  EXPECT_EQ(mar27.net(0).revenue_minor(), 228'000'00);
+
+  v1::GetDealResponse d1 = Deal("D1", "2026-12-31");
+  EXPECT_EQ(d1.as_of_date(), "2026-12-31");
+  EXPECT_EQ(d1.revenue_minor(), 120'000'00);
+  EXPECT_EQ(d1.margin_minor(), 30'000'00);
+  EXPECT_EQ(d1.obligation_minor(), 30'000'00);
+  ASSERT_EQ(d1.lines_size(), 1);  // R2 is booked 2027-02-01.
+  EXPECT_EQ(d1.lines(0).revenue_id(), "R1");
+  EXPECT_EQ(d1.lines(0).reversed_minor(), 0);
+  v1::GetDealResponse d1_feb = Deal("D1", "2027-02-10");
+  EXPECT_EQ(d1_feb.revenue_minor(), 228'000'00);
+  EXPECT_EQ(d1_feb.margin_minor(), 42'000'00);
+  ASSERT_EQ(d1_feb.lines_size(), 2);
+  EXPECT_EQ(d1_feb.lines(0).reversed_minor(), 12'000'00);
+  EXPECT_EQ(d1_feb.lines(0).margin_minor(), 27'000'00);
+  EXPECT_EQ(d1_feb.lines(0).obligation_minor(), 27'000'00);
+  v1::GetDealResponse d1_before = Deal("D1", "2027-02-09");
+  EXPECT_EQ(d1_before.revenue_minor(), 240'000'00);
+  EXPECT_EQ(d1_before.lines(0).reversed_minor(), 0);
+  EXPECT_EQ(d1_before.lines(0).margin_minor(), 30'000'00);
+  // A deal with nothing dated yet is still the deal (known), with no money.
+  v1::GetDealResponse d2 = Deal("D2", "2026-02-28");
+  EXPECT_EQ(d2.status(), v1::DEAL_STATUS_WON);
+  EXPECT_EQ(d2.revenue_minor(), 0);
+  EXPECT_EQ(d2.lines_size(), 0);
+}
+
+// Finance reads February's figures at the close; a correction dated in
+// February is recorded afterwards, then February is closed. "Owed at
+// 2027-02-28" changes as known now, not as known at the close.
+TEST_F(BusinessDateTest, BackDatedReversalChangesNowButNotAsKnownAtTheClose) {
+  LoadWorkedExample();
+  const uint64_t at_close = head();
+  v1::GetObligationsResponse read_at_close = Obligations("2027-02-28");
+  // Late corrections: R2 4,000.00 EUR (commission 1250 bp: 500.00), and
+  // R3 5,000.00 USD of a pass-through deal (margin 2000 bp: F keeps
+  // 1,000.00 less, owes C 4,000.00 less).
+  MustAppend("deal-D1", sim::RevenueReversed("R2", "EUR", 4'000'00), "2027-02-25");
+  MustAppend("deal-D2", sim::RevenueReversed("R3", "USD", 5'000'00), "2027-02-26");
+  MustAppend("period-2027-02", sim::PeriodClosed("2027-02"), "2027-03-01");
+  // Closed: nothing more can be dated in February.
+  EXPECT_EQ(Append("deal-D1", sim::RevenueReversed("R2", "EUR", 1'00), "2027-02-27")
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // As known at the close: what finance read then, byte for byte.
+  v1::GetObligationsResponse known_then = Obligations("2027-02-28", At(at_close));
+  EXPECT_EQ(known_then.as_of_position(), at_close);
+  EXPECT_EQ(known_then.as_of_date(), "2027-02-28");
+  EXPECT_EQ(Row(known_then, "EUR"), (V{45'000'00, 3'000'00, 20'000'00, 0, 22'000'00}));
+  EXPECT_EQ(Row(known_then, "USD"), (V{40'000'00, 0, 0, 0, 40'000'00}));
+  EXPECT_EQ(known_then.SerializeAsString(), read_at_close.SerializeAsString());
+  // The same knowledge point named by its recorded time.
+  v1::ReadAllRequest ra;
+  ra.set_from_position(at_close);
+  ra.set_max_count(1);
+  v1::ReadAllResponse last;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(events_->ReadAll(&ctx, ra, &last).ok());
+  }
+  ASSERT_EQ(last.events_size(), 1);
+  ASSERT_EQ(last.events(0).position(), at_close);
+  v1::AsOf at_close_time;
+  *at_close_time.mutable_recorded_at() = last.events(0).recorded_at();
+  ASSERT_TRUE(at_close_time.has_recorded_at());
+  EXPECT_EQ(Obligations("2027-02-28", at_close_time).SerializeAsString(),
+            known_then.SerializeAsString());
+
+  // As known now: the corrections count at their February dates.
+  v1::GetObligationsResponse now = Obligations("2027-02-28");
+  EXPECT_EQ(now.as_of_position(), head());
+  EXPECT_EQ(Row(now, "EUR"), (V{45'000'00, 3'500'00, 20'000'00, 0, 21'500'00}));
+  EXPECT_EQ(Row(now, "USD"), (V{40'000'00, 4'000'00, 0, 0, 36'000'00}));
+  // Between the two correction dates only the first counts.
+  v1::GetObligationsResponse feb25 = Obligations("2027-02-25");
+  EXPECT_EQ(Row(feb25, "EUR"), (V{45'000'00, 3'500'00, 20'000'00, 0, 21'500'00}));
+  EXPECT_EQ(Row(feb25, "USD"), (V{40'000'00, 0, 0, 0, 40'000'00}));
+  // The knowledge point alone (no date) moved too; a date before the
+  // corrections is the same on both axes.
+  EXPECT_EQ(Row(Obligations("2027-02-24"), "EUR"),
+            Row(Obligations("2027-02-24", At(at_close)), "EUR"));
+
+  v1::GetStatementResponse stmt_then = Statement("2027-02", "2027-02-28", At(at_close));
+  EXPECT_EQ(stmt_then.closing_minor(), 22'000'00);
+  EXPECT_EQ(stmt_then.lines_size(), 3);
+  v1::GetStatementResponse stmt_now = Statement("2027-02", "2027-02-28");
+  EXPECT_EQ(stmt_now.reversed_minor(), 3'500'00);
+  EXPECT_EQ(stmt_now.closing_minor(), 21'500'00);
+  EXPECT_EQ(stmt_now.lines_size(), 4);
+
+  // The pass-through deal: margin reversed = revenue - pass-through.
+  v1::GetDealResponse d2_now = Deal("D2", "2027-02-28");
+  EXPECT_EQ(d2_now.revenue_minor(), 45'000'00);
+  EXPECT_EQ(d2_now.margin_minor(), 9'000'00);
+  EXPECT_EQ(d2_now.obligation_minor(), 36'000'00);
+  v1::GetDealResponse d2_before = Deal("D2", "2027-02-25");
+  EXPECT_EQ(d2_before.revenue_minor(), 50'000'00);
+  EXPECT_EQ(d2_before.margin_minor(), 10'000'00);
+  EXPECT_EQ(d2_before.obligation_minor(), 40'000'00);
+  ASSERT_EQ(d2_before.lines_size(), 1);
+  EXPECT_EQ(d2_before.lines(0).reversed_minor(), 0);
+  v1::GetDealResponse d2_then = Deal("D2", "2027-02-28", At(at_close));
+  EXPECT_EQ(d2_then.as_of_position(), at_close);
+  EXPECT_EQ(d2_then.revenue_minor(), 50'000'00);
+
+  v1::GetReferralBalanceResponse ref_now = Referral("2027-02-25");
+  ASSERT_EQ(ref_now.a_to_b().money_size(), 1);
+  EXPECT_EQ(ref_now.a_to_b().money(0).revenue_minor(), 224'000'00);
+  EXPECT_EQ(ref_now.a_to_b().money(0).margin_minor(), 41'500'00);
+  ASSERT_EQ(ref_now.b_to_a().money_size(), 1);
+  EXPECT_EQ(ref_now.b_to_a().money(0).revenue_minor(), 50'000'00);
+  EXPECT_EQ(ref_now.b_to_a().money(0).margin_minor(), 10'000'00);
+  v1::GetReferralBalanceResponse ref_then = Referral("2027-02-28", At(at_close));
+  EXPECT_EQ(ref_then.a_to_b().money(0).revenue_minor(), 228'000'00);
+  EXPECT_EQ(ref_then.b_to_a().money(0).margin_minor(), 10'000'00);
+}
+
+TEST_F(BusinessDateTest, HealthCountsAgreementsInForceAndSatisfactionByThen) {
+  LoadWorkedExample();  // Agreement CF in force from 2026-01-01.
+  auto satisfaction = [](const std::string& period, int score) {
+    v1::EventPayload p;
+    p.mutable_satisfaction_recorded()->set_subject(v1::SATISFACTION_SUBJECT_CUSTOMER);
+    p.mutable_satisfaction_recorded()->set_respondent("cust-1");
+    p.mutable_satisfaction_recorded()->set_score(score);
+    p.mutable_satisfaction_recorded()->set_period(period);
+    return p;
+  };
+  MustAppend("agreement-CF", satisfaction("2027-03", 9));
+  MustAppend("agreement-CF", satisfaction("2027-04", 6));
+  auto line = [](const v1::GetPartnershipHealthResponse& r, v1::Pillar p) {
+    for (const v1::HealthLine& l : r.lines()) {
+      if (l.pillar() == p) return l;
+    }
+    return v1::HealthLine();
+  };
+  v1::GetPartnershipHealthResponse now = Health("");
+  EXPECT_EQ(line(now, v1::PILLAR_DOCUMENTATION).status(), v1::HEALTH_STATUS_WARN);
+  EXPECT_EQ(line(now, v1::PILLAR_CONFLICTS).status(), v1::HEALTH_STATUS_WARN);
+  EXPECT_EQ(line(now, v1::PILLAR_CONFLICTS).detail(),
+            "0 open conflict(s); satisfaction 2027-04: 6.00 (down from 9.00 in 2027-03)");
+  v1::GetPartnershipHealthResponse march = Health("2027-03-31");
+  EXPECT_EQ(march.as_of_date(), "2027-03-31");
+  ASSERT_EQ(march.lines_size(), 7);
+  EXPECT_EQ(line(march, v1::PILLAR_CONFLICTS).status(), v1::HEALTH_STATUS_OK);
+  EXPECT_EQ(line(march, v1::PILLAR_CONFLICTS).detail(),
+            "0 open conflict(s); satisfaction 2027-03: 9.00");
+  // Before the agreement took effect there was no agreement in force.
+  v1::GetPartnershipHealthResponse before = Health("2025-12-31");
+  const v1::HealthLine docs = line(before, v1::PILLAR_DOCUMENTATION);
+  EXPECT_EQ(docs.status(), v1::HEALTH_STATUS_FAIL);
+  EXPECT_EQ(docs.detail(), "no active signed agreement for the pair");
+  EXPECT_TRUE(docs.agreement_ids().empty());
+  EXPECT_EQ(line(Health("2026-01-01"), v1::PILLAR_DOCUMENTATION).status(),
+            v1::HEALTH_STATUS_WARN);
+  // Terminated on 2027-06-30: in force until the day before.
+  MustAppend("agreement-CF", sim::AgreementTerminated("2027-06-30"), "2027-06-30");
+  EXPECT_EQ(line(Health("2027-06-29"), v1::PILLAR_DOCUMENTATION).status(),
+            v1::HEALTH_STATUS_WARN);
+  EXPECT_EQ(line(Health("2027-06-30"), v1::PILLAR_DOCUMENTATION).status(),
+            v1::HEALTH_STATUS_FAIL);
+  EXPECT_EQ(line(Health(""), v1::PILLAR_DOCUMENTATION).status(),
+            v1::HEALTH_STATUS_FAIL);
+}
+
+TEST_F(BusinessDateTest, MalformedAsOfDateIsInvalidArgumentNamingTheField) {
+  LoadWorkedExample();
+  for (const char* bad : {"2026-13-01", "2026-02-30", "20260101", "2026-1-01",
+                          "yesterday", "2026-01-01T00:00:00Z"}) {
+    SCOPED_TRACE(bad);
+    const std::string want =
+        std::string("as_of_date: \"") + bad + "\" is not a calendar date (YYYY-MM-DD)";
+    auto expect = [&](grpc::Status s) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      EXPECT_EQ(s.error_message(), want);
+    };
+    {
+      v1::GetObligationsRequest q;
+      q.set_as_of_date(bad);
+      v1::GetObligationsResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetObligations(&ctx, q, &r));
+    }
+    {
+      v1::GetReferralBalanceRequest q;
+      q.set_partner_a("C");
+      q.set_partner_b("F");
+      q.set_as_of_date(bad);
+      v1::GetReferralBalanceResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetReferralBalance(&ctx, q, &r));
+    }
+    {
+      v1::GetStatementRequest q;
+      q.set_payer("F");
+      q.set_payee("C");
+      q.set_currency("EUR");
+      q.set_period("2027-02");
+      q.set_as_of_date(bad);
+      v1::GetStatementResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetStatement(&ctx, q, &r));
+    }
+    {
+      v1::GetDealRequest q;
+      q.set_deal_id("D1");
+      q.set_as_of_date(bad);
+      v1::GetDealResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetDeal(&ctx, q, &r));
+    }
+    {
+      v1::GetPartnershipHealthRequest q;
+      q.set_partner_a("C");
+      q.set_partner_b("F");
+      q.set_as_of_date(bad);
+      v1::GetPartnershipHealthResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetPartnershipHealth(&ctx, q, &r));
+    }
+    {
+      v1::GetSatisfactionRequest q;
+      q.set_agreement_id("CF");
+      q.set_as_of_date(bad);
+      v1::GetSatisfactionResponse r;
+      grpc::ClientContext ctx;
+      expect(queries_->GetSatisfaction(&ctx, q, &r));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace partnerledger::server

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 #include "domain/money.h"
+#include "domain/validate.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
 #include "ledgerctl/progress.h"
@@ -54,8 +55,29 @@ std::string Kind(v1::ObligationKind k) {
   return ShortEnum(v1::ObligationKind_Name(k), "OBLIGATION_KIND_");
 }
 
-std::string AsOfLine(const std::string& what, uint64_t position) {
-  return absl::StrCat(what, " as of position ", position, "\n\n");
+// ", business date D" when the answer is cut at a business date.
+std::string DateSuffix(const std::string& as_of_date) {
+  return as_of_date.empty() ? "" : absl::StrCat(", business date ", as_of_date);
+}
+
+std::string AsOfLine(const std::string& what, uint64_t position,
+                     const std::string& as_of_date = "") {
+  return absl::StrCat(what, " as of position ", position,
+                      DateSuffix(as_of_date), "\n\n");
+}
+
+// --as-of-date into the request: a usage error unless YYYY-MM-DD.
+template <typename Req>
+absl::Status ParseAsOfDate(const Args& a, Req* req) {
+  if (!a.Has("as-of-date")) return absl::OkStatus();
+  const std::string date = a.Get("as-of-date");
+  if (!domain::IsValidDate(date)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--as-of-date: expected a calendar date YYYY-MM-DD, got \"", date,
+        "\""));
+  }
+  req->set_as_of_date(date);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -82,6 +104,11 @@ int Query(Context& ctx, Req req, Call call, const std::string& what,
           Render render) {
   if (absl::Status s = ParseAsOf(ctx.args(), req.mutable_as_of()); !s.ok()) {
     return ctx.Usage(s);
+  }
+  if constexpr (requires { req.as_of_date(); }) {
+    if (absl::Status s = ParseAsOfDate(ctx.args(), &req); !s.ok()) {
+      return ctx.Usage(s);
+    }
   }
   auto stub = ctx.queries();
   Resp resp;
@@ -179,7 +206,8 @@ std::string RenderObligations(const v1::GetObligationsResponse& r, Format f) {
     }
     return out;
   }
-  std::string out = AsOfLine("Obligations", r.as_of_position());
+  std::string out =
+      AsOfLine("Obligations", r.as_of_position(), r.as_of_date());
   if (r.obligations_size() == 0) return out + "(no obligations)\n";
   Table t({"PAYER", "PAYEE", "CURRENCY", "KIND", "ACCRUED", "REVERSED",
            "SETTLED", "ON HOLD", "OUTSTANDING"},
@@ -229,7 +257,11 @@ std::string StatementJson(const v1::GetStatementRequest& q,
       "{\"payer\":", JsonString(q.payer()), ",\"payee\":",
       JsonString(q.payee()), ",\"currency\":", JsonString(q.currency()),
       ",\"period\":", JsonString(q.period()), ",\"asOfPosition\":\"",
-      r.as_of_position(), "\",\"openingMinor\":\"", r.opening_minor(),
+      r.as_of_position(), "\"",
+      r.as_of_date().empty()
+          ? ""
+          : absl::StrCat(",\"asOfDate\":", JsonString(r.as_of_date())),
+      ",\"openingMinor\":\"", r.opening_minor(),
       "\",\"accruedMinor\":\"", r.accrued_minor(),
       "\",\"reversedMinor\":\"", -r.reversed_minor(),
       "\",\"settledMinor\":\"", -r.settled_minor(),
@@ -273,7 +305,8 @@ std::string RenderStatement(const v1::GetStatementRequest& q,
   }
   std::string out = absl::StrCat(
       "Statement ", q.payer(), " -> ", q.payee(), ", ", c, ", period ",
-      q.period(), ", as of position ", r.as_of_position(), "\n\n");
+      q.period(), ", as of position ", r.as_of_position(),
+      DateSuffix(r.as_of_date()), "\n\n");
   Table s({"", "", c}, {false, false, true});
   s.AddRow({"Opening", "", FormatMajor(r.opening_minor(), c)});
   s.AddRow({"Accrued", "+", FormatMajor(r.accrued_minor(), c)});
@@ -357,7 +390,7 @@ int RunReferralBalance(Context& ctx) {
         std::string out =
             AsOfLine(absl::StrCat("Referral balance ", q.partner_a(), " <-> ",
                                   q.partner_b()),
-                     r.as_of_position());
+                     r.as_of_position(), r.as_of_date());
         Table t({"FROM", "TO", "ORIGINATED", "WON", "CURRENCY", "REVENUE",
                  "MARGIN"},
                 {false, false, true, true, false, true, true});
@@ -449,7 +482,8 @@ int RunDeal(Context& ctx) {
             {"statements of work", std::to_string(d.statements_of_work())});
         const std::string kvs = kv.Render();
         std::string out =
-            AsOfLine(absl::StrCat("Deal ", d.deal_id()), d.as_of_position()) +
+            AsOfLine(absl::StrCat("Deal ", d.deal_id()), d.as_of_position(),
+                     d.as_of_date()) +
             kvs.substr(kvs.find('\n') + 1);
         if (d.lines_size() > 0) {
           Table t({"REVENUE", "SERVICE START", "BOOKED ON", "YEAR", "RATE",
@@ -566,7 +600,7 @@ int RunHealth(Context& ctx) {
         }
         return AsOfLine(absl::StrCat("Partnership health ", q.partner_a(),
                                      " <-> ", q.partner_b()),
-                        r.as_of_position()) +
+                        r.as_of_position(), r.as_of_date()) +
                t.Render();
       });
 }
@@ -586,7 +620,7 @@ int RunSatisfaction(Context& ctx) {
          const v1::GetSatisfactionResponse& r) {
         std::string out =
             AsOfLine(absl::StrCat("Satisfaction, agreement ", q.agreement_id()),
-                     r.as_of_position());
+                     r.as_of_position(), r.as_of_date());
         if (r.points_size() == 0) return out + "(no responses)\n";
         Table t({"PERIOD", "SUBJECT", "RESPONSES", "AVERAGE", "MIN", "MAX"},
                 {false, false, true, true, true, true});

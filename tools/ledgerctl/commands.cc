@@ -32,6 +32,14 @@ std::vector<OptionSpec> With(std::vector<OptionSpec> a,
   return a;
 }
 
+// Knowledge time (kAsOf) and business date together.
+const std::vector<OptionSpec> kAsOfWithDate = With(
+    kAsOf,
+    {{"as-of-date", "YYYY-MM-DD",
+      "business date: only money dated on or before it counts (accruals by "
+      "booked_on, reversals and settlements by their statement date); "
+      "combines with --as-of-position / --as-of-time"}});
+
 const OptionSpec kCsv = {"csv", "", "CSV instead of a table"};
 const OptionSpec kWithProof = {
     "with-proof", "FILE",
@@ -113,10 +121,10 @@ std::vector<Command> BuildCommands() {
             {"kind", "KIND", "commission | pass-through"},
             kCsv,
             kWithProof},
-           kAsOf),
+           kAsOfWithDate),
        RunObligations},
       {"referral-balance", "referral-balance PARTNER_A PARTNER_B [options]",
-       "what each partner of a pair brought the other", "", kAsOf,
+       "what each partner of a pair brought the other", "", kAsOfWithDate,
        RunReferralBalance},
       {"statement",
        "statement --payer=ID --payee=ID --currency=CODE --period=YYYY-MM",
@@ -134,10 +142,11 @@ std::vector<Command> BuildCommands() {
              {"period", "YYYY-MM", "the month (by booked_on for accruals)"},
              kCsv,
              kWithProof},
-            kAsOf),
+            kAsOfWithDate),
        RunStatement},
       {"deal", "deal DEAL_ID [options]",
-       "one deal: roles, margin, revenue lines", "", kAsOf, RunDeal},
+       "one deal: roles, margin, revenue lines", "", kAsOfWithDate,
+       RunDeal},
       {"conflicts", "conflicts [options]",
        "conflicts, open and resolved, with age", "",
        With({{"agreement", "ID", "only this agreement"},
@@ -147,9 +156,10 @@ std::vector<Command> BuildCommands() {
             kAsOf),
        RunConflicts},
       {"health", "health PARTNER_A PARTNER_B [options]",
-       "the partnership scorecard, one line per pillar", "", kAsOf, RunHealth},
+       "the partnership scorecard, one line per pillar", "", kAsOfWithDate,
+       RunHealth},
       {"satisfaction", "satisfaction AGREEMENT_ID [options]",
-       "customer and partner satisfaction per period", "", kAsOf,
+       "customer and partner satisfaction per period", "", kAsOfWithDate,
        RunSatisfaction},
       {"digest",
        "digest [options]",
