@@ -5,19 +5,20 @@
 // every waiting request into one WriteBatch lets one fsync acknowledge many
 // appends.
 #include <algorithm>
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/common.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "domain/partnership.h"
 #include "domain/rules.h"
 #include "domain/upcast.h"
@@ -171,19 +172,19 @@ class LedgerImpl final : public Ledger {
 
   ~LedgerImpl() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    queue_cv_.notify_all();
+    queue_cv_.SignalAll();
     // The writer decides what is queued, waits for its last commit and
     // stops the committer; the completer then drains.
     if (writer_.joinable()) writer_.join();
     if (committer_.joinable()) committer_.join();
     {
-      std::lock_guard<std::mutex> lock(completion_mu_);
+      absl::MutexLock lock(&completion_mu_);
       completer_stopping_ = true;
     }
-    completion_cv_.notify_all();
+    completion_cv_.SignalAll();
     if (completer_.joinable()) completer_.join();
   }
 
@@ -236,7 +237,7 @@ class LedgerImpl final : public Ledger {
     p.done = std::move(done);
     absl::Status rejected = absl::OkStatus();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (!healthy_) {
         rejected = absl::UnavailableError(absl::StrCat(
             absl::StartsWith(unhealthy_reason_, kInvariantBrokenPrefix)
@@ -258,7 +259,7 @@ class LedgerImpl final : public Ledger {
       p.done(rejected);
       return;
     }
-    queue_cv_.notify_one();
+    queue_cv_.Signal();
   }
 
   absl::StatusOr<StreamPage> ReadStream(
@@ -380,23 +381,23 @@ class LedgerImpl final : public Ledger {
   }
 
   uint64_t AddCommitListener(std::function<void(uint64_t)> listener) override {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    absl::MutexLock lock(&listeners_mu_);
     const uint64_t id = ++listener_seq_;
     listeners_.emplace(id, std::move(listener));
     return id;
   }
 
   void RemoveCommitListener(uint64_t id) override {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    absl::MutexLock lock(&listeners_mu_);
     listeners_.erase(id);
   }
 
   bool healthy() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return healthy_;
   }
   std::string unhealthy_reason() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return unhealthy_reason_;
   }
   const store::Store& store() const override { return *store_; }
@@ -405,7 +406,7 @@ class LedgerImpl final : public Ledger {
     LedgerStats st;
     st.head_position = head_position();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       st.queue_depth = queue_.size();
     }
     st.commit_groups = commit_groups_.load();
@@ -472,8 +473,8 @@ class LedgerImpl final : public Ledger {
     for (;;) {
       std::vector<Pending> batch;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        absl::MutexLock lock(&mu_);
+        while (!stopping_ && queue_.empty()) queue_cv_.Wait(&mu_);
         if (queue_.empty()) break;  // stopping, and every request decided
         size_t events = 0;
         while (!queue_.empty() && batch.size() < limits::kCommitGroupRequestsMax &&
@@ -505,11 +506,11 @@ class LedgerImpl final : public Ledger {
     }
     // Let the committer finish the last group, then stop it.
     {
-      std::unique_lock<std::mutex> lock(commit_mu_);
-      commit_idle_cv_.wait(lock, [this] { return commit_next_ == nullptr && !commit_busy_; });
+      absl::MutexLock lock(&commit_mu_);
+      WaitCommitterIdle();
       committer_stopping_ = true;
     }
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
 
   void DecideGroup(Group* group) {
@@ -532,11 +533,11 @@ class LedgerImpl final : public Ledger {
   bool SubmitToCommitter(const std::shared_ptr<Group>& group) {
     absl::Status failed;
     {
-      std::unique_lock<std::mutex> lock(commit_mu_);
-      commit_idle_cv_.wait(lock, [this] { return commit_next_ == nullptr && !commit_busy_; });
+      absl::MutexLock lock(&commit_mu_);
+      WaitCommitterIdle();
       if (commit_failed_.ok()) {
         commit_next_ = group;
-        commit_cv_.notify_one();
+        commit_cv_.Signal();
         return true;
       }
       failed = commit_failed_;
@@ -550,8 +551,10 @@ class LedgerImpl final : public Ledger {
     for (;;) {
       std::shared_ptr<Group> group;
       {
-        std::unique_lock<std::mutex> lock(commit_mu_);
-        commit_cv_.wait(lock, [this] { return committer_stopping_ || commit_next_ != nullptr; });
+        absl::MutexLock lock(&commit_mu_);
+        while (!committer_stopping_ && commit_next_ == nullptr) {
+          commit_cv_.Wait(&commit_mu_);
+        }
         if (commit_next_ == nullptr) return;  // stopping
         group = std::move(commit_next_);
         commit_next_ = nullptr;
@@ -569,11 +572,17 @@ class LedgerImpl final : public Ledger {
       }
       Finish(group.get(), group->wrote && committed.ok());
       {
-        std::lock_guard<std::mutex> lock(commit_mu_);
+        absl::MutexLock lock(&commit_mu_);
         if (!committed.ok()) commit_failed_ = committed;
         commit_busy_ = false;
       }
-      commit_idle_cv_.notify_all();
+      commit_idle_cv_.SignalAll();
+    }
+  }
+
+  void WaitCommitterIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+    while (commit_next_ != nullptr || commit_busy_) {
+      commit_idle_cv_.Wait(&commit_mu_);
     }
   }
 
@@ -612,29 +621,29 @@ class LedgerImpl final : public Ledger {
   // Completing a request runs gRPC's send path; doing it on its own thread
   // lets the committer start the next fsync at once.
   void HandOff(std::vector<Pending> batch, bool notify) {
-    std::unique_lock<std::mutex> lock(completion_mu_);
+    absl::MutexLock lock(&completion_mu_);
     // Bounded: a completer that falls behind slows the writer down rather
     // than letting finished requests pile up.
-    completion_space_cv_.wait(lock, [this] {
-      return completions_.size() < kCompletionBatchesMax;
-    });
+    while (completions_.size() >= kCompletionBatchesMax) {
+      completion_space_cv_.Wait(&completion_mu_);
+    }
     completions_.push_back(Completion{std::move(batch), notify});
-    completion_cv_.notify_one();
+    completion_cv_.Signal();
   }
 
   void CompleterLoop() {
     for (;;) {
       Completion c;
       {
-        std::unique_lock<std::mutex> lock(completion_mu_);
-        completion_cv_.wait(lock, [this] {
-          return completer_stopping_ || !completions_.empty();
-        });
+        absl::MutexLock lock(&completion_mu_);
+        while (!completer_stopping_ && completions_.empty()) {
+          completion_cv_.Wait(&completion_mu_);
+        }
         if (completions_.empty()) return;  // stopping and drained
         c = std::move(completions_.front());
         completions_.pop_front();
       }
-      completion_space_cv_.notify_one();
+      completion_space_cv_.Signal();
       for (Pending& p : c.batch) p.done(std::move(p.result));
       if (c.notify) NotifyListeners();
     }
@@ -976,14 +985,14 @@ class LedgerImpl final : public Ledger {
   }
 
   void MarkUnhealthy(const absl::Status& why) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     healthy_ = false;
     unhealthy_reason_ = std::string(why.message());
   }
 
   void NotifyListeners() {
     const uint64_t head = head_position();
-    std::lock_guard<std::mutex> lock(listeners_mu_);
+    absl::MutexLock lock(&listeners_mu_);
     for (auto& [id, listener] : listeners_) listener(head);
   }
 
@@ -1012,32 +1021,33 @@ class LedgerImpl final : public Ledger {
   std::atomic<uint64_t> appends_replayed_{0};
   std::atomic<uint64_t> appends_by_code_[17] = {};
 
-  mutable std::mutex mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Pending> queue_;       // GUARDED_BY(mu_)
-  bool stopping_ = false;           // GUARDED_BY(mu_)
-  bool healthy_ = true;             // GUARDED_BY(mu_)
-  std::string unhealthy_reason_;    // GUARDED_BY(mu_)
+  mutable absl::Mutex mu_;
+  absl::CondVar queue_cv_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool healthy_ ABSL_GUARDED_BY(mu_) = true;
+  std::string unhealthy_reason_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex commit_mu_;
-  std::condition_variable commit_cv_;       // a group to commit, or stop
-  std::condition_variable commit_idle_cv_;  // the committer is free
-  std::shared_ptr<Group> commit_next_;      // GUARDED_BY(commit_mu_)
-  bool commit_busy_ = false;                // GUARDED_BY(commit_mu_)
-  bool committer_stopping_ = false;         // GUARDED_BY(commit_mu_)
-  absl::Status commit_failed_;              // GUARDED_BY(commit_mu_)
+  absl::Mutex commit_mu_;
+  absl::CondVar commit_cv_;       // a group to commit, or stop
+  absl::CondVar commit_idle_cv_;  // the committer is free
+  std::shared_ptr<Group> commit_next_ ABSL_GUARDED_BY(commit_mu_);
+  bool commit_busy_ ABSL_GUARDED_BY(commit_mu_) = false;
+  bool committer_stopping_ ABSL_GUARDED_BY(commit_mu_) = false;
+  absl::Status commit_failed_ ABSL_GUARDED_BY(commit_mu_);
   std::thread committer_;
 
-  std::mutex completion_mu_;
-  std::condition_variable completion_cv_;
-  std::condition_variable completion_space_cv_;
-  std::deque<Completion> completions_;  // GUARDED_BY(completion_mu_)
-  bool completer_stopping_ = false;     // GUARDED_BY(completion_mu_)
+  absl::Mutex completion_mu_;
+  absl::CondVar completion_cv_;
+  absl::CondVar completion_space_cv_;
+  std::deque<Completion> completions_ ABSL_GUARDED_BY(completion_mu_);
+  bool completer_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
   std::thread completer_;
 
-  std::mutex listeners_mu_;
-  uint64_t listener_seq_ = 0;                                  // GUARDED_BY(listeners_mu_)
-  std::map<uint64_t, std::function<void(uint64_t)>> listeners_;  // GUARDED_BY(listeners_mu_)
+  absl::Mutex listeners_mu_;
+  uint64_t listener_seq_ ABSL_GUARDED_BY(listeners_mu_) = 0;
+  std::map<uint64_t, std::function<void(uint64_t)>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
 };
 
 }  // namespace
@@ -1056,16 +1066,13 @@ bool EventFilter::Matches(const StoredEvent& e) const {
 }
 
 absl::StatusOr<AppendResult> Ledger::AppendAndWait(AppendRequest request) {
-  std::mutex mu;
-  std::condition_variable cv;
+  absl::Notification done;
   std::optional<absl::StatusOr<AppendResult>> out;
   Append(std::move(request), [&](absl::StatusOr<AppendResult> r) {
-    std::lock_guard<std::mutex> lock(mu);
     out.emplace(std::move(r));
-    cv.notify_one();
+    done.Notify();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return out.has_value(); });
+  done.WaitForNotification();
   return std::move(*out);
 }
 

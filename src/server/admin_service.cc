@@ -31,7 +31,7 @@ AdminService::AdminService(Ledger* ledger, const Authorizer* auth,
     : ledger_(ledger), auth_(auth), backup_root_(std::move(backup_root)) {}
 
 AdminService::~AdminService() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (worker_.joinable()) worker_.join();
 }
 
@@ -70,7 +70,7 @@ grpc::ServerUnaryReactor* AdminService::RunExclusive(
                                  "a backup operation is already running"));
     return reactor;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (worker_.joinable()) worker_.join();  // the previous one, finished
   worker_ = std::thread([this, reactor, work = std::move(work)] {
     absl::Status s = work();

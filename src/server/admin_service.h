@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/admin.grpc.pb.h"
 #include "server/auth.h"
@@ -45,8 +47,8 @@ class AdminService final : public v1::AdminService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const std::string backup_root_;
-  std::mutex mu_;
-  std::thread worker_;  // GUARDED_BY(mu_)
+  absl::Mutex mu_;
+  std::thread worker_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> busy_{false};
 };
 

@@ -1,14 +1,14 @@
 #include "server/event_store_service.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "domain/validate.h"
 #include "server/partner_scope.h"
 #include "server/status_map.h"
@@ -76,12 +76,12 @@ class SubscriptionHub {
 
   void Stop() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return;
       stopping_ = true;
     }
     ledger_->RemoveCommitListener(listener_id_);
-    cv_.notify_all();
+    cv_.SignalAll();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -90,17 +90,17 @@ class SubscriptionHub {
       const v1::SubscribeRequest& req, const std::string& partner_id);
 
   size_t live_count() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return live_count_;
   }
 
   enum Kind { kStep, kWriteDone, kWriteFailed, kCancel, kDone, kCommit };
   void Post(Reactor* r, Kind k) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       work_.push_back({r, k});
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
 
  private:
@@ -119,11 +119,11 @@ class SubscriptionHub {
   uint64_t listener_id_ = 0;
   std::thread thread_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Work> work_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  size_t live_count_ = 0;  // GUARDED_BY(mu_)
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::deque<Work> work_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  size_t live_count_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Hub thread only.
   std::set<Reactor*> live_;
@@ -178,7 +178,7 @@ SubscriptionHub::NewSubscription(const v1::SubscribeRequest& req,
   auto* r = new Reactor(this, req, partner_id);
   bool refuse = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     refuse = stopping_ || live_count_ >= subscribers_max_;
     if (!refuse) ++live_count_;
   }
@@ -199,15 +199,15 @@ void SubscriptionHub::Run() {
     Work w{nullptr, kCommit};
     bool end_all = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !work_.empty(); });
+      absl::MutexLock lock(&mu_);
+      while (!stopping_ && work_.empty()) cv_.Wait(&mu_);
       if (stopping_ && !ending_) {
         ending_ = true;
         end_all = true;
       } else {
         if (work_.empty()) {
           if (live_.empty()) return;
-          cv_.wait(lock, [this] { return !work_.empty(); });
+          while (work_.empty()) cv_.Wait(&mu_);
         }
         w = work_.front();
         work_.pop_front();
@@ -256,7 +256,7 @@ void SubscriptionHub::Handle(const Work& w) {
     case kDone: {
       const bool was_live = live_.erase(r) > 0;
       delete r;
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (was_live) --live_count_;
       return;
     }

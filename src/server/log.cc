@@ -7,17 +7,17 @@
 #include <ctime>
 #include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/stubs/logging.h"
 
 namespace partnerledger::server {
 namespace {
 
-std::mutex& SinkMu() {
-  static std::mutex mu;
-  return mu;
-}
+ABSL_CONST_INIT absl::Mutex sink_mu(absl::kConstInit);
 
-std::function<void(const std::string&)>& Sink() {
+std::function<void(const std::string&)>& Sink()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(sink_mu) {
   static std::function<void(const std::string&)> sink;
   return sink;
 }
@@ -79,7 +79,7 @@ void Log(LogLevel level, std::string_view msg, std::vector<LogField> fields) {
           .count();
   std::string line = FormatLogLine(now_us, level, msg, fields);
   line += '\n';
-  std::lock_guard<std::mutex> lock(SinkMu());
+  absl::MutexLock lock(&sink_mu);
   if (Sink()) Sink()(line);
   // One write per line; a short write to stderr is not retried (logging
   // must never block the server on a stuck terminal for long).
@@ -109,7 +109,7 @@ void RouteProtobufLogs() {
 }
 
 void SetLogSinkForTest(std::function<void(const std::string& line)> sink) {
-  std::lock_guard<std::mutex> lock(SinkMu());
+  absl::MutexLock lock(&sink_mu);
   Sink() = std::move(sink);
 }
 

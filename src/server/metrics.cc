@@ -110,7 +110,7 @@ void Metrics::ObserveAppendSeconds(double seconds) {
 void Metrics::CountRpc(const char* method, grpc::StatusCode code) {
   std::pair<std::string, int> key{method == nullptr ? "" : method,
                                   static_cast<int>(code)};
-  std::lock_guard<std::mutex> lock(rpc_mu_);
+  absl::MutexLock lock(&rpc_mu_);
   // Method names come from clients for unknown methods: bound the series.
   if (rpcs_.size() >= kRpcSeriesMax && rpcs_.count(key) == 0) {
     key.first = "other";
@@ -267,7 +267,7 @@ std::string Metrics::Render(const MetricsInputs& in) const {
 
   Header(&out, "partnerledger_grpc_server_handled_total", "counter",
          "Completed RPCs by method and gRPC status code.");
-  std::lock_guard<std::mutex> lock(rpc_mu_);
+  absl::MutexLock lock(&rpc_mu_);
   for (const auto& [key, n] : rpcs_) {
     absl::StrAppend(&out, "partnerledger_grpc_server_handled_total{method=\"",
                     LabelValue(key.first), "\",code=\"", CodeName(key.second),

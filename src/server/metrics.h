@@ -19,10 +19,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "grpcpp/support/status.h"
 #include "partnerledger/ledger.h"
@@ -112,9 +113,10 @@ class Metrics {
   // counted under method="other".
   static constexpr size_t kRpcSeriesMax = 512;
 
-  mutable std::mutex rpc_mu_;
-  // (method, code) -> completed calls.  GUARDED_BY(rpc_mu_)
-  std::map<std::pair<std::string, int>, uint64_t> rpcs_;
+  mutable absl::Mutex rpc_mu_;
+  // (method, code) -> completed calls.
+  std::map<std::pair<std::string, int>, uint64_t> rpcs_
+      ABSL_GUARDED_BY(rpc_mu_);
 };
 
 }  // namespace partnerledger::server

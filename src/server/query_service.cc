@@ -49,7 +49,7 @@ QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
       queries_(projection::Queries::Live(&ledger->store())) {}
 
 QueryService::~QueryService() {
-  std::lock_guard<std::mutex> lock(rebuild_mu_);
+  absl::MutexLock lock(&rebuild_mu_);
   if (rebuild_thread_.joinable()) rebuild_thread_.join();
 }
 
@@ -194,7 +194,7 @@ grpc::ServerUnaryReactor* QueryService::RebuildProjections(
                                  "a rebuild is already running"));
     return reactor;
   }
-  std::lock_guard<std::mutex> lock(rebuild_mu_);
+  absl::MutexLock lock(&rebuild_mu_);
   if (rebuild_thread_.joinable()) rebuild_thread_.join();  // the previous one
   rebuild_thread_ = std::thread([this, reactor, resp] {
     absl::StatusOr<v1::RebuildProjectionsResponse> r =

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "projection/queries.h"
@@ -66,8 +68,8 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const projection::Queries queries_;
-  std::mutex rebuild_mu_;
-  std::thread rebuild_thread_;  // GUARDED_BY(rebuild_mu_)
+  absl::Mutex rebuild_mu_;
+  std::thread rebuild_thread_ ABSL_GUARDED_BY(rebuild_mu_);
   std::atomic<bool> rebuilding_{false};
 };
 

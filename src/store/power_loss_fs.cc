@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <mutex>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,15 +39,16 @@ class Journal {
   bool ok() const { return fd_ >= 0; }
 
   void Write(const std::string& line) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     const std::string rec = line + "\n";
     // One write(2) per record with O_APPEND: records never interleave.
     [[maybe_unused]] ssize_t n = ::write(fd_, rec.data(), rec.size());
   }
 
  private:
-  std::mutex mu_;
-  int fd_;
+  absl::Mutex mu_;
+  // Writes are serialized by mu_ (one record per write(2)).
+  const int fd_;
 };
 
 class JournaledFile final : public rocksdb::FSWritableFileOwnerWrapper {

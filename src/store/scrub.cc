@@ -15,10 +15,10 @@ void Scrubber::Start() {
 
 void Scrubber::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -57,15 +57,17 @@ absl::Status Scrubber::Pass(bool paced) {
 }
 
 bool Scrubber::Pause(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, d, [this] { return stopping_; });
+  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + absl::FromChrono(d);
+  while (!stopping_ && !cv_.WaitWithDeadline(&mu_, deadline)) {
+  }
   return !stopping_;
 }
 
 void Scrubber::Loop() {
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
     // Findings went to on_corruption_; errors are retried next pass.

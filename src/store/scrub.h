@@ -10,12 +10,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "store/store.h"
 
@@ -72,9 +72,9 @@ class Scrubber {
   const ScrubOptions options_;
   const std::function<void(const absl::Status&)> on_corruption_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 
   std::atomic<uint64_t> passes_{0};

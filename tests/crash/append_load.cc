@@ -119,10 +119,10 @@ void AppendLoad::Client(int index) {
                        resp.ShortDebugString());
       continue;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     acks_.push_back(Ack{id, resp.events(0).position()});
     acked_.fetch_add(1);
-    acked_cv_.notify_all();
+    acked_cv_.SignalAll();
   }
 }
 
@@ -132,18 +132,22 @@ void AppendLoad::RecordFailure(const grpc::Status& s) {
     RecordUnexpected(
         absl::StrCat("AppendEvents ", CodeName(c), ": ", s.error_message()));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ++failures_[CodeName(c)];
 }
 
 void AppendLoad::RecordUnexpected(const std::string& what) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (unexpected_.size() < kUnexpectedMax) unexpected_.push_back(what);
 }
 
 bool AppendLoad::WaitForAcks(uint64_t n, milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return acked_cv_.wait_for(lock, timeout, [&] { return acked_.load() >= n; });
+  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  while (acked_.load() < n) {
+    if (acked_cv_.WaitWithDeadline(&mu_, deadline)) return acked_.load() >= n;
+  }
+  return true;
 }
 
 std::vector<Ack> AppendLoad::StopAndJoin() {
@@ -151,17 +155,17 @@ std::vector<Ack> AppendLoad::StopAndJoin() {
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return acks_;
 }
 
 std::map<std::string, uint64_t> AppendLoad::Failures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return failures_;
 }
 
 std::vector<std::string> AppendLoad::UnexpectedFailures() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return unexpected_;
 }
 

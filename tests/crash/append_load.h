@@ -6,16 +6,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 
@@ -109,11 +109,11 @@ class AppendLoad {
   std::atomic<uint64_t> acked_{0};
   std::vector<std::thread> threads_;
 
-  mutable std::mutex mu_;
-  std::condition_variable acked_cv_;
-  std::vector<Ack> acks_;                     // GUARDED_BY(mu_)
-  std::map<std::string, uint64_t> failures_;  // GUARDED_BY(mu_)
-  std::vector<std::string> unexpected_;       // GUARDED_BY(mu_)
+  mutable absl::Mutex mu_;
+  absl::CondVar acked_cv_;
+  std::vector<Ack> acks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> failures_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> unexpected_ ABSL_GUARDED_BY(mu_);
 };
 
 // What the restarted server's log says about a set of acknowledgements.

@@ -11,11 +11,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
@@ -37,20 +38,24 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   bool failing() const { return fail_writes_.load(); }
 
   void HoldSyncs() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     hold_ = true;
   }
   // Waits (up to `timeout`) until a WAL sync is held at the gate.
   bool WaitUntilSyncHeld(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [this] { return held_ > 0; });
+    absl::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+    while (held_ == 0) {
+      if (cv_.WaitWithDeadline(&mu_, deadline)) return held_ > 0;
+    }
+    return true;
   }
   void ReleaseSyncs() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       hold_ = false;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   rocksdb::IOStatus NewLogger(const std::string& f, const rocksdb::IOOptions& o,
@@ -101,11 +106,11 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   static bool IsWal(const std::string& f) { return absl::EndsWith(f, ".log"); }
 
   void MaybeHold() {
-    std::unique_lock<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!hold_) return;
     ++held_;
-    cv_.notify_all();
-    cv_.wait(lock, [this] { return !hold_; });
+    cv_.SignalAll();
+    while (hold_) cv_.Wait(&mu_);
     --held_;
   }
 
@@ -171,10 +176,10 @@ class FaultFs final : public rocksdb::FileSystemWrapper {
   std::atomic<bool> fail_writes_{false};
   std::atomic<bool> no_space_{false};
   rocksdb::Env* logger_env_ = nullptr;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool hold_ = false;  // GUARDED_BY(mu_)
-  int held_ = 0;       // GUARDED_BY(mu_)
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace partnerledger::testing

@@ -60,19 +60,23 @@ pl_build() {
 }
 
 # Compiles every object of every target (tests and tools included) with
-# -DCMAKE_BUILD_TYPE=Release, as deploy/Dockerfile builds, and links ledgerd
-# and ledgerctl: -O3 brings warnings (-Werror) that RelWithDebInfo does not.
-# Nothing here is run. Uses ccache when it is installed, never requires it.
-pl_compile_release() {
-  local dir=${PL_BUILD_RELEASE:-$PL_ROOT/build-release}
+# clang-14 and -Wthread-safety -Werror: the lock annotations
+# (ABSL_GUARDED_BY, ABSL_EXCLUSIVE_LOCKS_REQUIRED) are checked, and clang's
+# warnings join gcc's. -O0 without debug info: clang's warnings do not
+# depend on the optimizer, so optimizing would only cost time. Nothing here
+# is linked or run. Uses ccache when it is installed, never requires it.
+pl_compile_clang_check() {
+  local dir=${PL_BUILD_CLANG:-$PL_ROOT/build-clang}
   local launcher=()
   if command -v ccache >/dev/null 2>&1; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
-  pl_log "compiling every target in Release in $dir"
-  cmake -S "$PL_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DPL_BUILD_TESTS=ON -DPL_BUILD_TOOLS=ON "${launcher[@]}" >/dev/null
+  pl_log "compiling every target with clang-14 -Wthread-safety -Werror in $dir"
+  cmake -S "$PL_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DCMAKE_C_FLAGS_DEBUG=-O0 \
+    -DPL_BUILD_TESTS=ON -DPL_BUILD_TOOLS=ON -DPL_WERROR=ON "${launcher[@]}" >/dev/null
   local objects
   mapfile -t objects < <(ninja -C "$dir" -t targets all | sed -n 's/^\(.*\.o\): .*/\1/p')
-  ninja -C "$dir" -j"$(nproc)" "${objects[@]}" ledgerd tools/ledgerctl/ledgerctl
+  ninja -C "$dir" -j"$(nproc)" "${objects[@]}"
 }
