@@ -27,6 +27,12 @@
 //       --clients threads ask random inclusion proofs (at the head) and
 //       consistency proofs (random size to the head) for the window;
 //       p50/p99/p999 per kind.
+//   --mode=noop --target=HOST:PORT
+//       The transport's ceiling: the same async driver and concurrency, but
+//       each call is grpc.health.v1.Health/Check (--noop_rpc=health) or
+//       GetDigest of the head (--noop_rpc=digest), answered without any
+//       write. compare mode also runs it against the same ledgerd right after
+//       the appends, so its CPU per call is the per-event cost's yardstick.
 //   --json prints one JSON object instead of text.
 //
 // Figures: events/s and appends/s over the measurement window (after
@@ -82,6 +88,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/alarm.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
@@ -118,6 +125,10 @@ ABSL_FLAG(int, client_threads, 1,
 ABSL_FLAG(int, rpc_timeout_ms, 10000, "deadline of each append");
 ABSL_FLAG(int, server_pid, 0,
           "grpc mode: the server's pid, to report the CPU it uses");
+ABSL_FLAG(std::string, noop_rpc, "health",
+          "noop mode: health (grpc.health.v1.Health/Check) | digest (GetDigest)");
+ABSL_FLAG(bool, compare_noop, true,
+          "compare mode: also time the no-op RPC against the same ledgerd");
 ABSL_FLAG(double, ready_timeout_s, 30,
           "time for ledgerd to write its port file and accept connections");
 
@@ -199,6 +210,8 @@ class Histogram {
 struct Config {
   int clients = 0;
   int batch = 0;
+  // Calls are the no-op RPC instead of appends (each counts as one event).
+  bool noop = false;
   int event_bytes = 0;
   double warmup_s = 0;
   double duration_s = 0;
@@ -236,6 +249,12 @@ struct Result {
   double loadavg_1m = -1;
 
   double EventsPerS() const { return tally.events_ok / config.duration_s; }
+  // ledgerd's CPU time per event (per call in noop mode), microseconds; -1
+  // when unknown.
+  double ServerCpuUsPerEvent() const {
+    if (server_cpu_cores < 0 || tally.events_ok == 0) return -1;
+    return server_cpu_cores * 1e6 / EventsPerS();
+  }
   double AppendsPerS() const { return tally.appends_ok / config.duration_s; }
 };
 
@@ -530,6 +549,15 @@ struct AsyncClient {
   int index = 0;
   uint64_t seq = 0;
   v1::EventStoreService::Stub* stub = nullptr;
+  grpc::GenericStub* generic = nullptr;  // noop: Health/Check
+  bool digest = false;                   // noop: GetDigest instead
+  grpc::ByteBuffer noop_request;
+  grpc::ByteBuffer noop_response;
+  std::unique_ptr<grpc::GenericClientAsyncResponseReader> noop_rpc;
+  v1::GetDigestRequest digest_request;
+  v1::GetDigestResponse digest_response;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetDigestResponse>>
+      digest_rpc;
   std::unique_ptr<grpc::ClientContext> ctx;
   v1::AppendEventsRequest request;
   v1::AppendEventsResponse response;
@@ -550,9 +578,24 @@ void AsyncDriver(std::vector<AsyncClient*> clients,
   grpc::CompletionQueue cq;
   Rng rng;
   auto issue = [&](AsyncClient* c) {
-    factory.Next(c->index, c->seq++, rng, &c->request);
     c->ctx = std::make_unique<grpc::ClientContext>();
     c->ctx->set_deadline(RpcDeadline());
+    if (config.noop && c->digest) {
+      c->sent = SteadyClock::now();
+      c->digest_rpc =
+          c->stub->AsyncGetDigest(c->ctx.get(), c->digest_request, &cq);
+      c->digest_rpc->Finish(&c->digest_response, &c->status, &c->rpc_tag);
+      return;
+    }
+    if (config.noop) {
+      c->sent = SteadyClock::now();
+      c->noop_rpc = c->generic->PrepareUnaryCall(
+          c->ctx.get(), "/grpc.health.v1.Health/Check", c->noop_request, &cq);
+      c->noop_rpc->StartCall();
+      c->noop_rpc->Finish(&c->noop_response, &c->status, &c->rpc_tag);
+      return;
+    }
+    factory.Next(c->index, c->seq++, rng, &c->request);
     c->sent = SteadyClock::now();
     c->rpc = c->stub->AsyncAppendEvents(c->ctx.get(), c->request, &cq);
     c->rpc->Finish(&c->response, &c->status, &c->rpc_tag);
@@ -566,8 +609,8 @@ void AsyncDriver(std::vector<AsyncClient*> clients,
     auto* tag = static_cast<AsyncClient::Tag*>(raw);
     AsyncClient* c = tag->client;
     if (tag->kind == AsyncClient::Kind::kRpc) {
-      Account(c->status, config.batch, c->sent, SteadyClock::now(), window,
-              tally);
+      Account(c->status, config.noop ? 1 : config.batch, c->sent,
+              SteadyClock::now(), window, tally);
       if (stop.load(std::memory_order_relaxed)) {
         --pending;
       } else if (!c->status.ok()) {
@@ -633,13 +676,16 @@ std::optional<Result> RunGrpc(const std::string& target, const Config& config,
     return std::nullopt;
   }
   std::vector<std::unique_ptr<v1::EventStoreService::Stub>> stubs;
-  for (const auto& ch : channels)
+  std::vector<std::unique_ptr<grpc::GenericStub>> generics;
+  for (const auto& ch : channels) {
     stubs.push_back(v1::EventStoreService::NewStub(ch));
+    generics.push_back(std::make_unique<grpc::GenericStub>(ch));
+  }
   const RequestFactory factory(config, RunTag());
   const int per = std::max(1, absl::GetFlag(FLAGS_clients_per_channel));
 
   Result result;
-  result.mode = "grpc";
+  result.mode = config.noop ? "noop" : "grpc";
   result.config = config;
   std::atomic<bool> stop{false};
   const Window window = MakeWindow(config);
@@ -647,7 +693,7 @@ std::optional<Result> RunGrpc(const std::string& target, const Config& config,
   std::vector<Tally> tallies;
   std::vector<std::unique_ptr<AsyncClient>> async_clients;
 
-  if (absl::GetFlag(FLAGS_client_api) == "sync") {
+  if (absl::GetFlag(FLAGS_client_api) == "sync" && !config.noop) {
     tallies.resize(static_cast<size_t>(config.clients));
     for (int i = 0; i < config.clients; ++i) {
       threads.emplace_back(
@@ -664,6 +710,10 @@ std::optional<Result> RunGrpc(const std::string& target, const Config& config,
       auto c = std::make_unique<AsyncClient>();
       c->index = i;
       c->stub = stubs[static_cast<size_t>(i / per)].get();
+      c->generic = generics[static_cast<size_t>(i / per)].get();
+      c->digest = absl::GetFlag(FLAGS_noop_rpc) == "digest";
+      grpc::Slice empty;
+      c->noop_request = grpc::ByteBuffer(&empty, 1);
       factory.Init(&c->request);
       groups[static_cast<size_t>(i % drivers)].push_back(c.get());
       async_clients.push_back(std::move(c));
@@ -678,7 +728,7 @@ std::optional<Result> RunGrpc(const std::string& target, const Config& config,
   TimeWindow(window, server, &stop, &result);
   for (auto& t : threads) t.join();
   for (const Tally& t : tallies) result.tally.Merge(t);
-  result.head_position = HeadPosition(stubs[0].get());
+  if (!config.noop) result.head_position = HeadPosition(stubs[0].get());
   return result;
 }
 
@@ -880,8 +930,10 @@ std::string ResultText(const Result& r) {
       t.latency.QuantileMs(0.5), t.latency.QuantileMs(0.99),
       t.latency.QuantileMs(0.999), ErrorsText(t), r.self_cpu_cores);
   if (r.server_cpu_cores >= 0) {
-    absl::StrAppendFormat(&s, ", ledgerd %.2f (rss %d MiB)", r.server_cpu_cores,
-                          r.server_rss_kb / 1024);
+    absl::StrAppendFormat(&s, ", ledgerd %.2f (rss %d MiB, %.1f us per %s)",
+                          r.server_cpu_cores, r.server_rss_kb / 1024,
+                          r.ServerCpuUsPerEvent(),
+                          r.config.noop ? "call" : "event");
   }
   if (r.head_position >= 0) {
     absl::StrAppendFormat(&s, "  head %d / acked %d", r.head_position,
@@ -907,14 +959,15 @@ std::string ResultJson(const Result& r) {
       "\"latency_ms_p999\":%.4f,\"appends_ok\":%d,\"events_ok\":%d,"
       "\"errors\":{%s},\"bench_cpu_cores\":%.3f,\"server_cpu_cores\":%.3f,"
       "\"server_rss_kb\":%d,\"head_position\":%d,\"events_acked_total\":%d,"
-      "\"disk_bytes\":%d,\"loadavg_1m\":%.2f}",
+      "\"disk_bytes\":%d,\"loadavg_1m\":%.2f,"
+      "\"server_cpu_us_per_event\":%.2f}",
       r.mode, r.config.clients, r.config.batch, r.config.event_bytes,
       r.config.duration_s, r.EventsPerS(), r.AppendsPerS(),
       t.latency.QuantileMs(0.5), t.latency.QuantileMs(0.99),
       t.latency.QuantileMs(0.999), t.appends_ok, t.events_ok,
       absl::StrJoin(errs, ","), r.self_cpu_cores, r.server_cpu_cores,
       r.server_rss_kb, r.head_position, t.events_ok_total, r.disk_bytes,
-      r.loadavg_1m);
+      r.loadavg_1m, r.ServerCpuUsPerEvent());
 }
 
 double Median(std::vector<double> v) {
@@ -946,6 +999,7 @@ int RunCompare(const Config& config) {
   struct Pair {
     Result ledger;
     Result raw;
+    std::optional<Result> noop;  // same ledgerd, same concurrency
     std::string ledgerd_exit;
   };
   std::vector<Pair> pairs;
@@ -964,6 +1018,12 @@ int RunCompare(const Config& config) {
       }
       auto r = RunGrpc(absl::StrCat("127.0.0.1:", server.port()), config,
                        server.pid());
+      if (r && absl::GetFlag(FLAGS_compare_noop)) {
+        Config noop = config;
+        noop.noop = true;
+        pair.noop = RunGrpc(absl::StrCat("127.0.0.1:", server.port()), noop,
+                            server.pid());
+      }
       pair.ledgerd_exit = server.Stop();
       if (!r) {
         rc = 1;
@@ -998,8 +1058,10 @@ int RunCompare(const Config& config) {
     }
     pair.raw = *raw;
     if (!json) {
-      std::printf("run %d/%d\n%s%s  ratio ledger/raw %.3f\n", k + 1, repeat,
-                  ResultText(pair.ledger).c_str(), ResultText(pair.raw).c_str(),
+      std::printf("run %d/%d\n%s%s%s  ratio ledger/raw %.3f\n", k + 1, repeat,
+                  ResultText(pair.ledger).c_str(),
+                  pair.noop ? ResultText(*pair.noop).c_str() : "",
+                  ResultText(pair.raw).c_str(),
                   pair.ledger.EventsPerS() / pair.raw.EventsPerS());
       std::fflush(stdout);
     }
@@ -1018,7 +1080,13 @@ int RunCompare(const Config& config) {
   if (pairs.empty()) return rc ? rc : 1;
 
   std::vector<double> ledger_eps, raw_eps, ratios, p50, p99, p999, raw_p99;
+  std::vector<double> noop_cps, noop_cpu_us, ledger_cpu_us;
   for (const Pair& p : pairs) {
+    if (p.noop) {
+      noop_cps.push_back(p.noop->EventsPerS());
+      noop_cpu_us.push_back(p.noop->ServerCpuUsPerEvent());
+    }
+    ledger_cpu_us.push_back(p.ledger.ServerCpuUsPerEvent());
     ledger_eps.push_back(p.ledger.EventsPerS());
     raw_eps.push_back(p.raw.EventsPerS());
     ratios.push_back(p.ledger.EventsPerS() / p.raw.EventsPerS());
@@ -1031,8 +1099,10 @@ int RunCompare(const Config& config) {
     std::vector<std::string> runs;
     for (const Pair& p : pairs) {
       runs.push_back(absl::StrFormat(
-          "{\"ledger\":%s,\"raw\":%s,\"ratio\":%.4f,\"ledgerd_exit\":\"%s\"}",
+          "{\"ledger\":%s,\"raw\":%s,\"noop\":%s,\"ratio\":%.4f,"
+          "\"ledgerd_exit\":\"%s\"}",
           ResultJson(p.ledger), ResultJson(p.raw),
+          p.noop ? ResultJson(*p.noop) : "null",
           p.ledger.EventsPerS() / p.raw.EventsPerS(), p.ledgerd_exit));
     }
     std::printf(
@@ -1041,11 +1111,14 @@ int RunCompare(const Config& config) {
         "\"median\":{\"ledger_events_per_s\":%.1f,\"raw_events_per_s\":%.1f,"
         "\"ratio\":%.4f,\"ledger_latency_ms_p50\":%.4f,"
         "\"ledger_latency_ms_p99\":%.4f,\"ledger_latency_ms_p999\":%.4f,"
-        "\"raw_latency_ms_p99\":%.4f}}\n",
+        "\"raw_latency_ms_p99\":%.4f,\"ledger_server_cpu_us_per_event\":%.2f,"
+        "\"noop_calls_per_s\":%.1f,\"noop_server_cpu_us_per_call\":%.2f}}\n",
         config.clients, config.batch, config.event_bytes, config.duration_s,
         static_cast<int>(pairs.size()), absl::StrJoin(runs, ",").c_str(),
         Median(ledger_eps), Median(raw_eps), Median(ratios), Median(p50),
-        Median(p99), Median(p999), Median(raw_p99));
+        Median(p99), Median(p999), Median(raw_p99), Median(ledger_cpu_us),
+        noop_cps.empty() ? -1.0 : Median(noop_cps),
+        noop_cpu_us.empty() ? -1.0 : Median(noop_cpu_us));
   } else {
     std::printf(
         "median of %d: ledger %.0f events/s (p50 %.3f p99 %.3f p999 %.3f ms)"
@@ -1053,6 +1126,14 @@ int RunCompare(const Config& config) {
         static_cast<int>(pairs.size()), Median(ledger_eps), Median(p50),
         Median(p99), Median(p999), Median(raw_eps), Median(raw_p99),
         Median(ratios));
+    if (!noop_cps.empty()) {
+      std::printf(
+          "median no-op %s: %.0f calls/s; ledgerd CPU %.1f us per no-op call, "
+          "%.1f us per appended event\n",
+          absl::GetFlag(FLAGS_noop_rpc).c_str(), Median(noop_cps),
+          Median(noop_cpu_us),
+          Median(ledger_cpu_us));
+    }
     // One Markdown table row for README.md (tools/bench.sh collects them).
     std::printf(
         "| %d | %d | %d | %.0f | %.2f / %.2f / %.2f | %.0f | %.2f | %.2f |\n",
@@ -1309,7 +1390,8 @@ int Main(int argc, char** argv) {
   if (mode == "compare") return RunCompare(config);
   if (mode == "tree") return RunTreeCompare(config);
   if (mode == "proofs") return RunProofs(config);
-  if (mode == "grpc") {
+  if (mode == "grpc" || mode == "noop") {
+    config.noop = mode == "noop";
     if (absl::GetFlag(FLAGS_target).empty()) {
       std::fprintf(stderr, "ledger-bench: --target is required\n");
       return 2;

@@ -22,6 +22,9 @@ PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
 # build, with its own npm): require the commands, and only install Debian's
 # packages where they are missing.
 PL_TEST_COMMANDS=(node:nodejs npx:npm)
+# Only tools/bench.sh: PostgreSQL and pgbench (the baseline it measures
+# against), python3 for its table.
+PL_BENCH_PACKAGES=(postgresql python3)
 
 pl_log() { printf '==> %s\n' "$*" >&2; }
 
