@@ -260,6 +260,8 @@ class Ledger {
   virtual absl::StatusOr<ChainDigest> GetDigest(uint64_t position) const = 0;
   // Recomputes the chain over [from, to] (0 = 1 / head); with `expected`,
   // also checks that the event at expected.position has expected.hash.
+  // INVALID_ARGUMENT when [from, to] spans more than
+  // limits::kVerifyChainPositionsMax positions.
   virtual absl::StatusOr<VerifyResult> VerifyChain(
       uint64_t from, uint64_t to,
       const std::optional<ChainDigest>& expected) const = 0;

@@ -93,6 +93,17 @@ inline constexpr size_t kSubscribersMax = 1024;
 inline constexpr size_t kAdminHttpWorkers = 16;
 inline constexpr int kAdminHttpIdleTimeoutMs = 1000;
 
+// Reads that touch storage (ReadStream, ReadAll, GetDigest, VerifyChain,
+// the queries) run on a pool of worker threads per gRPC service, never on
+// gRPC's callback threads; at most kReadQueueMax wait for a worker, more
+// are refused RESOURCE_EXHAUSTED at once.
+inline constexpr size_t kReadWorkers = 4;
+inline constexpr size_t kReadQueueMax = 1024;
+// Positions one VerifyChain call checks at most (about a second of one
+// worker's time); longer ranges are verified in chunks (ledgerctl verify
+// asks 100,000 at a time).
+inline constexpr uint64_t kVerifyChainPositionsMax = 1'000'000;
+
 // Identifier lengths (partner, deal, agreement, ... ids; stream names).
 inline constexpr size_t kIdBytesMax = 64;
 inline constexpr size_t kStreamNameBytesMax = 128;

@@ -371,6 +371,17 @@ class LedgerImpl final : public Ledger {
   absl::StatusOr<VerifyResult> VerifyChain(
       uint64_t from, uint64_t to,
       const std::optional<ChainDigest>& expected) const override {
+    // The range asked for (0: 1 and the head), whether or not the log
+    // reaches its end yet: the answer to a request does not depend on how
+    // far the log has grown.
+    const uint64_t first = from == 0 ? 1 : from;
+    const uint64_t last = to == 0 ? head_position() : to;
+    if (last >= first && last - first >= limits::kVerifyChainPositionsMax) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "to_position: ", first, "..", last, " is ", last - first + 1,
+          " positions, more than ", limits::kVerifyChainPositionsMax,
+          " per call; verify in chunks"));
+    }
     std::optional<std::pair<uint64_t, std::string>> want;
     if (expected.has_value()) want.emplace(expected->position, expected->hash);
     absl::StatusOr<store::ChainCheck> c =

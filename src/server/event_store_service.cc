@@ -38,6 +38,16 @@ class ReadReactor final : public grpc::ServerUnaryReactor {
       : ctx_(ctx), reservation_(budget) {}
   ReadReservation* reservation() { return &reservation_; }
 
+  // Runs `work` (returning absl::Status) on `pool` and finishes with its
+  // status; a full pool finishes at once with RESOURCE_EXHAUSTED.
+  template <typename Work>
+  grpc::ServerUnaryReactor* Run(ReadPool* pool, Work work) {
+    absl::Status queued = pool->Submit(
+        [this, work = std::move(work)]() mutable { FinishWith(work()); });
+    if (!queued.ok()) return FinishWith(queued);
+    return this;
+  }
+
   grpc::ServerUnaryReactor* FinishWith(const absl::Status& s) {
     if (s.code() == absl::StatusCode::kResourceExhausted) {
       ctx_->AddTrailingMetadata(kRetryPushbackTrailer,
@@ -397,38 +407,48 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
       !name.ok()) {
     return FinishNow(ctx, name.status());
   }
-  std::optional<PartnerScope> scope;
-  if (access->partner_scoped) {
-    scope.emplace(&ledger_->store(), access->principal.partner_id);
-    absl::StatusOr<bool> involves = scope->Involves(req->stream());
-    if (!involves.ok()) return FinishNow(ctx, involves.status());
-    // Its own stream may not exist yet (NOT_FOUND below); any other stream
-    // is refused whether or not it exists, so existence does not leak.
-    if (!*involves && req->stream() != "partner-" + scope->partner_id()) {
-      return FinishNow(ctx,
-                       auth_->DenyScope(*ctx, Rpc::kReadStream, *access,
-                                        "stream " + req->stream() +
-                                            " does not involve the partner"));
-    }
-  }
   absl::StatusOr<bool> forward_or = IsForward(req->direction());
   if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
-  const bool forward = *forward_or;
   auto* reactor = new ReadReactor(ctx, &read_budget_);
+  return reactor->Run(&reads_, [this, ctx, req, resp, reactor,
+                                access = std::move(*access),
+                                forward = *forward_or] {
+    return ReadStreamPage(*ctx, access, *req, forward, reactor->reservation(),
+                          resp);
+  });
+}
+
+absl::Status EventStoreService::ReadStreamPage(
+    const grpc::CallbackServerContext& ctx, const Access& access,
+    const v1::ReadStreamRequest& req, bool forward,
+    ReadReservation* reservation, v1::ReadStreamResponse* resp) {
+  std::optional<PartnerScope> scope;
+  if (access.partner_scoped) {
+    scope.emplace(&ledger_->store(), access.principal.partner_id);
+    absl::StatusOr<bool> involves = scope->Involves(req.stream());
+    if (!involves.ok()) return involves.status();
+    // Its own stream may not exist yet (NOT_FOUND below); any other stream
+    // is refused whether or not it exists, so existence does not leak.
+    if (!*involves && req.stream() != "partner-" + scope->partner_id()) {
+      return auth_->DenyScope(
+          ctx, Rpc::kReadStream, access,
+          "stream " + req.stream() + " does not involve the partner");
+    }
+  }
   absl::StatusOr<StreamPage> page = ledger_->ReadStream(
-      req->stream(), req->from_revision(), req->from_end(), forward,
-      PageSize(req->max_count()), reactor->reservation());
-  if (!page.ok()) return reactor->FinishWith(page.status());
+      req.stream(), req.from_revision(), req.from_end(), forward,
+      PageSize(req.max_count()), reservation);
+  if (!page.ok()) return page.status();
   for (const StoredEvent& e : page->events) {
     v1::Event* out = resp->add_events();
     absl::Status s = ToWire(e, out);
     if (s.ok() && scope.has_value()) s = scope->Redact(out);
-    if (!s.ok()) return reactor->FinishWith(s);
+    if (!s.ok()) return s;
   }
   resp->set_next_revision(page->next_revision);
   resp->set_end_of_stream(page->end_of_stream);
   resp->set_last_revision(page->last_revision);
-  return reactor->FinishWith(absl::OkStatus());
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* EventStoreService::ReadAll(
@@ -438,33 +458,44 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
   if (!access.ok()) return FinishNow(ctx, access.status());
   absl::StatusOr<bool> forward_or = IsForward(req->direction());
   if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
-  const bool forward = *forward_or;
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  absl::StatusOr<LogPage> page = ledger_->ReadAll(
-      req->from_position(), forward, PageSize(req->max_count()),
-      FromWire(req->filter()), reactor->reservation());
-  if (!page.ok()) return reactor->FinishWith(page.status());
+  return reactor->Run(&reads_, [this, req, resp, reactor,
+                                access = std::move(*access),
+                                forward = *forward_or] {
+    return ReadAllPage(access, *req, forward, reactor->reservation(), resp);
+  });
+}
+
+absl::Status EventStoreService::ReadAllPage(const Access& access,
+                                            const v1::ReadAllRequest& req,
+                                            bool forward,
+                                            ReadReservation* reservation,
+                                            v1::ReadAllResponse* resp) {
+  absl::StatusOr<LogPage> page =
+      ledger_->ReadAll(req.from_position(), forward, PageSize(req.max_count()),
+                       FromWire(req.filter()), reservation);
+  if (!page.ok()) return page.status();
   std::optional<PartnerScope> scope;
-  if (access->partner_scoped) {
-    scope.emplace(&ledger_->store(), access->principal.partner_id);
+  if (access.partner_scoped) {
+    scope.emplace(&ledger_->store(), access.principal.partner_id);
   }
   for (const StoredEvent& e : page->events) {
     // A partner's page leaves out what does not involve it; next_position
     // still moves past everything examined, like any filtered page.
     if (scope.has_value()) {
       absl::StatusOr<bool> involves = scope->Involves(e.stream());
-      if (!involves.ok()) return reactor->FinishWith(involves.status());
+      if (!involves.ok()) return involves.status();
       if (!*involves) continue;
     }
     v1::Event* out = resp->add_events();
     absl::Status s = ToWire(e, out);
     if (s.ok() && scope.has_value()) s = scope->Redact(out);
-    if (!s.ok()) return reactor->FinishWith(s);
+    if (!s.ok()) return s;
   }
   resp->set_next_position(page->next_position);
   resp->set_end_of_log(page->end_of_log);
   resp->set_head_position(page->head_position);
-  return reactor->FinishWith(absl::OkStatus());
+  return absl::OkStatus();
 }
 
 namespace {
@@ -495,12 +526,15 @@ grpc::ServerUnaryReactor* EventStoreService::GetDigest(
     v1::GetDigestResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDigest);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  absl::StatusOr<ChainDigest> d = ledger_->GetDigest(req->at_position());
-  if (!d.ok()) return FinishNow(ctx, d.status());
-  resp->mutable_digest()->set_position(d->position);
-  resp->mutable_digest()->set_hash(d->hash);
-  resp->set_hash_hex(ToHex(d->hash));
-  return FinishNow(ctx, absl::OkStatus());
+  auto* reactor = new ReadReactor(ctx, &read_budget_);
+  return reactor->Run(&reads_, [this, req, resp] {
+    absl::StatusOr<ChainDigest> d = ledger_->GetDigest(req->at_position());
+    if (!d.ok()) return d.status();
+    resp->mutable_digest()->set_position(d->position);
+    resp->mutable_digest()->set_hash(d->hash);
+    resp->set_hash_hex(ToHex(d->hash));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
@@ -516,15 +550,19 @@ grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
     }
     expected = ChainDigest{req->expected().position(), req->expected().hash()};
   }
-  absl::StatusOr<VerifyResult> v =
-      ledger_->VerifyChain(req->from_position(), req->to_position(), expected);
-  if (!v.ok()) return FinishNow(ctx, v.status());
-  resp->set_ok(v->ok);
-  resp->set_verified_through(v->verified_through);
-  resp->set_first_bad_position(v->first_bad_position);
-  resp->set_message(v->message);
-  resp->set_events_checked(v->events_checked);
-  return FinishNow(ctx, absl::OkStatus());
+  auto* reactor = new ReadReactor(ctx, &read_budget_);
+  return reactor->Run(&reads_, [this, req, resp,
+                                expected = std::move(expected)] {
+    absl::StatusOr<VerifyResult> v = ledger_->VerifyChain(
+        req->from_position(), req->to_position(), expected);
+    if (!v.ok()) return v.status();
+    resp->set_ok(v->ok);
+    resp->set_verified_through(v->verified_through);
+    resp->set_first_bad_position(v->first_bad_position);
+    resp->set_message(v->message);
+    resp->set_events_checked(v->events_checked);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace partnerledger::server

@@ -13,6 +13,7 @@
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "server/auth.h"
 #include "server/metrics.h"
+#include "server/read_pool.h"
 
 namespace partnerledger::server {
 
@@ -61,12 +62,24 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
                                         v1::VerifyChainResponse* resp) override;
 
  private:
+  // The storage half of ReadStream / ReadAll, on a pool worker.
+  absl::Status ReadStreamPage(const grpc::CallbackServerContext& ctx,
+                              const Access& access,
+                              const v1::ReadStreamRequest& req, bool forward,
+                              ReadReservation* reservation,
+                              v1::ReadStreamResponse* resp);
+  absl::Status ReadAllPage(const Access& access, const v1::ReadAllRequest& req,
+                           bool forward, ReadReservation* reservation,
+                           v1::ReadAllResponse* resp);
+
   Ledger* const ledger_;
   const Authorizer* const auth_;
   Metrics* const metrics_;
   const std::function<void()> on_unhealthy_;
   ReadBudget read_budget_;
   std::unique_ptr<SubscriptionHub> hub_;
+  // Last: destroyed (its queued reads run) before what they use.
+  ReadPool reads_{limits::kReadWorkers, limits::kReadQueueMax};
 };
 
 }  // namespace partnerledger::server

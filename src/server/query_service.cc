@@ -22,11 +22,25 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
 
 }  // namespace
 
-template <typename Resp>
-grpc::ServerUnaryReactor* QueryService::Answer(
-    grpc::CallbackServerContext* ctx, absl::StatusOr<Resp> result,
-    Resp* resp) const {
+template <typename Resp, typename Query>
+grpc::ServerUnaryReactor* QueryService::Answer(grpc::CallbackServerContext* ctx,
+                                               Query query, Resp* resp) {
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
+  absl::Status queued =
+      reads_.Submit([this, r, resp, query = std::move(query)]() mutable {
+        r->Finish(ToGrpc(Complete(query(), resp)));
+      });
+  if (!queued.ok()) {
+    ctx->AddTrailingMetadata(kRetryPushbackTrailer,
+                             std::to_string(kReadRetryAfterMs));
+    r->Finish(ToGrpc(queued));
+  }
+  return r;
+}
+
+template <typename Resp>
+absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
+                                    Resp* resp) const {
   if (result.ok() && ledger_->options().merkle_tree) {
     // The nodes up to as_of_position are durable: they were written with
     // the events the answer reflects.
@@ -39,8 +53,7 @@ grpc::ServerUnaryReactor* QueryService::Answer(
     }
   }
   if (result.ok()) *resp = std::move(*result);
-  r->Finish(ToGrpc(result.status()));
-  return r;
+  return result.status();
 }
 
 QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
@@ -68,9 +81,15 @@ grpc::ServerUnaryReactor* QueryService::GetObligations(
     }
     v1::GetObligationsRequest scoped = *req;
     scoped.set_partner_id(partner);
-    return Answer(ctx, queries_.GetObligations(scoped), resp);
+    return Answer(
+        ctx,
+        [this, scoped = std::move(scoped)] {
+          return queries_.GetObligations(scoped);
+        },
+        resp);
   }
-  return Answer(ctx, queries_.GetObligations(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetObligations(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
@@ -79,7 +98,8 @@ grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetReferralBalance);
   if (!access.ok()) return Refuse(ctx, access.status());
   if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
-  return Answer(ctx, queries_.GetReferralBalance(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetReferralBalance(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetStatement(
@@ -96,7 +116,8 @@ grpc::ServerUnaryReactor* QueryService::GetStatement(
                                      "the partner is neither payer nor payee"));
     }
   }
-  return Answer(ctx, queries_.GetStatement(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetStatement(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetDeal(
@@ -105,7 +126,8 @@ grpc::ServerUnaryReactor* QueryService::GetDeal(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDeal);
   if (!access.ok()) return Refuse(ctx, access.status());
   if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
-  return Answer(ctx, queries_.GetDeal(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetDeal(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConflicts(
@@ -114,7 +136,8 @@ grpc::ServerUnaryReactor* QueryService::ListConflicts(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kListConflicts);
   if (!access.ok()) return Refuse(ctx, access.status());
   if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
-  return Answer(ctx, queries_.ListConflicts(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.ListConflicts(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
@@ -123,7 +146,8 @@ grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetSatisfaction);
   if (!access.ok()) return Refuse(ctx, access.status());
   if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
-  return Answer(ctx, queries_.GetSatisfaction(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetSatisfaction(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
@@ -134,7 +158,8 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
       auth_->Check(*ctx, Rpc::kGetPartnershipHealth);
   if (!access.ok()) return Refuse(ctx, access.status());
   if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
-  return Answer(ctx, queries_.GetPartnershipHealth(*req), resp);
+  return Answer(
+      ctx, [this, req] { return queries_.GetPartnershipHealth(*req); }, resp);
 }
 
 absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(

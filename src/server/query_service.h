@@ -17,6 +17,7 @@
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "projection/queries.h"
 #include "server/auth.h"
+#include "server/read_pool.h"
 
 namespace partnerledger::server {
 
@@ -58,12 +59,15 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
       v1::RebuildProjectionsResponse* resp) override;
 
  private:
-  // Finishes with `result`, its root hash set from the tree at its
-  // as_of_position.
-  template <typename Resp>
+  // Runs `query` (returning absl::StatusOr<Resp>) on the read pool and
+  // finishes with its result, the root hash set from the tree at its
+  // as_of_position. A full pool answers RESOURCE_EXHAUSTED at once.
+  template <typename Resp, typename Query>
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
-                                   absl::StatusOr<Resp> result,
-                                   Resp* resp) const;
+                                   Query query, Resp* resp);
+  // Runs on a pool worker.
+  template <typename Resp>
+  absl::Status Complete(absl::StatusOr<Resp> result, Resp* resp) const;
 
   Ledger* const ledger_;
   const Authorizer* const auth_;
@@ -71,6 +75,8 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
   absl::Mutex rebuild_mu_;
   std::thread rebuild_thread_ ABSL_GUARDED_BY(rebuild_mu_);
   std::atomic<bool> rebuilding_{false};
+  // Last: destroyed (its queued queries run) before what they use.
+  ReadPool reads_{limits::kReadWorkers, limits::kReadQueueMax};
 };
 
 // Replays the ledger's log into a scratch store in a fresh directory next to

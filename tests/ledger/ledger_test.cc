@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "domain/rules.h"
 #include "test_support.h"
 #include "util/uuid.h"
@@ -349,6 +350,25 @@ TEST_F(LedgerTest, HashChainLinksEveryEventAndVerifies) {
   EXPECT_FALSE(bad->ok);
   EXPECT_EQ(bad->first_bad_position, 3u);
   EXPECT_EQ(ledger_->GetDigest(9).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, VerifyChainRefusesARangeOverThePerCallCap) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
+  constexpr uint64_t kMax = limits::kVerifyChainPositionsMax;
+  // Exactly the cap: served (the part past the head is not there to check).
+  absl::StatusOr<VerifyResult> at_cap = ledger_->VerifyChain(1, kMax, std::nullopt);
+  ASSERT_TRUE(at_cap.ok()) << at_cap.status();
+  EXPECT_TRUE(at_cap->ok);
+  EXPECT_EQ(at_cap->verified_through, 3u);
+  absl::StatusOr<VerifyResult> shifted = ledger_->VerifyChain(2, kMax + 1, std::nullopt);
+  ASSERT_TRUE(shifted.ok()) << shifted.status();
+  EXPECT_EQ(shifted->events_checked, 2u);
+  // One position more: refused, naming the field.
+  absl::StatusOr<VerifyResult> over = ledger_->VerifyChain(1, kMax + 1, std::nullopt);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(over.status().message(), "to_position: ")) << over.status();
+  absl::StatusOr<VerifyResult> from_zero = ledger_->VerifyChain(0, kMax + 1, std::nullopt);
+  EXPECT_EQ(from_zero.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, RestartRecoversHeadAndContinuesTheChain) {
