@@ -10,7 +10,7 @@ PL_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev libcpp-httplib-dev
+  libssl-dev libcpp-httplib-dev libjemalloc-dev
 )
 # Only the test suite: the independent clients (buf curl runs on Node, the
 # walkthrough on Debian's grpcio), openssl for the TLS tests' certificates,
