@@ -6,8 +6,9 @@
 #   tools/bench.sh --quick         # REPEAT=3 runs of 2 s: a look while developing
 #   tools/bench.sh --dry-run       # print the plan and exit (no build, no runs)
 #   tools/bench.sh --no-pg         # skip PostgreSQL
-#   tools/bench.sh --scale [N]     # afterwards, ledger-bench --mode=scale to N
-#                                  # events (default 1,000,000; 10M is fine)
+#   tools/bench.sh --scale [N]     # afterwards, projection-bench --mode=scale:
+#                                  # grow a log to N events (default 1,000,000;
+#                                  # 10000000 adds the 10M row, ~hours here)
 # Environment: REPEAT, DURATION_S, EVENT_BYTES, WORK_DIR (data directories,
 # default /tmp), BUILD_DIR (default build-release/), PG_PORT (default 52580).
 #
@@ -95,7 +96,7 @@ if command -v ccache >/dev/null 2>&1; then
 fi
 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DPL_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
-ninja -C "$BUILD_DIR" -j "$(nproc)" ledgerd ledger-bench >&2
+ninja -C "$BUILD_DIR" -j "$(nproc)" ledgerd ledger-bench projection-bench >&2
 
 BENCH="$BUILD_DIR/tools/bench/ledger-bench"
 LEDGERD="$BUILD_DIR/ledgerd"
@@ -220,6 +221,6 @@ EOF
 
 if [ "$SCALE_EVENTS" -gt 0 ]; then
   pl_log "scale: growing a log to $SCALE_EVENTS events"
-  "$BENCH" --mode=scale --ledgerd="$LEDGERD" --work_dir="$WORK_DIR" \
-    --scale_events="$SCALE_EVENTS"
+  "$BUILD_DIR/tools/bench/projection-bench" --mode=scale --ledgerd="$LEDGERD" \
+    --work_dir="$WORK_DIR" --scale_events="$SCALE_EVENTS" --duration_s="$DURATION_S"
 fi

@@ -16,17 +16,33 @@
 //       and, as the baseline of the same run, only reads and verifies every
 //       record (decode + SHA-256 check, what any replay must do). Prints
 //       events/s of both, medians over --repeat runs, and the ratio.
+//   --mode=scale --ledgerd=PATH [--scale_events=1000000]
+//       Starts ledgerd on a fresh directory under --work_dir and grows its
+//       log with the same realistic mix to each of 100,000, 1,000,000 and
+//       10,000,000 events that is <= --scale_events. At each size: the
+//       append rate while growing to it; then for --duration_s,
+//       --append_clients clients booking revenue (one booking per append)
+//       while one client alternates GetObligations and GetStatement (p50 /
+//       p99 of each); then a restart (SIGTERM, start again) timed until the
+//       server answers GetDigest at the same head. One table row per size.
 //
-// Every loop is bounded by --events or --duration_s; RPCs have deadlines.
+// Every loop is bounded by --events, --scale_events or --duration_s; RPCs
+// have deadlines; ledgerd gets 60 s to start and to stop before SIGKILL.
 #include <grpcpp/grpcpp.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -49,6 +65,12 @@ ABSL_FLAG(int, append_clients, 8, "obligations: clients appending while querying
 ABSL_FLAG(double, duration_s, 10, "obligations: measurement window");
 ABSL_FLAG(std::string, data_dir, "", "replay: a stopped ledger's data directory");
 ABSL_FLAG(int, repeat, 3, "replay: runs (medians are reported)");
+ABSL_FLAG(std::string, ledgerd, "", "scale: path of the ledgerd binary");
+ABSL_FLAG(std::string, work_dir, "/tmp", "scale: parent of the data directory");
+ABSL_FLAG(uint64_t, scale_events, 1'000'000,
+          "scale: the largest log size measured (sizes 100k, 1M, 10M up to it)");
+
+extern char** environ;
 
 namespace partnerledger::bench {
 namespace {
@@ -377,6 +399,234 @@ int RunReplay() {
   return 0;
 }
 
+// A ledgerd child process on `dir`, for the scale mode.
+class Server {
+ public:
+  ~Server() { Stop(); }
+  // Starts ledgerd and waits (bounded) until it answers GetDigest.
+  bool Start(const std::string& binary, const std::string& dir) {
+    const std::string port_file = dir + "/port";
+    std::filesystem::remove(port_file);
+    std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
+                                     "--data_dir=" + dir + "/data",
+                                     "--port_file=" + port_file};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    const std::string log = dir + "/ledgerd.log";
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int rc = posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      pid_ = 0;
+      return false;
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        return false;
+      }
+      std::ifstream f(port_file);
+      std::string text;
+      // The port file is written (renamed into place) once the server
+      // serves.
+      if (std::getline(f, text) && !text.empty()) {
+        target_ = "127.0.0.1:" + text;
+        auto ch = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+        return ch->WaitForConnected(std::chrono::system_clock::now() +
+                                    std::chrono::seconds(30));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) != pid_) {
+      if (Clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    pid_ = 0;
+  }
+  const std::string& target() const { return target_; }
+
+ private:
+  pid_t pid_ = 0;
+  std::string target_;
+};
+
+struct ScaleRow {
+  uint64_t events = 0;
+  double grow_events_per_s = 0;
+  double append_events_per_s = 0;
+  double obligations_p50_ms = 0, obligations_p99_ms = 0;
+  double statement_p50_ms = 0, statement_p99_ms = 0;
+  double restart_s = 0;
+};
+
+// Appends and queries for --duration_s at the current size.
+bool MeasureAt(const std::string& target, ScaleRow* row) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> appended{0};
+  std::vector<std::thread> appenders;
+  for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
+    appenders.emplace_back([&, i] {
+      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 400 + i);
+      while (!stop.load()) {
+        const int deal = static_cast<int>(c.rng()() % kDeals);
+        if (c.Append(absl::StrCat("deal-D", deal), {c.Booking(deal, g_seq.fetch_add(1))}).ok()) {
+          appended.fetch_add(2);  // the booking and its derived commission
+        }
+      }
+    });
+  }
+  Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 500);
+  std::vector<double> obligations_ms, statement_ms;
+  v1::GetStatementRequest statement;
+  statement.set_payer(Partner(1));
+  statement.set_payee(Partner(0));
+  statement.set_currency("EUR");
+  statement.set_period("2026-03");
+  bool ok = true;
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  while (ok && Clock::now() < end) {
+    grpc::ClientContext c1;
+    v1::GetObligationsResponse r1;
+    auto t0 = Clock::now();
+    grpc::Status s = q.queries()->GetObligations(&c1, v1::GetObligationsRequest(), &r1);
+    obligations_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ok = Must(s, "GetObligations");
+    grpc::ClientContext c2;
+    v1::GetStatementResponse r2;
+    t0 = Clock::now();
+    s = q.queries()->GetStatement(&c2, statement, &r2);
+    statement_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ok = ok && Must(s, "GetStatement");
+  }
+  const double window_s = std::chrono::duration<double>(Clock::now() - start).count();
+  stop = true;
+  for (std::thread& t : appenders) t.join();
+  row->append_events_per_s = static_cast<double>(appended.load()) / window_s;
+  row->obligations_p50_ms = Percentile(obligations_ms, 0.5);
+  row->obligations_p99_ms = Percentile(obligations_ms, 0.99);
+  row->statement_p50_ms = Percentile(statement_ms, 0.5);
+  row->statement_p99_ms = Percentile(statement_ms, 0.99);
+  return ok;
+}
+
+int RunScale() {
+  const std::string ledgerd = absl::GetFlag(FLAGS_ledgerd);
+  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/projection-bench-scale-XXXXXX";
+  if (ledgerd.empty() || mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "scale: need --ledgerd and a writable --work_dir\n");
+    return 2;
+  }
+  const std::string dir = tmpl;
+  std::vector<uint64_t> sizes;
+  for (uint64_t n : {100'000ULL, 1'000'000ULL, 10'000'000ULL}) {
+    if (n <= absl::GetFlag(FLAGS_scale_events)) sizes.push_back(n);
+  }
+  if (sizes.empty()) sizes.push_back(absl::GetFlag(FLAGS_scale_events));
+  Server server;
+  int rc = 0;
+  std::vector<ScaleRow> rows;
+  if (!server.Start(ledgerd, dir)) {
+    std::fprintf(stderr, "scale: ledgerd did not start; see %s/ledgerd.log\n", dir.c_str());
+    rc = 1;
+  }
+  g_seq = 1'000'000'000ULL * (1 + std::random_device()() % 1000);
+  if (rc == 0) {
+    Client setup(grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()), 1);
+    if (!Setup(setup)) rc = 1;
+  }
+  for (uint64_t size : sizes) {
+    if (rc != 0) break;
+    ScaleRow row;
+    const std::string target = server.target();
+    Client head_client(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 2);
+    const uint64_t before = Head(head_client);
+    const auto t0 = Clock::now();
+    std::vector<std::thread> loaders;
+    for (int i = 0; i < absl::GetFlag(FLAGS_load_clients); ++i) {
+      loaders.emplace_back([&, i] {
+        Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 100 + i);
+        Load(c, size);
+      });
+    }
+    for (std::thread& t : loaders) t.join();
+    row.events = Head(head_client);
+    row.grow_events_per_s = static_cast<double>(row.events - before) /
+                            std::chrono::duration<double>(Clock::now() - t0).count();
+    if (row.events < size || !MeasureAt(target, &row)) {
+      rc = 1;
+      break;
+    }
+    const uint64_t head = Head(head_client);
+    server.Stop();
+    const auto r0 = Clock::now();
+    if (!server.Start(ledgerd, dir)) {
+      rc = 1;
+      break;
+    }
+    Client after(grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()), 3);
+    if (Head(after) != head) {
+      std::fprintf(stderr, "scale: head %llu after restart, %llu before\n",
+                   static_cast<unsigned long long>(Head(after)),
+                   static_cast<unsigned long long>(head));
+      rc = 1;
+      break;
+    }
+    row.restart_s = std::chrono::duration<double>(Clock::now() - r0).count();
+    rows.push_back(row);
+    std::printf("at %llu events: grew at %.0f events/s; appends %.0f events/s; GetObligations "
+                "p50/p99 %.3f/%.3f ms; GetStatement p50/p99 %.3f/%.3f ms; restart %.2f s\n",
+                static_cast<unsigned long long>(row.events), row.grow_events_per_s,
+                row.append_events_per_s, row.obligations_p50_ms, row.obligations_p99_ms,
+                row.statement_p50_ms, row.statement_p99_ms, row.restart_s);
+    std::fflush(stdout);
+  }
+  server.Stop();
+  std::error_code ec;
+  if (rc == 0) {
+    std::filesystem::remove_all(dir, ec);
+  } else {
+    std::fprintf(stderr, "scale: kept %s for inspection\n", dir.c_str());
+  }
+  std::printf("\n| log events | grow events/s | appends events/s (%d clients) | GetObligations "
+              "p50 / p99 ms | GetStatement p50 / p99 ms | restart s |\n"
+              "|---:|---:|---:|---|---|---:|\n",
+              absl::GetFlag(FLAGS_append_clients));
+  for (const ScaleRow& r : rows) {
+    std::printf("| %llu | %.0f | %.0f | %.3f / %.3f | %.3f / %.3f | %.2f |\n",
+                static_cast<unsigned long long>(r.events), r.grow_events_per_s,
+                r.append_events_per_s, r.obligations_p50_ms, r.obligations_p99_ms,
+                r.statement_p50_ms, r.statement_p99_ms, r.restart_s);
+  }
+  if (rows.size() >= 2) {
+    const ScaleRow& a = rows.front();
+    const ScaleRow& b = rows.back();
+    std::printf("\nlargest vs smallest: appends %.2fx, GetObligations p99 %.2fx, "
+                "GetStatement p99 %.2fx (target: within 20%%)\n",
+                b.append_events_per_s / a.append_events_per_s,
+                b.obligations_p99_ms / a.obligations_p99_ms,
+                b.statement_p99_ms / a.statement_p99_ms);
+  }
+  return rc;
+}
+
 }  // namespace
 }  // namespace partnerledger::bench
 
@@ -385,6 +635,7 @@ int main(int argc, char** argv) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode == "obligations") return partnerledger::bench::RunObligations();
   if (mode == "replay") return partnerledger::bench::RunReplay();
-  std::fprintf(stderr, "--mode must be obligations or replay\n");
+  if (mode == "scale") return partnerledger::bench::RunScale();
+  std::fprintf(stderr, "--mode must be obligations, replay or scale\n");
   return 2;
 }
