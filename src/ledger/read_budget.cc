@@ -1,4 +1,5 @@
 // ReadBudget and ReadReservation (partnerledger/ledger.h).
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include <algorithm>
@@ -7,6 +8,24 @@
 #include "partnerledger/ledger.h"
 
 namespace partnerledger {
+namespace {
+
+// Hands free heap memory back to the operating system. ledgerd allocates
+// with jemalloc, whose mallctl purges every arena; glibc's malloc_trim
+// serves a binary without it (tests, tools).
+void ReturnFreeMemory() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  static const Mallctl mallctl =
+      reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl != nullptr) {
+    // 4096 is MALLCTL_ARENAS_ALL.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+    return;
+  }
+  malloc_trim(0);
+}
+
+}  // namespace
 
 bool ReadBudget::TryReserve(size_t bytes) {
   size_t now = in_flight_bytes_.load();
@@ -27,7 +46,7 @@ void ReadBudget::Release(size_t bytes) {
   // in flight, give the free memory back (one thread does it per spike).
   if (left == 0 && released >= limits::kReadBytesTrimAfter &&
       released_since_trim_bytes_.exchange(0) >= limits::kReadBytesTrimAfter) {
-    malloc_trim(0);
+    ReturnFreeMemory();
     trims_.fetch_add(1);
   }
 }
