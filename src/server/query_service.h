@@ -79,8 +79,10 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
   ReadPool reads_{limits::kReadWorkers, limits::kReadQueueMax};
 };
 
-// Replays the ledger's log into a scratch store in a fresh directory next to
-// the data directory and compares it with the live projections.
+// Replays the ledger's log in memory and compares the history it implies
+// with the stored projection history through digests of both (computed in
+// parallel); only when they differ, a replay into a scratch store next to
+// the data directory names the first difference.
 absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
     Ledger& ledger);
 
