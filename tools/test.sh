@@ -17,6 +17,12 @@ pl_log "checking deploy/ (manifests, unit, alert rules, flags)"
 LEDGERD="$PL_BUILD/ledgerd" LEDGERCTL="$PL_BUILD/tools/ledgerctl/ledgerctl" bash "$PL_ROOT/deploy/check.sh"
 pl_log "running end-to-end checks with independent clients"
 bash "$PL_ROOT/tools/e2e.sh" "$PL_BUILD"
+pl_log "bench.sh: argument parsing only (nothing built or run)"
+bash "$PL_ROOT/tools/bench.sh" --dry-run --quick --no-pg --scale 100000 >/dev/null
+if bash "$PL_ROOT/tools/bench.sh" --no-such-flag >/dev/null 2>&1; then
+  pl_log "bench.sh accepted an unknown flag"
+  exit 1
+fi
 pl_log "fuzzing (libFuzzer harnesses, tests/fuzz)"
 bash "$PL_ROOT/tools/fuzz.sh"
 
