@@ -28,6 +28,7 @@
 #include "store/merkle_tree.h"
 #include "store/store.h"
 #include "store/verify.h"
+#include "util/check.h"
 #include "util/echo.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
@@ -660,8 +661,33 @@ class LedgerImpl final : public Ledger {
     }
   }
 
+  // What the writer hands the committer, checked right before it is
+  // written: within the limits, positions gapless from the committed head,
+  // each record chained to the one before, the head on the last record.
+  void CheckGroup(const Group& group) const {
+    PL_CHECK(group.batch.size() <= limits::kCommitGroupRequestsMax)
+        << group.batch.size() << " requests in one commit group";
+    uint64_t position = committed_head_.load();
+    const StoredEvent* prev = nullptr;
+    for (const StoredEvent& e : group.records) {
+      PL_CHECK(e.position() == position + 1)
+          << "position " << e.position() << " follows " << position;
+      PL_CHECK(prev == nullptr || e.prev_hash() == prev->hash())
+          << "the event at position " << e.position()
+          << " does not chain to the one before it";
+      position = e.position();
+      prev = &e;
+    }
+    PL_CHECK(group.head_position == position)
+        << "head " << group.head_position << " after the last record "
+        << position;
+    PL_CHECK(prev == nullptr || group.head_hash == prev->hash())
+        << "the head's hash is not the last record's";
+  }
+
   // Committer thread. Reads only the group's own records and changes.
   absl::Status CommitGroup(const Group& group) {
+    CheckGroup(group);
     store::Batch b = store_->NewBatch();
     for (const StoredEvent& e : group.records) {
       if (absl::Status s = b.PutEvent(e); !s.ok()) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "partnerledger/ledger.h"
+#include "util/check.h"
 
 namespace partnerledger {
 namespace {
@@ -40,7 +41,12 @@ bool ReadBudget::TryReserve(size_t bytes) {
 }
 
 void ReadBudget::Release(size_t bytes) {
-  const size_t left = in_flight_bytes_.fetch_sub(bytes) - bytes;
+  const size_t before = in_flight_bytes_.fetch_sub(bytes);
+  // More released than reserved would wrap the counter and disable the
+  // budget for good.
+  PL_CHECK(before >= bytes) << "releasing " << bytes << " read bytes of "
+                            << before << " in flight";
+  const size_t left = before - bytes;
   const size_t released = released_since_trim_bytes_.fetch_add(bytes) + bytes;
   // Large responses leave the allocator holding their pages; once none is
   // in flight, give the free memory back (one thread does it per spike).

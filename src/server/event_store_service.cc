@@ -13,6 +13,7 @@
 #include "server/partner_scope.h"
 #include "server/status_map.h"
 #include "server/translate.h"
+#include "util/check.h"
 #include "util/sha256.h"
 
 namespace partnerledger::server {
@@ -267,7 +268,10 @@ void SubscriptionHub::Handle(const Work& w) {
       const bool was_live = live_.erase(r) > 0;
       delete r;
       absl::MutexLock lock(&mu_);
-      if (was_live) --live_count_;
+      if (was_live) {
+        PL_CHECK(live_count_ > 0) << "a live subscription ended uncounted";
+        --live_count_;
+      }
       return;
     }
   }

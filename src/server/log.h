@@ -1,71 +1,22 @@
-// Structured logs: one JSON object per line on stderr,
-//   {"ts":"2026-01-01T00:00:00.000000Z","level":"info","msg":"...","fields":{...}}
-// so log shippers need no parser of their own. Used for startup, shutdown,
-// authentication/authorization denials and storage failure.
-//
-// Thread safety: Log may be called from any thread; each line is written
-// with one write(2), so lines from different threads never interleave.
+// The server's structured logs: the logger of util/log.h (one JSON object
+// per line on stderr), plus protobuf's own messages routed through it.
 #ifndef PARTNERLEDGER_SERVER_LOG_H_
 #define PARTNERLEDGER_SERVER_LOG_H_
 
-#include <functional>
-#include <string>
-
-#include "util/json.h"
-#include <string_view>
-#include <utility>
-#include <vector>
+#include "util/log.h"
 
 namespace partnerledger::server {
 
-enum class LogLevel { kInfo, kWarn, kError };
-
-// A field's value is written as a JSON string unless it is a number (the
-// constructor from an integer).
-struct LogField {
-  LogField(std::string_view k, std::string_view v)
-      : key(k), value(v), quoted(true) {}
-  LogField(std::string_view k, const char* v)
-      : key(k), value(v), quoted(true) {}
-  LogField(std::string_view k, const std::string& v)
-      : key(k), value(v), quoted(true) {}
-  LogField(std::string_view k, long long v)
-      : key(k), value(std::to_string(v)), quoted(false) {}
-  LogField(std::string_view k, unsigned long long v)
-      : key(k), value(std::to_string(v)), quoted(false) {}
-  LogField(std::string_view k, int v)
-      : LogField(k, static_cast<long long>(v)) {}
-  LogField(std::string_view k, unsigned long v)
-      : LogField(k, static_cast<unsigned long long>(v)) {}
-  LogField(std::string_view k, long v)
-      : LogField(k, static_cast<long long>(v)) {}
-  LogField(std::string_view k, unsigned v)
-      : LogField(k, static_cast<unsigned long long>(v)) {}
-  LogField(std::string_view k, bool v)
-      : key(k), value(v ? "true" : "false"), quoted(false) {}
-
-  std::string key;
-  std::string value;
-  bool quoted;
-};
-
-void Log(LogLevel level, std::string_view msg,
-         std::vector<LogField> fields = {});
-
-// The line Log would write (without the newline); for tests.
-std::string FormatLogLine(int64_t unix_micros, LogLevel level,
-                          std::string_view msg,
-                          const std::vector<LogField>& fields);
-
+using ::partnerledger::FormatLogLine;
+using ::partnerledger::Log;
+using ::partnerledger::LogField;
+using ::partnerledger::LogLevel;
+using ::partnerledger::SetLogSinkForTest;
 
 // Routes protobuf's own log messages (e.g. "String field ... contains
 // invalid UTF-8 data" when a request does not parse) through Log, so stderr
 // stays JSON lines. Idempotent; call before serving.
 void RouteProtobufLogs();
-
-// Tests capture log lines instead of (in addition to) stderr. Pass an empty
-// function to stop. The sink runs under the logger's lock: it must not log.
-void SetLogSinkForTest(std::function<void(const std::string& line)> sink);
 
 }  // namespace partnerledger::server
 

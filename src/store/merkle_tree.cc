@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/keys.h"
+#include "util/check.h"
 #include "util/sha256.h"
 
 namespace partnerledger::store {
@@ -14,6 +15,11 @@ constexpr size_t kBackfillEventsMax = 65536;
 void StageInto(merkle::Frontier* f, const std::vector<StoredEvent>& records,
                Batch* batch) {
   for (const StoredEvent& e : records) {
+    // Leaf i is the event at position i + 1: a gap would shift every later
+    // leaf and make every proof from here on wrong.
+    PL_CHECK(e.position() == f->size() + 1)
+        << "Merkle leaf " << f->size() << " staged with the event at position "
+        << e.position();
     f->Append(RecordLeafHash(e),
               [batch](int level, uint64_t index, const std::string& hash) {
                 // Level 0 is the record itself (RecordLeafHash of the
