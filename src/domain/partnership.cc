@@ -11,6 +11,7 @@
 #include "domain/state_keys.h"
 #include "partnerledger/limits.h"
 #include "util/uuid.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::domain {
 namespace internal {
@@ -127,7 +128,7 @@ template <typename T>
 absl::StatusOr<T> Require(const StateView& state, const std::string& key,
                           std::string_view what, std::string_view id,
                           std::string_view field) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
+  ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
   if (!record.has_value()) {
     return absl::NotFoundError(Cat(field, ": unknown ", what, " '", id, "'"));
   }
@@ -136,7 +137,7 @@ absl::StatusOr<T> Require(const StateView& state, const std::string& key,
 
 absl::Status RequireAbsent(const StateView& state, const std::string& key,
                            std::string_view what) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
   if (bytes.has_value()) {
     return absl::AlreadyExistsError(Cat(what, " already exists"));
   }
@@ -145,7 +146,7 @@ absl::Status RequireAbsent(const StateView& state, const std::string& key,
 
 // The latest closed period ("YYYY-MM"), empty when none is closed.
 absl::StatusOr<std::string> ClosedThrough(const StateView& state) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::optional<sv1::Period> through,
       Load<sv1::Period>(state, keys::PeriodClosedThrough()));
   return through.has_value() ? through->period() : std::string();
@@ -158,7 +159,7 @@ absl::StatusOr<bool> PeriodIsClosed(const StateView& state,
                                     std::string_view period,
                                     const std::string& through) {
   if (!through.empty() && period <= through) return true;
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> own,
+  ASSIGN_OR_RETURN(std::optional<std::string> own,
                              state.Get(keys::Period(period)));
   return own.has_value();
 }
@@ -167,8 +168,8 @@ absl::StatusOr<bool> PeriodIsClosed(const StateView& state,
 // the latest closed period: closing a month locks it and every earlier date.
 absl::Status CheckOpenDate(const StateView& state, std::string_view date,
                            std::string_view field) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
-  PL_DOMAIN_ASSIGN_OR_RETURN(const bool closed,
+  ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
+  ASSIGN_OR_RETURN(const bool closed,
                              PeriodIsClosed(state, PeriodOf(date), through));
   if (closed) {
     return absl::FailedPreconditionError(
@@ -211,22 +212,22 @@ absl::Status DecidePartnerProfileUpdated(const StateView& state,
 absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
   const v1::AgreementSigned& e = p.payload->agreement_signed();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       RequireAbsent(state, keys::Agreement(id), Cat("agreement '", id, "'")));
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       Require<sv1::Partner>(state, keys::Partner(e.party_a()), "partner",
                             e.party_a(), "party_a")
           .status());
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       Require<sv1::Partner>(state, keys::Partner(e.party_b()), "partner",
                             e.party_b(), "party_b")
           .status());
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::PairAgreements pair,
       LoadOrEmpty<sv1::PairAgreements>(
           state, keys::PairAgreements(e.party_a(), e.party_b())));
   for (const std::string& other_id : pair.agreement_ids()) {
-    PL_DOMAIN_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         sv1::Agreement other,
         Require<sv1::Agreement>(state, keys::Agreement(other_id), "agreement",
                                 other_id, "pair-agreement index"));
@@ -243,7 +244,7 @@ absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
 
 absl::StatusOr<sv1::Agreement> RequireOpenAgreement(const StateView& state,
                                                     std::string_view id) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::Agreement a, Require<sv1::Agreement>(state, keys::Agreement(id),
                                                 "agreement", id, "stream"));
   if (a.terminated()) {
@@ -256,7 +257,7 @@ absl::StatusOr<sv1::Agreement> RequireOpenAgreement(const StateView& state,
 absl::Status DecideAgreementAmended(const StateView& state, const Proposal& p) {
   const v1::AgreementAmended& e = p.payload->agreement_amended();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a, RequireOpenAgreement(state, id));
+  ASSIGN_OR_RETURN(sv1::Agreement a, RequireOpenAgreement(state, id));
   if (e.effective_from() < a.effective_from()) {
     return absl::InvalidArgumentError(
         Cat("effective_from: ", e.effective_from(), " is before agreement '",
@@ -308,7 +309,7 @@ absl::Status CheckDealRoles(const v1::DealOriginated& e,
 absl::StatusOr<std::optional<DerivedEvent>> DeriveOverlap(
     const StateView& state, const Proposal& p) {
   const v1::DealOriginated& e = p.payload->deal_originated();
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::CustomerRegistration reg,
       LoadOrEmpty<sv1::CustomerRegistration>(
           state, keys::CustomerRegistration(e.customer().key(), e.provider(),
@@ -340,13 +341,13 @@ absl::StatusOr<Decision> DecideDealOriginated(const StateView& state,
                                               const Proposal& p) {
   const v1::DealOriginated& e = p.payload->deal_originated();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       RequireAbsent(state, keys::Deal(id), Cat("deal '", id, "'")));
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::Agreement a,
       Require<sv1::Agreement>(state, keys::Agreement(e.agreement_id()),
                               "agreement", e.agreement_id(), "agreement_id"));
-  PL_DOMAIN_RETURN_IF_ERROR(CheckDealRoles(e, a));
+  RETURN_IF_ERROR(CheckDealRoles(e, a));
   if (a.terminated() && e.start_date() >= a.terminated_on()) {
     return absl::FailedPreconditionError(
         Cat("start_date: ", e.start_date(), " is not before agreement '",
@@ -354,7 +355,7 @@ absl::StatusOr<Decision> DecideDealOriginated(const StateView& state,
   }
   Decision d;
   d.payload = *p.payload;
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<DerivedEvent> overlap,
+  ASSIGN_OR_RETURN(std::optional<DerivedEvent> overlap,
                              DeriveOverlap(state, p));
   if (overlap.has_value()) d.derived.push_back(std::move(*overlap));
   return d;
@@ -407,7 +408,7 @@ const sv1::MarginSchedule* ScheduleInForce(const sv1::Agreement& a,
 absl::StatusOr<Decision> DecideMarginAgreed(const StateView& state,
                                             const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
   Decision d;
   d.payload = *p.payload;
   v1::MarginAgreed& m = *d.payload.mutable_margin_agreed();
@@ -415,7 +416,7 @@ absl::StatusOr<Decision> DecideMarginAgreed(const StateView& state,
     m.set_source(v1::MARGIN_SOURCE_EXPLICIT);
     return d;
   }
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::Agreement a,
       Require<sv1::Agreement>(state, keys::Agreement(deal.agreement_id()),
                               "agreement", deal.agreement_id(),
@@ -438,7 +439,7 @@ absl::Status DecideDealExists(const StateView& state, const Proposal& p) {
 
 absl::Status DecideDealClosed(const StateView& state, const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
   if (deal.status() != sv1::DEAL_STATUS_OPEN) {
     return absl::FailedPreconditionError(
         Cat("deal '", id, "' already closed (",
@@ -479,17 +480,17 @@ absl::StatusOr<Decision> DecideRevenueBooked(const StateView& state,
                                              const Proposal& p) {
   const v1::RevenueBooked& e = p.payload->revenue_booked();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
-  PL_DOMAIN_RETURN_IF_ERROR(
+  ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
+  RETURN_IF_ERROR(
       RequireAbsent(state, keys::DealLine(id, e.revenue_id()),
                     Cat("revenue_id: revenue line '", e.revenue_id(),
                         "' of deal '", id, "'")));
-  PL_DOMAIN_RETURN_IF_ERROR(CheckBookable(state, id, deal, e));
+  RETURN_IF_ERROR(CheckBookable(state, id, deal, e));
   const int32_t year =
       *ContractYear(deal.start_date(), e.service_period_start());
   const int32_t rate = RateForYear(deal.bands(), year);
   const int64_t revenue = e.amount().amount_minor();
-  PL_DOMAIN_ASSIGN_OR_RETURN(const int64_t margin, Commission(revenue, rate));
+  ASSIGN_OR_RETURN(const int64_t margin, Commission(revenue, rate));
   const bool commission = deal.kind() == sv1::OBLIGATION_KIND_COMMISSION;
   Decision d;
   d.payload = *p.payload;
@@ -517,7 +518,7 @@ absl::StatusOr<int64_t> MarginShare(const sv1::RevenueLine& line,
   const int64_t revenue_left = line.booked_minor() - line.reversed_minor();
   const int64_t margin_left =
       line.margin_accrued_minor() - line.margin_reversed_minor();
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       int64_t share,
       MulDivHalfEven(line.margin_accrued_minor(), amount, line.booked_minor()));
   const int64_t low =
@@ -529,8 +530,8 @@ absl::StatusOr<Decision> DecideRevenueReversed(const StateView& state,
                                                const Proposal& p) {
   const v1::RevenueReversed& e = p.payload->revenue_reversed();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
+  ASSIGN_OR_RETURN(
       sv1::RevenueLine line,
       Require<sv1::RevenueLine>(state, keys::DealLine(id, e.revenue_id()),
                                 Cat("revenue line of deal '", id, "'"),
@@ -541,7 +542,7 @@ absl::StatusOr<Decision> DecideRevenueReversed(const StateView& state,
             " is not the currency of deal '", id, "' (", deal.currency(), ")"));
   }
   // A reversal's statement date is its occurred_at (UTC).
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckOpenDate(state, UtcDate(p.occurred_at_us), "occurred_at"));
   const int64_t amount = e.amount().amount_minor();
   const int64_t left = line.booked_minor() - line.reversed_minor();
@@ -551,7 +552,7 @@ absl::StatusOr<Decision> DecideRevenueReversed(const StateView& state,
             e.revenue_id(), "' of deal '", id, "' but only ", left, " of ",
             line.booked_minor(), " remains"));
   }
-  PL_DOMAIN_ASSIGN_OR_RETURN(const int64_t margin, MarginShare(line, amount));
+  ASSIGN_OR_RETURN(const int64_t margin, MarginShare(line, amount));
   const bool commission = line.kind() == sv1::OBLIGATION_KIND_COMMISSION;
   Decision d;
   d.payload = *p.payload;
@@ -575,14 +576,14 @@ absl::StatusOr<Decision> DecideRevenueReversed(const StateView& state,
 absl::Status DecideConflictRaised(const StateView& state, const Proposal& p) {
   const v1::ConflictRaised& e = p.payload->conflict_raised();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       RequireAbsent(state, keys::Conflict(id), Cat("conflict '", id, "'")));
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       Require<sv1::Agreement>(state, keys::Agreement(e.agreement_id()),
                               "agreement", e.agreement_id(), "agreement_id")
           .status());
   if (!e.deal_id().empty()) {
-    PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal,
+    ASSIGN_OR_RETURN(sv1::Deal deal,
                                RequireDeal(state, e.deal_id(), "deal_id"));
     if (deal.agreement_id() != e.agreement_id()) {
       return absl::InvalidArgumentError(
@@ -591,7 +592,7 @@ absl::Status DecideConflictRaised(const StateView& state, const Proposal& p) {
     }
   }
   if (!e.other_deal_id().empty()) {
-    PL_DOMAIN_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         RequireDeal(state, e.other_deal_id(), "other_deal_id").status());
   }
   return absl::OkStatus();
@@ -599,7 +600,7 @@ absl::Status DecideConflictRaised(const StateView& state, const Proposal& p) {
 
 absl::Status DecideConflictResolved(const StateView& state, const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Conflict c,
+  ASSIGN_OR_RETURN(sv1::Conflict c,
                              Require<sv1::Conflict>(state, keys::Conflict(id),
                                                     "conflict", id, "stream"));
   if (c.status() != sv1::CONFLICT_STATUS_OPEN) {
@@ -614,25 +615,25 @@ absl::Status DecideSettlementRecorded(const StateView& state,
                                       const Proposal& p) {
   const v1::SettlementRecorded& e = p.payload->settlement_recorded();
   const std::string_view id = StreamId(p.stream);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       RequireAbsent(state, keys::Settlement(id), Cat("settlement '", id, "'")));
-  PL_DOMAIN_RETURN_IF_ERROR(Require<sv1::Partner>(state,
+  RETURN_IF_ERROR(Require<sv1::Partner>(state,
                                                   keys::Partner(e.payer()),
                                                   "partner", e.payer(), "payer")
                                 .status());
-  PL_DOMAIN_RETURN_IF_ERROR(Require<sv1::Partner>(state,
+  RETURN_IF_ERROR(Require<sv1::Partner>(state,
                                                   keys::Partner(e.payee()),
                                                   "partner", e.payee(), "payee")
                                 .status());
   // A settlement's statement date is its occurred_at (UTC).
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckOpenDate(state, UtcDate(p.occurred_at_us), "occurred_at"));
   const std::string& currency = e.amount().currency();
   int64_t settleable = 0;
   int64_t on_hold = 0;
   for (sv1::ObligationKind kind :
        {sv1::OBLIGATION_KIND_COMMISSION, sv1::OBLIGATION_KIND_PASS_THROUGH}) {
-    PL_DOMAIN_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         sv1::Obligation o,
         LoadOrEmpty<sv1::Obligation>(
             state, keys::Obligation(e.payer(), e.payee(), currency, kind)));
@@ -651,8 +652,8 @@ absl::Status DecideSettlementRecorded(const StateView& state,
 
 absl::Status DecidePeriodClosed(const StateView& state, const Proposal& p) {
   const std::string& period = p.payload->period_closed().period();
-  PL_DOMAIN_ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
-  PL_DOMAIN_ASSIGN_OR_RETURN(const bool closed,
+  ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
+  ASSIGN_OR_RETURN(const bool closed,
                              PeriodIsClosed(state, period, through));
   if (closed) {
     // Closed already, by itself or by a later month: nothing to record.
@@ -731,12 +732,12 @@ absl::Status DryRun(const StateView& state, const Proposal& p,
   r.event_id = p.event_id;
   r.occurred_at_us = p.occurred_at_us;
   r.payload = &d.payload;
-  PL_DOMAIN_RETURN_IF_ERROR(ApplyEvent(scratch, r));
+  RETURN_IF_ERROR(ApplyEvent(scratch, r));
   for (const DerivedEvent& derived : d.derived) {
     r.stream = derived.stream;
     r.event_id = derived.event_id;
     r.payload = &derived.payload;
-    PL_DOMAIN_RETURN_IF_ERROR(ApplyEvent(scratch, r));
+    RETURN_IF_ERROR(ApplyEvent(scratch, r));
   }
   return absl::OkStatus();
 }
@@ -745,8 +746,8 @@ class PartnershipRules final : public Rules {
  public:
   absl::StatusOr<Decision> Decide(const StateView& state,
                                   const Proposal& p) const override {
-    PL_DOMAIN_ASSIGN_OR_RETURN(Decision d, DecideRules(state, p));
-    PL_DOMAIN_RETURN_IF_ERROR(DryRun(state, p, d));
+    ASSIGN_OR_RETURN(Decision d, DecideRules(state, p));
+    RETURN_IF_ERROR(DryRun(state, p, d));
     return d;
   }
 

@@ -12,18 +12,19 @@
 #include "domain/money.h"
 #include "domain/partnership_internal.h"
 #include "domain/state_keys.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::domain::internal {
 namespace {
 
 // dst += delta, bounded.
 absl::Status Add(int64_t& dst, int64_t delta) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(dst, AddMoney(dst, delta));
+  ASSIGN_OR_RETURN(dst, AddMoney(dst, delta));
   return absl::OkStatus();
 }
 
 absl::Status Sub(int64_t& dst, int64_t delta) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(dst, SubMoney(dst, delta));
+  ASSIGN_OR_RETURN(dst, SubMoney(dst, delta));
   return absl::OkStatus();
 }
 
@@ -46,7 +47,7 @@ void CopySchedules(
 
 absl::StatusOr<sv1::Deal> LoadDeal(const StateView& state,
                                    std::string_view deal_id) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<sv1::Deal> deal,
+  ASSIGN_OR_RETURN(std::optional<sv1::Deal> deal,
                              Load<sv1::Deal>(state, keys::Deal(deal_id)));
   if (!deal.has_value()) {
     return absl::InternalError(
@@ -58,7 +59,7 @@ absl::StatusOr<sv1::Deal> LoadDeal(const StateView& state,
 absl::StatusOr<sv1::RevenueLine> LoadLine(const StateView& state,
                                           std::string_view deal_id,
                                           std::string_view revenue_id) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::optional<sv1::RevenueLine> line,
       Load<sv1::RevenueLine>(state, keys::DealLine(deal_id, revenue_id)));
   if (!line.has_value()) {
@@ -93,24 +94,24 @@ absl::Status AddReferralTotals(StateWriter& state, const sv1::Deal& deal,
                                int64_t margin_accrued,
                                int64_t margin_reversed) {
   const std::string key = keys::Referral(deal.originator(), deal.provider());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Referral r,
+  ASSIGN_OR_RETURN(sv1::Referral r,
                              LoadOrEmpty<sv1::Referral>(state, key));
   sv1::ReferralMoney& m = MoneyFor(r, deal.currency());
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = m.revenue_booked_minor(), revenue_booked));
+  RETURN_IF_ERROR(Add(v = m.revenue_booked_minor(), revenue_booked));
   m.set_revenue_booked_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       Add(v = m.revenue_reversed_minor(), revenue_reversed));
   m.set_revenue_reversed_minor(v);
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       v, SubMoney(m.revenue_booked_minor(), m.revenue_reversed_minor()));
   m.set_revenue_net_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = m.margin_accrued_minor(), margin_accrued));
+  RETURN_IF_ERROR(Add(v = m.margin_accrued_minor(), margin_accrued));
   m.set_margin_accrued_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       Add(v = m.margin_reversed_minor(), margin_reversed));
   m.set_margin_reversed_minor(v);
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       v, SubMoney(m.margin_accrued_minor(), m.margin_reversed_minor()));
   m.set_margin_net_minor(v);
   Store(state, key, r);
@@ -132,27 +133,27 @@ absl::Status AddStatementTotals(StateWriter& state, const std::string& payer,
                           sv1::StatementLine line) {
   const std::string period(PeriodOf(line.date()));
   const std::string key = keys::Statement(payer, payee, currency, period);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::StatementPeriod s,
+  ASSIGN_OR_RETURN(sv1::StatementPeriod s,
                              LoadOrEmpty<sv1::StatementPeriod>(state, key));
   int64_t v;
   switch (line.type()) {
     case sv1::STATEMENT_LINE_TYPE_ACCRUAL:
-      PL_DOMAIN_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           Add(v = s.accrued_minor(), line.amount_minor()));
       s.set_accrued_minor(v);
-      PL_DOMAIN_RETURN_IF_ERROR(Add(v = s.net_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Add(v = s.net_minor(), line.amount_minor()));
       break;
     case sv1::STATEMENT_LINE_TYPE_REVERSAL:
-      PL_DOMAIN_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           Add(v = s.reversed_minor(), line.amount_minor()));
       s.set_reversed_minor(v);
-      PL_DOMAIN_RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
       break;
     default:
-      PL_DOMAIN_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           Add(v = s.settled_minor(), line.amount_minor()));
       s.set_settled_minor(v);
-      PL_DOMAIN_RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
       break;
   }
   s.set_net_minor(v);
@@ -181,10 +182,10 @@ absl::Status AddHeld(StateWriter& state, const sv1::Deal& deal,
   if (held_delta == 0) return absl::OkStatus();
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Obligation o,
+  ASSIGN_OR_RETURN(sv1::Obligation o,
                              LoadOrEmpty<sv1::Obligation>(state, key));
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = o.held_minor(), held_delta));
+  RETURN_IF_ERROR(Add(v = o.held_minor(), held_delta));
   o.set_held_minor(v);
   RecomputeOnHold(o);
   Store(state, key, o);
@@ -209,7 +210,7 @@ absl::Status ApplyPartnerRegistered(StateWriter& state, const Recorded& e) {
 absl::Status ApplyPartnerProfileUpdated(StateWriter& state, const Recorded& e) {
   const v1::PartnerProfileUpdated& p = e.payload->partner_profile_updated();
   const std::string key = keys::Partner(StreamId(e.stream));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Partner partner,
+  ASSIGN_OR_RETURN(sv1::Partner partner,
                              LoadOrEmpty<sv1::Partner>(state, key));
   partner.set_pitch(p.pitch());
   partner.clear_specialties();
@@ -239,7 +240,7 @@ absl::Status ApplyAgreementSigned(StateWriter& state, const Recorded& e) {
   Store(state, keys::Agreement(id), a);
 
   const std::string pair_key = keys::PairAgreements(p.party_a(), p.party_b());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::PairAgreements pair,
+  ASSIGN_OR_RETURN(sv1::PairAgreements pair,
                              LoadOrEmpty<sv1::PairAgreements>(state, pair_key));
   pair.add_agreement_ids(std::string(id));
   Store(state, pair_key, pair);
@@ -248,7 +249,7 @@ absl::Status ApplyAgreementSigned(StateWriter& state, const Recorded& e) {
 
 absl::StatusOr<sv1::Agreement> LoadAgreement(const StateView& state,
                                              std::string_view id) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> a,
+  ASSIGN_OR_RETURN(std::optional<sv1::Agreement> a,
                              Load<sv1::Agreement>(state, keys::Agreement(id)));
   if (!a.has_value()) {
     return absl::InternalError(
@@ -260,7 +261,7 @@ absl::StatusOr<sv1::Agreement> LoadAgreement(const StateView& state,
 absl::Status ApplyAgreementAmended(StateWriter& state, const Recorded& e) {
   const v1::AgreementAmended& p = e.payload->agreement_amended();
   const std::string_view id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, id));
+  ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, id));
   sv1::ScheduleVersion* version = a.add_versions();
   version->set_effective_from(p.effective_from());
   version->set_position(e.position);
@@ -272,7 +273,7 @@ absl::Status ApplyAgreementAmended(StateWriter& state, const Recorded& e) {
 absl::Status ApplyAgreementTerminated(StateWriter& state, const Recorded& e) {
   const v1::AgreementTerminated& p = e.payload->agreement_terminated();
   const std::string_view id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, id));
+  ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, id));
   a.set_terminated(true);
   a.set_terminated_on(p.effective_on());
   a.set_termination_reason(p.reason());
@@ -291,7 +292,7 @@ void AddScore(sv1::SatisfactionScores& s, int32_t score) {
 absl::Status ApplySatisfactionRecorded(StateWriter& state, const Recorded& e) {
   const v1::SatisfactionRecorded& p = e.payload->satisfaction_recorded();
   const std::string key = keys::Satisfaction(StreamId(e.stream), p.period());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Satisfaction s,
+  ASSIGN_OR_RETURN(sv1::Satisfaction s,
                              LoadOrEmpty<sv1::Satisfaction>(state, key));
   if (p.subject() == v1::SATISFACTION_SUBJECT_CUSTOMER) {
     AddScore(*s.mutable_customer(), p.score());
@@ -329,14 +330,14 @@ absl::Status ApplyDealOriginated(StateWriter& state, const Recorded& e) {
   Store(state, keys::Deal(deal_id), deal);
   state.Put(keys::PairDeal(p.originator(), p.provider(), deal_id), "");
 
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a,
+  ASSIGN_OR_RETURN(sv1::Agreement a,
                              LoadAgreement(state, p.agreement_id()));
   a.set_deals(a.deals() + 1);
   Store(state, keys::Agreement(p.agreement_id()), a);
 
   const std::string reg_key = keys::CustomerRegistration(
       p.customer().key(), p.provider(), deal.offering_class());
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::CustomerRegistration reg,
       LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
   sv1::RegisteredDeal* r = reg.add_deals();
@@ -345,7 +346,7 @@ absl::Status ApplyDealOriginated(StateWriter& state, const Recorded& e) {
   Store(state, reg_key, reg);
 
   const std::string ref_key = keys::Referral(p.originator(), p.provider());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Referral ref,
+  ASSIGN_OR_RETURN(sv1::Referral ref,
                              LoadOrEmpty<sv1::Referral>(state, ref_key));
   ref.set_deals_originated(ref.deals_originated() + 1);
   Store(state, ref_key, ref);
@@ -355,7 +356,7 @@ absl::Status ApplyDealOriginated(StateWriter& state, const Recorded& e) {
 absl::Status ApplyMarginAgreed(StateWriter& state, const Recorded& e) {
   const v1::MarginAgreed& p = e.payload->margin_agreed();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   deal.set_margin_agreed(true);
   deal.clear_bands();
   AppendToStorage(p.bands(), deal.mutable_bands());
@@ -369,7 +370,7 @@ absl::Status ApplyStatementOfWorkAttached(StateWriter& state,
   const v1::StatementOfWorkAttached& p =
       e.payload->statement_of_work_attached();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   sv1::StatementOfWork* sow = nullptr;
   for (sv1::StatementOfWork& s : *deal.mutable_statements_of_work()) {
     if (s.sow_id() == p.sow_id()) sow = &s;
@@ -385,7 +386,7 @@ absl::Status ApplyStatementOfWorkAttached(StateWriter& state,
 
 absl::Status ApplyPartnerDisclosed(StateWriter& state, const Recorded& e) {
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   deal.set_disclosed_to_customer(true);
   deal.set_disclosed_on(e.payload->partner_disclosed().disclosed_on());
   Store(state, keys::Deal(deal_id), deal);
@@ -395,7 +396,7 @@ absl::Status ApplyPartnerDisclosed(StateWriter& state, const Recorded& e) {
 absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
   const bool won = e.payload->deal_closed().outcome() == v1::DEAL_OUTCOME_WON;
   const std::string deal_id(StreamId(e.stream));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   deal.set_status(won ? sv1::DEAL_STATUS_WON : sv1::DEAL_STATUS_LOST);
   deal.set_closed_position(e.position);
   deal.set_closed_at_us(e.recorded_at_us);
@@ -404,7 +405,7 @@ absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
   // A closed deal no longer holds the customer's registration.
   const std::string reg_key = keys::CustomerRegistration(
       deal.customer_key(), deal.provider(), deal.offering_class());
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       sv1::CustomerRegistration reg,
       LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
   sv1::CustomerRegistration kept;
@@ -419,7 +420,7 @@ absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
 
   const std::string ref_key =
       keys::Referral(deal.originator(), deal.provider());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Referral ref,
+  ASSIGN_OR_RETURN(sv1::Referral ref,
                              LoadOrEmpty<sv1::Referral>(state, ref_key));
   if (won) {
     ref.set_deals_won(ref.deals_won() + 1);
@@ -435,7 +436,7 @@ absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
 absl::Status ApplyRevenueBooked(StateWriter& state, const Recorded& e) {
   const v1::RevenueBooked& p = e.payload->revenue_booked();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   const int64_t amount = p.amount().amount_minor();
   sv1::RevenueLine line;
   line.set_revenue_id(p.revenue_id());
@@ -447,13 +448,13 @@ absl::Status ApplyRevenueBooked(StateWriter& state, const Recorded& e) {
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
 
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.revenue_booked_minor(), amount));
+  RETURN_IF_ERROR(Add(v = deal.revenue_booked_minor(), amount));
   deal.set_revenue_booked_minor(v);
   deal.set_lines(deal.lines() + 1);
   Store(state, keys::Deal(deal_id), deal);
-  PL_DOMAIN_RETURN_IF_ERROR(AddReferral(state, deal, amount, 0, 0, 0));
+  RETURN_IF_ERROR(AddReferral(state, deal, amount, 0, 0, 0));
 
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a,
+  ASSIGN_OR_RETURN(sv1::Agreement a,
                              LoadAgreement(state, deal.agreement_id()));
   if (p.service_period_start() > a.revenue_date_max()) {
     a.set_revenue_date_max(p.service_period_start());
@@ -465,16 +466,16 @@ absl::Status ApplyRevenueBooked(StateWriter& state, const Recorded& e) {
 absl::Status ApplyRevenueReversed(StateWriter& state, const Recorded& e) {
   const v1::RevenueReversed& p = e.payload->revenue_reversed();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::RevenueLine line,
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::RevenueLine line,
                              LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = line.reversed_minor(), amount));
+  RETURN_IF_ERROR(Add(v = line.reversed_minor(), amount));
   line.set_reversed_minor(v);
   line.set_last_reversed_on(UtcDate(e.occurred_at_us));
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.revenue_reversed_minor(), amount));
+  RETURN_IF_ERROR(Add(v = deal.revenue_reversed_minor(), amount));
   deal.set_revenue_reversed_minor(v);
   Store(state, keys::Deal(deal_id), deal);
   return AddReferral(state, deal, 0, amount, 0, 0);
@@ -486,15 +487,15 @@ absl::Status AddObligationTotals(StateWriter& state, const sv1::Deal& deal,
                                  int64_t accrued, int64_t reversed) {
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Obligation o,
+  ASSIGN_OR_RETURN(sv1::Obligation o,
                              LoadOrEmpty<sv1::Obligation>(state, key));
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = o.accrued_minor(), accrued));
+  RETURN_IF_ERROR(Add(v = o.accrued_minor(), accrued));
   o.set_accrued_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = o.reversed_minor(), reversed));
+  RETURN_IF_ERROR(Add(v = o.reversed_minor(), reversed));
   o.set_reversed_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = o.outstanding_minor(), accrued));
-  PL_DOMAIN_RETURN_IF_ERROR(Sub(v, reversed));
+  RETURN_IF_ERROR(Add(v = o.outstanding_minor(), accrued));
+  RETURN_IF_ERROR(Sub(v, reversed));
   o.set_outstanding_minor(v);
   RecomputeOnHold(o);
   Store(state, key, o);
@@ -530,8 +531,8 @@ sv1::StatementLine CommissionLine(const Recorded& e, std::string_view deal_id,
 absl::Status ApplyCommissionAccrued(StateWriter& state, const Recorded& e) {
   const v1::CommissionAccrued& p = e.payload->commission_accrued();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::RevenueLine line,
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::RevenueLine line,
                              LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   line.set_kind(ToStorage(p.kind()));
@@ -544,25 +545,25 @@ absl::Status ApplyCommissionAccrued(StateWriter& state, const Recorded& e) {
   // pass-through line is what the originator keeps.
   int64_t margin = amount;
   if (line.kind() == sv1::OBLIGATION_KIND_PASS_THROUGH) {
-    PL_DOMAIN_ASSIGN_OR_RETURN(margin, SubMoney(line.booked_minor(), amount));
+    ASSIGN_OR_RETURN(margin, SubMoney(line.booked_minor(), amount));
   }
   line.set_margin_accrued_minor(margin);
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
 
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.margin_accrued_minor(), margin));
+  RETURN_IF_ERROR(Add(v = deal.margin_accrued_minor(), margin));
   deal.set_margin_accrued_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.obligation_accrued_minor(), amount));
+  RETURN_IF_ERROR(Add(v = deal.obligation_accrued_minor(), amount));
   deal.set_obligation_accrued_minor(v);
   const bool held = deal.conflicts_open() > 0;
   if (held) {
-    PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.held_minor(), amount));
+    RETURN_IF_ERROR(Add(v = deal.held_minor(), amount));
     deal.set_held_minor(v);
   }
   Store(state, keys::Deal(deal_id), deal);
-  PL_DOMAIN_RETURN_IF_ERROR(AddReferral(state, deal, 0, 0, margin, 0));
-  PL_DOMAIN_RETURN_IF_ERROR(AddObligation(state, deal, amount, 0));
-  if (held) PL_DOMAIN_RETURN_IF_ERROR(AddHeld(state, deal, amount));
+  RETURN_IF_ERROR(AddReferral(state, deal, 0, 0, margin, 0));
+  RETURN_IF_ERROR(AddObligation(state, deal, amount, 0));
+  if (held) RETURN_IF_ERROR(AddHeld(state, deal, amount));
   return AddStatement(state, deal.payer(), deal.payee(), deal.currency(),
                       CommissionLine(e, deal_id, p.revenue_id(), line,
                                      sv1::STATEMENT_LINE_TYPE_ACCRUAL, amount,
@@ -572,39 +573,39 @@ absl::Status ApplyCommissionAccrued(StateWriter& state, const Recorded& e) {
 absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
   const v1::CommissionReversed& p = e.payload->commission_reversed();
   const std::string_view deal_id = StreamId(e.stream);
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::RevenueLine line,
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
+  ASSIGN_OR_RETURN(sv1::RevenueLine line,
                              LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   int64_t v;
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = line.obligation_reversed_minor(), amount));
+  RETURN_IF_ERROR(Add(v = line.obligation_reversed_minor(), amount));
   line.set_obligation_reversed_minor(v);
   // RevenueReversed (applied just before) already added the revenue share.
   int64_t margin_reversed = line.obligation_reversed_minor();
   if (line.kind() == sv1::OBLIGATION_KIND_PASS_THROUGH) {
-    PL_DOMAIN_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         margin_reversed,
         SubMoney(line.reversed_minor(), line.obligation_reversed_minor()));
   }
   int64_t margin;
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       margin, SubMoney(margin_reversed, line.margin_reversed_minor()));
   line.set_margin_reversed_minor(margin_reversed);
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
 
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.margin_reversed_minor(), margin));
+  RETURN_IF_ERROR(Add(v = deal.margin_reversed_minor(), margin));
   deal.set_margin_reversed_minor(v);
-  PL_DOMAIN_RETURN_IF_ERROR(Add(v = deal.obligation_reversed_minor(), amount));
+  RETURN_IF_ERROR(Add(v = deal.obligation_reversed_minor(), amount));
   deal.set_obligation_reversed_minor(v);
   // Only what is held can be released; the rest reduces the free part.
   const int64_t released =
       deal.conflicts_open() > 0 ? std::min(amount, deal.held_minor()) : 0;
-  PL_DOMAIN_RETURN_IF_ERROR(Sub(v = deal.held_minor(), released));
+  RETURN_IF_ERROR(Sub(v = deal.held_minor(), released));
   deal.set_held_minor(v);
   Store(state, keys::Deal(deal_id), deal);
-  PL_DOMAIN_RETURN_IF_ERROR(AddReferral(state, deal, 0, 0, 0, margin));
-  PL_DOMAIN_RETURN_IF_ERROR(AddObligation(state, deal, 0, amount));
-  PL_DOMAIN_RETURN_IF_ERROR(AddHeld(state, deal, -released));
+  RETURN_IF_ERROR(AddReferral(state, deal, 0, 0, 0, margin));
+  RETURN_IF_ERROR(AddObligation(state, deal, 0, amount));
+  RETURN_IF_ERROR(AddHeld(state, deal, -released));
   return AddStatement(state, deal.payer(), deal.payee(), deal.currency(),
                       CommissionLine(e, deal_id, p.revenue_id(), line,
                                      sv1::STATEMENT_LINE_TYPE_REVERSAL, amount,
@@ -620,9 +621,9 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
 absl::Status HoldDeal(StateWriter& state, sv1::Deal& deal) {
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Obligation o,
+  ASSIGN_OR_RETURN(sv1::Obligation o,
                              LoadOrEmpty<sv1::Obligation>(state, key));
-  PL_DOMAIN_ASSIGN_OR_RETURN(const int64_t net,
+  ASSIGN_OR_RETURN(const int64_t net,
                              SubMoney(deal.obligation_accrued_minor(),
                                       deal.obligation_reversed_minor()));
   const int64_t held = std::max<int64_t>(0, std::min(net, SettleableMinor(o)));
@@ -633,7 +634,7 @@ absl::Status HoldDeal(StateWriter& state, sv1::Deal& deal) {
 absl::Status ApplyConflictRaised(StateWriter& state, const Recorded& e) {
   const v1::ConflictRaised& p = e.payload->conflict_raised();
   const std::string conflict_id(StreamId(e.stream));
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Agreement a,
+  ASSIGN_OR_RETURN(sv1::Agreement a,
                              LoadAgreement(state, p.agreement_id()));
   sv1::Conflict c;
   c.set_agreement_id(p.agreement_id());
@@ -652,10 +653,10 @@ absl::Status ApplyConflictRaised(StateWriter& state, const Recorded& e) {
   state.Put(keys::PairConflict(a.party_a(), a.party_b(), conflict_id), "");
   if (p.deal_id().empty()) return absl::OkStatus();
 
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, p.deal_id()));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, p.deal_id()));
   deal.set_conflicts_open(deal.conflicts_open() + 1);
   if (deal.conflicts_open() == 1) {
-    PL_DOMAIN_RETURN_IF_ERROR(HoldDeal(state, deal));
+    RETURN_IF_ERROR(HoldDeal(state, deal));
   }
   Store(state, keys::Deal(p.deal_id()), deal);
   return absl::OkStatus();
@@ -664,7 +665,7 @@ absl::Status ApplyConflictRaised(StateWriter& state, const Recorded& e) {
 absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
   const v1::ConflictResolved& p = e.payload->conflict_resolved();
   const std::string conflict_id(StreamId(e.stream));
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::optional<sv1::Conflict> c,
       Load<sv1::Conflict>(state, keys::Conflict(conflict_id)));
   if (!c.has_value()) {
@@ -679,7 +680,7 @@ absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
   Store(state, keys::Conflict(conflict_id), *c);
   if (c->deal_id().empty()) return absl::OkStatus();
 
-  PL_DOMAIN_ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, c->deal_id()));
+  ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, c->deal_id()));
   if (deal.conflicts_open() <= 0) {
     return absl::InternalError(
         Cat("invariant: resolving conflict '", conflict_id, "' would leave deal '",
@@ -688,7 +689,7 @@ absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
   }
   deal.set_conflicts_open(deal.conflicts_open() - 1);
   if (deal.conflicts_open() == 0) {
-    PL_DOMAIN_RETURN_IF_ERROR(AddHeld(state, deal, -deal.held_minor()));
+    RETURN_IF_ERROR(AddHeld(state, deal, -deal.held_minor()));
     deal.set_held_minor(0);
   }
   Store(state, keys::Deal(c->deal_id()), deal);
@@ -712,16 +713,16 @@ absl::Status ApplySettlementRecorded(StateWriter& state, const Recorded& e) {
        {sv1::OBLIGATION_KIND_COMMISSION, sv1::OBLIGATION_KIND_PASS_THROUGH}) {
     const std::string key =
         keys::Obligation(p.payer(), p.payee(), currency, kind);
-    PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
+    ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
                                Load<sv1::Obligation>(state, key));
     if (!o.has_value()) continue;
     const int64_t take = std::min(remaining, SettleableMinor(*o));
     if (take <= 0) continue;
-    PL_DOMAIN_RETURN_IF_ERROR(Sub(remaining, take));
+    RETURN_IF_ERROR(Sub(remaining, take));
     int64_t v;
-    PL_DOMAIN_RETURN_IF_ERROR(Add(v = o->settled_minor(), take));
+    RETURN_IF_ERROR(Add(v = o->settled_minor(), take));
     o->set_settled_minor(v);
-    PL_DOMAIN_RETURN_IF_ERROR(Sub(v = o->outstanding_minor(), take));
+    RETURN_IF_ERROR(Sub(v = o->outstanding_minor(), take));
     o->set_outstanding_minor(v);
     RecomputeOnHold(*o);
     Store(state, key, *o);
@@ -754,7 +755,7 @@ absl::Status ApplyPeriodClosed(StateWriter& state, const Recorded& e) {
   const std::string& closed = e.payload->period_closed().period();
   Store(state, keys::Period(closed), period);
   // Closing is cumulative: the latest closed month locks every earlier date.
-  PL_DOMAIN_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::optional<sv1::Period> through,
       Load<sv1::Period>(state, keys::PeriodClosedThrough()));
   if (!through.has_value() || through->period() < closed) {

@@ -15,25 +15,11 @@
 #include "domain/rules.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "partnerledger/v1/events.pb.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::domain::internal {
 
 namespace sv1 = storage::v1;
-
-#define PL_DOMAIN_RETURN_IF_ERROR(expr)      \
-  do {                                       \
-    absl::Status pl_status_ = (expr);        \
-    if (!pl_status_.ok()) return pl_status_; \
-  } while (0)
-
-#define PL_DOMAIN_CONCAT_INNER(a, b) a##b
-#define PL_DOMAIN_CONCAT(a, b) PL_DOMAIN_CONCAT_INNER(a, b)
-#define PL_DOMAIN_ASSIGN_OR_RETURN(lhs, expr) \
-  PL_DOMAIN_ASSIGN_OR_RETURN_IMPL(PL_DOMAIN_CONCAT(pl_or_, __LINE__), lhs, expr)
-#define PL_DOMAIN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                    \
-  if (!tmp.ok()) return tmp.status();                   \
-  lhs = std::move(*tmp)
 
 // absl::StrCat for arguments that include std::string_view (Debian's abseil
 // has its own absl::string_view, which std::string_view does not convert to).
@@ -54,7 +40,7 @@ std::string Cat(const Args&... args) {
 template <typename T>
 absl::StatusOr<std::optional<T>> Load(const StateView& state,
                                       std::string_view key) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
   if (!bytes.has_value()) return std::optional<T>();
   T record;
   if (!record.ParseFromString(*bytes)) {
@@ -67,7 +53,7 @@ absl::StatusOr<std::optional<T>> Load(const StateView& state,
 // Like Load, but an absent key is a default (empty) record.
 template <typename T>
 absl::StatusOr<T> LoadOrEmpty(const StateView& state, std::string_view key) {
-  PL_DOMAIN_ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
+  ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
   return record.has_value() ? std::move(*record) : T();
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain/money.h"
 #include "partnerledger/limits.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::domain {
 namespace {
@@ -21,13 +22,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 std::string Sub(absl::string_view base, absl::string_view name) {
   return absl::StrCat(base, ".", name);
 }
-
-#define PL_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    if (absl::Status _s = (expr); !_s.ok()) {   \
-      return _s;                                \
-    }                                           \
-  } while (0)
 
 absl::Status CheckId(absl::string_view field, absl::string_view v) {
   if (v.empty()) return Invalid(field, "required");
@@ -82,7 +76,7 @@ absl::Status CheckCurrency(absl::string_view field, absl::string_view v) {
 absl::Status CheckMoney(absl::string_view field, const v1::Money& m,
                         bool has_money) {
   if (!has_money) return Invalid(field, "required");
-  PL_RETURN_IF_ERROR(CheckCurrency(Sub(field, "currency"), m.currency()));
+  RETURN_IF_ERROR(CheckCurrency(Sub(field, "currency"), m.currency()));
   const std::string amount = Sub(field, "amount_minor");
   if (m.amount_minor() <= 0) return Invalid(amount, "must be positive");
   if (m.amount_minor() > limits::kAmountMinorMax) {
@@ -103,7 +97,7 @@ absl::Status CheckDocument(absl::string_view field, const v1::Document& d,
       return Invalid(sha, "must be 64 lowercase hex digits");
     }
   }
-  PL_RETURN_IF_ERROR(CheckText(Sub(field, "uri"), d.uri(), false));
+  RETURN_IF_ERROR(CheckText(Sub(field, "uri"), d.uri(), false));
   return CheckText(Sub(field, "version"), d.version(), false);
 }
 
@@ -144,7 +138,7 @@ absl::Status CheckSchedules(
     if (c <= 0 || c > 3) return Invalid(Sub(f, "offering_class"), "required");
     if (seen[c]) return Invalid(Sub(f, "offering_class"), "listed twice");
     seen[c] = true;
-    PL_RETURN_IF_ERROR(CheckBands(Sub(f, "bands"), s.bands(), false));
+    RETURN_IF_ERROR(CheckBands(Sub(f, "bands"), s.bands(), false));
   }
   return absl::OkStatus();
 }
@@ -156,7 +150,7 @@ absl::Status CheckSpecialties(
     return Invalid(field, absl::StrCat("more than ", limits::kSpecialtiesMax));
   }
   for (int i = 0; i < specialties.size(); ++i) {
-    PL_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         CheckText(absl::StrCat(field, "[", i, "]"), specialties[i], true));
   }
   return absl::OkStatus();
@@ -172,28 +166,28 @@ absl::Status CheckCountry(absl::string_view field, absl::string_view v) {
 
 absl::Status CheckPartnerRegistered(const std::string& f,
                                     const v1::PartnerRegistered& e) {
-  PL_RETURN_IF_ERROR(CheckText(Sub(f, "legal_name"), e.legal_name(), true));
-  PL_RETURN_IF_ERROR(CheckCountry(Sub(f, "country"), e.country()));
-  PL_RETURN_IF_ERROR(CheckText(Sub(f, "pitch"), e.pitch(), false));
+  RETURN_IF_ERROR(CheckText(Sub(f, "legal_name"), e.legal_name(), true));
+  RETURN_IF_ERROR(CheckCountry(Sub(f, "country"), e.country()));
+  RETURN_IF_ERROR(CheckText(Sub(f, "pitch"), e.pitch(), false));
   return CheckSpecialties(Sub(f, "specialties"), e.specialties());
 }
 
 absl::Status CheckAgreementSigned(const std::string& f,
                                   const v1::AgreementSigned& e) {
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "party_a"), e.party_a()));
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "party_b"), e.party_b()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "party_a"), e.party_a()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "party_b"), e.party_b()));
   if (e.party_a() == e.party_b()) {
     return Invalid(Sub(f, "party_b"), "must differ from party_a");
   }
-  PL_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckDocument(Sub(f, "document"), e.document(), e.has_document()));
-  PL_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(
       CheckDate(Sub(f, "effective_from"), e.effective_from(), true));
-  PL_RETURN_IF_ERROR(CheckDate(Sub(f, "effective_to"), e.effective_to(), false));
+  RETURN_IF_ERROR(CheckDate(Sub(f, "effective_to"), e.effective_to(), false));
   if (!e.effective_to().empty() && e.effective_to() < e.effective_from()) {
     return Invalid(Sub(f, "effective_to"), "before effective_from");
   }
-  PL_RETURN_IF_ERROR(CheckSchedules(Sub(f, "schedules"), e.schedules()));
+  RETURN_IF_ERROR(CheckSchedules(Sub(f, "schedules"), e.schedules()));
   if (e.payment_terms_days() < 0 || e.payment_terms_days() > 3650) {
     return Invalid(Sub(f, "payment_terms_days"), "must be 0..3650");
   }
@@ -202,10 +196,10 @@ absl::Status CheckAgreementSigned(const std::string& f,
 
 absl::Status CheckDealOriginated(const std::string& f,
                                  const v1::DealOriginated& e) {
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "originator"), e.originator()));
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "provider"), e.provider()));
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "prime"), e.prime()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "originator"), e.originator()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "provider"), e.provider()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "prime"), e.prime()));
   if (e.originator() == e.provider()) {
     return Invalid(Sub(f, "provider"), "must differ from originator");
   }
@@ -213,17 +207,17 @@ absl::Status CheckDealOriginated(const std::string& f,
     return Invalid(Sub(f, "prime"), "must be the originator or the provider");
   }
   if (!e.has_customer()) return Invalid(Sub(f, "customer"), "required");
-  PL_RETURN_IF_ERROR(CheckText(Sub(f, "customer.key"), e.customer().key(), true));
-  PL_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(CheckText(Sub(f, "customer.key"), e.customer().key(), true));
+  RETURN_IF_ERROR(
       CheckText(Sub(f, "customer.name"), e.customer().name(), false));
   if (e.offering_class() == v1::OFFERING_CLASS_UNSPECIFIED ||
       !v1::OfferingClass_IsValid(e.offering_class())) {
     return Invalid(Sub(f, "offering_class"), "required: PROJECT, SAAS or LICENSE");
   }
-  PL_RETURN_IF_ERROR(CheckCurrency(Sub(f, "currency"), e.currency()));
-  PL_RETURN_IF_ERROR(CheckDate(Sub(f, "start_date"), e.start_date(), true));
+  RETURN_IF_ERROR(CheckCurrency(Sub(f, "currency"), e.currency()));
+  RETURN_IF_ERROR(CheckDate(Sub(f, "start_date"), e.start_date(), true));
   if (e.has_expected_value()) {
-    PL_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(
         CheckMoney(Sub(f, "expected_value"), e.expected_value(), true));
     if (e.expected_value().currency() != e.currency()) {
       return Invalid(Sub(f, "expected_value.currency"),
@@ -235,18 +229,18 @@ absl::Status CheckDealOriginated(const std::string& f,
 
 absl::Status CheckConflictRaised(const std::string& f,
                                  const v1::ConflictRaised& e) {
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "agreement_id"), e.agreement_id()));
   if (!e.deal_id().empty()) {
-    PL_RETURN_IF_ERROR(CheckId(Sub(f, "deal_id"), e.deal_id()));
+    RETURN_IF_ERROR(CheckId(Sub(f, "deal_id"), e.deal_id()));
   }
   if (!e.other_deal_id().empty()) {
-    PL_RETURN_IF_ERROR(CheckId(Sub(f, "other_deal_id"), e.other_deal_id()));
+    RETURN_IF_ERROR(CheckId(Sub(f, "other_deal_id"), e.other_deal_id()));
   }
   if (e.kind() == v1::CONFLICT_KIND_UNSPECIFIED ||
       !v1::ConflictKind_IsValid(e.kind())) {
     return Invalid(Sub(f, "kind"), "required: a known conflict kind");
   }
-  PL_RETURN_IF_ERROR(CheckId(Sub(f, "raised_by"), e.raised_by()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "raised_by"), e.raised_by()));
   return CheckText(Sub(f, "summary"), e.summary(), true);
 }
 
@@ -292,7 +286,7 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
                                     p.partner_registered());
     case EventPayload::kPartnerProfileUpdated: {
       const std::string g = Sub(f, "partner_profile_updated");
-      PL_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           CheckText(Sub(g, "pitch"), p.partner_profile_updated().pitch(), false));
       return CheckSpecialties(Sub(g, "specialties"),
                               p.partner_profile_updated().specialties());
@@ -305,14 +299,14 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       if (p.agreement_amended().schedules().empty()) {
         return Invalid(Sub(g, "schedules"), "required");
       }
-      PL_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           CheckSchedules(Sub(g, "schedules"), p.agreement_amended().schedules()));
       return CheckDate(Sub(g, "effective_from"),
                        p.agreement_amended().effective_from(), true);
     }
     case EventPayload::kAgreementTerminated: {
       const std::string g = Sub(f, "agreement_terminated");
-      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "effective_on"),
+      RETURN_IF_ERROR(CheckDate(Sub(g, "effective_on"),
                                    p.agreement_terminated().effective_on(), true));
       return CheckText(Sub(g, "reason"), p.agreement_terminated().reason(), false);
     }
@@ -323,7 +317,7 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
           !v1::SatisfactionSubject_IsValid(e.subject())) {
         return Invalid(Sub(g, "subject"), "required: CUSTOMER or PARTNER");
       }
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "respondent"), e.respondent()));
+      RETURN_IF_ERROR(CheckId(Sub(g, "respondent"), e.respondent()));
       if (e.score() < 0 || e.score() > 10) {
         return Invalid(Sub(g, "score"), "must be 0..10");
       }
@@ -337,8 +331,8 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
     case EventPayload::kStatementOfWorkAttached: {
       const std::string g = Sub(f, "statement_of_work_attached");
       const v1::StatementOfWorkAttached& e = p.statement_of_work_attached();
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "sow_id"), e.sow_id()));
-      PL_RETURN_IF_ERROR(CheckText(Sub(g, "version"), e.version(), false));
+      RETURN_IF_ERROR(CheckId(Sub(g, "sow_id"), e.sow_id()));
+      RETURN_IF_ERROR(CheckText(Sub(g, "version"), e.version(), false));
       return CheckDocument(Sub(g, "document"), e.document(), e.has_document());
     }
     case EventPayload::kPartnerDisclosed:
@@ -353,41 +347,41 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
     case EventPayload::kRevenueBooked: {
       const std::string g = Sub(f, "revenue_booked");
       const v1::RevenueBooked& e = p.revenue_booked();
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
-      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
-      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "service_period_start"),
+      RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
+      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      RETURN_IF_ERROR(CheckDate(Sub(g, "service_period_start"),
                                    e.service_period_start(), true));
-      PL_RETURN_IF_ERROR(CheckDate(Sub(g, "booked_on"), e.booked_on(), true));
+      RETURN_IF_ERROR(CheckDate(Sub(g, "booked_on"), e.booked_on(), true));
       return CheckText(Sub(g, "invoice_ref"), e.invoice_ref(), false);
     }
     case EventPayload::kRevenueReversed: {
       const std::string g = Sub(f, "revenue_reversed");
       const v1::RevenueReversed& e = p.revenue_reversed();
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
-      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
+      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
       return CheckText(Sub(g, "reason"), e.reason(), false);
     }
     case EventPayload::kConflictRaised:
       return CheckConflictRaised(Sub(f, "conflict_raised"), p.conflict_raised());
     case EventPayload::kConflictResolved: {
       const std::string g = Sub(f, "conflict_resolved");
-      PL_RETURN_IF_ERROR(CheckText(Sub(g, "resolution"),
+      RETURN_IF_ERROR(CheckText(Sub(g, "resolution"),
                                    p.conflict_resolved().resolution(), true));
       return CheckId(Sub(g, "resolved_by"), p.conflict_resolved().resolved_by());
     }
     case EventPayload::kSettlementRecorded: {
       const std::string g = Sub(f, "settlement_recorded");
       const v1::SettlementRecorded& e = p.settlement_recorded();
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "payer"), e.payer()));
-      PL_RETURN_IF_ERROR(CheckId(Sub(g, "payee"), e.payee()));
+      RETURN_IF_ERROR(CheckId(Sub(g, "payer"), e.payer()));
+      RETURN_IF_ERROR(CheckId(Sub(g, "payee"), e.payee()));
       if (e.payer() == e.payee()) {
         return Invalid(Sub(g, "payee"), "must differ from payer");
       }
-      PL_RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
+      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
       return CheckText(Sub(g, "reference"), e.reference(), true);
     }
     case EventPayload::kPeriodClosed:
-      PL_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           CheckPeriod(Sub(f, "period_closed.period"), p.period_closed().period()));
       if (p.period_closed().period() != s.id) {
         return Invalid(Sub(f, "period_closed.period"),
@@ -573,12 +567,12 @@ absl::Status ValidateWireValues(const google::protobuf::Message& m,
   for (const FieldDescriptor* f : fields) {
     const std::string path = field.empty() ? f->name() : Sub(field, f->name());
     if (!f->is_repeated()) {
-      PL_RETURN_IF_ERROR(CheckWireField(m, *f, -1, path));
+      RETURN_IF_ERROR(CheckWireField(m, *f, -1, path));
       continue;
     }
     const int n = m.GetReflection()->FieldSize(m, f);
     for (int i = 0; i < n; ++i) {
-      PL_RETURN_IF_ERROR(
+      RETURN_IF_ERROR(
           CheckWireField(m, *f, i, absl::StrCat(path, "[", i, "]")));
     }
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::merkle {
 namespace {
@@ -148,7 +149,7 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view body) {
 }
 
 absl::StatusOr<SignerKey> GenerateKey(absl::string_view name) {
-  if (absl::Status s = ValidOrigin(name); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidOrigin(name));
   SignerKey k;
   k.name = std::string(name);
   k.seed.resize(kEd25519KeyBytes);
@@ -156,9 +157,8 @@ absl::StatusOr<SignerKey> GenerateKey(absl::string_view name) {
                  static_cast<int>(k.seed.size())) != 1) {
     return absl::UnavailableError("no randomness for a new key");
   }
-  absl::StatusOr<std::string> pub = PublicKeyOf(k.seed);
-  if (!pub.ok()) return pub.status();
-  k.verifier = MakeVerifier(name, std::move(*pub));
+  ASSIGN_OR_RETURN(std::string pub, PublicKeyOf(k.seed));
+  k.verifier = MakeVerifier(name, std::move(pub));
   return k;
 }
 
@@ -187,9 +187,8 @@ absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text) {
   const size_t nl = fields->first.find('\n');
   k.name = fields->first.substr(0, nl);
   k.seed = fields->second;
-  absl::StatusOr<std::string> pub = PublicKeyOf(k.seed);
-  if (!pub.ok()) return pub.status();
-  k.verifier = MakeVerifier(k.name, std::move(*pub));
+  ASSIGN_OR_RETURN(std::string pub, PublicKeyOf(k.seed));
+  k.verifier = MakeVerifier(k.name, std::move(pub));
   if (k.verifier.key_hash != fields->first.substr(nl + 1)) {
     return absl::InvalidArgumentError(
         "signing key: key hash does not match the key");
@@ -299,16 +298,14 @@ absl::Status VerifyNote(const Note& note, const VerifierKey& key) {
 
 absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view text,
                                           const VerifierKey* key) {
-  absl::StatusOr<Note> note = ParseNote(text);
-  if (!note.ok()) return note.status();
+  ASSIGN_OR_RETURN(Note note, ParseNote(text));
   if (key != nullptr) {
-    if (absl::Status s = VerifyNote(*note, *key); !s.ok()) return s;
+    RETURN_IF_ERROR(VerifyNote(note, *key));
   }
-  absl::StatusOr<Checkpoint> c = ParseCheckpoint(note->body);
-  if (!c.ok()) return c.status();
-  if (key != nullptr && c->origin != key->name) {
+  ASSIGN_OR_RETURN(Checkpoint c, ParseCheckpoint(note.body));
+  if (key != nullptr && c.origin != key->name) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint origin ", c->origin, " is not the key's origin ",
+        "checkpoint origin ", c.origin, " is not the key's origin ",
         key->name));
   }
   return c;

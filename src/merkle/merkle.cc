@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::merkle {
 namespace {
@@ -25,11 +26,9 @@ absl::StatusOr<std::string> RangeHash(const NodeSource& source, uint64_t begin,
     return source.Node(level, begin >> level);
   }
   const uint64_t k = SplitPoint(n);
-  absl::StatusOr<std::string> left = RangeHash(source, begin, begin + k);
-  if (!left.ok()) return left.status();
-  absl::StatusOr<std::string> right = RangeHash(source, begin + k, end);
-  if (!right.ok()) return right.status();
-  return NodeHash(*left, *right);
+  ASSIGN_OR_RETURN(std::string left, RangeHash(source, begin, begin + k));
+  ASSIGN_OR_RETURN(std::string right, RangeHash(source, begin + k, end));
+  return NodeHash(left, right);
 }
 
 absl::Status Path(const NodeSource& source, uint64_t index, uint64_t begin,
@@ -38,10 +37,10 @@ absl::Status Path(const NodeSource& source, uint64_t index, uint64_t begin,
   const uint64_t mid = begin + SplitPoint(end - begin);
   absl::StatusOr<std::string> sibling;
   if (index < mid) {
-    if (absl::Status s = Path(source, index, begin, mid, out); !s.ok()) return s;
+    RETURN_IF_ERROR(Path(source, index, begin, mid, out));
     sibling = RangeHash(source, mid, end);
   } else {
-    if (absl::Status s = Path(source, index, mid, end, out); !s.ok()) return s;
+    RETURN_IF_ERROR(Path(source, index, mid, end, out));
     sibling = RangeHash(source, begin, mid);
   }
   if (!sibling.ok()) return sibling.status();
@@ -55,9 +54,8 @@ absl::Status SubProof(const NodeSource& source, uint64_t m, uint64_t begin,
   const uint64_t n = end - begin;
   if (m == n) {
     if (whole) return absl::OkStatus();
-    absl::StatusOr<std::string> h = RangeHash(source, begin, end);
-    if (!h.ok()) return h.status();
-    out->push_back(std::move(*h));
+    ASSIGN_OR_RETURN(std::string h, RangeHash(source, begin, end));
+    out->push_back(std::move(h));
     return absl::OkStatus();
   }
   const uint64_t k = SplitPoint(n);
@@ -133,7 +131,7 @@ absl::StatusOr<std::vector<std::string>> InclusionProof(
         "leaf index ", index, " is not below the tree size ", size));
   }
   std::vector<std::string> out;
-  if (absl::Status s = Path(source, index, 0, size, &out); !s.ok()) return s;
+  RETURN_IF_ERROR(Path(source, index, 0, size, &out));
   return out;
 }
 
@@ -162,7 +160,7 @@ absl::StatusOr<std::string> RootFromInclusionProof(
   if (leaf_hash.size() != kSha256Bytes) {
     return absl::InvalidArgumentError("leaf hash: not 32 bytes");
   }
-  if (absl::Status s = CheckHashes(proof); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckHashes(proof));
   uint64_t fn = index;
   uint64_t sn = size - 1;
   std::string r(leaf_hash);
@@ -187,10 +185,8 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size,
                              std::string_view leaf_hash,
                              const std::vector<std::string>& proof,
                              std::string_view root) {
-  absl::StatusOr<std::string> computed =
-      RootFromInclusionProof(index, size, leaf_hash, proof);
-  if (!computed.ok()) return computed.status();
-  if (*computed != root) {
+  ASSIGN_OR_RETURN(std::string computed, RootFromInclusionProof(index, size, leaf_hash, proof));
+  if (computed != root) {
     return absl::FailedPreconditionError(absl::StrCat(
         "inclusion proof of leaf ", index, " leads to a root other than the "
         "tree's at size ", size));
@@ -206,7 +202,7 @@ absl::Status VerifyConsistency(uint64_t from_size, uint64_t to_size,
     return absl::InvalidArgumentError(absl::StrCat(
         "from_size ", from_size, " is beyond to_size ", to_size));
   }
-  if (absl::Status s = CheckHashes(proof); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckHashes(proof));
   if (from_size == 0 || from_size == to_size) {
     if (!proof.empty()) {
       return absl::InvalidArgumentError(
@@ -268,12 +264,11 @@ absl::StatusOr<Frontier> Frontier::Load(const NodeSource& source,
   f.size_ = size;
   for (int level = 0; level < kLevelsMax; ++level) {
     if (((size >> level) & 1) == 0) continue;
-    absl::StatusOr<std::string> h = source.Node(level, (size >> level) - 1);
-    if (!h.ok()) return h.status();
+    ASSIGN_OR_RETURN(std::string h, source.Node(level, (size >> level) - 1));
     if (f.by_level_.size() <= static_cast<size_t>(level)) {
       f.by_level_.resize(level + 1);
     }
-    f.by_level_[level] = std::move(*h);
+    f.by_level_[level] = std::move(h);
   }
   return f;
 }

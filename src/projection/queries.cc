@@ -18,6 +18,7 @@
 #include "util/echo.h"
 #include "util/sha256.h"
 #include "util/timestamp.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::projection {
 namespace {
@@ -95,14 +96,6 @@ class View {
 
 namespace {
 
-#define PL_ASSIGN_OR_RETURN(lhs, expr) PL_ASSIGN_OR_RETURN_I(PL_CAT(q_, __LINE__), lhs, expr)
-#define PL_CAT(a, b) PL_CAT_I(a, b)
-#define PL_CAT_I(a, b) a##b
-#define PL_ASSIGN_OR_RETURN_I(tmp, lhs, expr) \
-  auto tmp = (expr);                          \
-  if (!tmp.ok()) return tmp.status();         \
-  lhs = std::move(*tmp)
-
 // Undoes keys::KeyComponent: "%XX" is the byte 0xXX.
 std::string Unescape(std::string_view c) {
   std::string out;
@@ -135,7 +128,7 @@ absl::Status Require(const std::string& value, const char* field) {
 }
 
 absl::Status RequirePartner(const std::string& value, const char* field) {
-  if (absl::Status s = Require(value, field); !s.ok()) return s;
+  RETURN_IF_ERROR(Require(value, field));
   if (!domain::IsValidId(value)) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": \"", value,
@@ -167,7 +160,7 @@ template <typename Record>
 absl::Status RequireKnown(const View& view, const std::string& key,
                           const char* field, const char* what,
                           const std::string& id) {
-  PL_ASSIGN_OR_RETURN(std::optional<Record> probe, view.Load<Record>(key));
+  ASSIGN_OR_RETURN(std::optional<Record> probe, view.Load<Record>(key));
   if (!probe.has_value()) {
     return absl::NotFoundError(absl::StrCat(field, ": unknown ", what, " '", id,
                                             "' at position ",
@@ -208,7 +201,7 @@ bool CountsAt(std::string_view date, const std::string& cutoff) {
 std::string MonthOf(const std::string& date) { return date.substr(0, 7); }
 
 absl::Status AddTo(int64_t& total, int64_t amount) {
-  PL_ASSIGN_OR_RETURN(total, domain::AddMoney(total, amount));
+  ASSIGN_OR_RETURN(total, domain::AddMoney(total, amount));
   return absl::OkStatus();
 }
 
@@ -217,11 +210,11 @@ absl::StatusOr<std::vector<sv1::StatementLine>> PeriodLines(
     const View& view, const std::string& payer, const std::string& payee,
     const std::string& currency, const std::string& period) {
   std::vector<sv1::StatementLine> out;
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::vector<std::string> ks,
       view.Keys(keys::StatementLinePrefix(payer, payee, currency, period)));
   for (const std::string& k : ks) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
+    ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
                         view.Load<sv1::StatementLine>(k));
     if (l.has_value()) out.push_back(std::move(*l));
   }
@@ -233,14 +226,14 @@ absl::StatusOr<std::vector<sv1::StatementLine>> LinesAfter(
     const View& view, const std::string& payer, const std::string& payee,
     const std::string& currency, const std::string& cutoff) {
   std::vector<sv1::StatementLine> out;
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::vector<std::string> periods,
       view.Keys(keys::StatementPrefix(payer, payee, currency)));
   const std::string first =
       keys::Statement(payer, payee, currency, MonthOf(cutoff));
   for (const std::string& k : periods) {
     if (k < first) continue;  // Period keys sort chronologically.
-    PL_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         std::vector<sv1::StatementLine> lines,
         PeriodLines(view, payer, payee, currency, Components(k).back()));
     for (sv1::StatementLine& l : lines) {
@@ -263,7 +256,7 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
     const View& view, const std::string& payer, const std::string& payee,
     const std::string& currency, const std::string& cutoff) {
   std::map<sv1::ObligationKind, Movements> out;
-  PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+  ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
                       LinesAfter(view, payer, payee, currency, cutoff));
   for (const sv1::StatementLine& l : lines) {
     absl::Status s;
@@ -275,7 +268,7 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
         s = AddTo(out[l.kind()].reversed_minor, l.amount_minor());
         break;
       case sv1::STATEMENT_LINE_TYPE_SETTLEMENT: {
-        PL_ASSIGN_OR_RETURN(
+        ASSIGN_OR_RETURN(
             std::optional<sv1::Settlement> st,
             view.Load<sv1::Settlement>(keys::Settlement(l.settlement_id())));
         if (!st.has_value()) {
@@ -307,14 +300,14 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
 absl::StatusOr<sv1::Obligation> ObligationAt(sv1::Obligation o,
                                              const Movements& after) {
   int64_t v;
-  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), after.accrued_minor));
+  ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), after.accrued_minor));
   o.set_accrued_minor(v);
-  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.reversed_minor(), after.reversed_minor));
+  ASSIGN_OR_RETURN(v, domain::SubMoney(o.reversed_minor(), after.reversed_minor));
   o.set_reversed_minor(v);
-  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.settled_minor(), after.settled_minor));
+  ASSIGN_OR_RETURN(v, domain::SubMoney(o.settled_minor(), after.settled_minor));
   o.set_settled_minor(v);
-  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), o.reversed_minor()));
-  PL_ASSIGN_OR_RETURN(v, domain::SubMoney(v, o.settled_minor()));
+  ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), o.reversed_minor()));
+  ASSIGN_OR_RETURN(v, domain::SubMoney(v, o.settled_minor()));
   o.set_outstanding_minor(v);
   o.set_on_hold_minor(
       std::min(o.held_minor(), std::max<int64_t>(o.outstanding_minor(), 0)));
@@ -332,14 +325,14 @@ absl::StatusOr<Movements> SumThrough(
                          : (l.type() == sv1::STATEMENT_LINE_TYPE_REVERSAL
                                 ? m.reversed_minor
                                 : m.settled_minor);
-    if (absl::Status s = AddTo(total, l.amount_minor()); !s.ok()) return s;
+    RETURN_IF_ERROR(AddTo(total, l.amount_minor()));
   }
   return m;
 }
 
 // accrued - reversed - settled.
 absl::StatusOr<int64_t> Net(const Movements& m) {
-  PL_ASSIGN_OR_RETURN(const int64_t v,
+  ASSIGN_OR_RETURN(const int64_t v,
                       domain::SubMoney(m.accrued_minor, m.reversed_minor));
   return domain::SubMoney(v, m.settled_minor);
 }
@@ -362,7 +355,7 @@ struct RevenueMoved {
         {&obligation_accrued_minor, o.obligation_accrued_minor},
         {&obligation_reversed_minor, o.obligation_reversed_minor}};
     for (auto [t, v] : fields) {
-      if (absl::Status s = AddTo(*t, v); !s.ok()) return s;
+      RETURN_IF_ERROR(AddTo(*t, v));
     }
     return absl::OkStatus();
   }
@@ -383,14 +376,14 @@ absl::StatusOr<int64_t> RevenueReversedAmount(const store::Store& log,
         "', revenue line '", l.revenue_id(), "'): ", why));
   };
   if (l.position() < 2) return lost("no event before it");
-  PL_ASSIGN_OR_RETURN(std::optional<StoredEvent> cause,
+  ASSIGN_OR_RETURN(std::optional<StoredEvent> cause,
                       log.ReadEvent(l.position() - 1));
   if (!cause.has_value()) return lost("the event before it is missing");
   if (cause->stream() != absl::StrCat("deal-", deal_id) ||
       cause->type() != "RevenueReversed") {
     return lost("the event before it is not its RevenueReversed");
   }
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       v1::EventPayload payload,
       domain::UpcastPayload(cause->schema_version(), cause->payload()));
   if (payload.revenue_reversed().revenue_id() != l.revenue_id()) {
@@ -407,10 +400,10 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
     const sv1::Deal& deal, const std::vector<sv1::StatementLine>& reversals,
     const std::string& cutoff) {
   std::map<std::string, RevenueMoved> out;
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks,
+  ASSIGN_OR_RETURN(std::vector<std::string> ks,
                       view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : ks) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
+    ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
                         view.Load<sv1::RevenueLine>(k));
     if (!l.has_value() || CountsAt(l->booked_on(), cutoff)) continue;
     RevenueMoved& m = out[l->revenue_id()];
@@ -423,7 +416,7 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
         r.type() != sv1::STATEMENT_LINE_TYPE_REVERSAL) {
       continue;
     }
-    PL_ASSIGN_OR_RETURN(const int64_t revenue,
+    ASSIGN_OR_RETURN(const int64_t revenue,
                         RevenueReversedAmount(log, deal_id, r));
     RevenueMoved one;
     one.reversed_minor = revenue;
@@ -431,10 +424,10 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
     // Per line, margin + pass-through = revenue (state.proto RevenueLine).
     one.margin_reversed_minor = r.amount_minor();
     if (deal.kind() == sv1::OBLIGATION_KIND_PASS_THROUGH) {
-      PL_ASSIGN_OR_RETURN(one.margin_reversed_minor,
+      ASSIGN_OR_RETURN(one.margin_reversed_minor,
                           domain::SubMoney(revenue, r.amount_minor()));
     }
-    if (absl::Status s = out[r.revenue_id()].Add(one); !s.ok()) return s;
+    RETURN_IF_ERROR(out[r.revenue_id()].Add(one));
   }
   return out;
 }
@@ -443,7 +436,7 @@ absl::StatusOr<RevenueMoved> Total(
     const std::map<std::string, RevenueMoved>& by_line) {
   RevenueMoved total;
   for (const auto& [id, m] : by_line) {
-    if (absl::Status s = total.Add(m); !s.ok()) return s;
+    RETURN_IF_ERROR(total.Add(m));
   }
   return total;
 }
@@ -451,8 +444,8 @@ absl::StatusOr<RevenueMoved> Total(
 // booked - reversed, before and after subtracting `moved`.
 absl::StatusOr<int64_t> NetAt(int64_t booked, int64_t reversed,
                               int64_t booked_after, int64_t reversed_after) {
-  PL_ASSIGN_OR_RETURN(const int64_t b, domain::SubMoney(booked, booked_after));
-  PL_ASSIGN_OR_RETURN(const int64_t r,
+  ASSIGN_OR_RETURN(const int64_t b, domain::SubMoney(booked, booked_after));
+  ASSIGN_OR_RETURN(const int64_t r,
                       domain::SubMoney(reversed, reversed_after));
   return domain::SubMoney(b, r);
 }
@@ -532,14 +525,14 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
       {&req.payee(), "payee"}};
   for (const auto& [id, field] : partners) {
     if (id->empty()) continue;
-    if (absl::Status s = RequirePartner(*id, field); !s.ok()) return s;
+    RETURN_IF_ERROR(RequirePartner(*id, field));
   }
   if (absl::Status s = CheckCurrency(req.currency(), "currency", false);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   for (const auto& [id, field] : partners) {
     if (id->empty()) continue;
@@ -550,7 +543,7 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
   v1::GetObligationsResponse resp;
   resp.set_as_of_position(at);
   resp.set_as_of_date(req.as_of_date());
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
+  ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("obligation/"));
   // (a, b, currency) with a < b -> outstanding a->b minus b->a.
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> net;
   // (payer, payee, currency) -> per kind, what moved after as_of_date.
@@ -568,7 +561,7 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (!req.payer().empty() && payer != req.payer()) continue;
     if (!req.payee().empty() && payee != req.payee()) continue;
     if (!req.currency().empty() && currency != req.currency()) continue;
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
+    ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
                         view.Load<sv1::Obligation>(k));
     if (!o.has_value()) continue;
     const sv1::ObligationKind stored_kind =
@@ -582,11 +575,11 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (!req.as_of_date().empty()) {
       const auto pair = std::make_tuple(payer, payee, currency);
       if (!moved.contains(pair)) {
-        PL_ASSIGN_OR_RETURN(
+        ASSIGN_OR_RETURN(
             moved[pair],
             MovedAfter(view, payer, payee, currency, req.as_of_date()));
       }
-      PL_ASSIGN_OR_RETURN(*o, ObligationAt(*o, moved[pair][stored_kind]));
+      ASSIGN_OR_RETURN(*o, ObligationAt(*o, moved[pair][stored_kind]));
       // Nothing dated by then: the obligation did not exist yet.
       if (o->accrued_minor() == 0 && o->reversed_minor() == 0 &&
           o->settled_minor() == 0) {
@@ -640,23 +633,23 @@ absl::StatusOr<DirectionMoved> PairMovedAfter(const View& view,
   std::map<std::tuple<std::string, std::string, std::string>,
            std::vector<sv1::StatementLine>>
       after;
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
+  ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
                       view.Keys(keys::PairDealPrefix(a, b)));
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+    ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
                         view.Load<sv1::Deal>(keys::Deal(id)));
     if (!d.has_value()) continue;
     const auto obligation = std::make_tuple(d->payer(), d->payee(), d->currency());
     if (!after.contains(obligation)) {
-      PL_ASSIGN_OR_RETURN(after[obligation],
+      ASSIGN_OR_RETURN(after[obligation],
                           LinesAfter(view, d->payer(), d->payee(),
                                      d->currency(), cutoff));
     }
-    PL_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         const RevenueByLine by_line,
         DealMovedAfter(view, log, id, *d, after[obligation], cutoff));
-    PL_ASSIGN_OR_RETURN(const RevenueMoved total, Total(by_line));
+    ASSIGN_OR_RETURN(const RevenueMoved total, Total(by_line));
     if (absl::Status s =
             out[{d->originator(), d->provider(), d->currency()}].Add(total);
         !s.ok()) {
@@ -676,7 +669,7 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
   v1::ReferralDirection d;
   d.set_from_partner(from);
   d.set_to_partner(to);
-  PL_ASSIGN_OR_RETURN(std::optional<sv1::Referral> r,
+  ASSIGN_OR_RETURN(std::optional<sv1::Referral> r,
                       view.Load<sv1::Referral>(keys::Referral(from, to)));
   if (!r.has_value()) return d;
   d.set_deals_originated(r->deals_originated());
@@ -688,11 +681,11 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
         m.revenue_reversed_minor() == mv.reversed_minor) {
       continue;
     }
-    PL_ASSIGN_OR_RETURN(const int64_t revenue,
+    ASSIGN_OR_RETURN(const int64_t revenue,
                         NetAt(m.revenue_booked_minor(),
                               m.revenue_reversed_minor(), mv.booked_minor,
                               mv.reversed_minor));
-    PL_ASSIGN_OR_RETURN(const int64_t margin,
+    ASSIGN_OR_RETURN(const int64_t margin,
                         NetAt(m.margin_accrued_minor(),
                               m.margin_reversed_minor(),
                               mv.margin_accrued_minor,
@@ -709,10 +702,10 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
 
 absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
     const v1::GetReferralBalanceRequest& req) const {
-  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
-  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(RequirePartner(req.partner_a(), "partner_a"));
+  RETURN_IF_ERROR(RequirePartner(req.partner_b(), "partner_b"));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
       !s.ok()) {
@@ -728,14 +721,14 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
   const bool cutoff = !req.as_of_date().empty();
   DirectionMoved moved;
   if (cutoff) {
-    PL_ASSIGN_OR_RETURN(moved, PairMovedAfter(view, *log_, req.partner_a(),
+    ASSIGN_OR_RETURN(moved, PairMovedAfter(view, *log_, req.partner_a(),
                                               req.partner_b(),
                                               req.as_of_date()));
   }
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       *resp.mutable_a_to_b(),
       Direction(view, req.partner_a(), req.partner_b(), moved, cutoff));
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       *resp.mutable_b_to_a(),
       Direction(view, req.partner_b(), req.partner_a(), moved, cutoff));
   std::map<std::string, std::pair<int64_t, int64_t>> net;
@@ -764,8 +757,8 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
 
 absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     const v1::GetStatementRequest& req) const {
-  if (absl::Status s = RequirePartner(req.payer(), "payer"); !s.ok()) return s;
-  if (absl::Status s = RequirePartner(req.payee(), "payee"); !s.ok()) return s;
+  RETURN_IF_ERROR(RequirePartner(req.payer(), "payer"));
+  RETURN_IF_ERROR(RequirePartner(req.payee(), "payee"));
   if (absl::Status s = CheckCurrency(req.currency(), "currency", true);
       !s.ok()) {
     return s;
@@ -774,8 +767,8 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     return absl::InvalidArgumentError(
         absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
   }
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s = RequireKnownPartner(view, req.payer(), "payer");
       !s.ok()) {
@@ -794,7 +787,7 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
   const std::string cutoff_month = cutoff.empty() ? "" : MonthOf(cutoff);
   const std::string prefix =
       keys::StatementPrefix(req.payer(), req.payee(), req.currency());
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> periods, view.Keys(prefix));
+  ASSIGN_OR_RETURN(std::vector<std::string> periods, view.Keys(prefix));
   const std::string this_period =
       keys::Statement(req.payer(), req.payee(), req.currency(), req.period());
   int64_t opening = 0;
@@ -804,26 +797,26 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     const std::string period = Components(k).back();
     if (!cutoff.empty() && period > cutoff_month) break;
     if (!cutoff.empty() && period == cutoff_month) {
-      PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+      ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
                           PeriodLines(view, req.payer(), req.payee(),
                                       req.currency(), period));
-      PL_ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
-      PL_ASSIGN_OR_RETURN(const int64_t net, Net(m));
-      if (absl::Status s = AddTo(opening, net); !s.ok()) return s;
+      ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
+      ASSIGN_OR_RETURN(const int64_t net, Net(m));
+      RETURN_IF_ERROR(AddTo(opening, net));
       continue;
     }
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
+    ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
                         view.Load<sv1::StatementPeriod>(k));
     if (p.has_value()) opening += p->net_minor();
   }
-  PL_ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
+  ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
                       view.Load<sv1::StatementPeriod>(this_period));
-  PL_ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
+  ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
                       PeriodLines(view, req.payer(), req.payee(),
                                   req.currency(), req.period()));
   resp.set_opening_minor(opening);
   if (!cutoff.empty() && req.period() >= cutoff_month) {
-    PL_ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
+    ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
     resp.set_accrued_minor(m.accrued_minor);
     resp.set_reversed_minor(m.reversed_minor);
     resp.set_settled_minor(m.settled_minor);
@@ -860,7 +853,7 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfterCutoff(
     const View& view, const store::Store& log, const std::string& deal_id,
     const sv1::Deal& d, const std::string& cutoff) {
   if (cutoff.empty()) return std::map<std::string, RevenueMoved>();
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       std::vector<sv1::StatementLine> after,
       LinesAfter(view, d.payer(), d.payee(), d.currency(), cutoff));
   return DealMovedAfter(view, log, deal_id, d, after, cutoff);
@@ -872,42 +865,42 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfterCutoff(
 absl::Status AddDealMoney(const View& view, const store::Store& log,
                           const std::string& deal_id, const sv1::Deal& d,
                           const std::string& cutoff, v1::GetDealResponse* r) {
-  PL_ASSIGN_OR_RETURN(const RevenueByLine moved,
+  ASSIGN_OR_RETURN(const RevenueByLine moved,
                       DealMovedAfterCutoff(view, log, deal_id, d, cutoff));
-  PL_ASSIGN_OR_RETURN(const RevenueMoved total, Total(moved));
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(const RevenueMoved total, Total(moved));
+  ASSIGN_OR_RETURN(
       const int64_t revenue,
       NetAt(d.revenue_booked_minor(), d.revenue_reversed_minor(),
             total.booked_minor, total.reversed_minor));
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       const int64_t margin,
       NetAt(d.margin_accrued_minor(), d.margin_reversed_minor(),
             total.margin_accrued_minor, total.margin_reversed_minor));
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       const int64_t obligation,
       NetAt(d.obligation_accrued_minor(), d.obligation_reversed_minor(),
             total.obligation_accrued_minor, total.obligation_reversed_minor));
   r->set_revenue_minor(revenue);
   r->set_margin_minor(margin);
   r->set_obligation_minor(obligation);
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+  ASSIGN_OR_RETURN(std::vector<std::string> lines,
                       view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : lines) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
+    ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
                         view.Load<sv1::RevenueLine>(k));
     if (!l.has_value()) continue;
     const auto it = moved.find(l->revenue_id());
     const RevenueMoved m = it == moved.end() ? RevenueMoved() : it->second;
-    PL_ASSIGN_OR_RETURN(const int64_t booked,
+    ASSIGN_OR_RETURN(const int64_t booked,
                         domain::SubMoney(l->booked_minor(), m.booked_minor));
-    PL_ASSIGN_OR_RETURN(const int64_t reversed,
+    ASSIGN_OR_RETURN(const int64_t reversed,
                         domain::SubMoney(l->reversed_minor(), m.reversed_minor));
     if (!CountsAt(l->booked_on(), cutoff) && reversed == 0) continue;
-    PL_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         const int64_t line_margin,
         NetAt(l->margin_accrued_minor(), l->margin_reversed_minor(),
               m.margin_accrued_minor, m.margin_reversed_minor));
-    PL_ASSIGN_OR_RETURN(
+    ASSIGN_OR_RETURN(
         const int64_t line_obligation,
         NetAt(l->obligation_accrued_minor(), l->obligation_reversed_minor(),
               m.obligation_accrued_minor, m.obligation_reversed_minor));
@@ -929,11 +922,11 @@ absl::Status AddDealMoney(const View& view, const store::Store& log,
 
 absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
     const v1::GetDealRequest& req) const {
-  if (absl::Status s = Require(req.deal_id(), "deal_id"); !s.ok()) return s;
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(Require(req.deal_id(), "deal_id"));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
-  PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+  ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
                       view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
   if (!d.has_value()) {
     return absl::NotFoundError(absl::StrCat("deal ", req.deal_id(),
@@ -978,7 +971,7 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
       return s;
     }
   }
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (!req.partner_id().empty()) {
     if (absl::Status s =
@@ -1003,9 +996,9 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     if (!e.ok()) return e.status();
     if (e->has_value()) now_us = (*e)->recorded_at_us();
   }
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
+  ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
   for (const std::string& k : ks) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
+    ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
                         view.Load<sv1::Conflict>(k));
     if (!c.has_value()) continue;
     if (!req.agreement_id().empty() && c->agreement_id() != req.agreement_id()) {
@@ -1066,9 +1059,9 @@ void AddPoint(const std::string& period, v1::SatisfactionSubject subject,
 
 absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
     const v1::GetSatisfactionRequest& req) const {
-  if (absl::Status s = Require(req.agreement_id(), "agreement_id"); !s.ok()) return s;
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(Require(req.agreement_id(), "agreement_id"));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (absl::Status s =
           RequireKnown<sv1::Agreement>(view, keys::Agreement(req.agreement_id()),
@@ -1083,9 +1076,9 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
       req.as_of_date().empty() ? "" : MonthOf(req.as_of_date());
   const std::string prefix = absl::StrCat(
       "satisfaction/", keys::KeyComponent(req.agreement_id()), "/");
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
+  ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
   for (const std::string& k : ks) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Satisfaction> s,
+    ASSIGN_OR_RETURN(std::optional<sv1::Satisfaction> s,
                         view.Load<sv1::Satisfaction>(k));
     if (!s.has_value()) continue;
     const std::string period = Components(k).back();
@@ -1153,15 +1146,15 @@ struct PairState {
 absl::StatusOr<PairState> LoadPair(const View& view, const std::string& a,
                                    const std::string& b) {
   PairState pair{a, b, {}, {}};
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
+  ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
                       view.Keys(keys::PairDealPrefix(a, b)));
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
+    ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
                         view.Load<sv1::Deal>(keys::Deal(id)));
     if (d.has_value()) pair.deals.emplace_back(id, std::move(*d));
   }
-  PL_ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> agreements,
+  ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> agreements,
                       view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
   if (agreements.has_value()) {
     pair.agreement_ids.assign(agreements->agreement_ids().begin(),
@@ -1228,7 +1221,7 @@ absl::Status AddDocumentationLine(const View& view, const PairState& pair,
                                   v1::GetPartnershipHealthResponse* resp) {
   std::vector<std::string> active;
   for (const std::string& id : pair.agreement_ids) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
+    ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
                         view.Load<sv1::Agreement>(keys::Agreement(id)));
     if (ag.has_value() && ActiveAt(*ag, cutoff)) active.push_back(id);
   }
@@ -1261,7 +1254,7 @@ absl::Status AddElevatorPitchLine(const View& view, const PairState& pair,
                                   v1::GetPartnershipHealthResponse* resp) {
   std::vector<std::string> no_pitch;
   for (const std::string& p : {pair.a, pair.b}) {
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
+    ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
                         view.Load<sv1::Partner>(keys::Partner(p)));
     if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
   }
@@ -1350,12 +1343,12 @@ SatisfactionTrend TrendOf(
 absl::Status AddConflictsLine(const View& view, const PairState& pair,
                               const SatisfactionTrend& trend,
                               v1::GetPartnershipHealthResponse* resp) {
-  PL_ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
+  ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
                       view.Keys(keys::PairConflictPrefix(pair.a, pair.b)));
   std::vector<std::string> open;
   for (const std::string& k : conflict_keys) {
     const std::string id = Components(k).back();
-    PL_ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
+    ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
                         view.Load<sv1::Conflict>(keys::Conflict(id)));
     if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) {
       open.push_back(id);
@@ -1384,17 +1377,17 @@ Queries::AgreementsSatisfaction(const std::vector<std::string>& agreement_ids,
     sr.mutable_as_of()->set_position(at);
     sr.set_agreement_id(id);
     sr.set_as_of_date(as_of_date);
-    PL_ASSIGN_OR_RETURN(out.emplace_back(), GetSatisfaction(sr));
+    ASSIGN_OR_RETURN(out.emplace_back(), GetSatisfaction(sr));
   }
   return out;
 }
 
 absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
     const v1::GetPartnershipHealthRequest& req) const {
-  if (absl::Status s = RequirePartner(req.partner_a(), "partner_a"); !s.ok()) return s;
-  if (absl::Status s = RequirePartner(req.partner_b(), "partner_b"); !s.ok()) return s;
-  if (absl::Status s = CheckAsOfDate(req.as_of_date()); !s.ok()) return s;
-  PL_ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
+  RETURN_IF_ERROR(RequirePartner(req.partner_a(), "partner_a"));
+  RETURN_IF_ERROR(RequirePartner(req.partner_b(), "partner_b"));
+  RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
+  ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   for (const auto& [id, field] : {std::pair{&req.partner_a(), "partner_a"},
                                   std::pair{&req.partner_b(), "partner_b"}}) {
@@ -1402,16 +1395,16 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
       return s;
     }
   }
-  PL_ASSIGN_OR_RETURN(const PairState pair,
+  ASSIGN_OR_RETURN(const PairState pair,
                       LoadPair(view, req.partner_a(), req.partner_b()));
   v1::GetReferralBalanceRequest rb;
   rb.mutable_as_of()->set_position(at);
   rb.set_partner_a(pair.a);
   rb.set_partner_b(pair.b);
   rb.set_as_of_date(req.as_of_date());
-  PL_ASSIGN_OR_RETURN(const v1::GetReferralBalanceResponse balance,
+  ASSIGN_OR_RETURN(const v1::GetReferralBalanceResponse balance,
                       GetReferralBalance(rb));
-  PL_ASSIGN_OR_RETURN(
+  ASSIGN_OR_RETURN(
       const std::vector<v1::GetSatisfactionResponse> satisfaction,
       AgreementsSatisfaction(pair.agreement_ids, at, req.as_of_date()));
 
@@ -1424,7 +1417,7 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = AddElevatorPitchLine(view, pair, &resp); !s.ok()) return s;
+  RETURN_IF_ERROR(AddElevatorPitchLine(view, pair, &resp));
   AddBidirectionalLine(pair, balance, &resp);
   AddVisibilityLine(pair, &resp);
   if (absl::Status s = AddConflictsLine(view, pair, TrendOf(satisfaction), &resp);

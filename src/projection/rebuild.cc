@@ -18,6 +18,7 @@
 #include "store/merkle_tree.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::projection {
 namespace {
@@ -177,28 +178,25 @@ absl::StatusOr<ReplayStats> RunPipeline(
     const std::function<void(uint64_t, uint64_t)>& progress, Apply apply) {
   const auto start = std::chrono::steady_clock::now();
   if (to_position == 0) {
-    absl::StatusOr<store::Head> head = log.ReadHead();
-    if (!head.ok()) return head.status();
-    to_position = head->position();
+    ASSIGN_OR_RETURN(store::Head head, log.ReadHead());
+    to_position = head.position();
   }
-  absl::StatusOr<store::TreeCheck> tree = store::TreeCheck::Start(&log, 0);
-  if (!tree.ok()) return tree.status();
+  ASSIGN_OR_RETURN(store::TreeCheck tree, store::TreeCheck::Start(&log, 0));
   ReplayStats stats;
   stats.to_position = to_position;
-  VerifiedReader reader(log, to_position, std::move(*tree));
+  VerifiedReader reader(log, to_position, std::move(tree));
   for (std::vector<Verified> chunk = reader.Next(); !chunk.empty();
        chunk = reader.Next()) {
     for (const Verified& v : chunk) {
-      if (absl::Status s = apply(v); !s.ok()) return s;
+      RETURN_IF_ERROR(apply(v));
       ++stats.events;
       if (progress && stats.events % kProgressEvents == 0) {
         progress(v.event.position(), to_position);
       }
     }
   }
-  absl::StatusOr<std::string> root = reader.Finish();
-  if (!root.ok()) return root.status();
-  stats.tree_root = std::move(*root);
+  ASSIGN_OR_RETURN(std::string root, reader.Finish());
+  stats.tree_root = std::move(root);
   if (progress) progress(to_position, to_position);
   stats.seconds = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - start)
@@ -277,14 +275,14 @@ absl::StatusOr<ReplayStats> Replay(
       log, to_position, progress,
       [&](const Verified& v) -> absl::Status {
         overlay.set_position(v.event.position());
-        if (absl::Status s = ApplyOne(rules, v, overlay); !s.ok()) return s;
+        RETURN_IF_ERROR(ApplyOne(rules, v, overlay));
         if (overlay.changes() >= kReplayChangesMax) {
           return Flush(&overlay, scratch);
         }
         return absl::OkStatus();
       });
   if (!stats.ok()) return stats;
-  if (absl::Status s = Flush(&overlay, scratch); !s.ok()) return s;
+  RETURN_IF_ERROR(Flush(&overlay, scratch));
   return stats;
 }
 

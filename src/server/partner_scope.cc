@@ -4,6 +4,7 @@
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 namespace {
@@ -12,11 +13,10 @@ namespace {
 template <typename Record>
 absl::StatusOr<std::optional<Record>> ReadRecord(const store::Store& store,
                                                  const std::string& key) {
-  absl::StatusOr<std::optional<std::string>> bytes = store.GetState(key);
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::optional<Record>();
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetState(key));
+  if (!bytes.has_value()) return std::optional<Record>();
   Record r;
-  if (!r.ParseFromString(**bytes)) {
+  if (!r.ParseFromString(*bytes)) {
     return absl::DataLossError(absl::StrCat("state ", key, ": does not parse"));
   }
   return std::optional<Record>(std::move(r));
@@ -38,9 +38,8 @@ absl::Status PartnerScope::Redact(v1::Event* e) {
   if (!e->payload().has_conflict_raised()) return absl::OkStatus();
   v1::ConflictRaised* c = e->mutable_payload()->mutable_conflict_raised();
   if (c->other_deal_id().empty()) return absl::OkStatus();
-  absl::StatusOr<bool> own = Involves("deal-" + c->other_deal_id());
-  if (!own.ok()) return own.status();
-  if (*own) return absl::OkStatus();
+  ASSIGN_OR_RETURN(bool own, Involves("deal-" + c->other_deal_id()));
+  if (own) return absl::OkStatus();
   c->clear_other_deal_id();
   c->set_summary(c->kind() == v1::CONFLICT_KIND_REGISTRATION_OVERLAP
                      ? "the customer, provider and offering class are already "

@@ -8,6 +8,7 @@
 #include "store/keys.h"
 #include "store/merkle_tree.h"
 #include "store/record_codec.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 namespace {
@@ -61,9 +62,8 @@ absl::StatusOr<std::string> TreeRoot(const store::Store& store, uint64_t size,
 absl::Status FillCheckpoint(const store::Store& store,
                             const CheckpointSigner& signer, uint64_t size,
                             uint64_t head, v1::TreeCheckpoint* out) {
-  absl::StatusOr<std::string> root = TreeRoot(store, size, head);
-  if (!root.ok()) return root.status();
-  signer.Fill(size, *root, out);
+  ASSIGN_OR_RETURN(std::string root, TreeRoot(store, size, head));
+  signer.Fill(size, root, out);
   return absl::OkStatus();
 }
 
@@ -84,26 +84,22 @@ absl::Status FillInclusionProof(const store::Store& store,
     return absl::InvalidArgumentError(absl::StrCat(
         "position: ", req.position(), " is beyond the tree size ", size));
   }
-  absl::StatusOr<std::optional<StoredEvent>> e = store.ReadEvent(req.position());
-  if (!e.ok()) return e.status();
-  if (!e->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store.ReadEvent(req.position()));
+  if (!e.has_value()) {
     return absl::DataLossError(absl::StrCat(
         "event at position ", req.position(), " is missing below the head"));
   }
   const store::StoreNodeSource source(&store);
-  absl::StatusOr<std::vector<std::string>> path =
-      merkle::InclusionProof(source, req.position() - 1, size);
-  if (!path.ok()) return path.status();
-  absl::StatusOr<std::string> root = merkle::RootAt(source, size);
-  if (!root.ok()) return root.status();
-  if (absl::Status s = ToWire(**e, out->mutable_event()); !s.ok()) return s;
+  ASSIGN_OR_RETURN(std::vector<std::string> path, merkle::InclusionProof(source, req.position() - 1, size));
+  ASSIGN_OR_RETURN(std::string root, merkle::RootAt(source, size));
+  RETURN_IF_ERROR(ToWire(*e, out->mutable_event()));
   out->set_position(req.position());
   out->set_leaf_index(req.position() - 1);
   out->set_tree_size(size);
-  out->set_leaf_bytes(store::CanonicalBytes(**e));
+  out->set_leaf_bytes(store::CanonicalBytes(*e));
   out->set_leaf_hash(merkle::LeafHash(out->leaf_bytes()));
-  for (std::string& h : *path) out->add_audit_path(std::move(h));
-  signer.Fill(size, *root, out->mutable_checkpoint());
+  for (std::string& h : path) out->add_audit_path(std::move(h));
+  signer.Fill(size, root, out->mutable_checkpoint());
   return absl::OkStatus();
 }
 
@@ -122,18 +118,14 @@ absl::Status FillConsistencyProof(const store::Store& store,
         "from_size: ", req.from_size(), " is beyond to_size ", to));
   }
   const store::StoreNodeSource source(&store);
-  absl::StatusOr<std::vector<std::string>> proof =
-      merkle::ConsistencyProof(source, req.from_size(), to);
-  if (!proof.ok()) return proof.status();
-  absl::StatusOr<std::string> from_root = merkle::RootAt(source, req.from_size());
-  if (!from_root.ok()) return from_root.status();
-  absl::StatusOr<std::string> to_root = merkle::RootAt(source, to);
-  if (!to_root.ok()) return to_root.status();
+  ASSIGN_OR_RETURN(std::vector<std::string> proof, merkle::ConsistencyProof(source, req.from_size(), to));
+  ASSIGN_OR_RETURN(std::string from_root, merkle::RootAt(source, req.from_size()));
+  ASSIGN_OR_RETURN(std::string to_root, merkle::RootAt(source, to));
   out->set_from_size(req.from_size());
   out->set_to_size(to);
-  for (std::string& h : *proof) out->add_proof(std::move(h));
-  signer.Fill(req.from_size(), *from_root, out->mutable_from_checkpoint());
-  signer.Fill(to, *to_root, out->mutable_to_checkpoint());
+  for (std::string& h : proof) out->add_proof(std::move(h));
+  signer.Fill(req.from_size(), from_root, out->mutable_from_checkpoint());
+  signer.Fill(to, to_root, out->mutable_to_checkpoint());
   return absl::OkStatus();
 }
 

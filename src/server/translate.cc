@@ -5,6 +5,7 @@
 #include "domain/validate.h"
 #include "util/timestamp.h"
 #include "util/uuid.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 absl::StatusOr<ExpectedRevision> FromWire(v1::ExpectedState s) {
@@ -46,7 +47,7 @@ absl::Status ValidateRequest(const google::protobuf::Message& req) {
 
 absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
   // Unknown enum values and out-of-range timestamps anywhere in the request.
-  if (absl::Status s = ValidateRequest(req); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateRequest(req));
   AppendRequest out;
   out.stream = req.stream();
   switch (req.expected_case()) {

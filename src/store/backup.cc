@@ -9,6 +9,7 @@
 #include "rocksdb/utilities/backup_engine.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -37,7 +38,7 @@ absl::StatusOr<BackupInfo> FromRocksInfo(const rocksdb::BackupInfo& r) {
   info.backup_id = r.backup_id;
   info.timestamp = r.timestamp;
   info.size_bytes = r.size;
-  if (absl::Status s = DecodeMetadata(r.app_metadata, &info); !s.ok()) return s;
+  RETURN_IF_ERROR(DecodeMetadata(r.app_metadata, &info));
   return info;
 }
 
@@ -95,17 +96,15 @@ absl::StatusOr<ChainCheck> CheckRestored(const std::string& dir,
   so.dir = dir;
   so.read_only = true;
   so.create_if_missing = false;
-  absl::StatusOr<std::unique_ptr<Store>> restored = Store::Open(so);
-  if (!restored.ok()) return restored.status();
-  absl::StatusOr<Head> head = (*restored)->ReadHead();
-  if (!head.ok()) return head.status();
-  if (head->position() != info.position || head->hash() != info.hash) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> restored, Store::Open(so));
+  ASSIGN_OR_RETURN(Head head, restored->ReadHead());
+  if (head.position() != info.position || head.hash() != info.hash) {
     return absl::DataLossError(absl::StrCat(
-        "backup ", info.backup_id, ": restored head ", head->position(), " ",
-        ToHex(head->hash()), " is not the recorded ", info.position, " ",
+        "backup ", info.backup_id, ": restored head ", head.position(), " ",
+        ToHex(head.hash()), " is not the recorded ", info.position, " ",
         ToHex(info.hash)));
   }
-  return VerifyChain(**restored, 0, 0,
+  return VerifyChain(*restored, 0, 0,
                      std::make_pair(info.position, info.hash));
 }
 
@@ -175,18 +174,15 @@ absl::StatusOr<BackupInfo> CreateBackup(const Store& live,
 
 absl::StatusOr<std::vector<BackupInfo>> ListBackups(
     const std::string& backup_dir) {
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine =
-      OpenReadOnly(backup_dir);
-  if (!engine.ok()) return engine.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(backup_dir));
   std::vector<rocksdb::BackupInfo> all;
-  (*engine)->GetBackupInfo(&all);
+  engine->GetBackupInfo(&all);
   if (all.empty())
     return absl::NotFoundError(absl::StrCat("no backup in ", backup_dir));
   std::vector<BackupInfo> out;
   for (const rocksdb::BackupInfo& r : all) {
-    absl::StatusOr<BackupInfo> info = FromRocksInfo(r);
-    if (!info.ok()) return info.status();
-    out.push_back(std::move(*info));
+    ASSIGN_OR_RETURN(BackupInfo info, FromRocksInfo(r));
+    out.push_back(std::move(info));
   }
   return out;
 }
@@ -213,16 +209,13 @@ absl::StatusOr<BackupCheck> RestoreBackup(const std::string& backup_dir,
         "restore target ", data_dir,
         " is not empty; restore only into a new or empty directory"));
   }
-  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> engine =
-      OpenReadOnly(backup_dir);
-  if (!engine.ok()) return engine.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(backup_dir));
   BackupCheck check;
-  absl::StatusOr<BackupInfo> info = FindBackup(**engine, backup_dir, backup_id);
-  if (!info.ok()) return info.status();
-  check.info = *info;
+  ASSIGN_OR_RETURN(BackupInfo info, FindBackup(*engine, backup_dir, backup_id));
+  check.info = info;
   // Every file's size and checksum first: a damaged backup is not restored.
   if (rocksdb::IOStatus s =
-          (*engine)->VerifyBackup(check.info.backup_id,
+          engine->VerifyBackup(check.info.backup_id,
                                   /*verify_with_checksum=*/true);
       !s.ok()) {
     return absl::DataLossError(
@@ -230,14 +223,13 @@ absl::StatusOr<BackupCheck> RestoreBackup(const std::string& backup_dir,
   }
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  if (rocksdb::IOStatus s = (*engine)->RestoreDBFromBackup(check.info.backup_id,
+  if (rocksdb::IOStatus s = engine->RestoreDBFromBackup(check.info.backup_id,
                                                            data_dir, data_dir);
       !s.ok()) {
     return FromRocks(s, "restore");
   }
-  absl::StatusOr<ChainCheck> chain = CheckRestored(data_dir, check.info);
-  if (!chain.ok()) return chain.status();
-  check.chain = *chain;
+  ASSIGN_OR_RETURN(ChainCheck chain, CheckRestored(data_dir, check.info));
+  check.chain = chain;
   if (!check.chain.ok) {
     return absl::DataLossError(absl::StrCat(
         "backup ", check.info.backup_id, ": chain fails at position ",

@@ -4,6 +4,7 @@
 #include "store/keys.h"
 #include "util/check.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -75,39 +76,33 @@ absl::StatusOr<uint64_t> Store::ReadMerkleTreeSize() const {
 absl::StatusOr<std::string> StoreNodeSource::Node(int level,
                                                   uint64_t index) const {
   if (level == 0) {
-    absl::StatusOr<std::optional<StoredEvent>> e =
-        store_->ReadEvent(index + 1);
-    if (!e.ok()) return e.status();
-    if (!e->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store_->ReadEvent(index + 1));
+    if (!e.has_value()) {
       return absl::DataLossError(
           absl::StrCat("event ", index + 1, " (Merkle leaf ", index,
                        ") is missing"));
     }
-    return RecordLeafHash(**e);
+    return RecordLeafHash(*e);
   }
-  absl::StatusOr<std::optional<std::string>> h =
-      store_->ReadMerkleNode(level, index);
-  if (!h.ok()) return h.status();
-  if (!h->has_value()) {
+  ASSIGN_OR_RETURN(std::optional<std::string> h, store_->ReadMerkleNode(level, index));
+  if (!h.has_value()) {
     return absl::DataLossError(absl::StrCat("Merkle node (", level, ", ",
                                             index, ") is missing"));
   }
-  return std::move(**h);
+  return std::move(*h);
 }
 
 absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
                                                              uint64_t head) {
-  absl::StatusOr<uint64_t> size = store->ReadMerkleTreeSize();
-  if (!size.ok()) return size.status();
-  if (*size > head) {
-    return absl::DataLossError(absl::StrCat("the Merkle tree covers ", *size,
+  ASSIGN_OR_RETURN(uint64_t size, store->ReadMerkleTreeSize());
+  if (size > head) {
+    return absl::DataLossError(absl::StrCat("the Merkle tree covers ", size,
                                             " events but the log ends at ",
                                             head));
   }
   StoreNodeSource source(store);
-  absl::StatusOr<merkle::Frontier> f = merkle::Frontier::Load(source, *size);
-  if (!f.ok()) return f.status();
-  std::unique_ptr<TreeWriter> w(new TreeWriter(std::move(*f)));
+  ASSIGN_OR_RETURN(merkle::Frontier f, merkle::Frontier::Load(source, size));
+  std::unique_ptr<TreeWriter> w(new TreeWriter(std::move(f)));
   while (w->size() < head) {
     std::vector<StoredEvent> chunk;
     absl::Status scan = store->ScanEvents(
@@ -129,7 +124,7 @@ absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
     }
     Batch b = store->NewBatch();
     w->Stage(chunk, &b);
-    if (absl::Status s = store->Commit(&b); !s.ok()) return s;
+    RETURN_IF_ERROR(store->Commit(&b));
     w->Adopt();
   }
   return w;
@@ -148,19 +143,16 @@ void TreeWriter::Adopt() {
 void TreeWriter::Discard() { staged_.reset(); }
 
 absl::StatusOr<TreeCheck> TreeCheck::Start(const Store* store, uint64_t size) {
-  absl::StatusOr<uint64_t> stored = store->ReadMerkleTreeSize();
-  if (!stored.ok()) return stored.status();
-  if (*stored == 0) {
+  ASSIGN_OR_RETURN(uint64_t stored, store->ReadMerkleTreeSize());
+  if (stored == 0) {
     return TreeCheck(store, merkle::Frontier(), 0, /*present=*/false);
   }
   merkle::Frontier f;
   if (size > 0) {
-    absl::StatusOr<merkle::Frontier> loaded =
-        merkle::Frontier::Load(StoreNodeSource(store), size);
-    if (!loaded.ok()) return loaded.status();
-    f = std::move(*loaded);
+    ASSIGN_OR_RETURN(merkle::Frontier loaded, merkle::Frontier::Load(StoreNodeSource(store), size));
+    f = std::move(loaded);
   }
-  return TreeCheck(store, std::move(f), *stored, /*present=*/true);
+  return TreeCheck(store, std::move(f), stored, /*present=*/true);
 }
 
 std::optional<std::string> TreeCheck::Compare(int level, uint64_t index,

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -260,7 +261,7 @@ absl::Status SimulatePowerLoss(const std::string& journal_path,
       const uint64_t kept =
           std::min(size, (len / kSectorBytes + 1) * kSectorBytes);
       if (kept < size) {
-        if (absl::Status t = Tear(path, kept, size, mode); !t.ok()) return t;
+        RETURN_IF_ERROR(Tear(path, kept, size, mode));
       }
       dropped += size - len;
       continue;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/stubs/common.h"
 #include "store/keys.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -88,7 +89,7 @@ absl::Status ValidateRecord(const StoredEvent& e) {
 }
 
 absl::StatusOr<std::string> EncodeRecord(const StoredEvent& e) {
-  if (absl::Status s = ValidateRecord(e); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateRecord(e));
   std::string out;
   if (!e.SerializeToString(&out)) return Corrupt(e, "serialization failed");
   return out;
@@ -99,7 +100,7 @@ absl::StatusOr<StoredEvent> DecodeRecord(std::string_view bytes) {
   if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("stored event does not parse");
   }
-  if (absl::Status s = ValidateRecord(e); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateRecord(e));
   return e;
 }
 

@@ -10,6 +10,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "store/info_log.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -93,10 +94,9 @@ StateValue DecodeStateValue(std::string_view bytes) {
 }
 
 absl::Status Batch::PutEvent(const StoredEvent& e) {
-  absl::StatusOr<std::string> bytes = EncodeRecord(e);
-  if (!bytes.ok()) return bytes.status();
+  ASSIGN_OR_RETURN(std::string bytes, EncodeRecord(e));
   batch_.Put(store_->cf(Store::Family::kEvents), EventKey(e.position()),
-             *bytes);
+             bytes);
   return absl::OkStatus();
 }
 
@@ -272,14 +272,13 @@ absl::StatusOr<std::optional<StoredEvent>> Store::ReadEvent(
                                EventKey(position), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, absl::StrCat("read event ", position));
-  absl::StatusOr<StoredEvent> e = DecodeRecord(value);
-  if (!e.ok()) return e.status();
-  if (e->position() != position) {
+  ASSIGN_OR_RETURN(StoredEvent e, DecodeRecord(value));
+  if (e.position() != position) {
     return absl::DataLossError(absl::StrCat("event stored under position ",
                                             position, " claims position ",
-                                            e->position()));
+                                            e.position()));
   }
-  return std::optional<StoredEvent>(std::move(*e));
+  return std::optional<StoredEvent>(std::move(e));
 }
 
 absl::Status Store::ScanEvents(
@@ -295,13 +294,12 @@ absl::Status Store::ScanEvents(
   }
   for (; it->Valid(); forward ? it->Next() : it->Prev()) {
     std::optional<uint64_t> key = DecodeEventKey(it->key().ToStringView());
-    absl::StatusOr<StoredEvent> e = DecodeRecord(it->value().ToStringView());
-    if (!e.ok()) return e.status();
-    if (!key.has_value() || *key != e->position()) {
+    ASSIGN_OR_RETURN(StoredEvent e, DecodeRecord(it->value().ToStringView()));
+    if (!key.has_value() || *key != e.position()) {
       return absl::DataLossError(absl::StrCat(
-          "event key does not match record position ", e->position()));
+          "event key does not match record position ", e.position()));
     }
-    if (!visit(std::move(*e))) return absl::OkStatus();
+    if (!visit(std::move(e))) return absl::OkStatus();
   }
   return FromRocks(it->status(), "scan events");
 }
@@ -379,10 +377,9 @@ absl::StatusOr<std::optional<RequestSpan>> Store::RequestSpanAt(
 
 absl::StatusOr<uint64_t> Store::WholeRequestsThrough(uint64_t position) const {
   if (position == 0) return 0;
-  absl::StatusOr<std::optional<RequestSpan>> span = RequestSpanAt(position);
-  if (!span.ok()) return span.status();
-  if (!span->has_value() || (*span)->last == position) return position;
-  return (*span)->first - 1;
+  ASSIGN_OR_RETURN(std::optional<RequestSpan> span, RequestSpanAt(position));
+  if (!span.has_value() || span->last == position) return position;
+  return span->first - 1;
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(
@@ -554,15 +551,13 @@ std::shared_ptr<const rocksdb::Snapshot> Store::NewSnapshot() const {
 }
 
 absl::StatusOr<Head> Store::ReadHeadAt(const rocksdb::Snapshot* snapshot) const {
-  absl::StatusOr<std::optional<std::string>> v =
-      GetRaw(Family::kMeta, kHeadKey, snapshot);
-  if (!v.ok()) return v.status();
+  ASSIGN_OR_RETURN(std::optional<std::string> v, GetRaw(Family::kMeta, kHeadKey, snapshot));
   Head head;
-  if (!v->has_value()) {
+  if (!v.has_value()) {
     head.set_hash(GenesisHash());
     return head;
   }
-  if (!head.ParseFromString(**v) || head.hash().size() != kSha256Bytes) {
+  if (!head.ParseFromString(*v) || head.hash().size() != kSha256Bytes) {
     return absl::DataLossError("meta column family: head record does not parse");
   }
   return head;

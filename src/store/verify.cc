@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "store/merkle_tree.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -144,10 +145,9 @@ absl::StatusOr<ChainCheck> VerifyChain(
                "head record does not match the last event");
   }
   if (to_head) {
-    absl::StatusOr<StorageCheck> storage = VerifyStorage(store);
-    if (!storage.ok()) return storage.status();
-    if (!storage->ok) {
-      return Bad(result, storage->position, storage->message);
+    ASSIGN_OR_RETURN(StorageCheck storage, VerifyStorage(store));
+    if (!storage.ok) {
+      return Bad(result, storage.position, storage.message);
     }
     if (std::optional<std::string> bad = tree->Finish(head->position());
         bad.has_value()) {
@@ -251,11 +251,9 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
   auto check_head = [&]() -> absl::StatusOr<bool> {
     if (stream.empty()) return true;
     ++*streams;
-    absl::StatusOr<std::optional<std::string>> h = store.GetRaw(
-        Store::Family::kMeta, StreamHeadMetaKey(stream), snap);
-    if (!h.ok()) return h.status();
-    return h->has_value() && (*h)->size() == 8 &&
-           GetBigEndian64(**h) == last_revision;
+    ASSIGN_OR_RETURN(std::optional<std::string> h, store.GetRaw( Store::Family::kMeta, StreamHeadMetaKey(stream), snap));
+    return h.has_value() && h->size() == 8 &&
+           GetBigEndian64(*h) == last_revision;
   };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::optional<StreamKeyParts> k = DecodeStreamKey(it->key().ToStringView());

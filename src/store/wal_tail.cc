@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -211,23 +212,21 @@ absl::Status SaveAndCut(const std::string& path, const std::vector<uint8_t>& f,
 absl::StatusOr<WalTailRepair> RepairTornWalTail(const std::string& dir) {
   const std::vector<std::filesystem::path> wals = WalFiles(dir);
   for (size_t i = 0; i < wals.size(); ++i) {
-    absl::StatusOr<std::vector<uint8_t>> f = ReadAll(wals[i].string());
-    if (!f.ok()) return f.status();
-    const Scan s = ScanFile(*f);
+    ASSIGN_OR_RETURN(std::vector<uint8_t> f, ReadAll(wals[i].string()));
+    const Scan s = ScanFile(f);
     if (s.clean) continue;
     const std::string where =
         absl::StrCat(wals[i].filename().string(), " offset ", s.bad, " (",
                      s.reason, ")");
     // Nothing valid may follow: not in this file, not in a later one.
-    if (std::optional<uint64_t> q = ValidRecordAfter(*f, s.bad + 1)) {
+    if (std::optional<uint64_t> q = ValidRecordAfter(f, s.bad + 1)) {
       return absl::DataLossError(absl::StrCat(
           "write-ahead log damaged in the middle: ", where,
           "; a valid record follows at offset ", *q));
     }
     for (size_t j = i + 1; j < wals.size(); ++j) {
-      absl::StatusOr<std::vector<uint8_t>> later = ReadAll(wals[j].string());
-      if (!later.ok()) return later.status();
-      if (std::optional<uint64_t> q = ValidRecordAfter(*later, 0)) {
+      ASSIGN_OR_RETURN(std::vector<uint8_t> later, ReadAll(wals[j].string()));
+      if (std::optional<uint64_t> q = ValidRecordAfter(later, 0)) {
         return absl::DataLossError(absl::StrCat(
             "write-ahead log damaged in the middle: ", where,
             "; a valid record follows in ", wals[j].filename().string(),
@@ -237,13 +236,13 @@ absl::StatusOr<WalTailRepair> RepairTornWalTail(const std::string& dir) {
     WalTailRepair r;
     r.wal_file = wals[i].string();
     r.offset = s.cut;
-    r.dropped_bytes = f->size() - s.cut;
+    r.dropped_bytes = f.size() - s.cut;
     r.reason = s.reason;
     r.saved_as = (std::filesystem::path(dir) /
                   absl::StrCat("torn-wal-tail-", wals[i].filename().string(),
                                "-", s.cut))
                      .string();
-    if (absl::Status st = SaveAndCut(r.wal_file, *f, s.cut, r.saved_as);
+    if (absl::Status st = SaveAndCut(r.wal_file, f, s.cut, r.saved_as);
         !st.ok()) {
       return st;
     }

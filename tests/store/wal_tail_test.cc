@@ -20,6 +20,7 @@
 #include "store/power_loss_fs.h"
 #include "store/store.h"
 #include "test_support.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::store {
 namespace {
@@ -106,7 +107,7 @@ class WalTailTest : public ::testing::TestWithParam<PowerLossMode> {
     e.set_prev_hash(prev_);
     e.set_hash(ComputeHash(e));
     Batch b = s->NewBatch();
-    if (absl::Status st = b.PutEvent(e); !st.ok()) return st;
+    RETURN_IF_ERROR(b.PutEvent(e));
     Head h;
     h.set_position(p);
     h.set_hash(e.hash());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain/money.h"
 #include "partnerledger/limits.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -277,15 +278,15 @@ absl::Status Rewrite(Value& v, const std::string& path) {
     return absl::OkStatus();
   }
   if (v.kind != Value::Kind::kObject) return absl::OkStatus();
-  if (absl::Status s = RewriteMajor(v, path); !s.ok()) return s;
+  RETURN_IF_ERROR(RewriteMajor(v, path));
   for (size_t i = 0; i < v.keys.size(); ++i) {
     Value& value = v.items[i];
     const std::string name = Unquote(v.keys[i]);
     const std::string child = path.empty() ? name : absl::StrCat(path, ".", name);
     if (name == "amountMinor" || name == "amount_minor") {
-      if (absl::Status s = CheckMinor(value, child); !s.ok()) return s;
+      RETURN_IF_ERROR(CheckMinor(value, child));
     }
-    if (absl::Status s = Rewrite(value, child); !s.ok()) return s;
+    RETURN_IF_ERROR(Rewrite(value, child));
   }
   return absl::OkStatus();
 }
@@ -297,7 +298,7 @@ absl::StatusOr<std::string> NormalizeAmounts(absl::string_view json) {
   if (!doc.has_value()) {
     return absl::FailedPreconditionError("not one JSON document");
   }
-  if (absl::Status s = Rewrite(*doc, ""); !s.ok()) return s;
+  RETURN_IF_ERROR(Rewrite(*doc, ""));
   std::string out;
   Serialize(*doc, &out);
   return out;

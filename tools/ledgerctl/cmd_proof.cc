@@ -14,6 +14,7 @@
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "server/proofs.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -21,9 +22,8 @@ namespace {
 // A checkpoint file, opened: signature checked when --key is given.
 absl::StatusOr<merkle::Checkpoint> ReadCheckpointFile(
     const std::string& path, const merkle::VerifierKey* key) {
-  absl::StatusOr<std::string> text = ReadInput(path);
-  if (!text.ok()) return text.status();
-  absl::StatusOr<merkle::Checkpoint> c = merkle::OpenCheckpoint(*text, key);
+  ASSIGN_OR_RETURN(std::string text, ReadInput(path));
+  absl::StatusOr<merkle::Checkpoint> c = merkle::OpenCheckpoint(text, key);
   if (!c.ok()) {
     return absl::Status(c.status().code(),
                         absl::StrCat(path, ": ", c.status().message()));
@@ -35,9 +35,8 @@ absl::StatusOr<merkle::Checkpoint> ReadCheckpointFile(
 absl::StatusOr<std::optional<merkle::VerifierKey>> ReadKeyOption(
     const Args& a) {
   if (!a.Has("key")) return std::optional<merkle::VerifierKey>();
-  absl::StatusOr<std::string> text = ReadInput(a.Get("key"));
-  if (!text.ok()) return text.status();
-  absl::StatusOr<merkle::VerifierKey> k = merkle::ParseVerifierKey(*text);
+  ASSIGN_OR_RETURN(std::string text, ReadInput(a.Get("key")));
+  absl::StatusOr<merkle::VerifierKey> k = merkle::ParseVerifierKey(text);
   if (!k.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--key ", a.Get("key"), ": ", k.status().message()));
@@ -61,17 +60,14 @@ struct Offline {
 };
 absl::StatusOr<Offline> OpenOffline(const std::string& dir) {
   Offline o;
-  absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);
-  if (!st.ok()) return st.status();
-  o.store = std::move(*st);
-  absl::StatusOr<store::Head> head = o.store->ReadHead();
-  if (!head.ok()) return head.status();
-  o.head = head->position();
-  absl::StatusOr<uint64_t> tree = o.store->ReadMerkleTreeSize();
-  if (!tree.ok()) return tree.status();
-  if (*tree != o.head) {
+  ASSIGN_OR_RETURN(std::unique_ptr<store::Store> st, OpenReadOnly(dir));
+  o.store = std::move(st);
+  ASSIGN_OR_RETURN(store::Head head, o.store->ReadHead());
+  o.head = head.position();
+  ASSIGN_OR_RETURN(uint64_t tree, o.store->ReadMerkleTreeSize());
+  if (tree != o.head) {
     return absl::DataLossError(absl::StrCat(
-        "the Merkle tree covers ", *tree, " events but the log ends at ",
+        "the Merkle tree covers ", tree, " events but the log ends at ",
         o.head, " (start ledgerd on it once to complete the tree)"));
   }
   return o;

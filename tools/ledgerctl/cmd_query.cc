@@ -17,6 +17,7 @@
 #include "ledgerctl/progress.h"
 #include "ledgerctl/render.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -157,7 +158,7 @@ absl::StatusOr<v1::GetObligationsRequest> ObligationsRequestFrom(
   v1::GetObligationsRequest req;
   req.set_partner_id(a.Get("partner"));
   req.set_currency(a.Get("currency"));
-  if (absl::Status s = CheckCurrencyOption(req.currency()); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckCurrencyOption(req.currency()));
   if (a.Has("kind")) {
     const std::string k = a.Get("kind");
     if (k == "commission") {

@@ -19,6 +19,7 @@
 #include "ledgerctl/input.h"
 #include "util/sha256.h"
 #include "util/uuid.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::ctl {
 
@@ -42,9 +43,8 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenReadOnly(
 
 absl::StatusOr<std::pair<uint64_t, std::string>> ReadDigestFile(
     const std::string& path) {
-  absl::StatusOr<std::string> text = ReadInput(path);
-  if (!text.ok()) return text.status();
-  return ParseDigest(*text, path);
+  ASSIGN_OR_RETURN(std::string text, ReadInput(path));
+  return ParseDigest(text, path);
 }
 
 std::string DigestJson(uint64_t position, const std::string& raw_hash) {
