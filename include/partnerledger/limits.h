@@ -104,6 +104,24 @@ inline constexpr size_t kReadQueueMax = 1024;
 // asks 100,000 at a time).
 inline constexpr uint64_t kVerifyChainPositionsMax = 1'000'000;
 
+// The HTTP/JSON API and console (--http_listen). Connections are served by a
+// fixed pool of worker threads, one connection per worker while it is open;
+// accepted connections beyond that wait in a bounded queue, and when the
+// queue is full the listener stops accepting (the kernel's backlog holds the
+// rest), so a flood of clients costs bounded threads, memory and sockets. A
+// connection silent for kHttpIdleTimeoutMs (while sending its request, or
+// idle between keep-alive requests) is closed; a call that takes longer than
+// kHttpCallTimeoutMs is DEADLINE_EXCEEDED (504). Request bodies beyond
+// kHttpBodyBytesMax are refused (413) before they are read: a maximal append
+// in JSON (base64 and field names included) fits.
+inline constexpr size_t kHttpWorkers = 16;
+inline constexpr size_t kHttpQueuedConnectionsMax = 64;
+inline constexpr int kHttpIdleTimeoutMs = 5000;
+inline constexpr int kHttpCallTimeoutMs = 30000;
+inline constexpr size_t kHttpBodyBytesMax = 12u << 20;
+// A request line's query string: at most this many parameters.
+inline constexpr size_t kHttpQueryParamsMax = 64;
+
 // Identifier lengths (partner, deal, agreement, ... ids; stream names).
 inline constexpr size_t kIdBytesMax = 64;
 inline constexpr size_t kStreamNameBytesMax = 128;
@@ -124,6 +142,10 @@ static_assert(kReadPageBytesMax >= kEventPayloadBytesMax * 4,
               "a page holds several of the largest events");
 static_assert(kReadBytesInFlightMax >= kReadPageBytesMax * 2 * 16,
               "the server budget serves many full pages at once");
+static_assert(kHttpBodyBytesMax < kGrpcMessageBytesMax,
+              "a decoded HTTP body always fits a gRPC message");
+static_assert(kHttpBodyBytesMax > kAppendBytesMax * 2,
+              "a maximal append fits an HTTP body in JSON");
 static_assert(kStreamNameBytesMax > kIdBytesMax + 16,
               "a stream name is a category prefix plus an id");
 

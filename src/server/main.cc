@@ -59,6 +59,9 @@ ABSL_FLAG(uint64_t, subscribers_max, partnerledger::limits::kSubscribersMax,
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the HTTP admin port (/metrics, /healthz), e.g. "
           "127.0.0.1:9464; empty: off");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port of the HTTP/JSON API and web console (empty: off); "
+          "same loopback and TLS rules as --listen");
 ABSL_FLAG(int, shutdown_grace_ms, 5000,
           "on SIGTERM/SIGINT: how long calls in flight may finish before "
           "they are cancelled");
@@ -146,6 +149,7 @@ int Run() {
   o.grpc_memory_bytes_max = absl::GetFlag(FLAGS_grpc_memory_bytes_max);
   o.subscribers_max = absl::GetFlag(FLAGS_subscribers_max);
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.http_listen = absl::GetFlag(FLAGS_http_listen);
   o.backup_root = absl::GetFlag(FLAGS_backup_root);
   o.scrub_bytes_per_s = absl::GetFlag(FLAGS_scrub_bytes_per_s);
   o.scrub_interval_s = absl::GetFlag(FLAGS_scrub_interval_s);
@@ -203,6 +207,7 @@ int Run() {
       {{"listen", o.listen},
        {"port", (*server)->port()},
        {"metrics_port", (*server)->metrics_port()},
+       {"http_port", (*server)->http_port()},
        {"data_dir", o.ledger.data_dir},
        {"head_position", (*server)->ledger().head_position()},
        {"tls", !o.tls_cert_file.empty()},
@@ -248,7 +253,8 @@ int main(int argc, char** argv) {
       "partnerledger server.\n  ledgerd [--listen=127.0.0.1:50051] "
       "[--data_dir=./var/data] [--port_file=FILE] [--tls_cert=PEM "
       "--tls_key=PEM [--tls_client_ca=PEM]] [--auth_config=FILE] "
-      "[--metrics_listen=127.0.0.1:9464]\n  ledgerd "
+      "[--metrics_listen=127.0.0.1:9464] [--http_listen=127.0.0.1:8080]\n"
+      "  ledgerd "
       "--restore_backup=BACKUP_DIR "
       "--data_dir=EMPTY_DIR [--backup_id=N]\n  ledgerd --help | --version");
   absl::ParseCommandLine(argc, argv);

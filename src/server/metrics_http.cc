@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "partnerledger/limits.h"
-#include "server/httplib_config.h"
+#include "util/httplib_config.h"
 #include "util/host_port.h"
 
 namespace partnerledger::server {

@@ -30,6 +30,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
+#include "http/gateway.h"
 #include "server/query_service.h"
 #include "server/unparseable_request.h"
 #include "store/scrub.h"
@@ -206,6 +207,26 @@ class DataDirLock {
   const int fd_;
 };
 
+namespace {
+
+// The HTTP/JSON API over the server's in-process channel: every HTTP call is
+// a call of the same services, through the same interceptors and
+// authorization, with the same message size limits.
+absl::StatusOr<std::unique_ptr<http::HttpGateway>> StartHttpGateway(
+    const ServerOptions& options, grpc::Server& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+  args.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
+  http::GatewayOptions o;
+  o.listen = options.http_listen;
+  o.tls_cert_file = options.tls_cert_file;
+  o.tls_key_file = options.tls_key_file;
+  o.tls_client_ca_file = options.tls_client_ca_file;
+  return http::HttpGateway::Start(o, server.InProcessChannel(args));
+}
+
+}  // namespace
+
 struct LedgerServer::Impl {
   // Constant after Start.
   ServerOptions options;
@@ -220,6 +241,7 @@ struct LedgerServer::Impl {
   std::unique_ptr<AuditService> audit;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsHttpServer> metrics_http;
+  std::unique_ptr<http::HttpGateway> http_gateway;
   std::unique_ptr<store::Scrubber> scrubber;
   int port = 0;
 
@@ -322,8 +344,14 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
         ParseHostPort("metrics_listen", options.metrics_listen);
     if (!m.ok()) return m.status();
   }
+  if (!options.http_listen.empty()) {
+    absl::StatusOr<HostPort> h =
+        ParseHostPort("http_listen", options.http_listen);
+    if (!h.ok()) return h.status();
+  }
   const bool secured = Secured(options);
-  for (const std::string* addr : {&options.listen, &options.metrics_listen}) {
+  for (const std::string* addr :
+       {&options.listen, &options.metrics_listen, &options.http_listen}) {
     if (addr->empty() || IsLoopbackAddress(*addr)) continue;
     if (!secured && !options.allow_insecure_remote) {
       return absl::InvalidArgumentError(
@@ -447,6 +475,16 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     }
     raw->metrics_http = std::move(*http);
   }
+  if (!options.http_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<http::HttpGateway>> gateway =
+        StartHttpGateway(options, *raw->server);
+    if (!gateway.ok()) {
+      std::unique_ptr<LedgerServer> partial(new LedgerServer(std::move(impl)));
+      partial->Shutdown(0);
+      return gateway.status();
+    }
+    raw->http_gateway = std::move(*gateway);
+  }
   return std::unique_ptr<LedgerServer>(new LedgerServer(std::move(impl)));
 }
 
@@ -454,6 +492,10 @@ int LedgerServer::port() const { return impl_->port; }
 
 int LedgerServer::metrics_port() const {
   return impl_->metrics_http == nullptr ? 0 : impl_->metrics_http->port();
+}
+
+int LedgerServer::http_port() const {
+  return impl_->http_gateway == nullptr ? 0 : impl_->http_gateway->port();
 }
 
 Ledger& LedgerServer::ledger() { return *impl_->ledger; }
@@ -476,6 +518,8 @@ void LedgerServer::Shutdown(int grace_ms) {
   impl_->SetServing(false);
   if (impl_->scrubber != nullptr) impl_->scrubber->Stop();
   if (impl_->metrics_http != nullptr) impl_->metrics_http->Stop();
+  // Before the gRPC server: its connections finish their calls first.
+  if (impl_->http_gateway != nullptr) impl_->http_gateway->Stop();
   impl_->event_store->StopSubscriptions();
   impl_->server->Shutdown(std::chrono::system_clock::now() +
                           std::chrono::milliseconds(grace_ms));

@@ -56,6 +56,13 @@ struct ServerOptions {
   // loopback only under the same rule as `listen`.
   std::string metrics_listen;
 
+  // "host:port" of the HTTP/JSON API and web console (http/gateway.h);
+  // empty: off. Port 0 picks a free port (see LedgerServer::http_port()).
+  // Beyond loopback only under the same rule as `listen`; with tls_cert_file
+  // it serves HTTPS only (and with tls_client_ca_file requires client
+  // certificates). Callers identify with a bearer token.
+  std::string http_listen;
+
   // Where AdminService.CreateBackup writes: a request names a directory
   // relative to this root (empty: the root itself). Empty: backups over
   // the API are refused (FAILED_PRECONDITION).
@@ -94,6 +101,8 @@ class LedgerServer {
   int port() const;
   // The metrics port; 0 when metrics are off.
   int metrics_port() const;
+  // The HTTP/JSON API's port; 0 when it is off.
+  int http_port() const;
   Ledger& ledger();
   // What read responses in flight hold.
   ReadBudget& read_budget();

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
-#include "server/httplib_config.h"
+#include "util/httplib_config.h"
 #include "server/log.h"
 #include "partnerledger/limits.h"
 #include "server/fault_fs.h"

@@ -19,7 +19,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
-#include "server/httplib_config.h"
+#include "util/httplib_config.h"
 #include "server/server.h"
 #include "test_support.h"
 
