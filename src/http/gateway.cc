@@ -16,6 +16,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "domain/money.h"
 #include "http/console_assets.h"
 #include "http/routes.h"
 #include "http/status_http.h"
@@ -114,6 +115,23 @@ struct CallResult {
   std::string current_revision;
 };
 
+// {"AED":2,...}: every currency code the ledger accepts with its minor-unit
+// exponent, so the console formats amounts by the ledger's own table.
+std::string CurrenciesJson() {
+  std::string out = "{";
+  char code[4] = {'A', 'A', 'A', 0};
+  for (code[0] = 'A'; code[0] <= 'Z'; ++code[0]) {
+    for (code[1] = 'A'; code[1] <= 'Z'; ++code[1]) {
+      for (code[2] = 'A'; code[2] <= 'Z'; ++code[2]) {
+        const std::optional<int> e = domain::CurrencyExponent(code);
+        if (!e.has_value()) continue;
+        absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", code, "\":", *e);
+      }
+    }
+  }
+  return out + "}";
+}
+
 }  // namespace
 
 struct HttpGateway::Impl {
@@ -126,6 +144,7 @@ struct HttpGateway::Impl {
   std::unique_ptr<grpc::GenericStub> stub;
   std::vector<BoundRoute> routes;
   std::string openapi;
+  std::string currencies;
   std::thread thread;
   std::atomic<bool> thread_done{false};
   int port = 0;
@@ -226,6 +245,10 @@ struct HttpGateway::Impl {
               [this](const httplib::Request&, httplib::Response& res) {
                 res.set_content(openapi, "application/json");
               });
+    http->Get("/console/currencies.json",
+              [this](const httplib::Request&, httplib::Response& res) {
+                res.set_content(currencies, "application/json");
+              });
     for (const ConsoleAsset& asset : ConsoleAssets()) {
       const ConsoleAsset* a = &asset;
       http->Get(asset.path, [a](const httplib::Request&,
@@ -303,6 +326,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   impl->stub = std::make_unique<grpc::GenericStub>(impl->channel);
   impl->routes = std::move(*routes);
   impl->openapi = OpenApiDocument(impl->routes);
+  impl->currencies = CurrenciesJson();
   Impl* raw = impl.get();
   httplib::Server& http = *impl->http;
   impl->pool =
