@@ -23,6 +23,8 @@ if bash "$PL_ROOT/tools/bench.sh" --no-such-flag >/dev/null 2>&1; then
   pl_log "bench.sh accepted an unknown flag"
   exit 1
 fi
+pl_log "browser tests of the web console (headless chromium; screenshots in $PL_BUILD/console-screenshots)"
+"${PL_PYTHON:-/usr/bin/python3}" "$PL_ROOT/tests/http/console_browser_test.py" --build "$PL_BUILD"
 pl_log "fuzzing (libFuzzer harnesses, tests/fuzz)"
 bash "$PL_ROOT/tools/fuzz.sh"
 

@@ -218,6 +218,18 @@ TEST_F(GatewayTest, QueryParametersSetRequestFieldsByProtoOrJsonName) {
   EXPECT_EQ(resp.as_of_position(), 0u);
   EXPECT_EQ(resp.obligations_size(), 0);
 
+  // A business date: a field of the request message, mapped like any other
+  // (R1 booked 2026-02-01 counts; R2, the reversal and the settlement are
+  // dated 2027).
+  r = Get("/v1/obligations?as_of_date=2026-12-31&currency=EUR", kFinance);
+  ASSERT_EQ(r->status, 200) << r->body;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r->body, &resp).ok());
+  ASSERT_EQ(resp.obligations_size(), 1);
+  EXPECT_EQ(resp.obligations(0).outstanding_minor(), 3'000'000);
+  EXPECT_EQ(resp.as_of_date(), "2026-12-31");
+  r = Get("/v1/obligations?asOfDate=2026-13-01", kFinance);
+  EXPECT_EQ(r->status, 400) << r->body;
+
   // The statement of the walkthrough, and a deal by path.
   r = Get("/v1/statement?payer=F&payee=C&currency=EUR&period=2027-02",
           kFinance);
@@ -247,6 +259,8 @@ TEST_F(GatewayTest, ErrorsMapToAip193StatusesAndNameTheField) {
       {"/v1/obligations?as_of.position=minus", 400, "INVALID_ARGUMENT",
        "as_of.position"},
       {"/v1/obligations?as_of=3", 400, "INVALID_ARGUMENT", "as_of"},
+      {"/v1/obligations?as_of_date=2026-02-30", 400, "INVALID_ARGUMENT",
+       "as_of_date"},
       {"/v1/obligations?partner_id=NOPE", 404, "NOT_FOUND", "partner_id"},
       {"/v1/deals/NOPE", 404, "NOT_FOUND", "<absent>"},
       {"/v1/no-such-route", 404, "NOT_FOUND", "<absent>"},

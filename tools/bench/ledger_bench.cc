@@ -33,6 +33,14 @@
 //       GetDigest of the head (--noop_rpc=digest), answered without any
 //       write. compare mode also runs it against the same ledgerd right after
 //       the appends, so its CPU per call is the per-event cost's yardstick.
+//   --mode=http --ledgerd=PATH [--clients=8] [--query_rate=2000]
+//       GetObligations latency over the HTTP/JSON API against the same call
+//       over gRPC, at the same load: ledgerd with --http_listen on a fresh
+//       directory holding the worked example (--example), --clients threads
+//       (one connection each) asking at --query_rate calls/s in total (0:
+//       back to back), one transport after the other, --repeat times
+//       alternating which goes first; p50/p99 per run, the medians and the
+//       ratio of the p99s (HTTP / gRPC).
 //   --json prints one JSON object instead of text.
 //
 // Figures: events/s and appends/s over the measurement window (after
@@ -92,6 +100,9 @@
 #include "grpcpp/grpcpp.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
+#include "partnerledger/v1/query.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "util/httplib_config.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -123,6 +134,11 @@ ABSL_FLAG(int, clients_per_channel, 8,
 ABSL_FLAG(int, client_threads, 1,
           "async client: completion-queue threads driving the clients");
 ABSL_FLAG(int, rpc_timeout_ms, 10000, "deadline of each append");
+ABSL_FLAG(double, query_rate, 2000,
+          "http mode: GetObligations calls per second across all clients "
+          "(0: back to back)");
+ABSL_FLAG(std::string, example, "tools/ledgerctl/examples/worked-example.jsonl",
+          "http mode: the AppendEventsRequests (JSON lines) to load first");
 ABSL_FLAG(int, server_pid, 0,
           "grpc mode: the server's pid, to report the CPU it uses");
 ABSL_FLAG(std::string, noop_rpc, "health",
@@ -1355,9 +1371,197 @@ int RunProofs(const Config& config) {
   return 0;
 }
 
+// --- http mode -----------------------------------------------------------------
+
+// The HTTP port in ledgerd's "serving" log line ("http_port":N); 0 if none.
+int HttpPortFromLog(const std::string& log_file) {
+  std::ifstream in(log_file);
+  const std::string key = "\"http_port\":";
+  for (std::string line; std::getline(in, line);) {
+    if (const size_t at = line.find(key); at != std::string::npos) {
+      return std::atoi(line.c_str() + at + key.size());
+    }
+  }
+  return 0;
+}
+
+struct QueryRun {
+  Histogram latency;
+  uint64_t errors = 0;
+  double seconds = 0;
+};
+
+// `clients` threads, each with its own caller (connection), calling at
+// rate / clients per second (0: back to back) for warmup + duration; only
+// calls started in the window are counted.
+QueryRun QueryLoad(const Config& config, double rate,
+                   const std::function<std::function<bool()>()>& new_caller) {
+  std::vector<QueryRun> per(config.clients);
+  std::vector<std::thread> threads;
+  const auto start = SteadyClock::now();
+  const auto window_start =
+      start + std::chrono::duration_cast<SteadyClock::duration>(
+                  std::chrono::duration<double>(config.warmup_s));
+  const auto end = window_start +
+                   std::chrono::duration_cast<SteadyClock::duration>(
+                       std::chrono::duration<double>(config.duration_s));
+  const auto interval =
+      rate > 0 ? std::chrono::duration_cast<SteadyClock::duration>(
+                     std::chrono::duration<double>(config.clients / rate))
+               : SteadyClock::duration::zero();
+  for (int t = 0; t < config.clients; ++t) {
+    threads.emplace_back([&, t] {
+      std::function<bool()> call = new_caller();
+      // Spread the clients' first calls over one interval.
+      auto next = start + interval * t / config.clients;
+      while (true) {
+        if (interval > SteadyClock::duration::zero()) {
+          std::this_thread::sleep_until(next);
+          next += interval;
+        }
+        const auto begin = SteadyClock::now();
+        if (begin >= end) break;
+        const bool ok = call();
+        const auto took = SteadyClock::now() - begin;
+        if (begin < window_start) continue;
+        if (!ok) {
+          ++per[t].errors;
+          continue;
+        }
+        per[t].latency.Record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(took)
+                .count()));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  QueryRun all;
+  for (const QueryRun& r : per) {
+    all.latency.Merge(r.latency);
+    all.errors += r.errors;
+  }
+  all.seconds = config.duration_s;
+  return all;
+}
+
+// Appends each AppendEventsRequest of `path` (JSON lines, '#' comments)
+// over HTTP.
+bool LoadExampleOverHttp(int http_port, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "ledger-bench: cannot read --example=%s\n",
+                 path.c_str());
+    return false;
+  }
+  httplib::Client client("127.0.0.1", http_port);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    v1::AppendEventsRequest req;
+    if (!google::protobuf::util::JsonStringToMessage(line, &req).ok()) {
+      std::fprintf(stderr, "ledger-bench: not an AppendEventsRequest: %s\n",
+                   line.c_str());
+      return false;
+    }
+    auto res = client.Post(
+        absl::StrCat("/v1/streams/", req.stream(), ":append").c_str(), line,
+        "application/json");
+    if (!res || res->status != 200) {
+      std::fprintf(stderr, "ledger-bench: append over HTTP failed: %s\n",
+                   res ? res->body.c_str() : "no response");
+      return false;
+    }
+  }
+  return true;
+}
+
+int RunHttpVsGrpc(const Config& config) {
+  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/ledger-bench-XXXXXX";
+  if (absl::GetFlag(FLAGS_ledgerd).empty() || mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr, "ledger-bench: need --ledgerd and a --work_dir\n");
+    return 2;
+  }
+  LedgerdProcess server;
+  if (!server.Start(absl::GetFlag(FLAGS_ledgerd), tmpl + "/ledger", tmpl,
+                    {"--http_listen=127.0.0.1:0"})) {
+    return 1;
+  }
+  const int http_port = HttpPortFromLog(server.log_file());
+  if (http_port == 0 ||
+      !LoadExampleOverHttp(http_port, absl::GetFlag(FLAGS_example))) {
+    return 1;
+  }
+  const std::string target = absl::StrCat("127.0.0.1:", server.port());
+  const double rate = absl::GetFlag(FLAGS_query_rate);
+  const std::function<std::function<bool()>()> grpc_caller =
+      [&]() -> std::function<bool()> {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // own connection
+    auto stub = std::shared_ptr<v1::LedgerQueryService::Stub>(
+        v1::LedgerQueryService::NewStub(grpc::CreateCustomChannel(
+            target, grpc::InsecureChannelCredentials(), args)));
+    return [stub] {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+      v1::GetObligationsResponse resp;
+      return stub->GetObligations(&ctx, v1::GetObligationsRequest(), &resp)
+                 .ok() &&
+             resp.obligations_size() > 0;
+    };
+  };
+  const std::function<std::function<bool()>()> http_caller =
+      [&]() -> std::function<bool()> {
+    auto client = std::make_shared<httplib::Client>("127.0.0.1", http_port);
+    client->set_keep_alive(true);
+    return [client] {
+      auto res = client->Get("/v1/obligations");
+      v1::GetObligationsResponse resp;
+      return res && res->status == 200 &&
+             google::protobuf::util::JsonStringToMessage(res->body, &resp)
+                 .ok() &&
+             resp.obligations_size() > 0;
+    };
+  };
+  std::vector<double> grpc_p99, http_p99, ratios;
+  const int repeat = absl::GetFlag(FLAGS_repeat);
+  for (int k = 0; k < repeat; ++k) {
+    QueryRun g, h;
+    for (int side = 0; side < 2; ++side) {
+      const bool http = (side + k) % 2 == 1;
+      (http ? h : g) = QueryLoad(config, rate, http ? http_caller : grpc_caller);
+    }
+    grpc_p99.push_back(g.latency.QuantileMs(0.99));
+    http_p99.push_back(h.latency.QuantileMs(0.99));
+    ratios.push_back(http_p99.back() / std::max(grpc_p99.back(), 1e-9));
+    std::printf(
+        "run %d/%d: gRPC %llu calls p50 %.3f ms p99 %.3f ms (%llu errors); "
+        "HTTP %llu calls p50 %.3f ms p99 %.3f ms (%llu errors); p99 ratio "
+        "%.2f\n",
+        k + 1, repeat, static_cast<unsigned long long>(g.latency.total()),
+        g.latency.QuantileMs(0.5), grpc_p99.back(),
+        static_cast<unsigned long long>(g.errors),
+        static_cast<unsigned long long>(h.latency.total()),
+        h.latency.QuantileMs(0.5), http_p99.back(),
+        static_cast<unsigned long long>(h.errors), ratios.back());
+    std::fflush(stdout);
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf(
+      "GetObligations, %d clients, %.0f calls/s: median p99 gRPC %.3f ms, "
+      "HTTP %.3f ms; median ratio HTTP/gRPC %.2f (target <= 1.5)\n",
+      config.clients, rate, median(grpc_p99), median(http_p99),
+      median(ratios));
+  const std::string exit = server.Stop();
+  std::filesystem::remove_all(tmpl);
+  return exit == "exit 0" ? 0 : 1;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs [flags]; see the top of "
+      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs|http [flags]; see the top of "
       "tools/bench/ledger_bench.cc");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -1390,6 +1594,7 @@ int Main(int argc, char** argv) {
   if (mode == "compare") return RunCompare(config);
   if (mode == "tree") return RunTreeCompare(config);
   if (mode == "proofs") return RunProofs(config);
+  if (mode == "http") return RunHttpVsGrpc(config);
   if (mode == "grpc" || mode == "noop") {
     config.noop = mode == "noop";
     if (absl::GetFlag(FLAGS_target).empty()) {

@@ -511,7 +511,7 @@
   function lineChart(periods, values, currency, test) {
     const W = 760, H = 220, L = 84, B = 40, T = 16;
     const max = Math.max(1, ...values), min = Math.min(0, ...values);
-    const step = (W - L - 10) / Math.max(1, periods.length - 1);
+    const step = (W - L - 34) / Math.max(1, periods.length - 1);
     const x = i => L + i * step;
     const y = v => T + (H - T - B) * (1 - (v - min) / (max - min));
     const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'data-test': test });
