@@ -3,15 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -47,51 +46,53 @@ class BoundedPool final : public httplib::TaskQueue {
   ~BoundedPool() override = default;
 
   void enqueue(std::function<void()> fn) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [this] { return jobs_.size() < queued_max_ || closed_; });
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &BoundedPool::HasSpaceOrClosed));
     jobs_.push_back(std::move(fn));
-    work_.notify_one();
   }
 
   void shutdown() override {
-    Close();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
+      closed_ = true;
       stopping_ = true;
     }
-    work_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
 
   void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
-    space_.notify_all();
   }
 
  private:
+  bool HasSpaceOrClosed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return jobs_.size() < queued_max_ || closed_;
+  }
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !jobs_.empty() || stopping_;
+  }
+
   void Work() {
     while (true) {
       std::function<void()> fn;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(this, &BoundedPool::HasWorkOrStopping));
         if (jobs_.empty()) return;
         fn = std::move(jobs_.front());
         jobs_.pop_front();
-        space_.notify_one();
       }
       fn();
     }
   }
 
   const size_t queued_max_;
-  std::mutex mu_;
-  std::condition_variable work_;
-  std::condition_variable space_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mu_
-  bool closed_ = false;                     // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Constant after construction.
   std::vector<std::thread> threads_;
 };
 
