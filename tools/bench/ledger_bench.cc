@@ -1513,6 +1513,7 @@ int RunHttpVsGrpc(const Config& config) {
       [&]() -> std::function<bool()> {
     auto client = std::make_shared<httplib::Client>("127.0.0.1", http_port);
     client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);  // as gRPC sets it
     return [client] {
       auto res = client->Get("/v1/obligations");
       v1::GetObligationsResponse resp;
