@@ -52,22 +52,44 @@ void CheckpointSigner::Fill(uint64_t size, const std::string& root,
 
 absl::StatusOr<std::string> TreeRoot(const store::Store& store, uint64_t size,
                                      uint64_t head) {
+  return TreeRoot(store::StoreNodeSource(&store), size, head);
+}
+
+absl::StatusOr<std::string> TreeRoot(const merkle::NodeSource& nodes,
+                                     uint64_t size, uint64_t head) {
   if (size > head) {
     return absl::InvalidArgumentError(
         absl::StrCat("tree_size: ", size, " is beyond the head ", head));
   }
-  return merkle::RootAt(store::StoreNodeSource(&store), size);
+  return merkle::RootAt(nodes, size);
 }
 
 absl::Status FillCheckpoint(const store::Store& store,
                             const CheckpointSigner& signer, uint64_t size,
                             uint64_t head, v1::TreeCheckpoint* out) {
-  ASSIGN_OR_RETURN(std::string root, TreeRoot(store, size, head));
+  return FillCheckpoint(store::StoreNodeSource(&store), signer, size, head,
+                        out);
+}
+
+absl::Status FillCheckpoint(const merkle::NodeSource& nodes,
+                            const CheckpointSigner& signer, uint64_t size,
+                            uint64_t head, v1::TreeCheckpoint* out) {
+  ASSIGN_OR_RETURN(std::string root, TreeRoot(nodes, size, head));
   signer.Fill(size, root, out);
   return absl::OkStatus();
 }
 
 absl::Status FillInclusionProof(const store::Store& store,
+                                const CheckpointSigner& signer,
+                                const v1::GetInclusionProofRequest& req,
+                                uint64_t head,
+                                v1::GetInclusionProofResponse* out) {
+  return FillInclusionProof(store, store::StoreNodeSource(&store), signer, req,
+                            head, out);
+}
+
+absl::Status FillInclusionProof(const store::Store& store,
+                                const merkle::NodeSource& nodes,
                                 const CheckpointSigner& signer,
                                 const v1::GetInclusionProofRequest& req,
                                 uint64_t head,
@@ -89,7 +111,7 @@ absl::Status FillInclusionProof(const store::Store& store,
     return absl::DataLossError(absl::StrCat(
         "event at position ", req.position(), " is missing below the head"));
   }
-  const store::StoreNodeSource source(&store);
+  const merkle::NodeSource& source = nodes;
   ASSIGN_OR_RETURN(std::vector<std::string> path, merkle::InclusionProof(source, req.position() - 1, size));
   ASSIGN_OR_RETURN(std::string root, merkle::RootAt(source, size));
   RETURN_IF_ERROR(ToWire(*e, out->mutable_event()));
@@ -108,6 +130,15 @@ absl::Status FillConsistencyProof(const store::Store& store,
                                   const v1::GetConsistencyProofRequest& req,
                                   uint64_t head,
                                   v1::GetConsistencyProofResponse* out) {
+  return FillConsistencyProof(store::StoreNodeSource(&store), signer, req,
+                              head, out);
+}
+
+absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
+                                  const CheckpointSigner& signer,
+                                  const v1::GetConsistencyProofRequest& req,
+                                  uint64_t head,
+                                  v1::GetConsistencyProofResponse* out) {
   const uint64_t to = req.to_size() == 0 ? head : req.to_size();
   if (to > head) {
     return absl::InvalidArgumentError(
@@ -117,7 +148,7 @@ absl::Status FillConsistencyProof(const store::Store& store,
     return absl::InvalidArgumentError(absl::StrCat(
         "from_size: ", req.from_size(), " is beyond to_size ", to));
   }
-  const store::StoreNodeSource source(&store);
+  const merkle::NodeSource& source = nodes;
   ASSIGN_OR_RETURN(std::vector<std::string> proof, merkle::ConsistencyProof(source, req.from_size(), to));
   ASSIGN_OR_RETURN(std::string from_root, merkle::RootAt(source, req.from_size()));
   ASSIGN_OR_RETURN(std::string to_root, merkle::RootAt(source, to));

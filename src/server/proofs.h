@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "merkle/checkpoint.h"
+#include "merkle/merkle.h"
 #include "partnerledger/v1/audit.pb.h"
 #include "store/store.h"
 
@@ -57,6 +58,26 @@ absl::Status FillInclusionProof(const store::Store& store,
                                 v1::GetInclusionProofResponse* out);
 // to_size 0 means `head`; from_size > to_size is INVALID_ARGUMENT.
 absl::Status FillConsistencyProof(const store::Store& store,
+                                  const CheckpointSigner& signer,
+                                  const v1::GetConsistencyProofRequest& req,
+                                  uint64_t head,
+                                  v1::GetConsistencyProofResponse* out);
+
+// The same, with the tree's nodes read from `nodes` (the records still from
+// `store`): offline tools pass a store::LogNodeSource so a data directory
+// whose stored tree is behind its log still answers.
+absl::StatusOr<std::string> TreeRoot(const merkle::NodeSource& nodes,
+                                     uint64_t size, uint64_t head);
+absl::Status FillCheckpoint(const merkle::NodeSource& nodes,
+                            const CheckpointSigner& signer, uint64_t size,
+                            uint64_t head, v1::TreeCheckpoint* out);
+absl::Status FillInclusionProof(const store::Store& store,
+                                const merkle::NodeSource& nodes,
+                                const CheckpointSigner& signer,
+                                const v1::GetInclusionProofRequest& req,
+                                uint64_t head,
+                                v1::GetInclusionProofResponse* out);
+absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
                                   const CheckpointSigner& signer,
                                   const v1::GetConsistencyProofRequest& req,
                                   uint64_t head,

@@ -92,6 +92,20 @@ absl::StatusOr<std::string> StoreNodeSource::Node(int level,
   return std::move(*h);
 }
 
+absl::StatusOr<std::string> LogNodeSource::Node(int level,
+                                                uint64_t index) const {
+  if (level == 0) return stored_.Node(0, index);
+  absl::StatusOr<std::optional<std::string>> h =
+      store_->ReadMerkleNode(level, index);
+  if (!h.ok()) return h.status();
+  if (h->has_value()) return std::move(**h);
+  absl::StatusOr<std::string> left = Node(level - 1, 2 * index);
+  if (!left.ok()) return left.status();
+  absl::StatusOr<std::string> right = Node(level - 1, 2 * index + 1);
+  if (!right.ok()) return right.status();
+  return merkle::NodeHash(*left, *right);
+}
+
 absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
                                                              uint64_t head) {
   ASSIGN_OR_RETURN(uint64_t size, store->ReadMerkleTreeSize());

@@ -38,6 +38,22 @@ class StoreNodeSource final : public merkle::NodeSource {
   const Store* const store_;
 };
 
+// Like StoreNodeSource, but a node the stored tree lacks is computed from
+// its two children, down to the records. For offline tools reading a data
+// directory whose tree is behind its log (written before the tree existed,
+// or with it switched off), which they must not write to: a node above the
+// stored tree costs reading every record under it, up to the whole log.
+// Thread-safe (reads only); the store must outlive it.
+class LogNodeSource final : public merkle::NodeSource {
+ public:
+  explicit LogNodeSource(const Store* store) : store_(store), stored_(store) {}
+  absl::StatusOr<std::string> Node(int level, uint64_t index) const override;
+
+ private:
+  const Store* const store_;
+  const StoreNodeSource stored_;
+};
+
 // Keeps the stored tree in step with the log. Used by one thread (the
 // ledger's committer). The store must outlive it.
 class TreeWriter {

@@ -1192,6 +1192,52 @@ TEST_F(LedgerctlTest, BearerTokenFromFileIsSentAndTheRoleIsChecked) {
   EXPECT_EQ(Ctl({"obligations", "--token_file=/nonexistent/token"}).code, 6);
 }
 
+// A data directory whose log has no stored tree (as one written before the
+// tree existed; here by a ledgerd with the tree switched off) answers
+// offline proofs read-only, computing the nodes from the records, and says
+// so; the roots equal those of the tree ledgerd completes when it starts.
+TEST_F(LedgerctlTest, OfflineProofsOnADirectoryWhoseTreeIsBehindTheLog) {
+  StopServer();
+  StartServer({"--bench_no_merkle_tree"});
+  LoadWorkedExample();
+  StopServer();
+  const std::string behind = "--data-dir=" + CopyData("behind");
+  Result ckpt = Run({"checkpoint", behind, "--out=" + Path("behind.ckpt")});
+  ASSERT_EQ(ckpt.code, 0) << ckpt.err;
+  EXPECT_THAT(ckpt.err,
+              HasSubstr("note: the Merkle tree stored in " + Path("behind") +
+                        " covers 0 of its 18 events"));
+  EXPECT_THAT(ckpt.err, HasSubstr("Starting ledgerd once on the directory "
+                                  "completes the stored tree."));
+  Result old_ckpt = Run({"checkpoint", behind, "--size=7",
+                         "--out=" + Path("behind7.ckpt")});
+  ASSERT_EQ(old_ckpt.code, 0) << old_ckpt.err;
+  Result prove = Run({"prove", "8", "--checkpoint=" + Path("behind.ckpt"), behind});
+  EXPECT_EQ(prove.code, 0) << prove.err;
+  EXPECT_THAT(prove.out, HasSubstr("is in the tree of size 18"));
+  Result consistent = Run({"consistency", Path("behind7.ckpt"),
+                           Path("behind.ckpt"), behind});
+  EXPECT_EQ(consistent.code, 0) << consistent.err;
+  // ledgerd completes the stored tree; the same roots come out of it.
+  StartServer();
+  Result online = Ctl({"checkpoint"});
+  ASSERT_EQ(online.code, 0) << online.err;
+  StopServer();
+  Result completed = Run({"checkpoint", "--data-dir=" + data_dir()});
+  ASSERT_EQ(completed.code, 0) << completed.err;
+  EXPECT_THAT(completed.err, Not(HasSubstr("note:")));
+  const std::vector<std::string> a = Lines(ckpt.out);
+  const std::vector<std::string> b = Lines(completed.out);
+  ASSERT_GE(a.size(), 3u);
+  ASSERT_GE(b.size(), 3u);
+  EXPECT_EQ(a[1], "18");
+  EXPECT_EQ(a[2], b[2]);  // the base64 root
+  EXPECT_EQ(Lines(online.out)[2], b[2]);
+  EXPECT_EQ(Lines(old_ckpt.out)[2],
+            Lines(Run({"checkpoint", "--size=7", "--data-dir=" + data_dir()})
+                      .out)[2]);
+}
+
 TEST_F(LedgerctlTest, ProofCommandsVerifyOnlineAndOffline) {
   Result keygen = Run({"keygen", "ledger.test/pl", "--out=" + Path("k")});
   ASSERT_EQ(keygen.code, 0) << keygen.err;

@@ -5,6 +5,8 @@
 // the auditor kept.
 #include <sys/stat.h>
 
+#include <iostream>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledgerctl/commands.h"
@@ -13,6 +15,7 @@
 #include "merkle/checkpoint.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "server/proofs.h"
+#include "store/merkle_tree.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
 
@@ -53,11 +56,16 @@ int FailCheck(const Context& ctx, const absl::Status& s,
   return ctx.Fail(code, absl::StrCat(std::string(what), ": ", s.message()));
 }
 
-// Offline: the data directory's head and a signer for unsigned checkpoints.
+// Offline: the data directory's head and where its tree's nodes come from.
 struct Offline {
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<merkle::NodeSource> nodes;
   uint64_t head = 0;
 };
+// A directory whose stored tree is behind its log (written before the tree
+// existed, or by a ledgerd with it switched off) is opened read-only like
+// any other: the missing nodes are computed from the records, and a note on
+// stderr says so and what completes the stored tree.
 absl::StatusOr<Offline> OpenOffline(const std::string& dir) {
   Offline o;
   ASSIGN_OR_RETURN(std::unique_ptr<store::Store> st, OpenReadOnly(dir));
@@ -65,11 +73,22 @@ absl::StatusOr<Offline> OpenOffline(const std::string& dir) {
   ASSIGN_OR_RETURN(store::Head head, o.store->ReadHead());
   o.head = head.position();
   ASSIGN_OR_RETURN(uint64_t tree, o.store->ReadMerkleTreeSize());
-  if (tree != o.head) {
+  if (tree > o.head) {
     return absl::DataLossError(absl::StrCat(
         "the Merkle tree covers ", tree, " events but the log ends at ",
-        o.head, " (start ledgerd on it once to complete the tree)"));
+        o.head));
   }
+  if (tree == o.head) {
+    o.nodes = std::make_unique<store::StoreNodeSource>(o.store.get());
+    return o;
+  }
+  std::cerr << "note: the Merkle tree stored in " << dir << " covers " << tree
+            << " of its " << o.head
+            << " events (written before the tree existed, or with it "
+               "switched off); the rest is computed from the log, reading "
+               "the records it needs. Starting ledgerd once on the directory "
+               "completes the stored tree.\n";
+  o.nodes = std::make_unique<store::LogNodeSource>(o.store.get());
   return o;
 }
 
@@ -160,7 +179,7 @@ int RunCheckpoint(Context& ctx) {
     absl::StatusOr<Offline> o = OpenOffline(a.Get("data-dir"));
     if (!o.ok()) return ctx.FailLocal(o.status(), "open data directory");
     absl::Status s = server::FillCheckpoint(
-        *o->store, OfflineSigner(), size.value_or(o->head), o->head, &c);
+        *o->nodes, OfflineSigner(), size.value_or(o->head), o->head, &c);
     if (!s.ok()) return ctx.FailLocal(s, "checkpoint");
   } else {
     auto stub = v1::AuditService::NewStub(ctx.channel());
@@ -213,8 +232,8 @@ int RunProve(Context& ctx) {
   if (a.Has("data-dir")) {
     absl::StatusOr<Offline> o = OpenOffline(a.Get("data-dir"));
     if (!o.ok()) return ctx.FailLocal(o.status(), "open data directory");
-    absl::Status s = server::FillInclusionProof(*o->store, OfflineSigner(), req,
-                                                o->head, &proof);
+    absl::Status s = server::FillInclusionProof(
+        *o->store, *o->nodes, OfflineSigner(), req, o->head, &proof);
     if (!s.ok()) return ctx.FailLocal(s, "inclusion proof");
   } else {
     auto stub = v1::AuditService::NewStub(ctx.channel());
@@ -267,7 +286,7 @@ int RunConsistency(Context& ctx) {
   } else if (a.Has("data-dir")) {
     absl::StatusOr<Offline> o = OpenOffline(a.Get("data-dir"));
     if (!o.ok()) return ctx.FailLocal(o.status(), "open data directory");
-    absl::Status s = server::FillConsistencyProof(*o->store, OfflineSigner(),
+    absl::Status s = server::FillConsistencyProof(*o->nodes, OfflineSigner(),
                                                   req, o->head, &proof);
     if (!s.ok()) return ctx.FailLocal(s, "consistency proof");
   } else {
@@ -313,7 +332,7 @@ int RunVerifyCheckpoint(Context& ctx) {
                                    " but the log copy ends at ", o->head));
     }
     absl::StatusOr<std::string> root =
-        server::TreeRoot(*o->store, c->size, o->head);
+        server::TreeRoot(*o->nodes, c->size, o->head);
     if (!root.ok()) return ctx.FailLocal(root.status(), "tree root");
     if (*root != c->root_hash) {
       return ctx.Fail(kExitVerification,
