@@ -122,6 +122,15 @@ inline constexpr size_t kHttpBodyBytesMax = 12u << 20;
 // A request line's query string: at most this many parameters.
 inline constexpr size_t kHttpQueryParamsMax = 64;
 
+// Merkle nodes a server keeps in memory for proofs and the root hashes
+// of query answers (a complete subtree never changes once written, so a
+// cached node is never stale). Only levels >= kMerkleCachedLevelMin (each
+// node covers 64 events or more): every proof at any size reads the same
+// upper levels, and at 10M events they are 156k nodes. Beyond the entry
+// limit the cache starts over. About 80 bytes per entry: 10 MiB at most.
+inline constexpr size_t kMerkleNodeCacheEntriesMax = 128 * 1024;
+inline constexpr int kMerkleCachedLevelMin = 6;
+
 // Identifier lengths (partner, deal, agreement, ... ids; stream names).
 inline constexpr size_t kIdBytesMax = 64;
 inline constexpr size_t kStreamNameBytesMax = 128;

@@ -34,7 +34,9 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
   const uint64_t size = req->has_tree_size() ? req->tree_size() : head;
-  return FinishNow(ctx, FillCheckpoint(ledger_->store(), signer_, size, head,
+  const store::StoreNodeSource stored(&ledger_->store());
+  const store::CachedNodeSource nodes(&stored, &nodes_);
+  return FinishNow(ctx, FillCheckpoint(nodes, signer_, size, head,
                                        resp->mutable_checkpoint()));
 }
 
@@ -45,8 +47,10 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   if (!access.ok()) return FinishNow(ctx, access.status());
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
+  const store::StoreNodeSource stored(&ledger_->store());
+  const store::CachedNodeSource nodes(&stored, &nodes_);
   absl::Status s =
-      FillInclusionProof(ledger_->store(), signer_, *req, head, resp);
+      FillInclusionProof(ledger_->store(), nodes, signer_, *req, head, resp);
   if (!s.ok()) return FinishNow(ctx, s);
   if (access->partner_scoped) {
     // Judged after reading, on the event's stream; the denial does not say
@@ -74,7 +78,9 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
       auth_->Check(*ctx, Rpc::kGetConsistencyProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
-  return FinishNow(ctx, FillConsistencyProof(ledger_->store(), signer_, *req,
+  const store::StoreNodeSource stored(&ledger_->store());
+  const store::CachedNodeSource nodes(&stored, &nodes_);
+  return FinishNow(ctx, FillConsistencyProof(nodes, signer_, *req,
                                              ledger_->head_position(), resp));
 }
 

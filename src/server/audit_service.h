@@ -11,6 +11,7 @@
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "server/auth.h"
 #include "server/proofs.h"
+#include "store/merkle_tree.h"
 
 namespace partnerledger::server {
 
@@ -39,6 +40,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const CheckpointSigner signer_;
+  // The tree's upper levels, read by every proof.
+  mutable store::NodeCache nodes_;
 };
 
 }  // namespace partnerledger::server

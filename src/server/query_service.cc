@@ -44,8 +44,10 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
   if (result.ok() && ledger_->options().merkle_tree) {
     // The nodes up to as_of_position are durable: they were written with
     // the events the answer reflects.
-    absl::StatusOr<std::string> root = merkle::RootAt(
-        store::StoreNodeSource(&ledger_->store()), result->as_of_position());
+    const store::StoreNodeSource stored(&ledger_->store());
+    absl::StatusOr<std::string> root =
+        merkle::RootAt(store::CachedNodeSource(&stored, &nodes_),
+                       result->as_of_position());
     if (root.ok()) {
       result->set_as_of_root_hash(*root);
     } else {

@@ -18,6 +18,7 @@
 #include "projection/queries.h"
 #include "server/auth.h"
 #include "server/read_pool.h"
+#include "store/merkle_tree.h"
 
 namespace partnerledger::server {
 
@@ -72,6 +73,8 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const projection::Queries queries_;
+  // The tree's upper levels, read for every answer's root hash.
+  mutable store::NodeCache nodes_;
   absl::Mutex rebuild_mu_;
   std::thread rebuild_thread_ ABSL_GUARDED_BY(rebuild_mu_);
   std::atomic<bool> rebuilding_{false};

@@ -1,6 +1,9 @@
 #include "store/merkle_tree.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "partnerledger/limits.h"
 #include "store/keys.h"
 #include "util/check.h"
 #include "util/sha256.h"
@@ -90,6 +93,40 @@ absl::StatusOr<std::string> StoreNodeSource::Node(int level,
                                             index, ") is missing"));
   }
   return std::move(*h);
+}
+
+std::optional<std::string> NodeCache::Get(int level, uint64_t index) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = nodes_.find(Key(level, index));
+  if (it == nodes_.end()) return std::nullopt;
+  return std::string(it->second.data(), it->second.size());
+}
+
+void NodeCache::Put(int level, uint64_t index, const std::string& hash) {
+  if (hash.size() != kSha256Bytes) return;
+  std::array<char, 32> h;
+  std::copy(hash.begin(), hash.end(), h.begin());
+  absl::MutexLock lock(&mu_);
+  // Starting over keeps the bound; the upper levels, read by every proof,
+  // come back first.
+  if (nodes_.size() >= limits::kMerkleNodeCacheEntriesMax) nodes_.clear();
+  nodes_.insert_or_assign(Key(level, index), h);
+}
+
+size_t NodeCache::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return nodes_.size();
+}
+
+absl::StatusOr<std::string> CachedNodeSource::Node(int level,
+                                                   uint64_t index) const {
+  if (level < limits::kMerkleCachedLevelMin) return inner_->Node(level, index);
+  if (std::optional<std::string> hit = cache_->Get(level, index)) {
+    return std::move(*hit);
+  }
+  absl::StatusOr<std::string> h = inner_->Node(level, index);
+  if (h.ok()) cache_->Put(level, index, *h);
+  return h;
 }
 
 absl::StatusOr<std::string> LogNodeSource::Node(int level,

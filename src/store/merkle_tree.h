@@ -9,14 +9,18 @@
 #ifndef PARTNERLEDGER_STORE_MERKLE_TREE_H_
 #define PARTNERLEDGER_STORE_MERKLE_TREE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "merkle/merkle.h"
 #include "rocksdb/iterator.h"
 #include "store/store.h"
@@ -36,6 +40,39 @@ class StoreNodeSource final : public merkle::NodeSource {
 
  private:
   const Store* const store_;
+};
+
+// Stored Merkle nodes kept in memory (limits::kMerkleNodeCacheEntriesMax
+// entries of levels >= limits::kMerkleCachedLevelMin). A stored node is a
+// complete subtree, written once with its events and never changed, so an
+// entry never goes stale. Thread-safe.
+class NodeCache {
+ public:
+  std::optional<std::string> Get(int level, uint64_t index) const;
+  void Put(int level, uint64_t index, const std::string& hash);
+  size_t size() const;
+
+ private:
+  static uint64_t Key(int level, uint64_t index) {
+    return (static_cast<uint64_t>(level) << 58) | index;
+  }
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<uint64_t, std::array<char, 32>> nodes_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// A NodeSource that answers the cached levels from `cache`, filling it
+// from `inner`. Both must outlive it.
+class CachedNodeSource final : public merkle::NodeSource {
+ public:
+  CachedNodeSource(const merkle::NodeSource* inner, NodeCache* cache)
+      : inner_(inner), cache_(cache) {}
+  absl::StatusOr<std::string> Node(int level, uint64_t index) const override;
+
+ private:
+  const merkle::NodeSource* const inner_;
+  NodeCache* const cache_;
 };
 
 // Like StoreNodeSource, but a node the stored tree lacks is computed from

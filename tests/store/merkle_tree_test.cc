@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "partnerledger/limits.h"
 #include "rocksdb/db.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
@@ -275,6 +276,109 @@ TEST_F(MerkleStoreTest, LogWithoutATreeVerifiesOnItsChain) {
   ChainCheck c = Verify();
   EXPECT_TRUE(c.ok) << c.message;
   EXPECT_EQ(*store_->ReadMerkleTreeSize(), 0u);
+}
+
+
+TEST_F(MerkleStoreTest, LogNodeSourceComputesWhatATreeBehindTheLogLacks) {
+  Open();
+  Append(300, 17, /*with_tree=*/true);
+  Append(1234, 50, /*with_tree=*/false);  // written with the tree off
+  ASSERT_EQ(*store_->ReadMerkleTreeSize(), 300u);
+  const StoreNodeSource stored(store_.get());
+  EXPECT_EQ(merkle::RootAt(stored, 1534).status().code(),
+            absl::StatusCode::kDataLoss);
+  const LogNodeSource computed(store_.get());
+  for (uint64_t size : {1u, 300u, 301u, 1024u, 1534u}) {
+    EXPECT_EQ(*merkle::RootAt(computed, size), NaiveRoot(leaves_, 0, size))
+        << size;
+  }
+  for (uint64_t m : {0u, 299u, 300u, 1533u}) {
+    EXPECT_EQ(*merkle::InclusionProof(computed, m, 1534),
+              NaivePath(leaves_, m, 0, 1534))
+        << m;
+  }
+  EXPECT_EQ(*store_->ReadMerkleTreeSize(), 300u);  // nothing written
+}
+
+// Proofs read through the cache, from it and from the store, equal the
+// naive recomputation.
+TEST_F(MerkleStoreTest, ProofsThroughTheNodeCacheMatchNaive) {
+  Open();
+  constexpr uint64_t kEvents = 5000;
+  Append(kEvents, 97, /*with_tree=*/true);
+  const StoreNodeSource stored(store_.get());
+  NodeCache cache;
+  const CachedNodeSource cached(&stored, &cache);
+  const std::string root = NaiveRoot(leaves_, 0, kEvents);
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_EQ(*merkle::RootAt(cached, kEvents), root);
+    for (uint64_t m : {0u, 63u, 64u, 2500u, 4999u}) {
+      EXPECT_EQ(*merkle::InclusionProof(cached, m, kEvents),
+                NaivePath(leaves_, m, 0, kEvents))
+          << m;
+    }
+    const uint64_t size = 4097;
+    EXPECT_TRUE(merkle::VerifyConsistency(
+                    size, kEvents, NaiveRoot(leaves_, 0, size), root,
+                    *merkle::ConsistencyProof(cached, size, kEvents))
+                    .ok());
+  }
+  EXPECT_GT(cache.size(), 0u);
+}
+
+// A node source that counts the reads it answers and fails on request.
+class CountingSource final : public merkle::NodeSource {
+ public:
+  absl::StatusOr<std::string> Node(int level, uint64_t index) const override {
+    ++reads;
+    if (fail) return absl::UnavailableError("read failed");
+    return merkle::NodeHash(std::to_string(level), std::to_string(index));
+  }
+  mutable int reads = 0;
+  bool fail = false;
+};
+
+TEST(CachedNodeSource, AnswersTheInnerHashesAndReadsUpperLevelsOnce) {
+  CountingSource inner;
+  NodeCache cache;
+  const CachedNodeSource cached(&inner, &cache);
+  const int upper = limits::kMerkleCachedLevelMin;
+  for (int round = 0; round < 2; ++round) {
+    for (int level : {0, upper - 1, upper, upper + 7}) {
+      absl::StatusOr<std::string> h = cached.Node(level, 5);
+      ASSERT_TRUE(h.ok()) << h.status();
+      EXPECT_EQ(*h, merkle::NodeHash(std::to_string(level), "5"));
+    }
+  }
+  // Below the cached levels every read goes through; above, only the first.
+  EXPECT_EQ(inner.reads, 2 * 2 + 2);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(CachedNodeSource, ErrorsAreNotCached) {
+  CountingSource inner;
+  NodeCache cache;
+  const CachedNodeSource cached(&inner, &cache);
+  inner.fail = true;
+  EXPECT_EQ(cached.Node(limits::kMerkleCachedLevelMin, 1).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(cache.size(), 0u);
+  inner.fail = false;
+  EXPECT_TRUE(cached.Node(limits::kMerkleCachedLevelMin, 1).ok());
+  EXPECT_EQ(inner.reads, 2);
+}
+
+TEST(NodeCache, StaysWithinItsEntryLimit) {
+  NodeCache cache;
+  const std::string h(kSha256Bytes, 'x');
+  for (uint64_t i = 0; i <= limits::kMerkleNodeCacheEntriesMax; ++i) {
+    cache.Put(limits::kMerkleCachedLevelMin, i, h);
+  }
+  EXPECT_LE(cache.size(), limits::kMerkleNodeCacheEntriesMax);
+  // The last one put is there.
+  EXPECT_EQ(cache.Get(limits::kMerkleCachedLevelMin,
+                      limits::kMerkleNodeCacheEntriesMax),
+            h);
 }
 
 }  // namespace

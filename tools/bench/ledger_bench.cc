@@ -23,10 +23,13 @@
 //       (--bench_no_merkle_tree), K pairs alternating which goes first; the
 //       medians and the ratio with/without are reported.
 //   --mode=proofs (--ledgerd=PATH | --target=HOST:PORT) [--proof_events=N]
+//       [--repeat=K]
 //       Proof latency: loads the log to N events (batches of 1000), then
-//       --clients threads ask random inclusion proofs (at the head) and
-//       consistency proofs (random size to the head) for the window;
-//       p50/p99/p999 per kind.
+//       --clients threads take turns asking a random inclusion proof (at
+//       the head), a consistency proof (random size to the head) and, as
+//       the transport baseline, GetDigest at the head (a round trip that
+//       reads nothing), for the window; K windows; p50/p99/p999 per kind
+//       and run, then the medians over the runs.
 //   --mode=noop --target=HOST:PORT
 //       The transport's ceiling: the same async driver and concurrency, but
 //       each call is grpc.health.v1.Health/Check (--noop_rpc=health) or
@@ -123,7 +126,9 @@ ABSL_FLAG(std::vector<std::string>, ledgerd_args, {},
 ABSL_FLAG(std::string, work_dir, "/tmp",
           "compare mode: parent of the temporary data directories; both "
           "runs use the same disk");
-ABSL_FLAG(int, repeat, 1, "compare mode: ledger/raw pairs, alternating");
+ABSL_FLAG(int, repeat, 1,
+          "compare/tree modes: ledger/raw pairs, alternating; proofs mode: "
+          "measurement windows");
 ABSL_FLAG(bool, keep_dirs, false, "compare mode: keep data directories");
 ABSL_FLAG(bool, json, false, "print one JSON object");
 ABSL_FLAG(uint64_t, proof_events, 1'000'000,
@@ -1266,6 +1271,75 @@ bool LoadEvents(const std::shared_ptr<grpc::Channel>& channel,
   return !failed.load();
 }
 
+// Proof kinds measured side by side; the last is the transport baseline.
+constexpr int kProofKinds = 3;
+struct ProofKind {
+  Histogram latency;
+  uint64_t errors = 0;
+};
+
+// One window: every client thread takes the kinds in turn.
+std::array<ProofKind, kProofKinds> MeasureProofs(
+    const std::shared_ptr<grpc::Channel>& channel, uint64_t n,
+    const Config& config) {
+  std::vector<std::array<ProofKind, kProofKinds>> per_thread(config.clients);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < config.clients; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+      auto audit = v1::AuditService::NewStub(channel);
+      auto events = v1::EventStoreService::NewStub(channel);
+      for (uint64_t i = 0; !stop.load(); ++i) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+        const auto start = SteadyClock::now();
+        grpc::Status s;
+        const int kind = static_cast<int>(i % kProofKinds);
+        if (kind == 0) {
+          v1::GetInclusionProofRequest req;
+          req.set_position(1 + rng() % n);
+          req.set_tree_size(n);
+          v1::GetInclusionProofResponse resp;
+          s = audit->GetInclusionProof(&ctx, req, &resp);
+        } else if (kind == 1) {
+          v1::GetConsistencyProofRequest req;
+          req.set_from_size(1 + rng() % (n - 1));
+          req.set_to_size(n);
+          v1::GetConsistencyProofResponse resp;
+          s = audit->GetConsistencyProof(&ctx, req, &resp);
+        } else {
+          v1::GetDigestRequest req;
+          v1::GetDigestResponse resp;
+          s = events->GetDigest(&ctx, req, &resp);
+        }
+        const uint64_t ns = static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                SteadyClock::now() - start)
+                .count());
+        if (s.ok()) {
+          per_thread[t][kind].latency.Record(ns);
+        } else {
+          ++per_thread[t][kind].errors;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(
+      static_cast<int64_t>(config.duration_s * 1000)));
+  stop = true;
+  for (auto& th : threads) th.join();
+  std::array<ProofKind, kProofKinds> all;
+  for (int kind = 0; kind < kProofKinds; ++kind) {
+    for (auto& pt : per_thread) {
+      all[kind].latency.Merge(pt[kind].latency);
+      all[kind].errors += pt[kind].errors;
+    }
+  }
+  return all;
+}
+
 int RunProofs(const Config& config) {
   std::unique_ptr<LedgerdProcess> server;
   std::string target = absl::GetFlag(FLAGS_target);
@@ -1299,67 +1373,40 @@ int RunProofs(const Config& config) {
                   .count());
   std::fflush(stdout);
   if (n < 2) return 1;
-  struct Kind {
-    Histogram latency;
-    uint64_t errors = 0;
-  };
-  std::vector<std::array<Kind, 2>> per_thread(config.clients);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < config.clients; ++t) {
-    threads.emplace_back([&, t] {
-      std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
-      auto stub = v1::AuditService::NewStub(channel);
-      for (uint64_t i = 0; !stop.load(); ++i) {
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(10));
-        const auto start = SteadyClock::now();
-        grpc::Status s;
-        const int kind = static_cast<int>(i % 2);
-        if (kind == 0) {
-          v1::GetInclusionProofRequest req;
-          req.set_position(1 + rng() % n);
-          req.set_tree_size(n);
-          v1::GetInclusionProofResponse resp;
-          s = stub->GetInclusionProof(&ctx, req, &resp);
-        } else {
-          v1::GetConsistencyProofRequest req;
-          req.set_from_size(1 + rng() % (n - 1));
-          req.set_to_size(n);
-          v1::GetConsistencyProofResponse resp;
-          s = stub->GetConsistencyProof(&ctx, req, &resp);
-        }
-        const uint64_t ns = static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(
-                SteadyClock::now() - start)
-                .count());
-        if (s.ok()) {
-          per_thread[t][kind].latency.Record(ns);
-        } else {
-          ++per_thread[t][kind].errors;
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(
-      static_cast<int64_t>(config.duration_s * 1000)));
-  stop = true;
-  for (auto& th : threads) th.join();
-  for (int kind = 0; kind < 2; ++kind) {
-    Kind all;
-    for (auto& pt : per_thread) {
-      all.latency.Merge(pt[kind].latency);
-      all.errors += pt[kind].errors;
+  const char* const kNames[kProofKinds] = {"inclusion", "consistency",
+                                           "baseline GetDigest"};
+  const int repeat = std::max(1, absl::GetFlag(FLAGS_repeat));
+  // [kind] -> per run: p50, p99, p999 (ms).
+  std::array<std::vector<std::array<double, 3>>, kProofKinds> runs;
+  for (int k = 0; k < repeat; ++k) {
+    const std::array<ProofKind, kProofKinds> all =
+        MeasureProofs(channel, n, config);
+    std::printf("run %d/%d\n", k + 1, repeat);
+    for (int kind = 0; kind < kProofKinds; ++kind) {
+      const Histogram& h = all[kind].latency;
+      runs[kind].push_back({h.QuantileMs(0.5), h.QuantileMs(0.99),
+                            h.QuantileMs(0.999)});
+      std::printf("  %s at %llu events, %d clients: %llu in %.1f s, p50 "
+                  "%.3f ms, p99 %.3f ms, p999 %.3f ms, errors %llu\n",
+                  kNames[kind], static_cast<unsigned long long>(n),
+                  config.clients, static_cast<unsigned long long>(h.total()),
+                  config.duration_s, h.QuantileMs(0.5), h.QuantileMs(0.99),
+                  h.QuantileMs(0.999),
+                  static_cast<unsigned long long>(all[kind].errors));
     }
-    std::printf("%s proofs at %llu events, %d clients: %llu in %.1f s, p50 "
-                "%.3f ms, p99 %.3f ms, p999 %.3f ms, errors %llu\n",
-                kind == 0 ? "inclusion" : "consistency",
-                static_cast<unsigned long long>(n), config.clients,
-                static_cast<unsigned long long>(all.latency.total()),
-                config.duration_s, all.latency.QuantileMs(0.5),
-                all.latency.QuantileMs(0.99), all.latency.QuantileMs(0.999),
-                static_cast<unsigned long long>(all.errors));
+    std::fflush(stdout);
+  }
+  std::printf("medians of %d runs:\n", repeat);
+  for (int kind = 0; kind < kProofKinds; ++kind) {
+    std::array<double, 3> median;
+    for (int q = 0; q < 3; ++q) {
+      std::vector<double> v;
+      for (const auto& r : runs[kind]) v.push_back(r[q]);
+      std::sort(v.begin(), v.end());
+      median[q] = v[v.size() / 2];
+    }
+    std::printf("  %s: p50 %.3f ms, p99 %.3f ms, p999 %.3f ms\n",
+                kNames[kind], median[0], median[1], median[2]);
   }
   if (server != nullptr) {
     server->Stop();
