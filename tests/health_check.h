@@ -19,8 +19,7 @@ namespace partnerledger::testing {
 inline int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
   grpc::GenericStub generic(channel);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::seconds(10));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   grpc::Slice empty;
   grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;

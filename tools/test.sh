@@ -6,6 +6,8 @@
 source "$(dirname "$0")/lib/common.sh"
 pl_ensure_packages "${PL_PACKAGES[@]}" "${PL_TEST_PACKAGES[@]}"
 pl_ensure_commands "${PL_TEST_COMMANDS[@]}"
+pl_log "checking the C++ formatting (.clang-format)"
+bash "$PL_ROOT/tools/check_format.sh"
 # The suite's build is Release (-O3, as deploy/Dockerfile builds, so warnings
 # that only the optimizer raises fail it) with debug info for failures.
 PL_BUILD_TYPE=${PL_BUILD_TYPE:-Release} pl_build -DPL_BUILD_TESTS=ON \

@@ -195,12 +195,12 @@ struct VerifyResult {
 
 // Counters for metrics; monotonic except the gauges noted.
 struct LedgerStats {
-  uint64_t head_position = 0;            // gauge
-  uint64_t queue_depth = 0;              // gauge: appends waiting
-  uint64_t commit_groups = 0;            // groups written (one fsync each)
-  uint64_t commit_group_requests = 0;    // requests in those groups
-  uint64_t events_written = 0;           // including derived events
-  uint64_t appends_replayed = 0;         // idempotent retries
+  uint64_t head_position = 0;          // gauge
+  uint64_t queue_depth = 0;            // gauge: appends waiting
+  uint64_t commit_groups = 0;          // groups written (one fsync each)
+  uint64_t commit_group_requests = 0;  // requests in those groups
+  uint64_t events_written = 0;         // including derived events
+  uint64_t appends_replayed = 0;       // idempotent retries
   // Completed appends by absl::StatusCode (index = code, 0 = OK).
   uint64_t appends_by_code[17] = {};
 };
@@ -269,7 +269,8 @@ class Ledger {
   // Calls `listener(head_position)` on the completion thread after each
   // commit.
   // It must not block. Returns an id for RemoveCommitListener.
-  virtual uint64_t AddCommitListener(std::function<void(uint64_t)> listener) = 0;
+  virtual uint64_t AddCommitListener(
+      std::function<void(uint64_t)> listener) = 0;
   virtual void RemoveCommitListener(uint64_t id) = 0;
 
   // False once a storage write failed, or once the rules broke an invariant

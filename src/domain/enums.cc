@@ -259,8 +259,9 @@ v1::MarginBand ToWire(const sv1::MarginBand& b) {
   return out;
 }
 
-void AppendToStorage(const google::protobuf::RepeatedPtrField<v1::MarginBand>& in,
-                     google::protobuf::RepeatedPtrField<sv1::MarginBand>* out) {
+void AppendToStorage(
+    const google::protobuf::RepeatedPtrField<v1::MarginBand>& in,
+    google::protobuf::RepeatedPtrField<sv1::MarginBand>* out) {
   for (const v1::MarginBand& b : in) *out->Add() = ToStorage(b);
 }
 

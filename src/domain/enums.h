@@ -43,8 +43,9 @@ storage::v1::Document ToStorage(const v1::Document& d);
 v1::Document ToWire(const storage::v1::Document& d);
 
 // Appends each band of `in`, translated, to `out`.
-void AppendToStorage(const google::protobuf::RepeatedPtrField<v1::MarginBand>& in,
-                     google::protobuf::RepeatedPtrField<storage::v1::MarginBand>* out);
+void AppendToStorage(
+    const google::protobuf::RepeatedPtrField<v1::MarginBand>& in,
+    google::protobuf::RepeatedPtrField<storage::v1::MarginBand>* out);
 void AppendToWire(
     const google::protobuf::RepeatedPtrField<storage::v1::MarginBand>& in,
     google::protobuf::RepeatedPtrField<v1::MarginBand>* out);

@@ -77,9 +77,8 @@ constexpr std::array kCurrencies = {
 
 absl::StatusOr<int64_t> Bounded(Int128 v) {
   if (v > limits::kAmountMinorMax || v < -limits::kAmountMinorMax) {
-    return absl::OutOfRangeError(
-        absl::StrCat("amount exceeds ", limits::kAmountMinorMax,
-                     " minor units"));
+    return absl::OutOfRangeError(absl::StrCat(
+        "amount exceeds ", limits::kAmountMinorMax, " minor units"));
   }
   return static_cast<int64_t>(v);
 }

@@ -10,8 +10,8 @@
 #include "domain/partnership_internal.h"
 #include "domain/state_keys.h"
 #include "partnerledger/limits.h"
-#include "util/uuid.h"
 #include "util/status_macros.h"
+#include "util/uuid.h"
 
 namespace partnerledger::domain {
 namespace internal {
@@ -146,9 +146,8 @@ absl::Status RequireAbsent(const StateView& state, const std::string& key,
 
 // The latest closed period ("YYYY-MM"), empty when none is closed.
 absl::StatusOr<std::string> ClosedThrough(const StateView& state) {
-  ASSIGN_OR_RETURN(
-      std::optional<sv1::Period> through,
-      Load<sv1::Period>(state, keys::PeriodClosedThrough()));
+  ASSIGN_OR_RETURN(std::optional<sv1::Period> through,
+                   Load<sv1::Period>(state, keys::PeriodClosedThrough()));
   return through.has_value() ? through->period() : std::string();
 }
 
@@ -160,7 +159,7 @@ absl::StatusOr<bool> PeriodIsClosed(const StateView& state,
                                     const std::string& through) {
   if (!through.empty() && period <= through) return true;
   ASSIGN_OR_RETURN(std::optional<std::string> own,
-                             state.Get(keys::Period(period)));
+                   state.Get(keys::Period(period)));
   return own.has_value();
 }
 
@@ -170,7 +169,7 @@ absl::Status CheckOpenDate(const StateView& state, std::string_view date,
                            std::string_view field) {
   ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
   ASSIGN_OR_RETURN(const bool closed,
-                             PeriodIsClosed(state, PeriodOf(date), through));
+                   PeriodIsClosed(state, PeriodOf(date), through));
   if (closed) {
     return absl::FailedPreconditionError(
         Cat(field, ": ", date, " is in a closed period (every date through ",
@@ -214,18 +213,15 @@ absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
   RETURN_IF_ERROR(
       RequireAbsent(state, keys::Agreement(id), Cat("agreement '", id, "'")));
-  RETURN_IF_ERROR(
-      Require<sv1::Partner>(state, keys::Partner(e.party_a()), "partner",
-                            e.party_a(), "party_a")
-          .status());
-  RETURN_IF_ERROR(
-      Require<sv1::Partner>(state, keys::Partner(e.party_b()), "partner",
-                            e.party_b(), "party_b")
-          .status());
-  ASSIGN_OR_RETURN(
-      sv1::PairAgreements pair,
-      LoadOrEmpty<sv1::PairAgreements>(
-          state, keys::PairAgreements(e.party_a(), e.party_b())));
+  RETURN_IF_ERROR(Require<sv1::Partner>(state, keys::Partner(e.party_a()),
+                                        "partner", e.party_a(), "party_a")
+                      .status());
+  RETURN_IF_ERROR(Require<sv1::Partner>(state, keys::Partner(e.party_b()),
+                                        "partner", e.party_b(), "party_b")
+                      .status());
+  ASSIGN_OR_RETURN(sv1::PairAgreements pair,
+                   LoadOrEmpty<sv1::PairAgreements>(
+                       state, keys::PairAgreements(e.party_a(), e.party_b())));
   for (const std::string& other_id : pair.agreement_ids()) {
     ASSIGN_OR_RETURN(
         sv1::Agreement other,
@@ -244,9 +240,9 @@ absl::Status DecideAgreementSigned(const StateView& state, const Proposal& p) {
 
 absl::StatusOr<sv1::Agreement> RequireOpenAgreement(const StateView& state,
                                                     std::string_view id) {
-  ASSIGN_OR_RETURN(
-      sv1::Agreement a, Require<sv1::Agreement>(state, keys::Agreement(id),
-                                                "agreement", id, "stream"));
+  ASSIGN_OR_RETURN(sv1::Agreement a,
+                   Require<sv1::Agreement>(state, keys::Agreement(id),
+                                           "agreement", id, "stream"));
   if (a.terminated()) {
     return absl::FailedPreconditionError(
         Cat("agreement '", id, "' already terminated on ", a.terminated_on()));
@@ -341,8 +337,7 @@ absl::StatusOr<Decision> DecideDealOriginated(const StateView& state,
                                               const Proposal& p) {
   const v1::DealOriginated& e = p.payload->deal_originated();
   const std::string_view id = StreamId(p.stream);
-  RETURN_IF_ERROR(
-      RequireAbsent(state, keys::Deal(id), Cat("deal '", id, "'")));
+  RETURN_IF_ERROR(RequireAbsent(state, keys::Deal(id), Cat("deal '", id, "'")));
   ASSIGN_OR_RETURN(
       sv1::Agreement a,
       Require<sv1::Agreement>(state, keys::Agreement(e.agreement_id()),
@@ -356,7 +351,7 @@ absl::StatusOr<Decision> DecideDealOriginated(const StateView& state,
   Decision d;
   d.payload = *p.payload;
   ASSIGN_OR_RETURN(std::optional<DerivedEvent> overlap,
-                             DeriveOverlap(state, p));
+                   DeriveOverlap(state, p));
   if (overlap.has_value()) d.derived.push_back(std::move(*overlap));
   return d;
 }
@@ -391,9 +386,8 @@ const sv1::MarginSchedule* ScheduleInForce(const sv1::Agreement& a,
     // The signing applies even before it takes effect, as the fallback.
     // Both arms string_view: a std::string arm would make the result a
     // temporary the view outlives.
-    const std::string_view from = in_force
-                                      ? std::string_view(v.effective_from())
-                                      : std::string_view();
+    const std::string_view from =
+        in_force ? std::string_view(v.effective_from()) : std::string_view();
     for (const sv1::MarginSchedule& s : v.schedules()) {
       if (s.offering_class() != c) continue;
       if (best == nullptr || from >= best_from) {
@@ -416,11 +410,10 @@ absl::StatusOr<Decision> DecideMarginAgreed(const StateView& state,
     m.set_source(v1::MARGIN_SOURCE_EXPLICIT);
     return d;
   }
-  ASSIGN_OR_RETURN(
-      sv1::Agreement a,
-      Require<sv1::Agreement>(state, keys::Agreement(deal.agreement_id()),
-                              "agreement", deal.agreement_id(),
-                              "deal.agreement_id"));
+  ASSIGN_OR_RETURN(sv1::Agreement a,
+                   Require<sv1::Agreement>(
+                       state, keys::Agreement(deal.agreement_id()), "agreement",
+                       deal.agreement_id(), "deal.agreement_id"));
   const sv1::MarginSchedule* s =
       ScheduleInForce(a, deal.offering_class(), deal.start_date());
   if (s == nullptr) {
@@ -481,10 +474,9 @@ absl::StatusOr<Decision> DecideRevenueBooked(const StateView& state,
   const v1::RevenueBooked& e = p.payload->revenue_booked();
   const std::string_view id = StreamId(p.stream);
   ASSIGN_OR_RETURN(sv1::Deal deal, RequireDeal(state, id));
-  RETURN_IF_ERROR(
-      RequireAbsent(state, keys::DealLine(id, e.revenue_id()),
-                    Cat("revenue_id: revenue line '", e.revenue_id(),
-                        "' of deal '", id, "'")));
+  RETURN_IF_ERROR(RequireAbsent(state, keys::DealLine(id, e.revenue_id()),
+                                Cat("revenue_id: revenue line '",
+                                    e.revenue_id(), "' of deal '", id, "'")));
   RETURN_IF_ERROR(CheckBookable(state, id, deal, e));
   const int32_t year =
       *ContractYear(deal.start_date(), e.service_period_start());
@@ -518,9 +510,8 @@ absl::StatusOr<int64_t> MarginShare(const sv1::RevenueLine& line,
   const int64_t revenue_left = line.booked_minor() - line.reversed_minor();
   const int64_t margin_left =
       line.margin_accrued_minor() - line.margin_reversed_minor();
-  ASSIGN_OR_RETURN(
-      int64_t share,
-      MulDivHalfEven(line.margin_accrued_minor(), amount, line.booked_minor()));
+  ASSIGN_OR_RETURN(int64_t share, MulDivHalfEven(line.margin_accrued_minor(),
+                                                 amount, line.booked_minor()));
   const int64_t low =
       std::max<int64_t>(0, amount - (revenue_left - margin_left));
   return std::clamp(share, low, margin_left);
@@ -584,7 +575,7 @@ absl::Status DecideConflictRaised(const StateView& state, const Proposal& p) {
           .status());
   if (!e.deal_id().empty()) {
     ASSIGN_OR_RETURN(sv1::Deal deal,
-                               RequireDeal(state, e.deal_id(), "deal_id"));
+                     RequireDeal(state, e.deal_id(), "deal_id"));
     if (deal.agreement_id() != e.agreement_id()) {
       return absl::InvalidArgumentError(
           Cat("deal_id: deal '", e.deal_id(), "' is under agreement '",
@@ -601,8 +592,8 @@ absl::Status DecideConflictRaised(const StateView& state, const Proposal& p) {
 absl::Status DecideConflictResolved(const StateView& state, const Proposal& p) {
   const std::string_view id = StreamId(p.stream);
   ASSIGN_OR_RETURN(sv1::Conflict c,
-                             Require<sv1::Conflict>(state, keys::Conflict(id),
-                                                    "conflict", id, "stream"));
+                   Require<sv1::Conflict>(state, keys::Conflict(id), "conflict",
+                                          id, "stream"));
   if (c.status() != sv1::CONFLICT_STATUS_OPEN) {
     return absl::FailedPreconditionError(
         Cat("conflict '", id, "' is not open (resolved at position ",
@@ -617,14 +608,12 @@ absl::Status DecideSettlementRecorded(const StateView& state,
   const std::string_view id = StreamId(p.stream);
   RETURN_IF_ERROR(
       RequireAbsent(state, keys::Settlement(id), Cat("settlement '", id, "'")));
-  RETURN_IF_ERROR(Require<sv1::Partner>(state,
-                                                  keys::Partner(e.payer()),
-                                                  "partner", e.payer(), "payer")
-                                .status());
-  RETURN_IF_ERROR(Require<sv1::Partner>(state,
-                                                  keys::Partner(e.payee()),
-                                                  "partner", e.payee(), "payee")
-                                .status());
+  RETURN_IF_ERROR(Require<sv1::Partner>(state, keys::Partner(e.payer()),
+                                        "partner", e.payer(), "payer")
+                      .status());
+  RETURN_IF_ERROR(Require<sv1::Partner>(state, keys::Partner(e.payee()),
+                                        "partner", e.payee(), "payee")
+                      .status());
   // A settlement's statement date is its occurred_at (UTC).
   RETURN_IF_ERROR(
       CheckOpenDate(state, UtcDate(p.occurred_at_us), "occurred_at"));
@@ -653,8 +642,7 @@ absl::Status DecideSettlementRecorded(const StateView& state,
 absl::Status DecidePeriodClosed(const StateView& state, const Proposal& p) {
   const std::string& period = p.payload->period_closed().period();
   ASSIGN_OR_RETURN(const std::string through, ClosedThrough(state));
-  ASSIGN_OR_RETURN(const bool closed,
-                             PeriodIsClosed(state, period, through));
+  ASSIGN_OR_RETURN(const bool closed, PeriodIsClosed(state, period, through));
   if (closed) {
     // Closed already, by itself or by a later month: nothing to record.
     return absl::AlreadyExistsError(

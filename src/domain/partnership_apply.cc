@@ -34,9 +34,8 @@ absl::Status NamePairTotal(absl::Status s, const std::string& total,
                            const std::string& from, const std::string& to,
                            const std::string& currency) {
   if (s.code() != absl::StatusCode::kOutOfRange) return s;
-  return absl::OutOfRangeError(absl::StrCat(total, " of ", from, " -> ", to,
-                                            " in ", currency, ": ",
-                                            s.message()));
+  return absl::OutOfRangeError(absl::StrCat(
+      total, " of ", from, " -> ", to, " in ", currency, ": ", s.message()));
 }
 
 void CopySchedules(
@@ -48,7 +47,7 @@ void CopySchedules(
 absl::StatusOr<sv1::Deal> LoadDeal(const StateView& state,
                                    std::string_view deal_id) {
   ASSIGN_OR_RETURN(std::optional<sv1::Deal> deal,
-                             Load<sv1::Deal>(state, keys::Deal(deal_id)));
+                   Load<sv1::Deal>(state, keys::Deal(deal_id)));
   if (!deal.has_value()) {
     return absl::InternalError(
         Cat("apply: deal '", deal_id, "' missing from state"));
@@ -89,27 +88,23 @@ sv1::ReferralMoney& MoneyFor(sv1::Referral& r, std::string_view currency) {
 // Adds revenue (booked or reversed) and margin (accrued or reversed) to the
 // originator -> provider referral balance.
 absl::Status AddReferralTotals(StateWriter& state, const sv1::Deal& deal,
-                               int64_t revenue_booked,
-                               int64_t revenue_reversed,
+                               int64_t revenue_booked, int64_t revenue_reversed,
                                int64_t margin_accrued,
                                int64_t margin_reversed) {
   const std::string key = keys::Referral(deal.originator(), deal.provider());
-  ASSIGN_OR_RETURN(sv1::Referral r,
-                             LoadOrEmpty<sv1::Referral>(state, key));
+  ASSIGN_OR_RETURN(sv1::Referral r, LoadOrEmpty<sv1::Referral>(state, key));
   sv1::ReferralMoney& m = MoneyFor(r, deal.currency());
   int64_t v;
   RETURN_IF_ERROR(Add(v = m.revenue_booked_minor(), revenue_booked));
   m.set_revenue_booked_minor(v);
-  RETURN_IF_ERROR(
-      Add(v = m.revenue_reversed_minor(), revenue_reversed));
+  RETURN_IF_ERROR(Add(v = m.revenue_reversed_minor(), revenue_reversed));
   m.set_revenue_reversed_minor(v);
   ASSIGN_OR_RETURN(
       v, SubMoney(m.revenue_booked_minor(), m.revenue_reversed_minor()));
   m.set_revenue_net_minor(v);
   RETURN_IF_ERROR(Add(v = m.margin_accrued_minor(), margin_accrued));
   m.set_margin_accrued_minor(v);
-  RETURN_IF_ERROR(
-      Add(v = m.margin_reversed_minor(), margin_reversed));
+  RETURN_IF_ERROR(Add(v = m.margin_reversed_minor(), margin_reversed));
   m.set_margin_reversed_minor(v);
   ASSIGN_OR_RETURN(
       v, SubMoney(m.margin_accrued_minor(), m.margin_reversed_minor()));
@@ -129,29 +124,27 @@ absl::Status AddReferral(StateWriter& state, const sv1::Deal& deal,
 
 // One statement movement: the period totals and the line behind them.
 absl::Status AddStatementTotals(StateWriter& state, const std::string& payer,
-                          const std::string& payee, const std::string& currency,
-                          sv1::StatementLine line) {
+                                const std::string& payee,
+                                const std::string& currency,
+                                sv1::StatementLine line) {
   const std::string period(PeriodOf(line.date()));
   const std::string key = keys::Statement(payer, payee, currency, period);
   ASSIGN_OR_RETURN(sv1::StatementPeriod s,
-                             LoadOrEmpty<sv1::StatementPeriod>(state, key));
+                   LoadOrEmpty<sv1::StatementPeriod>(state, key));
   int64_t v;
   switch (line.type()) {
     case sv1::STATEMENT_LINE_TYPE_ACCRUAL:
-      RETURN_IF_ERROR(
-          Add(v = s.accrued_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Add(v = s.accrued_minor(), line.amount_minor()));
       s.set_accrued_minor(v);
       RETURN_IF_ERROR(Add(v = s.net_minor(), line.amount_minor()));
       break;
     case sv1::STATEMENT_LINE_TYPE_REVERSAL:
-      RETURN_IF_ERROR(
-          Add(v = s.reversed_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Add(v = s.reversed_minor(), line.amount_minor()));
       s.set_reversed_minor(v);
       RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
       break;
     default:
-      RETURN_IF_ERROR(
-          Add(v = s.settled_minor(), line.amount_minor()));
+      RETURN_IF_ERROR(Add(v = s.settled_minor(), line.amount_minor()));
       s.set_settled_minor(v);
       RETURN_IF_ERROR(Sub(v = s.net_minor(), line.amount_minor()));
       break;
@@ -171,8 +164,8 @@ absl::Status AddStatement(StateWriter& state, const std::string& payer,
   const std::string total =
       absl::StrCat("statement ", std::string(PeriodOf(line.date())), " total");
   return NamePairTotal(
-      AddStatementTotals(state, payer, payee, currency, std::move(line)),
-      total, payer, payee, currency);
+      AddStatementTotals(state, payer, payee, currency, std::move(line)), total,
+      payer, payee, currency);
 }
 
 // Moves `held_delta` into (or out of) the held part of the deal's
@@ -182,8 +175,7 @@ absl::Status AddHeld(StateWriter& state, const sv1::Deal& deal,
   if (held_delta == 0) return absl::OkStatus();
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  ASSIGN_OR_RETURN(sv1::Obligation o,
-                             LoadOrEmpty<sv1::Obligation>(state, key));
+  ASSIGN_OR_RETURN(sv1::Obligation o, LoadOrEmpty<sv1::Obligation>(state, key));
   int64_t v;
   RETURN_IF_ERROR(Add(v = o.held_minor(), held_delta));
   o.set_held_minor(v);
@@ -210,8 +202,7 @@ absl::Status ApplyPartnerRegistered(StateWriter& state, const Recorded& e) {
 absl::Status ApplyPartnerProfileUpdated(StateWriter& state, const Recorded& e) {
   const v1::PartnerProfileUpdated& p = e.payload->partner_profile_updated();
   const std::string key = keys::Partner(StreamId(e.stream));
-  ASSIGN_OR_RETURN(sv1::Partner partner,
-                             LoadOrEmpty<sv1::Partner>(state, key));
+  ASSIGN_OR_RETURN(sv1::Partner partner, LoadOrEmpty<sv1::Partner>(state, key));
   partner.set_pitch(p.pitch());
   partner.clear_specialties();
   for (const std::string& s : p.specialties()) partner.add_specialties(s);
@@ -241,7 +232,7 @@ absl::Status ApplyAgreementSigned(StateWriter& state, const Recorded& e) {
 
   const std::string pair_key = keys::PairAgreements(p.party_a(), p.party_b());
   ASSIGN_OR_RETURN(sv1::PairAgreements pair,
-                             LoadOrEmpty<sv1::PairAgreements>(state, pair_key));
+                   LoadOrEmpty<sv1::PairAgreements>(state, pair_key));
   pair.add_agreement_ids(std::string(id));
   Store(state, pair_key, pair);
   return absl::OkStatus();
@@ -250,7 +241,7 @@ absl::Status ApplyAgreementSigned(StateWriter& state, const Recorded& e) {
 absl::StatusOr<sv1::Agreement> LoadAgreement(const StateView& state,
                                              std::string_view id) {
   ASSIGN_OR_RETURN(std::optional<sv1::Agreement> a,
-                             Load<sv1::Agreement>(state, keys::Agreement(id)));
+                   Load<sv1::Agreement>(state, keys::Agreement(id)));
   if (!a.has_value()) {
     return absl::InternalError(
         Cat("apply: agreement '", id, "' missing from state"));
@@ -293,7 +284,7 @@ absl::Status ApplySatisfactionRecorded(StateWriter& state, const Recorded& e) {
   const v1::SatisfactionRecorded& p = e.payload->satisfaction_recorded();
   const std::string key = keys::Satisfaction(StreamId(e.stream), p.period());
   ASSIGN_OR_RETURN(sv1::Satisfaction s,
-                             LoadOrEmpty<sv1::Satisfaction>(state, key));
+                   LoadOrEmpty<sv1::Satisfaction>(state, key));
   if (p.subject() == v1::SATISFACTION_SUBJECT_CUSTOMER) {
     AddScore(*s.mutable_customer(), p.score());
   } else {
@@ -330,16 +321,14 @@ absl::Status ApplyDealOriginated(StateWriter& state, const Recorded& e) {
   Store(state, keys::Deal(deal_id), deal);
   state.Put(keys::PairDeal(p.originator(), p.provider(), deal_id), "");
 
-  ASSIGN_OR_RETURN(sv1::Agreement a,
-                             LoadAgreement(state, p.agreement_id()));
+  ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, p.agreement_id()));
   a.set_deals(a.deals() + 1);
   Store(state, keys::Agreement(p.agreement_id()), a);
 
   const std::string reg_key = keys::CustomerRegistration(
       p.customer().key(), p.provider(), deal.offering_class());
-  ASSIGN_OR_RETURN(
-      sv1::CustomerRegistration reg,
-      LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
+  ASSIGN_OR_RETURN(sv1::CustomerRegistration reg,
+                   LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
   sv1::RegisteredDeal* r = reg.add_deals();
   r->set_deal_id(deal_id);
   r->set_originator(p.originator());
@@ -347,7 +336,7 @@ absl::Status ApplyDealOriginated(StateWriter& state, const Recorded& e) {
 
   const std::string ref_key = keys::Referral(p.originator(), p.provider());
   ASSIGN_OR_RETURN(sv1::Referral ref,
-                             LoadOrEmpty<sv1::Referral>(state, ref_key));
+                   LoadOrEmpty<sv1::Referral>(state, ref_key));
   ref.set_deals_originated(ref.deals_originated() + 1);
   Store(state, ref_key, ref);
   return absl::OkStatus();
@@ -405,9 +394,8 @@ absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
   // A closed deal no longer holds the customer's registration.
   const std::string reg_key = keys::CustomerRegistration(
       deal.customer_key(), deal.provider(), deal.offering_class());
-  ASSIGN_OR_RETURN(
-      sv1::CustomerRegistration reg,
-      LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
+  ASSIGN_OR_RETURN(sv1::CustomerRegistration reg,
+                   LoadOrEmpty<sv1::CustomerRegistration>(state, reg_key));
   sv1::CustomerRegistration kept;
   for (const sv1::RegisteredDeal& r : reg.deals()) {
     if (r.deal_id() != deal_id) *kept.add_deals() = r;
@@ -421,7 +409,7 @@ absl::Status ApplyDealClosed(StateWriter& state, const Recorded& e) {
   const std::string ref_key =
       keys::Referral(deal.originator(), deal.provider());
   ASSIGN_OR_RETURN(sv1::Referral ref,
-                             LoadOrEmpty<sv1::Referral>(state, ref_key));
+                   LoadOrEmpty<sv1::Referral>(state, ref_key));
   if (won) {
     ref.set_deals_won(ref.deals_won() + 1);
   } else {
@@ -454,8 +442,7 @@ absl::Status ApplyRevenueBooked(StateWriter& state, const Recorded& e) {
   Store(state, keys::Deal(deal_id), deal);
   RETURN_IF_ERROR(AddReferral(state, deal, amount, 0, 0, 0));
 
-  ASSIGN_OR_RETURN(sv1::Agreement a,
-                             LoadAgreement(state, deal.agreement_id()));
+  ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, deal.agreement_id()));
   if (p.service_period_start() > a.revenue_date_max()) {
     a.set_revenue_date_max(p.service_period_start());
     Store(state, keys::Agreement(deal.agreement_id()), a);
@@ -468,7 +455,7 @@ absl::Status ApplyRevenueReversed(StateWriter& state, const Recorded& e) {
   const std::string_view deal_id = StreamId(e.stream);
   ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   ASSIGN_OR_RETURN(sv1::RevenueLine line,
-                             LoadLine(state, deal_id, p.revenue_id()));
+                   LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   int64_t v;
   RETURN_IF_ERROR(Add(v = line.reversed_minor(), amount));
@@ -487,8 +474,7 @@ absl::Status AddObligationTotals(StateWriter& state, const sv1::Deal& deal,
                                  int64_t accrued, int64_t reversed) {
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  ASSIGN_OR_RETURN(sv1::Obligation o,
-                             LoadOrEmpty<sv1::Obligation>(state, key));
+  ASSIGN_OR_RETURN(sv1::Obligation o, LoadOrEmpty<sv1::Obligation>(state, key));
   int64_t v;
   RETURN_IF_ERROR(Add(v = o.accrued_minor(), accrued));
   o.set_accrued_minor(v);
@@ -533,7 +519,7 @@ absl::Status ApplyCommissionAccrued(StateWriter& state, const Recorded& e) {
   const std::string_view deal_id = StreamId(e.stream);
   ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   ASSIGN_OR_RETURN(sv1::RevenueLine line,
-                             LoadLine(state, deal_id, p.revenue_id()));
+                   LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   line.set_kind(ToStorage(p.kind()));
   line.set_payer(p.payer());
@@ -575,7 +561,7 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
   const std::string_view deal_id = StreamId(e.stream);
   ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, deal_id));
   ASSIGN_OR_RETURN(sv1::RevenueLine line,
-                             LoadLine(state, deal_id, p.revenue_id()));
+                   LoadLine(state, deal_id, p.revenue_id()));
   const int64_t amount = p.amount().amount_minor();
   int64_t v;
   RETURN_IF_ERROR(Add(v = line.obligation_reversed_minor(), amount));
@@ -588,8 +574,8 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
         SubMoney(line.reversed_minor(), line.obligation_reversed_minor()));
   }
   int64_t margin;
-  ASSIGN_OR_RETURN(
-      margin, SubMoney(margin_reversed, line.margin_reversed_minor()));
+  ASSIGN_OR_RETURN(margin,
+                   SubMoney(margin_reversed, line.margin_reversed_minor()));
   line.set_margin_reversed_minor(margin_reversed);
   Store(state, keys::DealLine(deal_id, p.revenue_id()), line);
 
@@ -621,11 +607,10 @@ absl::Status ApplyCommissionReversed(StateWriter& state, const Recorded& e) {
 absl::Status HoldDeal(StateWriter& state, sv1::Deal& deal) {
   const std::string key = keys::Obligation(deal.payer(), deal.payee(),
                                            deal.currency(), deal.kind());
-  ASSIGN_OR_RETURN(sv1::Obligation o,
-                             LoadOrEmpty<sv1::Obligation>(state, key));
+  ASSIGN_OR_RETURN(sv1::Obligation o, LoadOrEmpty<sv1::Obligation>(state, key));
   ASSIGN_OR_RETURN(const int64_t net,
-                             SubMoney(deal.obligation_accrued_minor(),
-                                      deal.obligation_reversed_minor()));
+                   SubMoney(deal.obligation_accrued_minor(),
+                            deal.obligation_reversed_minor()));
   const int64_t held = std::max<int64_t>(0, std::min(net, SettleableMinor(o)));
   deal.set_held_minor(held);
   return AddHeld(state, deal, held);
@@ -634,8 +619,7 @@ absl::Status HoldDeal(StateWriter& state, sv1::Deal& deal) {
 absl::Status ApplyConflictRaised(StateWriter& state, const Recorded& e) {
   const v1::ConflictRaised& p = e.payload->conflict_raised();
   const std::string conflict_id(StreamId(e.stream));
-  ASSIGN_OR_RETURN(sv1::Agreement a,
-                             LoadAgreement(state, p.agreement_id()));
+  ASSIGN_OR_RETURN(sv1::Agreement a, LoadAgreement(state, p.agreement_id()));
   sv1::Conflict c;
   c.set_agreement_id(p.agreement_id());
   c.set_deal_id(p.deal_id());
@@ -665,9 +649,8 @@ absl::Status ApplyConflictRaised(StateWriter& state, const Recorded& e) {
 absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
   const v1::ConflictResolved& p = e.payload->conflict_resolved();
   const std::string conflict_id(StreamId(e.stream));
-  ASSIGN_OR_RETURN(
-      std::optional<sv1::Conflict> c,
-      Load<sv1::Conflict>(state, keys::Conflict(conflict_id)));
+  ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
+                   Load<sv1::Conflict>(state, keys::Conflict(conflict_id)));
   if (!c.has_value()) {
     return absl::InternalError(
         Cat("apply: conflict '", conflict_id, "' missing from state"));
@@ -682,10 +665,9 @@ absl::Status ApplyConflictResolved(StateWriter& state, const Recorded& e) {
 
   ASSIGN_OR_RETURN(sv1::Deal deal, LoadDeal(state, c->deal_id()));
   if (deal.conflicts_open() <= 0) {
-    return absl::InternalError(
-        Cat("invariant: resolving conflict '", conflict_id, "' would leave deal '",
-            c->deal_id(), "' with ", deal.conflicts_open() - 1,
-            " open conflicts"));
+    return absl::InternalError(Cat(
+        "invariant: resolving conflict '", conflict_id, "' would leave deal '",
+        c->deal_id(), "' with ", deal.conflicts_open() - 1, " open conflicts"));
   }
   deal.set_conflicts_open(deal.conflicts_open() - 1);
   if (deal.conflicts_open() == 0) {
@@ -714,7 +696,7 @@ absl::Status ApplySettlementRecorded(StateWriter& state, const Recorded& e) {
     const std::string key =
         keys::Obligation(p.payer(), p.payee(), currency, kind);
     ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
-                               Load<sv1::Obligation>(state, key));
+                     Load<sv1::Obligation>(state, key));
     if (!o.has_value()) continue;
     const int64_t take = std::min(remaining, SettleableMinor(*o));
     if (take <= 0) continue;
@@ -755,9 +737,8 @@ absl::Status ApplyPeriodClosed(StateWriter& state, const Recorded& e) {
   const std::string& closed = e.payload->period_closed().period();
   Store(state, keys::Period(closed), period);
   // Closing is cumulative: the latest closed month locks every earlier date.
-  ASSIGN_OR_RETURN(
-      std::optional<sv1::Period> through,
-      Load<sv1::Period>(state, keys::PeriodClosedThrough()));
+  ASSIGN_OR_RETURN(std::optional<sv1::Period> through,
+                   Load<sv1::Period>(state, keys::PeriodClosedThrough()));
   if (!through.has_value() || through->period() < closed) {
     period.set_period(closed);
     Store(state, keys::PeriodClosedThrough(), period);

@@ -3,10 +3,10 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "absl/strings/str_cat.h"
 #include "domain/money.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "partnerledger/limits.h"
 #include "util/status_macros.h"
 
@@ -38,8 +38,8 @@ absl::Status CheckText(absl::string_view field, absl::string_view v,
                        bool required) {
   if (required && v.empty()) return Invalid(field, "required");
   if (v.size() > limits::kTextBytesMax) {
-    return Invalid(field, absl::StrCat("longer than ", limits::kTextBytesMax,
-                                       " bytes"));
+    return Invalid(
+        field, absl::StrCat("longer than ", limits::kTextBytesMax, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -212,7 +212,8 @@ absl::Status CheckDealOriginated(const std::string& f,
       CheckText(Sub(f, "customer.name"), e.customer().name(), false));
   if (e.offering_class() == v1::OFFERING_CLASS_UNSPECIFIED ||
       !v1::OfferingClass_IsValid(e.offering_class())) {
-    return Invalid(Sub(f, "offering_class"), "required: PROJECT, SAAS or LICENSE");
+    return Invalid(Sub(f, "offering_class"),
+                   "required: PROJECT, SAAS or LICENSE");
   }
   RETURN_IF_ERROR(CheckCurrency(Sub(f, "currency"), e.currency()));
   RETURN_IF_ERROR(CheckDate(Sub(f, "start_date"), e.start_date(), true));
@@ -286,8 +287,8 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
                                     p.partner_registered());
     case EventPayload::kPartnerProfileUpdated: {
       const std::string g = Sub(f, "partner_profile_updated");
-      RETURN_IF_ERROR(
-          CheckText(Sub(g, "pitch"), p.partner_profile_updated().pitch(), false));
+      RETURN_IF_ERROR(CheckText(Sub(g, "pitch"),
+                                p.partner_profile_updated().pitch(), false));
       return CheckSpecialties(Sub(g, "specialties"),
                               p.partner_profile_updated().specialties());
     }
@@ -299,16 +300,17 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       if (p.agreement_amended().schedules().empty()) {
         return Invalid(Sub(g, "schedules"), "required");
       }
-      RETURN_IF_ERROR(
-          CheckSchedules(Sub(g, "schedules"), p.agreement_amended().schedules()));
+      RETURN_IF_ERROR(CheckSchedules(Sub(g, "schedules"),
+                                     p.agreement_amended().schedules()));
       return CheckDate(Sub(g, "effective_from"),
                        p.agreement_amended().effective_from(), true);
     }
     case EventPayload::kAgreementTerminated: {
       const std::string g = Sub(f, "agreement_terminated");
       RETURN_IF_ERROR(CheckDate(Sub(g, "effective_on"),
-                                   p.agreement_terminated().effective_on(), true));
-      return CheckText(Sub(g, "reason"), p.agreement_terminated().reason(), false);
+                                p.agreement_terminated().effective_on(), true));
+      return CheckText(Sub(g, "reason"), p.agreement_terminated().reason(),
+                       false);
     }
     case EventPayload::kSatisfactionRecorded: {
       const std::string g = Sub(f, "satisfaction_recorded");
@@ -324,7 +326,8 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       return CheckPeriod(Sub(g, "period"), e.period());
     }
     case EventPayload::kDealOriginated:
-      return CheckDealOriginated(Sub(f, "deal_originated"), p.deal_originated());
+      return CheckDealOriginated(Sub(f, "deal_originated"),
+                                 p.deal_originated());
     case EventPayload::kMarginAgreed:
       return CheckBands(Sub(f, "margin_agreed.bands"),
                         p.margin_agreed().bands(), true);
@@ -350,7 +353,7 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
       RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
       RETURN_IF_ERROR(CheckDate(Sub(g, "service_period_start"),
-                                   e.service_period_start(), true));
+                                e.service_period_start(), true));
       RETURN_IF_ERROR(CheckDate(Sub(g, "booked_on"), e.booked_on(), true));
       return CheckText(Sub(g, "invoice_ref"), e.invoice_ref(), false);
     }
@@ -362,12 +365,14 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       return CheckText(Sub(g, "reason"), e.reason(), false);
     }
     case EventPayload::kConflictRaised:
-      return CheckConflictRaised(Sub(f, "conflict_raised"), p.conflict_raised());
+      return CheckConflictRaised(Sub(f, "conflict_raised"),
+                                 p.conflict_raised());
     case EventPayload::kConflictResolved: {
       const std::string g = Sub(f, "conflict_resolved");
       RETURN_IF_ERROR(CheckText(Sub(g, "resolution"),
-                                   p.conflict_resolved().resolution(), true));
-      return CheckId(Sub(g, "resolved_by"), p.conflict_resolved().resolved_by());
+                                p.conflict_resolved().resolution(), true));
+      return CheckId(Sub(g, "resolved_by"),
+                     p.conflict_resolved().resolved_by());
     }
     case EventPayload::kSettlementRecorded: {
       const std::string g = Sub(f, "settlement_recorded");
@@ -381,12 +386,12 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
       return CheckText(Sub(g, "reference"), e.reference(), true);
     }
     case EventPayload::kPeriodClosed:
-      RETURN_IF_ERROR(
-          CheckPeriod(Sub(f, "period_closed.period"), p.period_closed().period()));
+      RETURN_IF_ERROR(CheckPeriod(Sub(f, "period_closed.period"),
+                                  p.period_closed().period()));
       if (p.period_closed().period() != s.id) {
-        return Invalid(Sub(f, "period_closed.period"),
-                       absl::StrCat("must equal the stream's period \"", s.id,
-                                    "\""));
+        return Invalid(
+            Sub(f, "period_closed.period"),
+            absl::StrCat("must equal the stream's period \"", s.id, "\""));
       }
       return absl::OkStatus();
     case EventPayload::kCommissionAccrued:
@@ -401,26 +406,46 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
 
 absl::string_view EventTypeName(EventPayload::KindCase c) {
   switch (c) {
-    case EventPayload::kPartnerRegistered: return "PartnerRegistered";
-    case EventPayload::kPartnerProfileUpdated: return "PartnerProfileUpdated";
-    case EventPayload::kAgreementSigned: return "AgreementSigned";
-    case EventPayload::kAgreementAmended: return "AgreementAmended";
-    case EventPayload::kAgreementTerminated: return "AgreementTerminated";
-    case EventPayload::kSatisfactionRecorded: return "SatisfactionRecorded";
-    case EventPayload::kDealOriginated: return "DealOriginated";
-    case EventPayload::kMarginAgreed: return "MarginAgreed";
-    case EventPayload::kStatementOfWorkAttached: return "StatementOfWorkAttached";
-    case EventPayload::kPartnerDisclosed: return "PartnerDisclosed";
-    case EventPayload::kDealClosed: return "DealClosed";
-    case EventPayload::kRevenueBooked: return "RevenueBooked";
-    case EventPayload::kRevenueReversed: return "RevenueReversed";
-    case EventPayload::kCommissionAccrued: return "CommissionAccrued";
-    case EventPayload::kCommissionReversed: return "CommissionReversed";
-    case EventPayload::kConflictRaised: return "ConflictRaised";
-    case EventPayload::kConflictResolved: return "ConflictResolved";
-    case EventPayload::kSettlementRecorded: return "SettlementRecorded";
-    case EventPayload::kPeriodClosed: return "PeriodClosed";
-    case EventPayload::KIND_NOT_SET: break;
+    case EventPayload::kPartnerRegistered:
+      return "PartnerRegistered";
+    case EventPayload::kPartnerProfileUpdated:
+      return "PartnerProfileUpdated";
+    case EventPayload::kAgreementSigned:
+      return "AgreementSigned";
+    case EventPayload::kAgreementAmended:
+      return "AgreementAmended";
+    case EventPayload::kAgreementTerminated:
+      return "AgreementTerminated";
+    case EventPayload::kSatisfactionRecorded:
+      return "SatisfactionRecorded";
+    case EventPayload::kDealOriginated:
+      return "DealOriginated";
+    case EventPayload::kMarginAgreed:
+      return "MarginAgreed";
+    case EventPayload::kStatementOfWorkAttached:
+      return "StatementOfWorkAttached";
+    case EventPayload::kPartnerDisclosed:
+      return "PartnerDisclosed";
+    case EventPayload::kDealClosed:
+      return "DealClosed";
+    case EventPayload::kRevenueBooked:
+      return "RevenueBooked";
+    case EventPayload::kRevenueReversed:
+      return "RevenueReversed";
+    case EventPayload::kCommissionAccrued:
+      return "CommissionAccrued";
+    case EventPayload::kCommissionReversed:
+      return "CommissionReversed";
+    case EventPayload::kConflictRaised:
+      return "ConflictRaised";
+    case EventPayload::kConflictResolved:
+      return "ConflictResolved";
+    case EventPayload::kSettlementRecorded:
+      return "SettlementRecorded";
+    case EventPayload::kPeriodClosed:
+      return "PeriodClosed";
+    case EventPayload::KIND_NOT_SET:
+      break;
   }
   return "";
 }
@@ -483,13 +508,14 @@ bool IsValidDate(absl::string_view d) {
 absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream) {
   if (stream.empty()) return Invalid("stream", "required");
   if (stream.size() > limits::kStreamNameBytesMax) {
-    return Invalid("stream", absl::StrCat("longer than ",
-                                          limits::kStreamNameBytesMax, " bytes"));
+    return Invalid(
+        "stream",
+        absl::StrCat("longer than ", limits::kStreamNameBytesMax, " bytes"));
   }
   const size_t dash = stream.find('-');
   if (dash == absl::string_view::npos) {
-    return Invalid("stream", absl::StrCat("\"", stream,
-                                          "\" is not {category}-{id}"));
+    return Invalid("stream",
+                   absl::StrCat("\"", stream, "\" is not {category}-{id}"));
   }
   StreamName s{stream.substr(0, dash), stream.substr(dash + 1)};
   static constexpr absl::string_view kCategories[] = {
@@ -525,8 +551,8 @@ absl::Status CheckEnumValue(const std::string& field,
                             const google::protobuf::EnumDescriptor& type,
                             int value) {
   if (type.FindValueByNumber(value) != nullptr) return absl::OkStatus();
-  return Invalid(field, absl::StrCat("unknown value ", value, " of ",
-                                     type.full_name()));
+  return Invalid(
+      field, absl::StrCat("unknown value ", value, " of ", type.full_name()));
 }
 
 absl::Status CheckTimestamp(const std::string& field,
@@ -592,13 +618,14 @@ absl::Status ValidateProposedPayload(const EventPayload& p,
                                        "cannot send it"));
   }
   if (CategoryOf(c) != stream.category) {
-    return Invalid(field, absl::StrCat(EventTypeName(c), " belongs in a ",
-                                       CategoryOf(c), "-{id} stream, not ",
-                                       stream.category, "-"));
+    return Invalid(
+        field, absl::StrCat(EventTypeName(c), " belongs in a ", CategoryOf(c),
+                            "-{id} stream, not ", stream.category, "-"));
   }
   if (p.ByteSizeLong() > limits::kEventPayloadBytesMax) {
-    return Invalid(field, absl::StrCat("larger than ",
-                                       limits::kEventPayloadBytesMax, " bytes"));
+    return Invalid(
+        field,
+        absl::StrCat("larger than ", limits::kEventPayloadBytesMax, " bytes"));
   }
   return CheckBody(p, stream, field);
 }

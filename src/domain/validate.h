@@ -7,10 +7,10 @@
 #define PARTNERLEDGER_DOMAIN_VALIDATE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "partnerledger/v1/events.pb.h"
 

@@ -11,16 +11,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "domain/money.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "domain/money.h"
 #include "http/console_assets.h"
 #include "http/routes.h"
 #include "http/status_http.h"
 #include "partnerledger/limits.h"
-#include "util/httplib_config.h"
 #include "util/host_port.h"
+#include "util/httplib_config.h"
 
 namespace partnerledger::http {
 namespace {
@@ -104,9 +104,8 @@ void SendError(httplib::Response& res, const absl::Status& status) {
 // A header value gRPC metadata can carry (printable ASCII, bounded).
 bool ValidMetadataValue(const std::string& v) {
   if (v.size() > 8192) return false;
-  return std::all_of(v.begin(), v.end(), [](char c) {
-    return c >= 0x20 && c <= 0x7e;
-  });
+  return std::all_of(v.begin(), v.end(),
+                     [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 struct CallResult {
@@ -176,8 +175,8 @@ struct HttpGateway::Impl {
     void* tag = nullptr;
     bool ok = false;
     if (!cq.Next(&tag, &ok) || !ok) {
-      result.status = grpc::Status(grpc::StatusCode::INTERNAL,
-                                   "call: no completion");
+      result.status =
+          grpc::Status(grpc::StatusCode::INTERNAL, "call: no completion");
     }
     cq.Shutdown();
     while (cq.Next(&tag, &ok)) {
@@ -215,9 +214,9 @@ struct HttpGateway::Impl {
     }
     if (!call.status.ok()) {
       return SendError(
-          res, absl::Status(static_cast<absl::StatusCode>(
-                                call.status.error_code()),
-                            call.status.error_message()));
+          res,
+          absl::Status(static_cast<absl::StatusCode>(call.status.error_code()),
+                       call.status.error_message()));
     }
     std::vector<grpc::Slice> slices;
     std::string bytes;
@@ -260,15 +259,15 @@ struct HttpGateway::Impl {
               });
     for (const ConsoleAsset& asset : ConsoleAssets()) {
       const ConsoleAsset* a = &asset;
-      http->Get(asset.path, [a](const httplib::Request&,
-                                httplib::Response& res) {
-        res.set_header("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; "
-                       "frame-ancestors 'none'");
-        res.set_header("X-Content-Type-Options", "nosniff");
-        res.set_header("Referrer-Policy", "no-referrer");
-        res.set_content(std::string(a->body), a->content_type);
-      });
+      http->Get(asset.path,
+                [a](const httplib::Request&, httplib::Response& res) {
+                  res.set_header("Content-Security-Policy",
+                                 "default-src 'self'; img-src 'self' data:; "
+                                 "frame-ancestors 'none'");
+                  res.set_header("X-Content-Type-Options", "nosniff");
+                  res.set_header("Referrer-Policy", "no-referrer");
+                  res.set_content(std::string(a->body), a->content_type);
+                });
     }
     http->set_error_handler([](const httplib::Request& req,
                                httplib::Response& res) {
@@ -312,7 +311,8 @@ void HttpGateway::Stop() {
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     const GatewayOptions& options, std::shared_ptr<grpc::Channel> channel) {
-  absl::StatusOr<HostPort> address = ParseHostPort("http_listen", options.listen);
+  absl::StatusOr<HostPort> address =
+      ParseHostPort("http_listen", options.listen);
   if (!address.ok()) return address.status();
   absl::StatusOr<std::vector<BoundRoute>> routes = BindRoutes();
   if (!routes.ok()) return routes.status();

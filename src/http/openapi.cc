@@ -19,10 +19,18 @@ std::string Quote(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           absl::StrAppend(&out, " ");
@@ -128,9 +136,8 @@ class SchemaWriter {
         const FieldDescriptor* f = d->field(i);
         props.push_back(absl::StrCat(Quote(f->json_name()), ":", Field(f)));
       }
-      out[d->full_name()] =
-          absl::StrCat(R"({"type":"object","properties":{)",
-                       absl::StrJoin(props, ","), "}}");
+      out[d->full_name()] = absl::StrCat(R"({"type":"object","properties":{)",
+                                         absl::StrJoin(props, ","), "}}");
     }
     std::vector<std::string> entries;
     for (const auto& [name, schema] : out) {
@@ -157,8 +164,8 @@ void QueryParameters(const Descriptor* d, const std::string& prefix,
                          WellKnownSchema(f->message_type()).empty();
     if (message) {
       if (!f->is_repeated() && depth < 4) {
-        QueryParameters(f->message_type(), name + ".", skip, depth + 1,
-                        schemas, out);
+        QueryParameters(f->message_type(), name + ".", skip, depth + 1, schemas,
+                        out);
       }
       continue;
     }
@@ -189,21 +196,22 @@ std::string OpenApiDocument(const std::vector<BoundRoute>& routes) {
       QueryParameters(r.method->input_type(), "", skip, 0, schemas, params);
     }
     std::string op = absl::StrCat(
-        R"({"operationId":)", Quote(r.method->name()),
-        R"(,"summary":)", Quote(r.route.summary),
-        R"(,"tags":[)", Quote(r.method->service()->name()), "]",
-        R"(,"description":)",
-        Quote(absl::StrCat("gRPC ", r.method->full_name(),
-                           "; the response is its ",
-                           r.method->output_type()->full_name(),
-                           " in proto3 JSON.")),
+        R"({"operationId":)", Quote(r.method->name()), R"(,"summary":)",
+        Quote(r.route.summary), R"(,"tags":[)",
+        Quote(r.method->service()->name()), "]", R"(,"description":)",
+        Quote(absl::StrCat(
+            "gRPC ", r.method->full_name(), "; the response is its ",
+            r.method->output_type()->full_name(), " in proto3 JSON.")),
         R"(,"parameters":[)", absl::StrJoin(params, ","), "]");
     if (post) {
-      absl::StrAppend(&op, R"(,"requestBody":{"required":false,"content":{"application/json":{"schema":)",
-                      schemas.Ref(r.method->input_type()), "}}}");
+      absl::StrAppend(
+          &op,
+          R"(,"requestBody":{"required":false,"content":{"application/json":{"schema":)",
+          schemas.Ref(r.method->input_type()), "}}}");
     }
     absl::StrAppend(
-        &op, R"(,"responses":{"200":{"description":"OK","content":{"application/json":{"schema":)",
+        &op,
+        R"(,"responses":{"200":{"description":"OK","content":{"application/json":{"schema":)",
         schemas.Ref(r.method->output_type()),
         R"(}}},"default":{"description":"An error: the gRPC code mapped to an HTTP status","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}}}})");
     paths[OpenApiPath(r.route.path)].push_back(

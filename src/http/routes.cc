@@ -72,8 +72,7 @@ absl::Status SetFromQuery(const Descriptor* d, const std::string& name,
     if (last != whole || (!last && f->is_repeated())) {
       return absl::InvalidArgumentError(absl::StrCat(
           name, ": not a field a query parameter can set (",
-          whole ? "a single value" : "a message; name one of its fields",
-          ")"));
+          whole ? "a single value" : "a message; name one of its fields", ")"));
     }
     google::protobuf::Value& slot = (*at->mutable_fields())[f->json_name()];
     if (last) {
@@ -93,7 +92,8 @@ absl::Status SetFromQuery(const Descriptor* d, const std::string& name,
     return absl::InternalError(absl::StrCat(name, ": cannot encode"));
   }
   std::unique_ptr<Message> one(out->New());
-  const auto parsed = google::protobuf::util::JsonStringToMessage(json, one.get());
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(json, one.get());
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": invalid value \"", text.substr(0, 64), "\" (",
@@ -122,7 +122,8 @@ const std::vector<Route>& ApiRoutes() {
       {"GET", "/v1/referral-balance",
        "partnerledger.v1.LedgerQueryService.GetReferralBalance",
        "What each partner of a pair brought the other"},
-      {"GET", "/v1/statement", "partnerledger.v1.LedgerQueryService.GetStatement",
+      {"GET", "/v1/statement",
+       "partnerledger.v1.LedgerQueryService.GetStatement",
        "Opening, lines and closing of one payer -> payee, currency and period"},
       {"GET", "/v1/deals/{deal_id}",
        "partnerledger.v1.LedgerQueryService.GetDeal",
@@ -181,7 +182,8 @@ absl::StatusOr<std::vector<BoundRoute>> BindRoutes() {
     b.grpc_method = absl::StrCat("/", b.method->service()->full_name(), "/",
                                  b.method->name());
     std::string regex;
-    for (absl::string_view seg : absl::StrSplit(r.path, '/', absl::SkipEmpty())) {
+    for (absl::string_view seg :
+         absl::StrSplit(r.path, '/', absl::SkipEmpty())) {
       std::string segment(seg);
       std::string verb;
       if (const size_t colon = segment.find(':'); colon != std::string::npos) {
@@ -193,8 +195,7 @@ absl::StatusOr<std::vector<BoundRoute>> BindRoutes() {
         absl::StrAppend(&regex, "/", segment, verb);
         continue;
       }
-      const FieldDescriptor* f =
-          b.method->input_type()->FindFieldByName(field);
+      const FieldDescriptor* f = b.method->input_type()->FindFieldByName(field);
       if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING ||
           f->is_repeated()) {
         return absl::InternalError(
@@ -222,17 +223,17 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(
   if (!body.empty()) {
     google::protobuf::util::JsonParseOptions o;
     o.ignore_unknown_fields = false;
-    const auto parsed = google::protobuf::util::JsonStringToMessage(body, msg.get(), o);
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(body, msg.get(), o);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "body: not a ", d->full_name(), " in JSON (",
-          parsed.message().ToString(), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("body: not a ", d->full_name(), " in JSON (",
+                       parsed.message().ToString(), ")"));
     }
   }
   if (query.size() > limits::kHttpQueryParamsMax) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("query: more than ", limits::kHttpQueryParamsMax,
-                     " parameters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "query: more than ", limits::kHttpQueryParamsMax, " parameters"));
   }
   for (const auto& [name, value] : query) {
     absl::Status s = SetFromQuery(d, name, value, msg.get());

@@ -11,24 +11,36 @@ namespace partnerledger::http {
 
 int HttpStatusOf(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kOk:
+      return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted: return 409;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kCancelled: return 499;
-    case absl::StatusCode::kUnimplemented: return 501;
-    case absl::StatusCode::kUnavailable: return 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
     case absl::StatusCode::kUnknown:
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kDataLoss:
-    default: return 500;
+    default:
+      return 500;
   }
 }
 
@@ -43,7 +55,8 @@ std::string FieldOf(const std::string& message) {
                      message[i] == '_')) {
       ++i;
     }
-    if (i == start || std::isdigit(static_cast<unsigned char>(message[start]))) {
+    if (i == start ||
+        std::isdigit(static_cast<unsigned char>(message[start]))) {
       return "";
     }
     if (i < n && message[i] == '[') {
@@ -68,8 +81,8 @@ std::string ErrorJson(const absl::Status& status) {
   auto& f = *error.mutable_fields();
   const int http = HttpStatusOf(status.code());
   f["code"].set_number_value(http);
-  f["status"].set_string_value(
-      absl::StrReplaceAll(absl::StatusCodeToString(status.code()), {{" ", "_"}}));
+  f["status"].set_string_value(absl::StrReplaceAll(
+      absl::StatusCodeToString(status.code()), {{" ", "_"}}));
   const std::string message(status.message());
   f["message"].set_string_value(message);
   if (const std::string field = FieldOf(message); !field.empty()) {

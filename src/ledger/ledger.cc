@@ -4,6 +4,8 @@
 // deciding them on one thread needs no locks on the hot path, and taking
 // every waiting request into one WriteBatch lets one fsync acknowledge many
 // appends.
+#include "partnerledger/ledger.h"
+
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -13,9 +15,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/stubs/common.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -23,8 +22,10 @@
 #include "domain/rules.h"
 #include "domain/upcast.h"
 #include "domain/validate.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/common.h"
 #include "projection/state_overlay.h"
-#include "partnerledger/ledger.h"
 #include "store/merkle_tree.h"
 #include "store/store.h"
 #include "store/verify.h"
@@ -99,9 +100,9 @@ absl::Status ValidateRequest(const AppendRequest& r,
     const std::string f = absl::StrCat("events[", i, "]");
     std::optional<std::string> raw = ParseUuid(e.event_id);
     if (!raw.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          f, ".event_id: ", Echo(e.event_id),
-          " is not a UUID (8-4-4-4-12 hex digits, not all zero)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".event_id: ", Echo(e.event_id),
+                       " is not a UUID (8-4-4-4-12 hex digits, not all zero)"));
     }
     if (!seen.insert(*raw).second) {
       return absl::InvalidArgumentError(
@@ -110,9 +111,9 @@ absl::Status ValidateRequest(const AppendRequest& r,
     raw_ids->push_back(std::move(*raw));
     if (e.correlation_id.size() > limits::kIdBytesMax * 2 ||
         e.causation_id.size() > limits::kIdBytesMax * 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          f, ".correlation_id/causation_id: longer than ",
-          limits::kIdBytesMax * 2, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".correlation_id/causation_id: longer than ",
+                       limits::kIdBytesMax * 2, " bytes"));
     }
     // Stored as protobuf strings: bytes that are not UTF-8 would not parse
     // back (the gRPC layer's parser refuses them already; this is for
@@ -131,8 +132,9 @@ absl::Status ValidateRequest(const AppendRequest& r,
     bytes += e.payload.ByteSizeLong();
   }
   if (bytes > limits::kAppendBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "events: payloads total more than ", limits::kAppendBytesMax, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("events: payloads total more than ",
+                     limits::kAppendBytesMax, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -145,14 +147,16 @@ std::string RevisionText(std::optional<uint64_t> r) {
 // share of the server's read budget.
 class PageBytes {
  public:
-  explicit PageBytes(ReadReservation* reservation) : reservation_(reservation) {}
+  explicit PageBytes(ReadReservation* reservation)
+      : reservation_(reservation) {}
   // Whether `e` fits the page; the first event of a page always does,
   // unless the budget cannot take it.
   bool Take(const StoredEvent& e, bool first) {
     const size_t bytes = e.ByteSizeLong();
     if (!first && bytes_ + bytes > limits::kReadPageBytesMax) return false;
     // The response message and its serialized copy.
-    if (reservation_ != nullptr && !reservation_->TryAdd(2 * bytes)) return false;
+    if (reservation_ != nullptr && !reservation_->TryAdd(2 * bytes))
+      return false;
     bytes_ += bytes;
     return true;
   }
@@ -199,9 +203,9 @@ class LedgerImpl final : public Ledger {
           store_->ReadEvent(head->position());
       if (!last.ok()) return last.status();
       if (!last->has_value() || (*last)->hash() != head->hash()) {
-        return absl::DataLossError(absl::StrCat(
-            "head at position ", head->position(),
-            " does not match the stored event there"));
+        return absl::DataLossError(
+            absl::StrCat("head at position ", head->position(),
+                         " does not match the stored event there"));
       }
       absl::StatusOr<std::optional<StoredEvent>> next =
           store_->ReadEvent(head->position() + 1);
@@ -248,9 +252,9 @@ class LedgerImpl final : public Ledger {
       } else if (stopping_) {
         rejected = absl::UnavailableError("ledger is shutting down");
       } else if (queue_.size() >= options_.writer_queue_max) {
-        rejected = absl::ResourceExhaustedError(absl::StrCat(
-            "writer queue full (", options_.writer_queue_max,
-            " appends waiting); retry with backoff"));
+        rejected = absl::ResourceExhaustedError(
+            absl::StrCat("writer queue full (", options_.writer_queue_max,
+                         " appends waiting); retry with backoff"));
       } else {
         queue_.push_back(std::move(p));
       }
@@ -271,7 +275,8 @@ class LedgerImpl final : public Ledger {
         store_->StreamLastRevision(stream);
     if (!last.ok()) return last.status();
     if (!last->has_value()) {
-      return absl::NotFoundError(absl::StrCat("stream ", Echo(stream), " not found"));
+      return absl::NotFoundError(
+          absl::StrCat("stream ", Echo(stream), " not found"));
     }
     StreamPage page;
     page.last_revision = **last;
@@ -320,10 +325,11 @@ class LedgerImpl final : public Ledger {
     bool exhausted = false;
     PageBytes bytes(reservation);
     page.end_of_log = true;
-    absl::Status s = store_->ScanEvents(
-        from_position, forward, [&](StoredEvent&& e) {
+    absl::Status s =
+        store_->ScanEvents(from_position, forward, [&](StoredEvent&& e) {
           if (e.position() > head) return false;
-          if (page.events.size() == max_count || scanned == limits::kFilterScanMax) {
+          if (page.events.size() == max_count ||
+              scanned == limits::kFilterScanMax) {
             page.end_of_log = false;
             return false;
           }
@@ -348,13 +354,14 @@ class LedgerImpl final : public Ledger {
 
   absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const override {
     if (position == 0 || position > head_position()) {
-      return absl::NotFoundError(absl::StrCat("no event at position ", position));
+      return absl::NotFoundError(
+          absl::StrCat("no event at position ", position));
     }
     absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
     if (!e.ok()) return e.status();
     if (!e->has_value()) {
-      return absl::DataLossError(absl::StrCat(
-          "event at position ", position, " is missing below the head"));
+      return absl::DataLossError(absl::StrCat("event at position ", position,
+                                              " is missing below the head"));
     }
     return std::move(**e);
   }
@@ -425,7 +432,8 @@ class LedgerImpl final : public Ledger {
     st.commit_group_requests = commit_group_requests_.load();
     st.events_written = events_written_.load();
     st.appends_replayed = appends_replayed_.load();
-    for (size_t i = 0; i < 17; ++i) st.appends_by_code[i] = appends_by_code_[i].load();
+    for (size_t i = 0; i < 17; ++i)
+      st.appends_by_code[i] = appends_by_code_[i].load();
     return st;
   }
   const domain::Rules& rules() const override { return *rules_; }
@@ -489,7 +497,8 @@ class LedgerImpl final : public Ledger {
         while (!stopping_ && queue_.empty()) queue_cv_.Wait(&mu_);
         if (queue_.empty()) break;  // stopping, and every request decided
         size_t events = 0;
-        while (!queue_.empty() && batch.size() < limits::kCommitGroupRequestsMax &&
+        while (!queue_.empty() &&
+               batch.size() < limits::kCommitGroupRequestsMax &&
                events + queue_.front().request.events.size() <=
                    limits::kCommitGroupEventsMax) {
           events += queue_.front().request.events.size();
@@ -600,7 +609,8 @@ class LedgerImpl final : public Ledger {
 
   static void FailGroup(Group* group, const absl::Status& why) {
     for (Pending& p : group->batch) {
-      if (p.result.ok() || p.result.status().code() != absl::StatusCode::kInvalidArgument) {
+      if (p.result.ok() ||
+          p.result.status().code() != absl::StatusCode::kInvalidArgument) {
         p.result = absl::UnavailableError(
             absl::StrCat(why.code() == absl::StatusCode::kInternal
                              ? "ledger stopped: "
@@ -745,7 +755,8 @@ class LedgerImpl final : public Ledger {
 
   // Looks up a record of this group, its predecessor or the store (for
   // replays).
-  absl::StatusOr<StoredEvent> RecordAt(const Group& group, uint64_t position) const {
+  absl::StatusOr<StoredEvent> RecordAt(const Group& group,
+                                       uint64_t position) const {
     for (const Group* g = &group; g != nullptr; g = g->parent.get()) {
       if (!g->records.empty() && position >= g->records.front().position() &&
           position <= g->records.back().position()) {
@@ -794,10 +805,10 @@ class LedgerImpl final : public Ledger {
       if (!entry.ok()) return entry.status();
       if (!entry->has_value()) continue;
       if ((*entry)->content_digest != digests.back()) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "events[", i, "].event_id: ", req.events[i].event_id,
-            " was already used for different content at position ",
-            (*entry)->position));
+        return absl::AlreadyExistsError(
+            absl::StrCat("events[", i, "].event_id: ", req.events[i].event_id,
+                         " was already used for different content at position ",
+                         (*entry)->position));
       }
       ++known;
       known_positions.push_back((*entry)->position);
@@ -815,8 +826,7 @@ class LedgerImpl final : public Ledger {
 
     const uint64_t first_position = next_position_;
     const std::string first_hash = last_hash_;
-    absl::StatusOr<AppendResult> result =
-        Record(p, digests, now_us, &scope);
+    absl::StatusOr<AppendResult> result = Record(p, digests, now_us, &scope);
     if (!result.ok()) {
       next_position_ = first_position;
       last_hash_ = first_hash;
@@ -826,7 +836,8 @@ class LedgerImpl final : public Ledger {
     if (result->commit_position > first_position) {
       group->spans.push_back({first_position, result->commit_position});
     }
-    for (auto& [stream, rev] : scope.stream_revs) group->stream_revs[stream] = rev;
+    for (auto& [stream, rev] : scope.stream_revs)
+      group->stream_revs[stream] = rev;
     for (auto& [raw, entry] : scope.event_ids) group->event_ids[raw] = entry;
     for (StoredEvent& e : scope.records) group->records.push_back(std::move(e));
     scope.state.MergeIntoParent();
@@ -858,13 +869,12 @@ class LedgerImpl final : public Ledger {
         break;
     }
     if (ok) return absl::OkStatus();
-    absl::Status aborted = absl::AbortedError(absl::StrCat(
-        "stream ", req.stream, ": expected ", expected_text,
-        ", current revision ", RevisionText(*current)));
+    absl::Status aborted = absl::AbortedError(
+        absl::StrCat("stream ", req.stream, ": expected ", expected_text,
+                     ", current revision ", RevisionText(*current)));
     aborted.SetPayload(kCurrentRevisionPayload,
-                       absl::Cord(current->has_value()
-                                      ? absl::StrCat(**current)
-                                      : std::string("-1")));
+                       absl::Cord(current->has_value() ? absl::StrCat(**current)
+                                                       : std::string("-1")));
     return aborted;
   }
 
@@ -907,7 +917,8 @@ class LedgerImpl final : public Ledger {
       absl::StatusOr<StoredEvent> e = RecordAt(group, pos);
       if (!e.ok()) return e.status();
       if (!e->derived()) {
-        if (own == positions.size() || positions[own] != pos) return not_a_retry;
+        if (own == positions.size() || positions[own] != pos)
+          return not_a_retry;
         ++own;
       }
       if (e->stream() == req.stream) r.next_expected_revision = e->revision();
@@ -928,15 +939,17 @@ class LedgerImpl final : public Ledger {
       const NewEvent& ne = req.events[i];
       domain::Proposal proposal{req.stream, ne.event_id, req.actor,
                                 ne.occurred_at_us, &ne.payload};
-      absl::StatusOr<domain::Decision> d = rules_->Decide(scope->state, proposal);
+      absl::StatusOr<domain::Decision> d =
+          rules_->Decide(scope->state, proposal);
       if (!d.ok() && d.status().code() == absl::StatusCode::kInternal) {
         return BreakInvariant(absl::Status(
             d.status().code(),
             absl::StrCat("events[", i, "]: ", d.status().message())));
       }
       if (!d.ok()) {
-        return absl::Status(d.status().code(),
-                            absl::StrCat("events[", i, "]: ", d.status().message()));
+        return absl::Status(
+            d.status().code(),
+            absl::StrCat("events[", i, "]: ", d.status().message()));
       }
       StoredEvent e;
       e.set_event_id(p.raw_ids[i]);
@@ -962,14 +975,14 @@ class LedgerImpl final : public Ledger {
         derived.set_actor(kSystemActor);
         derived.set_correlation_id(ne.correlation_id);
         derived.set_causation_id(ne.event_id);
-        absl::StatusOr<AppendedEvent> da =
-            Place(de.stream, de.payload, /*derived=*/true, now_us, &derived,
-                  scope);
+        absl::StatusOr<AppendedEvent> da = Place(
+            de.stream, de.payload, /*derived=*/true, now_us, &derived, scope);
         if (!da.ok()) return da.status();
         // Derived ids are registered too, so they stay unique forever.
         scope->event_ids[*raw] = EventIdEntry{
             da->position, DigestBytes(Sha256Of(derived.payload()))};
-        if (de.stream == req.stream) result.next_expected_revision = da->revision;
+        if (de.stream == req.stream)
+          result.next_expected_revision = da->revision;
         result.events.push_back(std::move(*da));
       }
     }
@@ -982,7 +995,8 @@ class LedgerImpl final : public Ledger {
                                       const v1::EventPayload& payload,
                                       bool derived, int64_t now_us,
                                       StoredEvent* e, RequestScope* scope) {
-    absl::StatusOr<std::optional<uint64_t>> rev = StreamRevision(*scope, stream);
+    absl::StatusOr<std::optional<uint64_t>> rev =
+        StreamRevision(*scope, stream);
     if (!rev.ok()) return rev.status();
     const uint64_t revision = rev->has_value() ? **rev + 1 : 0;
     const absl::string_view type = domain::EventTypeName(payload.kind_case());
@@ -999,8 +1013,8 @@ class LedgerImpl final : public Ledger {
 
     scope->state.set_position(e->position());
     const std::string event_id = FormatUuid(e->event_id());
-    domain::Recorded rec{e->position(), e->stream(), event_id, now_us,
-                         e->occurred_at_us(), &payload};
+    domain::Recorded rec{e->position(), e->stream(),         event_id,
+                         now_us,        e->occurred_at_us(), &payload};
     if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) {
       return BreakInvariant(absl::Status(
           s.code(), absl::StrCat("applying ", type, " at position ",
@@ -1010,7 +1024,7 @@ class LedgerImpl final : public Ledger {
     ++next_position_;
     last_hash_ = e->hash();
     scope->stream_revs[stream] = revision;
-    AppendedEvent a{e->position(), stream, revision, event_id,
+    AppendedEvent a{e->position(),     stream, revision, event_id,
                     std::string(type), derived};
     scope->records.push_back(std::move(*e));
     return a;
@@ -1090,9 +1104,8 @@ class LedgerImpl final : public Ledger {
 }  // namespace
 
 bool EventFilter::Matches(const StoredEvent& e) const {
-  if (!event_types.empty() &&
-      std::find(event_types.begin(), event_types.end(), e.type()) ==
-          event_types.end()) {
+  if (!event_types.empty() && std::find(event_types.begin(), event_types.end(),
+                                        e.type()) == event_types.end()) {
     return false;
   }
   if (stream_prefixes.empty()) return true;

@@ -44,8 +44,8 @@ void ReadBudget::Release(size_t bytes) {
   const size_t before = in_flight_bytes_.fetch_sub(bytes);
   // More released than reserved would wrap the counter and disable the
   // budget for good.
-  PL_CHECK(before >= bytes) << "releasing " << bytes << " read bytes of "
-                            << before << " in flight";
+  PL_CHECK(before >= bytes)
+      << "releasing " << bytes << " read bytes of " << before << " in flight";
   const size_t left = before - bytes;
   const size_t released = released_since_trim_bytes_.fetch_add(bytes) + bytes;
   // Large responses leave the allocator holding their pages; once none is

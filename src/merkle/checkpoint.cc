@@ -91,7 +91,8 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseKeyFields(
         absl::StrCat(what, ": not a base64 Ed25519 key (type 0x01)"));
   }
   std::string hash;
-  if (parts[1].size() != 2 * kKeyHashBytes || !FromHex(std::string_view(parts[1].data(), parts[1].size()), &hash)) {
+  if (parts[1].size() != 2 * kKeyHashBytes ||
+      !FromHex(std::string_view(parts[1].data(), parts[1].size()), &hash)) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": key hash is not 8 hex digits"));
   }
@@ -120,7 +121,8 @@ std::string FormatCheckpoint(const Checkpoint& c) {
 
 absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view body) {
   if (body.empty() || body.back() != '\n') {
-    return absl::InvalidArgumentError("checkpoint: does not end with a newline");
+    return absl::InvalidArgumentError(
+        "checkpoint: does not end with a newline");
   }
   std::vector<absl::string_view> lines =
       absl::StrSplit(body.substr(0, body.size() - 1), '\n');
@@ -163,9 +165,9 @@ absl::StatusOr<SignerKey> GenerateKey(absl::string_view name) {
 }
 
 std::string FormatSignerKey(const SignerKey& k) {
-  return absl::StrCat("PRIVATE+KEY+", k.name, "+", ToHex(k.verifier.key_hash),
-                      "+",
-                      absl::Base64Escape(std::string(1, kEd25519Type) + k.seed));
+  return absl::StrCat(
+      "PRIVATE+KEY+", k.name, "+", ToHex(k.verifier.key_hash), "+",
+      absl::Base64Escape(std::string(1, kEd25519Type) + k.seed));
 }
 
 std::string FormatVerifierKey(const VerifierKey& k) {
@@ -212,7 +214,8 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(absl::string_view text) {
 std::string SignNote(absl::string_view body, const SignerKey& key) {
   Pkey pkey(EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr,
-      reinterpret_cast<const unsigned char*>(key.seed.data()), key.seed.size()));
+      reinterpret_cast<const unsigned char*>(key.seed.data()),
+      key.seed.size()));
   MdCtx ctx(EVP_MD_CTX_new());
   std::string sig(kEd25519SignatureBytes, '\0');
   size_t len = sig.size();
@@ -274,22 +277,23 @@ absl::Status VerifyNote(const Note& note, const VerifierKey& key) {
   for (const NoteSignature& s : note.signatures) {
     if (s.name != key.name || s.key_hash != key.key_hash) continue;
     MdCtx ctx(EVP_MD_CTX_new());
-    if (ctx == nullptr ||
-        EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,
-                             pkey.get()) != 1) {
+    if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr,
+                                               nullptr, pkey.get()) != 1) {
       return absl::InternalError("Ed25519 verification unavailable");
     }
     if (s.signature.size() == kEd25519SignatureBytes &&
         EVP_DigestVerify(
-            ctx.get(), reinterpret_cast<const unsigned char*>(s.signature.data()),
+            ctx.get(),
+            reinterpret_cast<const unsigned char*>(s.signature.data()),
             s.signature.size(),
             reinterpret_cast<const unsigned char*>(note.body.data()),
             note.body.size()) == 1) {
       return absl::OkStatus();
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the signature by ", key.name, " does not verify: the note was "
-        "changed or not signed by this key"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the signature by ", key.name,
+                     " does not verify: the note was "
+                     "changed or not signed by this key"));
   }
   return absl::FailedPreconditionError(absl::StrCat(
       "the note has no signature by the key ", key.name, "+",
@@ -304,9 +308,9 @@ absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view text,
   }
   ASSIGN_OR_RETURN(Checkpoint c, ParseCheckpoint(note.body));
   if (key != nullptr && c.origin != key->name) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint origin ", c.origin, " is not the key's origin ",
-        key->name));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint origin ", c.origin,
+                     " is not the key's origin ", key->name));
   }
   return c;
 }

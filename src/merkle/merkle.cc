@@ -138,8 +138,8 @@ absl::StatusOr<std::vector<std::string>> InclusionProof(
 absl::StatusOr<std::vector<std::string>> ConsistencyProof(
     const NodeSource& source, uint64_t from_size, uint64_t to_size) {
   if (from_size > to_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "from_size ", from_size, " is beyond to_size ", to_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_size ", from_size, " is beyond to_size ", to_size));
   }
   std::vector<std::string> out;
   if (from_size == 0 || from_size == to_size) return out;
@@ -177,7 +177,8 @@ absl::StatusOr<std::string> RootFromInclusionProof(
     fn >>= 1;
     sn >>= 1;
   }
-  if (sn != 0) return absl::InvalidArgumentError("inclusion proof is too short");
+  if (sn != 0)
+    return absl::InvalidArgumentError("inclusion proof is too short");
   return r;
 }
 
@@ -185,11 +186,14 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size,
                              std::string_view leaf_hash,
                              const std::vector<std::string>& proof,
                              std::string_view root) {
-  ASSIGN_OR_RETURN(std::string computed, RootFromInclusionProof(index, size, leaf_hash, proof));
+  ASSIGN_OR_RETURN(std::string computed,
+                   RootFromInclusionProof(index, size, leaf_hash, proof));
   if (computed != root) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "inclusion proof of leaf ", index, " leads to a root other than the "
-        "tree's at size ", size));
+    return absl::FailedPreconditionError(
+        absl::StrCat("inclusion proof of leaf ", index,
+                     " leads to a root other than the "
+                     "tree's at size ",
+                     size));
   }
   return absl::OkStatus();
 }
@@ -199,8 +203,8 @@ absl::Status VerifyConsistency(uint64_t from_size, uint64_t to_size,
                                std::string_view to_root,
                                const std::vector<std::string>& proof) {
   if (from_size > to_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "from_size ", from_size, " is beyond to_size ", to_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_size ", from_size, " is beyond to_size ", to_size));
   }
   RETURN_IF_ERROR(CheckHashes(proof));
   if (from_size == 0 || from_size == to_size) {
@@ -247,9 +251,9 @@ absl::Status VerifyConsistency(uint64_t from_size, uint64_t to_size,
     return absl::InvalidArgumentError("consistency proof is too short");
   }
   if (fr != from_root) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "consistency proof does not lead to the root at size ", from_size,
-        ": the history up to it was rewritten"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("consistency proof does not lead to the root at size ",
+                     from_size, ": the history up to it was rewritten"));
   }
   if (sr != to_root) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -99,9 +99,9 @@ class Frontier {
   uint64_t size() const { return size_; }
   // Appends a leaf (its leaf hash) and calls `emit(level, index, hash)` for
   // every complete subtree it completes, the leaf itself (level 0) first.
-  void Append(std::string_view leaf_hash,
-              const std::function<void(int, uint64_t, const std::string&)>&
-                  emit);
+  void Append(
+      std::string_view leaf_hash,
+      const std::function<void(int, uint64_t, const std::string&)>& emit);
   std::string Root() const;
 
  private:

@@ -17,8 +17,8 @@
 #include "partnerledger/storage/v1/state.pb.h"
 #include "util/echo.h"
 #include "util/sha256.h"
-#include "util/timestamp.h"
 #include "util/status_macros.h"
+#include "util/timestamp.h"
 
 namespace partnerledger::projection {
 namespace {
@@ -46,22 +46,24 @@ class View {
     if (!bytes->has_value()) return std::optional<T>();
     T record;
     if (!record.ParseFromString(**bytes)) {
-      return absl::DataLossError(absl::StrCat("state key '", key,
-                                              "' does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("state key '", key, "' does not parse"));
     }
     return std::optional<T>(std::move(record));
   }
 
   // Keys under `prefix` that exist at this position, in key order.
-  absl::StatusOr<std::vector<std::string>> Keys(const std::string& prefix) const {
+  absl::StatusOr<std::vector<std::string>> Keys(
+      const std::string& prefix) const {
     std::vector<std::string> out;
     if (snap_ != nullptr) {
       // Remember the values: the caller loads them next.
-      absl::Status s = snap_->Scan(prefix, [&](std::string_view k, std::string_view v) {
-        out.emplace_back(k);
-        scanned_.insert_or_assign(std::string(k), std::string(v));
-        return true;
-      });
+      absl::Status s =
+          snap_->Scan(prefix, [&](std::string_view k, std::string_view v) {
+            out.emplace_back(k);
+            scanned_.insert_or_assign(std::string(k), std::string(v));
+            return true;
+          });
       if (!s.ok()) return s;
       return out;
     }
@@ -72,7 +74,8 @@ class View {
     });
     if (!s.ok()) return s;
     for (std::string& k : candidates) {
-      absl::StatusOr<std::optional<std::string>> v = s_->GetStateAt(k, position_);
+      absl::StatusOr<std::optional<std::string>> v =
+          s_->GetStateAt(k, position_);
       if (!v.ok()) return v.status();
       if (v->has_value()) out.push_back(std::move(k));
     }
@@ -163,8 +166,7 @@ absl::Status RequireKnown(const View& view, const std::string& key,
   ASSIGN_OR_RETURN(std::optional<Record> probe, view.Load<Record>(key));
   if (!probe.has_value()) {
     return absl::NotFoundError(absl::StrCat(field, ": unknown ", what, " '", id,
-                                            "' at position ",
-                                            view.position()));
+                                            "' at position ", view.position()));
   }
   return absl::OkStatus();
 }
@@ -172,10 +174,8 @@ absl::Status RequireKnown(const View& view, const std::string& key,
 absl::Status RequireKnownPartner(const View& view, const std::string& id,
                                  const char* field) {
   return RequireKnown<sv1::Partner>(view, keys::Partner(id), field, "partner",
-                                   id);
+                                    id);
 }
-
-
 
 // --- Business date (as_of_date) ---------------------------------------------
 //
@@ -215,7 +215,7 @@ absl::StatusOr<std::vector<sv1::StatementLine>> PeriodLines(
       view.Keys(keys::StatementLinePrefix(payer, payee, currency, period)));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
-                        view.Load<sv1::StatementLine>(k));
+                     view.Load<sv1::StatementLine>(k));
     if (l.has_value()) out.push_back(std::move(*l));
   }
   return out;
@@ -226,9 +226,8 @@ absl::StatusOr<std::vector<sv1::StatementLine>> LinesAfter(
     const View& view, const std::string& payer, const std::string& payee,
     const std::string& currency, const std::string& cutoff) {
   std::vector<sv1::StatementLine> out;
-  ASSIGN_OR_RETURN(
-      std::vector<std::string> periods,
-      view.Keys(keys::StatementPrefix(payer, payee, currency)));
+  ASSIGN_OR_RETURN(std::vector<std::string> periods,
+                   view.Keys(keys::StatementPrefix(payer, payee, currency)));
   const std::string first =
       keys::Statement(payer, payee, currency, MonthOf(cutoff));
   for (const std::string& k : periods) {
@@ -257,7 +256,7 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
     const std::string& currency, const std::string& cutoff) {
   std::map<sv1::ObligationKind, Movements> out;
   ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
-                      LinesAfter(view, payer, payee, currency, cutoff));
+                   LinesAfter(view, payer, payee, currency, cutoff));
   for (const sv1::StatementLine& l : lines) {
     absl::Status s;
     switch (l.type()) {
@@ -285,8 +284,8 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
         break;
       }
       default:
-        return absl::DataLossError(absl::StrCat(
-            "statement line at position ", l.position(), " has no type"));
+        return absl::DataLossError(absl::StrCat("statement line at position ",
+                                                l.position(), " has no type"));
     }
     if (!s.ok()) return s;
   }
@@ -302,7 +301,8 @@ absl::StatusOr<sv1::Obligation> ObligationAt(sv1::Obligation o,
   int64_t v;
   ASSIGN_OR_RETURN(v, domain::SubMoney(o.accrued_minor(), after.accrued_minor));
   o.set_accrued_minor(v);
-  ASSIGN_OR_RETURN(v, domain::SubMoney(o.reversed_minor(), after.reversed_minor));
+  ASSIGN_OR_RETURN(v,
+                   domain::SubMoney(o.reversed_minor(), after.reversed_minor));
   o.set_reversed_minor(v);
   ASSIGN_OR_RETURN(v, domain::SubMoney(o.settled_minor(), after.settled_minor));
   o.set_settled_minor(v);
@@ -320,11 +320,11 @@ absl::StatusOr<Movements> SumThrough(
   Movements m;
   for (const sv1::StatementLine& l : lines) {
     if (!CountsAt(l.date(), cutoff)) continue;
-    int64_t& total = l.type() == sv1::STATEMENT_LINE_TYPE_ACCRUAL
-                         ? m.accrued_minor
-                         : (l.type() == sv1::STATEMENT_LINE_TYPE_REVERSAL
-                                ? m.reversed_minor
-                                : m.settled_minor);
+    int64_t& total =
+        l.type() == sv1::STATEMENT_LINE_TYPE_ACCRUAL
+            ? m.accrued_minor
+            : (l.type() == sv1::STATEMENT_LINE_TYPE_REVERSAL ? m.reversed_minor
+                                                             : m.settled_minor);
     RETURN_IF_ERROR(AddTo(total, l.amount_minor()));
   }
   return m;
@@ -333,7 +333,7 @@ absl::StatusOr<Movements> SumThrough(
 // accrued - reversed - settled.
 absl::StatusOr<int64_t> Net(const Movements& m) {
   ASSIGN_OR_RETURN(const int64_t v,
-                      domain::SubMoney(m.accrued_minor, m.reversed_minor));
+                   domain::SubMoney(m.accrued_minor, m.reversed_minor));
   return domain::SubMoney(v, m.settled_minor);
 }
 
@@ -377,7 +377,7 @@ absl::StatusOr<int64_t> RevenueReversedAmount(const store::Store& log,
   };
   if (l.position() < 2) return lost("no event before it");
   ASSIGN_OR_RETURN(std::optional<StoredEvent> cause,
-                      log.ReadEvent(l.position() - 1));
+                   log.ReadEvent(l.position() - 1));
   if (!cause.has_value()) return lost("the event before it is missing");
   if (cause->stream() != absl::StrCat("deal-", deal_id) ||
       cause->type() != "RevenueReversed") {
@@ -401,10 +401,10 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
     const std::string& cutoff) {
   std::map<std::string, RevenueMoved> out;
   ASSIGN_OR_RETURN(std::vector<std::string> ks,
-                      view.Keys(keys::DealLinePrefix(deal_id)));
+                   view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
-                        view.Load<sv1::RevenueLine>(k));
+                     view.Load<sv1::RevenueLine>(k));
     if (!l.has_value() || CountsAt(l->booked_on(), cutoff)) continue;
     RevenueMoved& m = out[l->revenue_id()];
     m.booked_minor = l->booked_minor();
@@ -417,7 +417,7 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
       continue;
     }
     ASSIGN_OR_RETURN(const int64_t revenue,
-                        RevenueReversedAmount(log, deal_id, r));
+                     RevenueReversedAmount(log, deal_id, r));
     RevenueMoved one;
     one.reversed_minor = revenue;
     one.obligation_reversed_minor = r.amount_minor();
@@ -425,7 +425,7 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
     one.margin_reversed_minor = r.amount_minor();
     if (deal.kind() == sv1::OBLIGATION_KIND_PASS_THROUGH) {
       ASSIGN_OR_RETURN(one.margin_reversed_minor,
-                          domain::SubMoney(revenue, r.amount_minor()));
+                       domain::SubMoney(revenue, r.amount_minor()));
     }
     RETURN_IF_ERROR(out[r.revenue_id()].Add(one));
   }
@@ -445,8 +445,7 @@ absl::StatusOr<RevenueMoved> Total(
 absl::StatusOr<int64_t> NetAt(int64_t booked, int64_t reversed,
                               int64_t booked_after, int64_t reversed_after) {
   ASSIGN_OR_RETURN(const int64_t b, domain::SubMoney(booked, booked_after));
-  ASSIGN_OR_RETURN(const int64_t r,
-                      domain::SubMoney(reversed, reversed_after));
+  ASSIGN_OR_RETURN(const int64_t r, domain::SubMoney(reversed, reversed_after));
   return domain::SubMoney(b, r);
 }
 
@@ -489,8 +488,8 @@ absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
       // In range, the microseconds below cannot overflow.
       if (!domain::IsValidTimestamp(ts.seconds(), ts.nanos())) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "as_of.recorded_at: seconds ", ts.seconds(), ", nanos ",
-            ts.nanos(), " out of range (0001-01-01..9999-12-31)"));
+            "as_of.recorded_at: seconds ", ts.seconds(), ", nanos ", ts.nanos(),
+            " out of range (0001-01-01..9999-12-31)"));
       }
       const int64_t t = TimestampMicros(ts);
       // recorded_at never decreases along the log: binary search for the
@@ -551,7 +550,8 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
            std::map<sv1::ObligationKind, Movements>>
       moved;
   for (const std::string& k : ks) {
-    std::vector<std::string> c = Components(k);  // obligation/payer/payee/ccy/kind
+    std::vector<std::string> c =
+        Components(k);  // obligation/payer/payee/ccy/kind
     if (c.size() != 5) return absl::DataLossError("malformed key " + k);
     const std::string &payer = c[1], &payee = c[2], &currency = c[3];
     if (!req.partner_id().empty() && payer != req.partner_id() &&
@@ -562,7 +562,7 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (!req.payee().empty() && payee != req.payee()) continue;
     if (!req.currency().empty() && currency != req.currency()) continue;
     ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
-                        view.Load<sv1::Obligation>(k));
+                     view.Load<sv1::Obligation>(k));
     if (!o.has_value()) continue;
     const sv1::ObligationKind stored_kind =
         c[4] == keys::ObligationKindName(sv1::OBLIGATION_KIND_COMMISSION)
@@ -575,9 +575,8 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (!req.as_of_date().empty()) {
       const auto pair = std::make_tuple(payer, payee, currency);
       if (!moved.contains(pair)) {
-        ASSIGN_OR_RETURN(
-            moved[pair],
-            MovedAfter(view, payer, payee, currency, req.as_of_date()));
+        ASSIGN_OR_RETURN(moved[pair], MovedAfter(view, payer, payee, currency,
+                                                 req.as_of_date()));
       }
       ASSIGN_OR_RETURN(*o, ObligationAt(*o, moved[pair][stored_kind]));
       // Nothing dated by then: the obligation did not exist yet.
@@ -634,17 +633,18 @@ absl::StatusOr<DirectionMoved> PairMovedAfter(const View& view,
            std::vector<sv1::StatementLine>>
       after;
   ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
-                      view.Keys(keys::PairDealPrefix(a, b)));
+                   view.Keys(keys::PairDealPrefix(a, b)));
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                        view.Load<sv1::Deal>(keys::Deal(id)));
+                     view.Load<sv1::Deal>(keys::Deal(id)));
     if (!d.has_value()) continue;
-    const auto obligation = std::make_tuple(d->payer(), d->payee(), d->currency());
+    const auto obligation =
+        std::make_tuple(d->payer(), d->payee(), d->currency());
     if (!after.contains(obligation)) {
-      ASSIGN_OR_RETURN(after[obligation],
-                          LinesAfter(view, d->payer(), d->payee(),
-                                     d->currency(), cutoff));
+      ASSIGN_OR_RETURN(
+          after[obligation],
+          LinesAfter(view, d->payer(), d->payee(), d->currency(), cutoff));
     }
     ASSIGN_OR_RETURN(
         const RevenueByLine by_line,
@@ -670,7 +670,7 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
   d.set_from_partner(from);
   d.set_to_partner(to);
   ASSIGN_OR_RETURN(std::optional<sv1::Referral> r,
-                      view.Load<sv1::Referral>(keys::Referral(from, to)));
+                   view.Load<sv1::Referral>(keys::Referral(from, to)));
   if (!r.has_value()) return d;
   d.set_deals_originated(r->deals_originated());
   d.set_deals_won(r->deals_won());
@@ -682,14 +682,11 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
       continue;
     }
     ASSIGN_OR_RETURN(const int64_t revenue,
-                        NetAt(m.revenue_booked_minor(),
-                              m.revenue_reversed_minor(), mv.booked_minor,
-                              mv.reversed_minor));
+                     NetAt(m.revenue_booked_minor(), m.revenue_reversed_minor(),
+                           mv.booked_minor, mv.reversed_minor));
     ASSIGN_OR_RETURN(const int64_t margin,
-                        NetAt(m.margin_accrued_minor(),
-                              m.margin_reversed_minor(),
-                              mv.margin_accrued_minor,
-                              mv.margin_reversed_minor));
+                     NetAt(m.margin_accrued_minor(), m.margin_reversed_minor(),
+                           mv.margin_accrued_minor, mv.margin_reversed_minor));
     v1::ReferralMoney* out = d.add_money();
     out->set_currency(m.currency());
     out->set_revenue_minor(revenue);
@@ -722,8 +719,7 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
   DirectionMoved moved;
   if (cutoff) {
     ASSIGN_OR_RETURN(moved, PairMovedAfter(view, *log_, req.partner_a(),
-                                              req.partner_b(),
-                                              req.as_of_date()));
+                                           req.partner_b(), req.as_of_date()));
   }
   ASSIGN_OR_RETURN(
       *resp.mutable_a_to_b(),
@@ -797,23 +793,23 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     const std::string period = Components(k).back();
     if (!cutoff.empty() && period > cutoff_month) break;
     if (!cutoff.empty() && period == cutoff_month) {
-      ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
-                          PeriodLines(view, req.payer(), req.payee(),
-                                      req.currency(), period));
+      ASSIGN_OR_RETURN(
+          std::vector<sv1::StatementLine> lines,
+          PeriodLines(view, req.payer(), req.payee(), req.currency(), period));
       ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
       ASSIGN_OR_RETURN(const int64_t net, Net(m));
       RETURN_IF_ERROR(AddTo(opening, net));
       continue;
     }
     ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
-                        view.Load<sv1::StatementPeriod>(k));
+                     view.Load<sv1::StatementPeriod>(k));
     if (p.has_value()) opening += p->net_minor();
   }
   ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
-                      view.Load<sv1::StatementPeriod>(this_period));
+                   view.Load<sv1::StatementPeriod>(this_period));
   ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
-                      PeriodLines(view, req.payer(), req.payee(),
-                                  req.currency(), req.period()));
+                   PeriodLines(view, req.payer(), req.payee(), req.currency(),
+                               req.period()));
   resp.set_opening_minor(opening);
   if (!cutoff.empty() && req.period() >= cutoff_month) {
     ASSIGN_OR_RETURN(const Movements m, SumThrough(lines, cutoff));
@@ -825,8 +821,8 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     resp.set_reversed_minor(cur->reversed_minor());
     resp.set_settled_minor(cur->settled_minor());
   }
-  resp.set_closing_minor(opening + resp.accrued_minor() - resp.reversed_minor() -
-                         resp.settled_minor());
+  resp.set_closing_minor(opening + resp.accrued_minor() -
+                         resp.reversed_minor() - resp.settled_minor());
   for (const sv1::StatementLine& l : lines) {
     if (!CountsAt(l.date(), cutoff)) continue;
     v1::StatementLine* out = resp.add_lines();
@@ -866,12 +862,11 @@ absl::Status AddDealMoney(const View& view, const store::Store& log,
                           const std::string& deal_id, const sv1::Deal& d,
                           const std::string& cutoff, v1::GetDealResponse* r) {
   ASSIGN_OR_RETURN(const RevenueByLine moved,
-                      DealMovedAfterCutoff(view, log, deal_id, d, cutoff));
+                   DealMovedAfterCutoff(view, log, deal_id, d, cutoff));
   ASSIGN_OR_RETURN(const RevenueMoved total, Total(moved));
-  ASSIGN_OR_RETURN(
-      const int64_t revenue,
-      NetAt(d.revenue_booked_minor(), d.revenue_reversed_minor(),
-            total.booked_minor, total.reversed_minor));
+  ASSIGN_OR_RETURN(const int64_t revenue,
+                   NetAt(d.revenue_booked_minor(), d.revenue_reversed_minor(),
+                         total.booked_minor, total.reversed_minor));
   ASSIGN_OR_RETURN(
       const int64_t margin,
       NetAt(d.margin_accrued_minor(), d.margin_reversed_minor(),
@@ -884,17 +879,17 @@ absl::Status AddDealMoney(const View& view, const store::Store& log,
   r->set_margin_minor(margin);
   r->set_obligation_minor(obligation);
   ASSIGN_OR_RETURN(std::vector<std::string> lines,
-                      view.Keys(keys::DealLinePrefix(deal_id)));
+                   view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : lines) {
     ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
-                        view.Load<sv1::RevenueLine>(k));
+                     view.Load<sv1::RevenueLine>(k));
     if (!l.has_value()) continue;
     const auto it = moved.find(l->revenue_id());
     const RevenueMoved m = it == moved.end() ? RevenueMoved() : it->second;
     ASSIGN_OR_RETURN(const int64_t booked,
-                        domain::SubMoney(l->booked_minor(), m.booked_minor));
+                     domain::SubMoney(l->booked_minor(), m.booked_minor));
     ASSIGN_OR_RETURN(const int64_t reversed,
-                        domain::SubMoney(l->reversed_minor(), m.reversed_minor));
+                     domain::SubMoney(l->reversed_minor(), m.reversed_minor));
     if (!CountsAt(l->booked_on(), cutoff) && reversed == 0) continue;
     ASSIGN_OR_RETURN(
         const int64_t line_margin,
@@ -927,10 +922,10 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                      view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
+                   view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
   if (!d.has_value()) {
-    return absl::NotFoundError(absl::StrCat("deal ", req.deal_id(),
-                                            " not found at position ", at));
+    return absl::NotFoundError(
+        absl::StrCat("deal ", req.deal_id(), " not found at position ", at));
   }
   v1::GetDealResponse r;
   r.set_as_of_position(at);
@@ -955,8 +950,8 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   r.set_kind(domain::ToWire(d->kind()));
   r.set_conflicts_open(d->conflicts_open());
   r.set_statements_of_work(d->statements_of_work_size());
-  if (absl::Status s = AddDealMoney(view, *log_, req.deal_id(), *d,
-                                    req.as_of_date(), &r);
+  if (absl::Status s =
+          AddDealMoney(view, *log_, req.deal_id(), *d, req.as_of_date(), &r);
       !s.ok()) {
     return s;
   }
@@ -981,9 +976,9 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     }
   }
   if (!req.agreement_id().empty()) {
-    if (absl::Status s =
-            RequireKnown<sv1::Agreement>(view, keys::Agreement(req.agreement_id()),
-                         "agreement_id", "agreement", req.agreement_id());
+    if (absl::Status s = RequireKnown<sv1::Agreement>(
+            view, keys::Agreement(req.agreement_id()), "agreement_id",
+            "agreement", req.agreement_id());
         !s.ok()) {
       return s;
     }
@@ -999,9 +994,10 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
   ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
-                        view.Load<sv1::Conflict>(k));
+                     view.Load<sv1::Conflict>(k));
     if (!c.has_value()) continue;
-    if (!req.agreement_id().empty() && c->agreement_id() != req.agreement_id()) {
+    if (!req.agreement_id().empty() &&
+        c->agreement_id() != req.agreement_id()) {
       continue;
     }
     if (!req.partner_id().empty() && c->party_a() != req.partner_id() &&
@@ -1009,7 +1005,8 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
       continue;
     }
     const auto status = domain::ToWire(c->status());
-    if (req.status() != v1::CONFLICT_STATUS_UNSPECIFIED && status != req.status()) {
+    if (req.status() != v1::CONFLICT_STATUS_UNSPECIFIED &&
+        status != req.status()) {
       continue;
     }
     if (status == v1::CONFLICT_STATUS_OPEN) {
@@ -1034,7 +1031,8 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     if (status == v1::CONFLICT_STATUS_RESOLVED) {
       SetTimestampMicros(c->resolved_at_us(), v->mutable_resolved_at());
     }
-    v->set_age_seconds(std::max<int64_t>(0, (end_us - c->raised_at_us()) / 1'000'000));
+    v->set_age_seconds(
+        std::max<int64_t>(0, (end_us - c->raised_at_us()) / 1'000'000));
   }
   return resp;
 }
@@ -1042,15 +1040,16 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
 namespace {
 
 void AddPoint(const std::string& period, v1::SatisfactionSubject subject,
-              const sv1::SatisfactionScores& s, v1::GetSatisfactionResponse* r) {
+              const sv1::SatisfactionScores& s,
+              v1::GetSatisfactionResponse* r) {
   if (s.responses() == 0) return;
   v1::SatisfactionPoint* p = r->add_points();
   p->set_period(period);
   p->set_subject(subject);
   p->set_responses(s.responses());
   // Half-up on a non-negative ratio: exact integer arithmetic.
-  p->set_average_centi(static_cast<int32_t>((s.score_sum() * 200 + s.responses()) /
-                                            (2 * s.responses())));
+  p->set_average_centi(static_cast<int32_t>(
+      (s.score_sum() * 200 + s.responses()) / (2 * s.responses())));
   p->set_min(s.score_min());
   p->set_max(s.score_max());
 }
@@ -1063,9 +1062,9 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
-  if (absl::Status s =
-          RequireKnown<sv1::Agreement>(view, keys::Agreement(req.agreement_id()),
-                       "agreement_id", "agreement", req.agreement_id());
+  if (absl::Status s = RequireKnown<sv1::Agreement>(
+          view, keys::Agreement(req.agreement_id()), "agreement_id",
+          "agreement", req.agreement_id());
       !s.ok()) {
     return s;
   }
@@ -1079,7 +1078,7 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::Satisfaction> s,
-                        view.Load<sv1::Satisfaction>(k));
+                     view.Load<sv1::Satisfaction>(k));
     if (!s.has_value()) continue;
     const std::string period = Components(k).back();
     if (!cutoff_month.empty() && period > cutoff_month) break;  // Sorted.
@@ -1147,15 +1146,15 @@ absl::StatusOr<PairState> LoadPair(const View& view, const std::string& a,
                                    const std::string& b) {
   PairState pair{a, b, {}, {}};
   ASSIGN_OR_RETURN(std::vector<std::string> deal_keys,
-                      view.Keys(keys::PairDealPrefix(a, b)));
+                   view.Keys(keys::PairDealPrefix(a, b)));
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                        view.Load<sv1::Deal>(keys::Deal(id)));
+                     view.Load<sv1::Deal>(keys::Deal(id)));
     if (d.has_value()) pair.deals.emplace_back(id, std::move(*d));
   }
   ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> agreements,
-                      view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
+                   view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
   if (agreements.has_value()) {
     pair.agreement_ids.assign(agreements->agreement_ids().begin(),
                               agreements->agreement_ids().end());
@@ -1222,12 +1221,13 @@ absl::Status AddDocumentationLine(const View& view, const PairState& pair,
   std::vector<std::string> active;
   for (const std::string& id : pair.agreement_ids) {
     ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
-                        view.Load<sv1::Agreement>(keys::Agreement(id)));
+                     view.Load<sv1::Agreement>(keys::Agreement(id)));
     if (ag.has_value() && ActiveAt(*ag, cutoff)) active.push_back(id);
   }
   std::vector<std::string> no_sow;
   for (const auto& [id, d] : pair.deals) {
-    if (d.status() == sv1::DEAL_STATUS_WON && d.statements_of_work_size() == 0) {
+    if (d.status() == sv1::DEAL_STATUS_WON &&
+        d.statements_of_work_size() == 0) {
       no_sow.push_back(id);
     }
   }
@@ -1255,7 +1255,7 @@ absl::Status AddElevatorPitchLine(const View& view, const PairState& pair,
   std::vector<std::string> no_pitch;
   for (const std::string& p : {pair.a, pair.b}) {
     ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
-                        view.Load<sv1::Partner>(keys::Partner(p)));
+                     view.Load<sv1::Partner>(keys::Partner(p)));
     if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
   }
   AddIds(Line(resp, v1::PILLAR_ELEVATOR_PITCH,
@@ -1273,15 +1273,15 @@ void AddBidirectionalLine(const PairState& pair,
                           const v1::GetReferralBalanceResponse& balance,
                           v1::GetPartnershipHealthResponse* resp) {
   const double ratio = balance.reciprocity_ratio();
-  AddIds(Line(resp, v1::PILLAR_BIDIRECTIONAL,
-              ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
-              absl::StrCat(pair.a, " originated ",
-                           balance.a_to_b().deals_originated(), ", ", pair.b,
-                           " originated ", balance.b_to_a().deals_originated(),
-                           " (reciprocity ", absl::StrFormat("%.2f", ratio),
-                           ")"))
-             ->mutable_deal_ids(),
-         DealIds(pair.deals));
+  AddIds(
+      Line(resp, v1::PILLAR_BIDIRECTIONAL,
+           ratio >= 0.5 ? v1::HEALTH_STATUS_OK : v1::HEALTH_STATUS_WARN,
+           absl::StrCat(pair.a, " originated ",
+                        balance.a_to_b().deals_originated(), ", ", pair.b,
+                        " originated ", balance.b_to_a().deals_originated(),
+                        " (reciprocity ", absl::StrFormat("%.2f", ratio), ")"))
+          ->mutable_deal_ids(),
+      DealIds(pair.deals));
 }
 
 // 6 Visibility: every customer was told which partner is involved.
@@ -1344,21 +1344,21 @@ absl::Status AddConflictsLine(const View& view, const PairState& pair,
                               const SatisfactionTrend& trend,
                               v1::GetPartnershipHealthResponse* resp) {
   ASSIGN_OR_RETURN(std::vector<std::string> conflict_keys,
-                      view.Keys(keys::PairConflictPrefix(pair.a, pair.b)));
+                   view.Keys(keys::PairConflictPrefix(pair.a, pair.b)));
   std::vector<std::string> open;
   for (const std::string& k : conflict_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
-                        view.Load<sv1::Conflict>(keys::Conflict(id)));
+                     view.Load<sv1::Conflict>(keys::Conflict(id)));
     if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) {
       open.push_back(id);
     }
   }
   v1::HealthLine* line = Line(
       resp, v1::PILLAR_CONFLICTS,
-      !open.empty() ? v1::HEALTH_STATUS_FAIL
-                    : (trend.declining ? v1::HEALTH_STATUS_WARN
-                                       : v1::HEALTH_STATUS_OK),
+      !open.empty()
+          ? v1::HEALTH_STATUS_FAIL
+          : (trend.declining ? v1::HEALTH_STATUS_WARN : v1::HEALTH_STATUS_OK),
       absl::StrCat(open.size(), " open conflict(s); ", trend.text));
   AddIds(line->mutable_conflict_ids(), open);
   AddIds(line->mutable_agreement_ids(), pair.agreement_ids);
@@ -1396,14 +1396,14 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
     }
   }
   ASSIGN_OR_RETURN(const PairState pair,
-                      LoadPair(view, req.partner_a(), req.partner_b()));
+                   LoadPair(view, req.partner_a(), req.partner_b()));
   v1::GetReferralBalanceRequest rb;
   rb.mutable_as_of()->set_position(at);
   rb.set_partner_a(pair.a);
   rb.set_partner_b(pair.b);
   rb.set_as_of_date(req.as_of_date());
   ASSIGN_OR_RETURN(const v1::GetReferralBalanceResponse balance,
-                      GetReferralBalance(rb));
+                   GetReferralBalance(rb));
   ASSIGN_OR_RETURN(
       const std::vector<v1::GetSatisfactionResponse> satisfaction,
       AgreementsSatisfaction(pair.agreement_ids, at, req.as_of_date()));
@@ -1413,14 +1413,16 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   resp.set_as_of_date(req.as_of_date());
   AddMarginsLine(pair, &resp);
   AddPrimePartnerLine(pair, &resp);
-  if (absl::Status s = AddDocumentationLine(view, pair, req.as_of_date(), &resp);
+  if (absl::Status s =
+          AddDocumentationLine(view, pair, req.as_of_date(), &resp);
       !s.ok()) {
     return s;
   }
   RETURN_IF_ERROR(AddElevatorPitchLine(view, pair, &resp));
   AddBidirectionalLine(pair, balance, &resp);
   AddVisibilityLine(pair, &resp);
-  if (absl::Status s = AddConflictsLine(view, pair, TrendOf(satisfaction), &resp);
+  if (absl::Status s =
+          AddConflictsLine(view, pair, TrendOf(satisfaction), &resp);
       !s.ok()) {
     return s;
   }

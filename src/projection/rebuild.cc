@@ -9,16 +9,15 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "domain/upcast.h"
 #include "projection/state_overlay.h"
 #include "store/keys.h"
 #include "store/merkle_tree.h"
 #include "util/sha256.h"
-#include "util/uuid.h"
 #include "util/status_macros.h"
+#include "util/uuid.h"
 
 namespace partnerledger::projection {
 namespace {
@@ -123,7 +122,8 @@ class VerifiedReader {
         return false;
       }
       std::string id = FormatUuid(e.event_id());
-      chunk.push_back(Verified{std::move(e), std::move(*payload), std::move(id)});
+      chunk.push_back(
+          Verified{std::move(e), std::move(*payload), std::move(id)});
       ++read;
       if (chunk.size() == kChunkEvents) {
         if (!Push(std::move(chunk))) return false;
@@ -133,10 +133,11 @@ class VerifiedReader {
       return true;
     });
     if (failure.ok()) failure = scan;
-    if (!chunk.empty() && !Push(std::move(chunk))) failure = absl::CancelledError();
+    if (!chunk.empty() && !Push(std::move(chunk)))
+      failure = absl::CancelledError();
     if (failure.ok() && read != to_position_) {
-      failure = absl::DataLossError(absl::StrCat(
-          "log ends at position ", read, " before ", to_position_));
+      failure = absl::DataLossError(absl::StrCat("log ends at position ", read,
+                                                 " before ", to_position_));
     }
     absl::MutexLock lock(&mu_);
     failure_ = failure;
@@ -161,7 +162,7 @@ class VerifiedReader {
 absl::Status ApplyOne(const domain::Rules& rules, const Verified& v,
                       domain::StateWriter& state) {
   const StoredEvent& e = v.event;
-  domain::Recorded rec{e.position(), e.stream(), v.event_id,
+  domain::Recorded rec{e.position(),       e.stream(),         v.event_id,
                        e.recorded_at_us(), e.occurred_at_us(), &v.payload};
   if (absl::Status s = rules.Apply(state, rec); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("apply position ", e.position(),
@@ -198,9 +199,9 @@ absl::StatusOr<ReplayStats> RunPipeline(
   ASSIGN_OR_RETURN(std::string root, reader.Finish());
   stats.tree_root = std::move(root);
   if (progress) progress(to_position, to_position);
-  stats.seconds = std::chrono::duration<double>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
+  stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return stats;
 }
 
@@ -217,7 +218,8 @@ class MemoryState final : public domain::StateWriter {
     return it->second;
   }
   void Put(std::string_view key, std::string value) override {
-    changes_.push_back(Change{std::string(key), store::StateValue{true, value}});
+    changes_.push_back(
+        Change{std::string(key), store::StateValue{true, value}});
     current_.insert_or_assign(std::string(key), std::move(value));
   }
   void Delete(std::string_view key) override {
@@ -228,8 +230,9 @@ class MemoryState final : public domain::StateWriter {
   // key, its last change.
   void EndEvent(uint64_t position, HistoryDigest* history) {
     // Stable: of equal keys, the last change stays last.
-    std::stable_sort(changes_.begin(), changes_.end(),
-                     [](const Change& a, const Change& b) { return a.key < b.key; });
+    std::stable_sort(
+        changes_.begin(), changes_.end(),
+        [](const Change& a, const Change& b) { return a.key < b.key; });
     for (size_t i = 0; i < changes_.size(); ++i) {
       if (i + 1 < changes_.size() && changes_[i + 1].key == changes_[i].key) {
         continue;
@@ -260,7 +263,8 @@ absl::Status Flush(StateOverlay* overlay, store::Store* scratch) {
 std::string Describe(std::string_view key) {
   // History keys end in '\0' + BE64(position).
   if (key.size() < 9) return ToHex(key);
-  return absl::StrCat(std::string(key.substr(0, key.size() - 9)), " @ position ",
+  return absl::StrCat(std::string(key.substr(0, key.size() - 9)),
+                      " @ position ",
                       store::GetBigEndian64(key.substr(key.size() - 8)));
 }
 
@@ -272,8 +276,7 @@ absl::StatusOr<ReplayStats> Replay(
     const std::function<void(uint64_t, uint64_t)>& progress) {
   StateOverlay overlay(scratch, nullptr);
   absl::StatusOr<ReplayStats> stats = RunPipeline(
-      log, to_position, progress,
-      [&](const Verified& v) -> absl::Status {
+      log, to_position, progress, [&](const Verified& v) -> absl::Status {
         overlay.set_position(v.event.position());
         RETURN_IF_ERROR(ApplyOne(rules, v, overlay));
         if (overlay.changes() >= kReplayChangesMax) {
@@ -307,15 +310,14 @@ absl::StatusOr<ReplayStats> ReplayToDigest(
     HistoryDigest* history,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   MemoryState state;
-  return RunPipeline(log, to_position, progress,
-                     [&](const Verified& v) -> absl::Status {
-                       if (absl::Status s = ApplyOne(rules, v, state);
-                           !s.ok()) {
-                         return s;
-                       }
-                       state.EndEvent(v.event.position(), history);
-                       return absl::OkStatus();
-                     });
+  return RunPipeline(
+      log, to_position, progress, [&](const Verified& v) -> absl::Status {
+        if (absl::Status s = ApplyOne(rules, v, state); !s.ok()) {
+          return s;
+        }
+        state.EndEvent(v.event.position(), history);
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<HistoryDigest> DigestStoredHistory(const store::Store& live,
@@ -331,7 +333,8 @@ absl::StatusOr<HistoryDigest> DigestStoredHistory(const store::Store& live,
     }
     d.Add(k, it->value().ToStringView());
   }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "digest history");
+  if (!it->status().ok())
+    return store::FromRocks(it->status(), "digest history");
   return d;
 }
 
@@ -342,14 +345,15 @@ absl::StatusOr<CompareResult> CompareProjections(const store::Store& live,
   // written after to_position.
   using Family = store::Store::Family;
   CompareResult result;
-  std::unique_ptr<rocksdb::Iterator> want = rebuilt.NewIterator(Family::kStateHist);
-  std::unique_ptr<rocksdb::Iterator> have = live.NewIterator(Family::kStateHist);
+  std::unique_ptr<rocksdb::Iterator> want =
+      rebuilt.NewIterator(Family::kStateHist);
+  std::unique_ptr<rocksdb::Iterator> have =
+      live.NewIterator(Family::kStateHist);
   want->SeekToFirst();
   have->SeekToFirst();
   auto after_cutoff = [&](const rocksdb::Slice& k) {
-    return k.size() >= 9 &&
-           store::GetBigEndian64(std::string_view(k.data() + k.size() - 8, 8)) >
-               to_position;
+    return k.size() >= 9 && store::GetBigEndian64(std::string_view(
+                                k.data() + k.size() - 8, 8)) > to_position;
   };
   for (;;) {
     while (have->Valid() && after_cutoff(have->key())) have->Next();
@@ -358,8 +362,8 @@ absl::StatusOr<CompareResult> CompareProjections(const store::Store& live,
     const std::string_view hk = have->key().ToStringView();
     if (wk != hk) {
       result.identical = false;
-      result.first_difference = absl::StrCat(
-          "rebuild has ", Describe(wk), " where live has ", Describe(hk));
+      result.first_difference = absl::StrCat("rebuild has ", Describe(wk),
+                                             " where live has ", Describe(hk));
       return result;
     }
     if (want->value() != have->value()) {
@@ -375,12 +379,14 @@ absl::StatusOr<CompareResult> CompareProjections(const store::Store& live,
   if (!have->status().ok()) return store::FromRocks(have->status(), "compare");
   if (want->Valid()) {
     result.identical = false;
-    result.first_difference = absl::StrCat(
-        "rebuild has ", Describe(want->key().ToStringView()), " that live lacks");
+    result.first_difference =
+        absl::StrCat("rebuild has ", Describe(want->key().ToStringView()),
+                     " that live lacks");
   } else if (have->Valid()) {
     result.identical = false;
-    result.first_difference = absl::StrCat(
-        "live has ", Describe(have->key().ToStringView()), " that the rebuild lacks");
+    result.first_difference =
+        absl::StrCat("live has ", Describe(have->key().ToStringView()),
+                     " that the rebuild lacks");
   }
   return result;
 }

@@ -9,8 +9,8 @@
 #define PARTNERLEDGER_PROJECTION_STATE_OVERLAY_H_
 
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 

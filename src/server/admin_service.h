@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/admin.grpc.pb.h"
 #include "server/auth.h"

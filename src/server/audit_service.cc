@@ -61,21 +61,19 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     if (!*involves) {
       resp->Clear();
       return FinishNow(
-          ctx, auth_->DenyScope(*ctx, Rpc::kGetInclusionProof, *access,
-                                absl::StrCat("the event at position ",
-                                             req->position(),
-                                             " does not involve the partner")));
+          ctx, auth_->DenyScope(
+                   *ctx, Rpc::kGetInclusionProof, *access,
+                   absl::StrCat("the event at position ", req->position(),
+                                " does not involve the partner")));
     }
   }
   return FinishNow(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
-    grpc::CallbackServerContext* ctx,
-    const v1::GetConsistencyProofRequest* req,
+    grpc::CallbackServerContext* ctx, const v1::GetConsistencyProofRequest* req,
     v1::GetConsistencyProofResponse* resp) {
-  absl::StatusOr<Access> access =
-      auth_->Check(*ctx, Rpc::kGetConsistencyProof);
+  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetConsistencyProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const store::StoreNodeSource stored(&ledger_->store());

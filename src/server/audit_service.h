@@ -18,15 +18,13 @@ namespace partnerledger::server {
 class AuditService final : public v1::AuditService::CallbackService {
  public:
   // `ledger` and `auth` must outlive the service.
-  AuditService(Ledger* ledger, const Authorizer* auth,
-               CheckpointSigner signer);
+  AuditService(Ledger* ledger, const Authorizer* auth, CheckpointSigner signer);
 
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* req,
       v1::GetCheckpointResponse* resp) override;
   grpc::ServerUnaryReactor* GetInclusionProof(
-      grpc::CallbackServerContext* ctx,
-      const v1::GetInclusionProofRequest* req,
+      grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* req,
       v1::GetInclusionProofResponse* resp) override;
   grpc::ServerUnaryReactor* GetConsistencyProof(
       grpc::CallbackServerContext* ctx,

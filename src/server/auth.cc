@@ -52,8 +52,7 @@ const std::vector<RpcPolicy>& Policies() {
       // Proofs: a partner may check what it may read (inclusion proofs of
       // its events; checkpoints and consistency carry only hashes).
       {Rpc::kGetCheckpoint, PL_AU "GetCheckpoint", kRoleAuditor, true},
-      {Rpc::kGetInclusionProof, PL_AU "GetInclusionProof", kRoleAuditor,
-       true},
+      {Rpc::kGetInclusionProof, PL_AU "GetInclusionProof", kRoleAuditor, true},
       {Rpc::kGetConsistencyProof, PL_AU "GetConsistencyProof", kRoleAuditor,
        true},
   };

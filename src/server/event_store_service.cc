@@ -312,7 +312,8 @@ void SubscriptionHub::Fill(Reactor* r) {
     }
     v1::SubscribeResponse msg;
     absl::Status s = ToWire(e, msg.mutable_event());
-    if (s.ok() && r->scope_.has_value()) s = r->scope_->Redact(msg.mutable_event());
+    if (s.ok() && r->scope_.has_value())
+      s = r->scope_->Redact(msg.mutable_event());
     if (!s.ok()) {
       r->finished_ = true;
       r->Finish(ToGrpc(s));
@@ -414,12 +415,12 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
   absl::StatusOr<bool> forward_or = IsForward(req->direction());
   if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(&reads_, [this, ctx, req, resp, reactor,
-                                access = std::move(*access),
-                                forward = *forward_or] {
-    return ReadStreamPage(*ctx, access, *req, forward, reactor->reservation(),
-                          resp);
-  });
+  return reactor->Run(
+      &reads_, [this, ctx, req, resp, reactor, access = std::move(*access),
+                forward = *forward_or] {
+        return ReadStreamPage(*ctx, access, *req, forward,
+                              reactor->reservation(), resp);
+      });
 }
 
 absl::Status EventStoreService::ReadStreamPage(
@@ -439,9 +440,9 @@ absl::Status EventStoreService::ReadStreamPage(
           "stream " + req.stream() + " does not involve the partner");
     }
   }
-  absl::StatusOr<StreamPage> page = ledger_->ReadStream(
-      req.stream(), req.from_revision(), req.from_end(), forward,
-      PageSize(req.max_count()), reservation);
+  absl::StatusOr<StreamPage> page =
+      ledger_->ReadStream(req.stream(), req.from_revision(), req.from_end(),
+                          forward, PageSize(req.max_count()), reservation);
   if (!page.ok()) return page.status();
   for (const StoredEvent& e : page->events) {
     v1::Event* out = resp->add_events();
@@ -463,11 +464,11 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
   absl::StatusOr<bool> forward_or = IsForward(req->direction());
   if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(&reads_, [this, req, resp, reactor,
-                                access = std::move(*access),
-                                forward = *forward_or] {
-    return ReadAllPage(access, *req, forward, reactor->reservation(), resp);
-  });
+  return reactor->Run(
+      &reads_, [this, req, resp, reactor, access = std::move(*access),
+                forward = *forward_or] {
+        return ReadAllPage(access, *req, forward, reactor->reservation(), resp);
+      });
 }
 
 absl::Status EventStoreService::ReadAllPage(const Access& access,
@@ -555,18 +556,18 @@ grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
     expected = ChainDigest{req->expected().position(), req->expected().hash()};
   }
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(&reads_, [this, req, resp,
-                                expected = std::move(expected)] {
-    absl::StatusOr<VerifyResult> v = ledger_->VerifyChain(
-        req->from_position(), req->to_position(), expected);
-    if (!v.ok()) return v.status();
-    resp->set_ok(v->ok);
-    resp->set_verified_through(v->verified_through);
-    resp->set_first_bad_position(v->first_bad_position);
-    resp->set_message(v->message);
-    resp->set_events_checked(v->events_checked);
-    return absl::OkStatus();
-  });
+  return reactor->Run(&reads_,
+                      [this, req, resp, expected = std::move(expected)] {
+                        absl::StatusOr<VerifyResult> v = ledger_->VerifyChain(
+                            req->from_position(), req->to_position(), expected);
+                        if (!v.ok()) return v.status();
+                        resp->set_ok(v->ok);
+                        resp->set_verified_through(v->verified_through);
+                        resp->set_first_bad_position(v->first_bad_position);
+                        resp->set_message(v->message);
+                        resp->set_events_checked(v->events_checked);
+                        return absl::OkStatus();
+                      });
 }
 
 }  // namespace partnerledger::server

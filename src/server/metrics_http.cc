@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "partnerledger/limits.h"
-#include "util/httplib_config.h"
 #include "util/host_port.h"
+#include "util/httplib_config.h"
 
 namespace partnerledger::server {
 namespace {

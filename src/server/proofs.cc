@@ -106,13 +106,15 @@ absl::Status FillInclusionProof(const store::Store& store,
     return absl::InvalidArgumentError(absl::StrCat(
         "position: ", req.position(), " is beyond the tree size ", size));
   }
-  ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store.ReadEvent(req.position()));
+  ASSIGN_OR_RETURN(std::optional<StoredEvent> e,
+                   store.ReadEvent(req.position()));
   if (!e.has_value()) {
     return absl::DataLossError(absl::StrCat(
         "event at position ", req.position(), " is missing below the head"));
   }
   const merkle::NodeSource& source = nodes;
-  ASSIGN_OR_RETURN(std::vector<std::string> path, merkle::InclusionProof(source, req.position() - 1, size));
+  ASSIGN_OR_RETURN(std::vector<std::string> path,
+                   merkle::InclusionProof(source, req.position() - 1, size));
   ASSIGN_OR_RETURN(std::string root, merkle::RootAt(source, size));
   RETURN_IF_ERROR(ToWire(*e, out->mutable_event()));
   out->set_position(req.position());
@@ -130,8 +132,8 @@ absl::Status FillConsistencyProof(const store::Store& store,
                                   const v1::GetConsistencyProofRequest& req,
                                   uint64_t head,
                                   v1::GetConsistencyProofResponse* out) {
-  return FillConsistencyProof(store::StoreNodeSource(&store), signer, req,
-                              head, out);
+  return FillConsistencyProof(store::StoreNodeSource(&store), signer, req, head,
+                              out);
 }
 
 absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
@@ -149,8 +151,10 @@ absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
         "from_size: ", req.from_size(), " is beyond to_size ", to));
   }
   const merkle::NodeSource& source = nodes;
-  ASSIGN_OR_RETURN(std::vector<std::string> proof, merkle::ConsistencyProof(source, req.from_size(), to));
-  ASSIGN_OR_RETURN(std::string from_root, merkle::RootAt(source, req.from_size()));
+  ASSIGN_OR_RETURN(std::vector<std::string> proof,
+                   merkle::ConsistencyProof(source, req.from_size(), to));
+  ASSIGN_OR_RETURN(std::string from_root,
+                   merkle::RootAt(source, req.from_size()));
   ASSIGN_OR_RETURN(std::string to_root, merkle::RootAt(source, to));
   out->set_from_size(req.from_size());
   out->set_to_size(to);
@@ -163,9 +167,9 @@ absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
 absl::Status CheckInclusion(const v1::GetInclusionProofResponse& proof,
                             const merkle::Checkpoint& trusted) {
   if (proof.tree_size() != trusted.size) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the proof is for tree size ", proof.tree_size(),
-        " but the checkpoint is at ", trusted.size));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the proof is for tree size ", proof.tree_size(),
+                     " but the checkpoint is at ", trusted.size));
   }
   if (proof.position() == 0 || proof.leaf_index() != proof.position() - 1 ||
       !LeafIsAtPosition(proof.leaf_bytes(), proof.position())) {

@@ -34,7 +34,8 @@ class CheckpointSigner {
 
   const std::string& origin() const { return origin_; }
   bool signs() const { return key_.has_value(); }
-  void Fill(uint64_t size, const std::string& root, v1::TreeCheckpoint* out) const;
+  void Fill(uint64_t size, const std::string& root,
+            v1::TreeCheckpoint* out) const;
 
  private:
   std::string origin_;

@@ -45,9 +45,8 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
     // The nodes up to as_of_position are durable: they were written with
     // the events the answer reflects.
     const store::StoreNodeSource stored(&ledger_->store());
-    absl::StatusOr<std::string> root =
-        merkle::RootAt(store::CachedNodeSource(&stored, &nodes_),
-                       result->as_of_position());
+    absl::StatusOr<std::string> root = merkle::RootAt(
+        store::CachedNodeSource(&stored, &nodes_), result->as_of_position());
     if (root.ok()) {
       result->set_as_of_root_hash(*root);
     } else {
@@ -187,9 +186,9 @@ absl::StatusOr<projection::CompareResult> LocateDifference(Ledger& ledger,
     if (!scratch.ok()) return scratch.status();
     absl::StatusOr<projection::ReplayStats> stats =
         projection::Replay(ledger.store(), ledger.rules(), to, scratch->get());
-    out = stats.ok() ? projection::CompareProjections(ledger.store(),
-                                                      **scratch, to)
-                     : stats.status();
+    out = stats.ok()
+              ? projection::CompareProjections(ledger.store(), **scratch, to)
+              : stats.status();
   }
   std::filesystem::remove_all(scratch_dir, ec);
   return out;
@@ -204,12 +203,11 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
   // The stored history's digest on a second thread, while this one
   // replays in memory.
   absl::StatusOr<projection::HistoryDigest> stored;
-  std::thread digest_stored([&] {
-    stored = projection::DigestStoredHistory(ledger.store(), to);
-  });
+  std::thread digest_stored(
+      [&] { stored = projection::DigestStoredHistory(ledger.store(), to); });
   projection::HistoryDigest rebuilt;
-  absl::StatusOr<projection::ReplayStats> stats = projection::ReplayToDigest(
-      ledger.store(), ledger.rules(), to, &rebuilt);
+  absl::StatusOr<projection::ReplayStats> stats =
+      projection::ReplayToDigest(ledger.store(), ledger.rules(), to, &rebuilt);
   digest_stored.join();
   if (!stats.ok()) return stats.status();
   if (!stored.ok()) return stored.status();
@@ -233,9 +231,9 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
   r.set_identical(cmp.identical);
   r.set_keys_compared(cmp.keys_compared);
   r.set_first_difference(cmp.first_difference);
-  r.set_seconds(std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - start)
-                    .count());
+  r.set_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
   return r;
 }
 

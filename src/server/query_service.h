@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "projection/queries.h"

@@ -30,8 +30,9 @@ absl::Status ReadPool::Submit(absl::AnyInvocable<void() &&> task) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
   if (queue_.size() >= queue_max_) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "read queue full (", queue_max_, " reads waiting); retry with backoff"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("read queue full (", queue_max_,
+                     " reads waiting); retry with backoff"));
   }
   queue_.push_back(std::move(task));
   return absl::OkStatus();

@@ -8,9 +8,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -24,13 +24,13 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "http/gateway.h"
 #include "server/admin_service.h"
 #include "server/audit_service.h"
 #include "server/event_store_service.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
-#include "http/gateway.h"
 #include "server/query_service.h"
 #include "server/unparseable_request.h"
 #include "store/scrub.h"
@@ -170,8 +170,8 @@ class DataDirLock {
     const std::string path = data_dir + "/ledgerd.lock";
     const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "data_dir: cannot open ", path, ": ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat("data_dir: cannot open ", path,
+                                                 ": ", std::strerror(errno)));
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
@@ -181,19 +181,18 @@ class DataDirLock {
       if (err == EWOULDBLOCK) {
         std::string pid = n > 0 ? std::string(holder, n) : "";
         absl::StripAsciiWhitespace(&pid);
-        return absl::FailedPreconditionError(absl::StrCat(
-            "another ledgerd is using ", data_dir,
-            pid.empty() ? "" : absl::StrCat(" (pid ", pid, ")"),
-            "; stop it or choose another --data_dir"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("another ledgerd is using ", data_dir,
+                         pid.empty() ? "" : absl::StrCat(" (pid ", pid, ")"),
+                         "; stop it or choose another --data_dir"));
       }
-      return absl::UnavailableError(absl::StrCat(
-          "data_dir: cannot lock ", path, ": ", std::strerror(err)));
+      return absl::UnavailableError(absl::StrCat("data_dir: cannot lock ", path,
+                                                 ": ", std::strerror(err)));
     }
     // The holder's pid, for the message above (advisory only).
     const std::string pid = absl::StrCat(getpid(), "\n");
-    if (ftruncate(fd, 0) != 0 ||
-        pwrite(fd, pid.data(), pid.size(), 0) !=
-            static_cast<ssize_t>(pid.size())) {
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) !=
+                                     static_cast<ssize_t>(pid.size())) {
       // The lock is what matters; the pid is a courtesy.
     }
     return std::unique_ptr<DataDirLock>(new DataDirLock(fd));
@@ -262,8 +261,8 @@ struct LedgerServer::Impl {
   // From the append path, on any thread, possibly many times.
   void OnStorageFailure() {
     std::call_once(storage_failure_logged, [this] {
-      const bool invariant = absl::StartsWith(ledger->unhealthy_reason(),
-                                              kInvariantBrokenPrefix);
+      const bool invariant =
+          absl::StartsWith(ledger->unhealthy_reason(), kInvariantBrokenPrefix);
       Log(LogLevel::kError,
           invariant ? "invariant broken; writer stopped, appends refused, "
                       "health NOT_SERVING"
@@ -282,15 +281,13 @@ struct LedgerServer::Impl {
                   const std::string& error) {
     data_loss.store(true);
     if (scrub) metrics.CountScrubDataLoss();
-    std::call_once(scrub ? scrub_data_loss_logged : rpc_data_loss_logged,
-                   [&] {
-                     Log(LogLevel::kError,
-                         "data loss found; health NOT_SERVING",
-                         {{"source", scrub ? "scrub" : "rpc"},
-                          {"where", where},
-                          {"error", error},
-                          {"data_dir", options.ledger.data_dir}});
-                   });
+    std::call_once(scrub ? scrub_data_loss_logged : rpc_data_loss_logged, [&] {
+      Log(LogLevel::kError, "data loss found; health NOT_SERVING",
+          {{"source", scrub ? "scrub" : "rpc"},
+           {"where", where},
+           {"error", error},
+           {"data_dir", options.ledger.data_dir}});
+    });
     SetServing(false);
   }
 

@@ -1,7 +1,7 @@
 // The ledger behind a gRPC server: EventStoreService, LedgerQueryService,
-// AdminService, AuditService, health checking and server reflection, with optional TLS /
-// mTLS, authentication and roles (auth.h), limits, and a Prometheus
-// metrics port. Used by ledgerd's main and by in-process tests.
+// AdminService, AuditService, health checking and server reflection, with
+// optional TLS / mTLS, authentication and roles (auth.h), limits, and a
+// Prometheus metrics port. Used by ledgerd's main and by in-process tests.
 #ifndef PARTNERLEDGER_SERVER_SERVER_H_
 #define PARTNERLEDGER_SERVER_SERVER_H_
 

@@ -3,9 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "domain/upcast.h"
 #include "domain/validate.h"
+#include "util/status_macros.h"
 #include "util/timestamp.h"
 #include "util/uuid.h"
-#include "util/status_macros.h"
 
 namespace partnerledger::server {
 absl::StatusOr<ExpectedRevision> FromWire(v1::ExpectedState s) {
@@ -67,8 +67,8 @@ absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
   for (int i = 0; i < req.events_size(); ++i) {
     const v1::ProposedEvent& pe = req.events(i);
     if (!pe.has_occurred_at()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("events[", i, "].occurred_at: required (business time)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i, "].occurred_at: required (business time)"));
     }
     const google::protobuf::Timestamp& t = pe.occurred_at();  // in range
     NewEvent e;

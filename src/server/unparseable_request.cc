@@ -59,7 +59,8 @@ std::string UnparseableRequestMessage(const char* method) {
     name[slash] = '.';
   }
   const google::protobuf::MethodDescriptor* d =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          name);
   return absl::StrCat("request is not a valid ",
                       d != nullptr ? d->input_type()->full_name()
                                    : std::string("request message"));

@@ -9,7 +9,8 @@
 // POST_RECV_MESSAGE the received message is nullptr exactly when
 // deserialization failed, and at PRE_SEND_STATUS the status may be replaced.
 // This interceptor does both, so such a call is answered
-//   INVALID_ARGUMENT "request is not a valid partnerledger.v1.AppendEventsRequest"
+//   INVALID_ARGUMENT "request is not a valid
+//   partnerledger.v1.AppendEventsRequest"
 // (the method's input type, from the generated descriptors), for every
 // method of every service, including ones added later.
 #ifndef PARTNERLEDGER_SERVER_UNPARSEABLE_REQUEST_H_

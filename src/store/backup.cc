@@ -104,8 +104,7 @@ absl::StatusOr<ChainCheck> CheckRestored(const std::string& dir,
         ToHex(head.hash()), " is not the recorded ", info.position, " ",
         ToHex(info.hash)));
   }
-  return VerifyChain(*restored, 0, 0,
-                     std::make_pair(info.position, info.hash));
+  return VerifyChain(*restored, 0, 0, std::make_pair(info.position, info.hash));
 }
 
 }  // namespace
@@ -174,7 +173,8 @@ absl::StatusOr<BackupInfo> CreateBackup(const Store& live,
 
 absl::StatusOr<std::vector<BackupInfo>> ListBackups(
     const std::string& backup_dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(backup_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenReadOnly(backup_dir));
   std::vector<rocksdb::BackupInfo> all;
   engine->GetBackupInfo(&all);
   if (all.empty())
@@ -209,22 +209,22 @@ absl::StatusOr<BackupCheck> RestoreBackup(const std::string& backup_dir,
         "restore target ", data_dir,
         " is not empty; restore only into a new or empty directory"));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine, OpenReadOnly(backup_dir));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenReadOnly(backup_dir));
   BackupCheck check;
   ASSIGN_OR_RETURN(BackupInfo info, FindBackup(*engine, backup_dir, backup_id));
   check.info = info;
   // Every file's size and checksum first: a damaged backup is not restored.
-  if (rocksdb::IOStatus s =
-          engine->VerifyBackup(check.info.backup_id,
-                                  /*verify_with_checksum=*/true);
+  if (rocksdb::IOStatus s = engine->VerifyBackup(check.info.backup_id,
+                                                 /*verify_with_checksum=*/true);
       !s.ok()) {
     return absl::DataLossError(
         absl::StrCat("backup ", check.info.backup_id, ": ", s.ToString()));
   }
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
-  if (rocksdb::IOStatus s = engine->RestoreDBFromBackup(check.info.backup_id,
-                                                           data_dir, data_dir);
+  if (rocksdb::IOStatus s =
+          engine->RestoreDBFromBackup(check.info.backup_id, data_dir, data_dir);
       !s.ok()) {
     return FromRocks(s, "restore");
   }

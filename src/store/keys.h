@@ -10,8 +10,9 @@
 //   state        key                                     -> Versioned value
 //   state        "#k/" key                               -> "" (key registry)
 //   state_hist   key '\0' BE64(position)                 -> Versioned value
-//   merkle       u8 level BE64(index)                    -> 32-byte subtree hash (level >= 1)
-//   merkle       "size"                                  -> BE64(leaves covered)
+//   merkle       u8 level BE64(index)                    -> 32-byte subtree
+//   hash (level >= 1) merkle       "size"                                  ->
+//   BE64(leaves covered)
 //
 // Stream names and state keys never contain '\0' (validated before write),
 // so the separator keeps prefixes unambiguous.

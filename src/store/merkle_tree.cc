@@ -58,8 +58,8 @@ absl::StatusOr<std::optional<std::string>> Store::ReadMerkleNode(
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "read Merkle node");
   if (value.size() != kSha256Bytes) {
-    return absl::DataLossError(absl::StrCat("Merkle node (", level, ", ",
-                                            index, ") is not 32 bytes"));
+    return absl::DataLossError(
+        absl::StrCat("Merkle node (", level, ", ", index, ") is not 32 bytes"));
   }
   return value;
 }
@@ -79,18 +79,19 @@ absl::StatusOr<uint64_t> Store::ReadMerkleTreeSize() const {
 absl::StatusOr<std::string> StoreNodeSource::Node(int level,
                                                   uint64_t index) const {
   if (level == 0) {
-    ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store_->ReadEvent(index + 1));
+    ASSIGN_OR_RETURN(std::optional<StoredEvent> e,
+                     store_->ReadEvent(index + 1));
     if (!e.has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("event ", index + 1, " (Merkle leaf ", index,
-                       ") is missing"));
+      return absl::DataLossError(absl::StrCat(
+          "event ", index + 1, " (Merkle leaf ", index, ") is missing"));
     }
     return RecordLeafHash(*e);
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> h, store_->ReadMerkleNode(level, index));
+  ASSIGN_OR_RETURN(std::optional<std::string> h,
+                   store_->ReadMerkleNode(level, index));
   if (!h.has_value()) {
-    return absl::DataLossError(absl::StrCat("Merkle node (", level, ", ",
-                                            index, ") is missing"));
+    return absl::DataLossError(
+        absl::StrCat("Merkle node (", level, ", ", index, ") is missing"));
   }
   return std::move(*h);
 }
@@ -147,9 +148,8 @@ absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
                                                              uint64_t head) {
   ASSIGN_OR_RETURN(uint64_t size, store->ReadMerkleTreeSize());
   if (size > head) {
-    return absl::DataLossError(absl::StrCat("the Merkle tree covers ", size,
-                                            " events but the log ends at ",
-                                            head));
+    return absl::DataLossError(absl::StrCat(
+        "the Merkle tree covers ", size, " events but the log ends at ", head));
   }
   StoreNodeSource source(store);
   ASSIGN_OR_RETURN(merkle::Frontier f, merkle::Frontier::Load(source, size));
@@ -164,13 +164,14 @@ absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
         });
     if (!scan.ok()) return scan;
     if (chunk.empty() || chunk.front().position() != w->size() + 1) {
-      return absl::DataLossError(absl::StrCat(
-          "event ", w->size() + 1, " is missing below the head"));
+      return absl::DataLossError(
+          absl::StrCat("event ", w->size() + 1, " is missing below the head"));
     }
     for (size_t i = 1; i < chunk.size(); ++i) {
       if (chunk[i].position() != chunk[i - 1].position() + 1) {
-        return absl::DataLossError(absl::StrCat(
-            "event ", chunk[i - 1].position() + 1, " is missing below the head"));
+        return absl::DataLossError(absl::StrCat("event ",
+                                                chunk[i - 1].position() + 1,
+                                                " is missing below the head"));
       }
     }
     Batch b = store->NewBatch();
@@ -200,7 +201,8 @@ absl::StatusOr<TreeCheck> TreeCheck::Start(const Store* store, uint64_t size) {
   }
   merkle::Frontier f;
   if (size > 0) {
-    ASSIGN_OR_RETURN(merkle::Frontier loaded, merkle::Frontier::Load(StoreNodeSource(store), size));
+    ASSIGN_OR_RETURN(merkle::Frontier loaded,
+                     merkle::Frontier::Load(StoreNodeSource(store), size));
     f = std::move(loaded);
   }
   return TreeCheck(store, std::move(f), stored, /*present=*/true);

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <map>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "util/status_macros.h"
 
 namespace partnerledger::store {

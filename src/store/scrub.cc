@@ -47,8 +47,8 @@ absl::Status Scrubber::Pass(bool paced) {
     if (!s.ok() && first.ok()) first = s;
     // Pace by what was read: on average bytes_per_s, at most one file
     // (RocksDB's target file size) at a time.
-    if (paced && !Pause(std::chrono::milliseconds(
-                     f.bytes * 1000 / options_.bytes_per_s))) {
+    if (paced && !Pause(std::chrono::milliseconds(f.bytes * 1000 /
+                                                  options_.bytes_per_s))) {
       return first;
     }
   }

@@ -14,9 +14,9 @@
 #include <functional>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "store/store.h"
 
 namespace partnerledger::store {

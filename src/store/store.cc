@@ -16,9 +16,8 @@ namespace partnerledger::store {
 namespace {
 
 // Column family names, in handles_ order after "default".
-constexpr const char* kFamilyNames[] = {"events", "streams",    "event_ids",
-                                        "meta",   "state",      "state_hist",
-                                        "merkle"};
+constexpr const char* kFamilyNames[] = {
+    "events", "streams", "event_ids", "meta", "state", "state_hist", "merkle"};
 constexpr char kHeadKey[] = "head";
 // State keys are printable and never start with '#'.
 constexpr char kRegistryPrefix[] = "#k/";
@@ -95,8 +94,7 @@ StateValue DecodeStateValue(std::string_view bytes) {
 
 absl::Status Batch::PutEvent(const StoredEvent& e) {
   ASSIGN_OR_RETURN(std::string bytes, EncodeRecord(e));
-  batch_.Put(store_->cf(Store::Family::kEvents), EventKey(e.position()),
-             bytes);
+  batch_.Put(store_->cf(Store::Family::kEvents), EventKey(e.position()), bytes);
   return absl::OkStatus();
 }
 
@@ -155,7 +153,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
   db_opts.create_missing_column_families = o.create_if_missing;
   // A torn last WAL record is an unacknowledged write (its fsync never
   // returned): drop it. Corruption anywhere else still fails the open.
-  db_opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  db_opts.wal_recovery_mode =
+      rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_opts.paranoid_checks = true;
   db_opts.max_background_jobs = 2;
   db_opts.max_open_files = 512;
@@ -213,8 +212,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& o) {
     absl::StatusOr<WalTailRepair> repair = RepairTornWalTail(o.dir);
     if (!repair.ok()) {
       return absl::Status(repair.status().code(),
-                          absl::StrCat("open ", o.dir, ": ", s.ToString(),
-                                       "; ", repair.status().message()));
+                          absl::StrCat("open ", o.dir, ": ", s.ToString(), "; ",
+                                       repair.status().message()));
     }
     store->wal_tail_repair_ = std::move(*repair);
     s = open();
@@ -251,8 +250,8 @@ absl::Status Store::Commit(Batch* batch) {
 
 absl::StatusOr<Head> Store::ReadHead() const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta),
-                               kHeadKey, &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta), kHeadKey, &value);
   Head head;
   if (s.IsNotFound()) {
     head.set_hash(GenesisHash());
@@ -286,7 +285,8 @@ absl::Status Store::ScanEvents(
     const std::function<bool(StoredEvent&&)>& visit) const {
   rocksdb::ReadOptions r;
   r.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(r, cf(Family::kEvents)));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(r, cf(Family::kEvents)));
   if (forward) {
     it->Seek(EventKey(from));
   } else {
@@ -312,7 +312,8 @@ absl::StatusOr<std::optional<uint64_t>> Store::StreamLastRevision(
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "stream head");
   if (value.size() != 8) {
-    return absl::DataLossError(absl::StrCat("stream head of ", std::string(stream)));
+    return absl::DataLossError(
+        absl::StrCat("stream head of ", std::string(stream)));
   }
   return GetBigEndian64(value);
 }
@@ -333,7 +334,8 @@ absl::StatusOr<std::vector<uint64_t>> Store::StreamPositions(
         DecodeStreamKey(it->key().ToStringView());
     if (!parts.has_value() || parts->stream != stream) break;
     if (it->value().size() != 8) {
-      return absl::DataLossError(absl::StrCat("stream index of ", std::string(stream)));
+      return absl::DataLossError(
+          absl::StrCat("stream index of ", std::string(stream)));
     }
     out.push_back(GetBigEndian64(it->value().ToStringView()));
   }
@@ -420,7 +422,8 @@ absl::Status Store::ScanStateKeys(
   const std::string start = RegistryKey(prefix);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), cf(Family::kState)));
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+       it->Next()) {
     if (!visit(it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1))) {
       break;
     }
@@ -460,7 +463,8 @@ absl::Status Store::ScanFamily(
 }
 
 absl::StatusOr<std::unique_ptr<StateSnapshot>> Store::NewStateSnapshot() const {
-  std::unique_ptr<StateSnapshot> snap(new StateSnapshot(this, db_->GetSnapshot()));
+  std::unique_ptr<StateSnapshot> snap(
+      new StateSnapshot(this, db_->GetSnapshot()));
   rocksdb::ReadOptions r;
   r.snapshot = snap->snapshot_;
   std::string value;
@@ -494,14 +498,16 @@ absl::StatusOr<std::optional<std::string>> StateSnapshot::Get(
 
 absl::Status StateSnapshot::Scan(
     std::string_view prefix,
-    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+    const std::function<bool(std::string_view, std::string_view)>& visit)
+    const {
   rocksdb::ReadOptions r;
   r.snapshot = snapshot_;
   const std::string start = RegistryKey(prefix);
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db_->NewIterator(r, store_->cf(Store::Family::kState)));
   std::string value;
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+       it->Next()) {
     const std::string_view key =
         it->key().ToStringView().substr(sizeof(kRegistryPrefix) - 1);
     rocksdb::Status s = store_->db_->Get(r, store_->cf(Store::Family::kState),
@@ -539,7 +545,8 @@ absl::StatusOr<std::optional<std::string>> Store::GetRaw(
   std::string value;
   rocksdb::Status s = db_->Get(r, cf(f), rocksdb::Slice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, absl::StrCat(FamilyName(f), " column family"));
+  if (!s.ok())
+    return FromRocks(s, absl::StrCat(FamilyName(f), " column family"));
   return value;
 }
 
@@ -550,15 +557,18 @@ std::shared_ptr<const rocksdb::Snapshot> Store::NewSnapshot() const {
       [db](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
-absl::StatusOr<Head> Store::ReadHeadAt(const rocksdb::Snapshot* snapshot) const {
-  ASSIGN_OR_RETURN(std::optional<std::string> v, GetRaw(Family::kMeta, kHeadKey, snapshot));
+absl::StatusOr<Head> Store::ReadHeadAt(
+    const rocksdb::Snapshot* snapshot) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> v,
+                   GetRaw(Family::kMeta, kHeadKey, snapshot));
   Head head;
   if (!v.has_value()) {
     head.set_hash(GenesisHash());
     return head;
   }
   if (!head.ParseFromString(*v) || head.hash().size() != kSha256Bytes) {
-    return absl::DataLossError("meta column family: head record does not parse");
+    return absl::DataLossError(
+        "meta column family: head record does not parse");
   }
   return head;
 }
@@ -591,8 +601,8 @@ absl::Status Store::VerifySstFile(const SstFile& f) const {
   if (!std::filesystem::exists(f.path, ec)) {
     return absl::NotFoundError(absl::StrCat(f.path, " is gone"));
   }
-  return FromRocks(s, absl::StrCat(f.family, " column family: SST file ",
-                                   f.path));
+  return FromRocks(s,
+                   absl::StrCat(f.family, " column family: SST file ", f.path));
 }
 
 absl::Status Store::VerifyAllChecksums() const {

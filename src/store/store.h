@@ -118,10 +118,9 @@ class StateSnapshot {
   int64_t recorded_at_us() const { return recorded_at_us_; }
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const;
   // Present keys under `prefix`, in key order, with their values.
-  absl::Status Scan(
-      std::string_view prefix,
-      const std::function<bool(std::string_view, std::string_view)>& visit)
-      const;
+  absl::Status Scan(std::string_view prefix,
+                    const std::function<bool(std::string_view,
+                                             std::string_view)>& visit) const;
 
  private:
   friend class Store;
@@ -159,16 +158,18 @@ class Store {
   absl::StatusOr<std::optional<StoredEvent>> ReadEvent(uint64_t position) const;
   // Visits events from `from` in the direction given, until `visit` returns
   // false or the log ends. Each record is validated after reading.
-  absl::Status ScanEvents(uint64_t from, bool forward,
-                          const std::function<bool(StoredEvent&&)>& visit) const;
+  absl::Status ScanEvents(
+      uint64_t from, bool forward,
+      const std::function<bool(StoredEvent&&)>& visit) const;
 
   // The stream's last revision, or nullopt when the stream does not exist.
   absl::StatusOr<std::optional<uint64_t>> StreamLastRevision(
       std::string_view stream) const;
   // Positions of the stream's events from `from_revision`, at most `max`.
-  absl::StatusOr<std::vector<uint64_t>> StreamPositions(
-      std::string_view stream, uint64_t from_revision, bool forward,
-      size_t max) const;
+  absl::StatusOr<std::vector<uint64_t>> StreamPositions(std::string_view stream,
+                                                        uint64_t from_revision,
+                                                        bool forward,
+                                                        size_t max) const;
 
   absl::StatusOr<std::optional<EventIdEntry>> LookupEventId(
       std::string_view raw_id) const;

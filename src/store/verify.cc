@@ -23,14 +23,15 @@ absl::StatusOr<ChainCheck> VerifyChain(
   absl::StatusOr<Head> head = store.ReadHead();
   if (absl::IsDataLoss(head.status())) {
     ChainCheck c;
-    return Bad(c, 0, absl::StrCat("meta column family: ", head.status().message()));
+    return Bad(c, 0,
+               absl::StrCat("meta column family: ", head.status().message()));
   }
   if (!head.ok()) return head.status();
   if (from == 0) from = 1;
   if (from > head->position() + 1 || (to != 0 && to < from)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "from_position: ", from, " is beyond the head ", head->position(),
-        " or after to_position"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_position: ", from, " is beyond the head ",
+                     head->position(), " or after to_position"));
   }
   const bool to_head = to == 0 || to >= head->position();
   if (to_head) to = head->position();
@@ -45,7 +46,8 @@ absl::StatusOr<ChainCheck> VerifyChain(
   // A saved digest outside the range is checked on its own record.
   if (expected.has_value() && expected->first > 0 &&
       (expected->first < from || expected->first > to)) {
-    absl::StatusOr<std::optional<StoredEvent>> at = store.ReadEvent(expected->first);
+    absl::StatusOr<std::optional<StoredEvent>> at =
+        store.ReadEvent(expected->first);
     if (!at.ok()) {
       return Bad(c, expected->first, std::string(at.status().message()));
     }
@@ -59,8 +61,10 @@ absl::StatusOr<ChainCheck> VerifyChain(
   // The hash the first checked event must link to.
   std::string prev = GenesisHash();
   if (from > 1) {
-    absl::StatusOr<std::optional<StoredEvent>> before = store.ReadEvent(from - 1);
-    if (!before.ok()) return Bad(c, from - 1, std::string(before.status().message()));
+    absl::StatusOr<std::optional<StoredEvent>> before =
+        store.ReadEvent(from - 1);
+    if (!before.ok())
+      return Bad(c, from - 1, std::string(before.status().message()));
     if (!before->has_value()) return Bad(c, from - 1, "event missing");
     prev = (*before)->hash();
   }
@@ -71,7 +75,8 @@ absl::StatusOr<ChainCheck> VerifyChain(
   ChainCheck result = c;
   bool stopped = false;
   absl::Status scan = store.ScanFamily(
-      Store::Family::kEvents, [&](std::string_view key, std::string_view value) {
+      Store::Family::kEvents,
+      [&](std::string_view key, std::string_view value) {
         std::optional<uint64_t> pos = DecodeEventKey(key);
         if (!pos.has_value()) {
           result = Bad(result, expect_pos, "malformed event key");
@@ -81,8 +86,9 @@ absl::StatusOr<ChainCheck> VerifyChain(
         if (*pos < from) return true;
         if (*pos > to) return false;
         if (*pos != expect_pos) {
-          result = Bad(result, expect_pos,
-                       absl::StrCat("event missing (next stored is ", *pos, ")"));
+          result =
+              Bad(result, expect_pos,
+                  absl::StrCat("event missing (next stored is ", *pos, ")"));
           stopped = true;
           return false;
         }
@@ -93,8 +99,8 @@ absl::StatusOr<ChainCheck> VerifyChain(
           return false;
         }
         if (e->position() != *pos) {
-          result = Bad(result, *pos, absl::StrCat("record claims position ",
-                                                  e->position()));
+          result = Bad(result, *pos,
+                       absl::StrCat("record claims position ", e->position()));
           stopped = true;
           return false;
         }
@@ -169,7 +175,8 @@ std::string Hex16(std::string_view raw) {
   return out;
 }
 
-StorageCheck BadStorage(StorageCheck c, uint64_t position, std::string message) {
+StorageCheck BadStorage(StorageCheck c, uint64_t position,
+                        std::string message) {
   c.ok = false;
   c.position = position;
   c.message = std::move(message);
@@ -189,13 +196,16 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
   for (it->Seek(EventKey(1)); it->Valid(); it->Next()) {
     absl::StatusOr<StoredEvent> e = DecodeRecord(it->value().ToStringView());
     if (!e.ok()) {
-      return BadStorage(c, DecodeEventKey(it->key().ToStringView()).value_or(0),
-                        absl::StrCat("events column family: ", e.status().message()));
+      return BadStorage(
+          c, DecodeEventKey(it->key().ToStringView()).value_or(0),
+          absl::StrCat("events column family: ", e.status().message()));
     }
     const uint64_t p = e->position();
     if (p > head) {
-      return BadStorage(c, p, absl::StrCat("events column family: event stored "
-                                           "beyond the head ", head));
+      return BadStorage(c, p,
+                        absl::StrCat("events column family: event stored "
+                                     "beyond the head ",
+                                     head));
     }
     absl::StatusOr<std::optional<std::string>> idx = store.GetRaw(
         Store::Family::kStreams, StreamKey(e->stream(), e->revision()), snap);
@@ -224,7 +234,7 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
           c, p,
           absl::StrCat("event_ids column family: event id ",
                        Hex16(e->event_id()), " of position ", p, " is ",
-                       !id->has_value()      ? "not indexed"
+                       !id->has_value()     ? "not indexed"
                        : !entry.has_value() ? "indexed with a malformed entry"
                                             : "indexed at another position"));
     }
@@ -251,7 +261,9 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
   auto check_head = [&]() -> absl::StatusOr<bool> {
     if (stream.empty()) return true;
     ++*streams;
-    ASSIGN_OR_RETURN(std::optional<std::string> h, store.GetRaw( Store::Family::kMeta, StreamHeadMetaKey(stream), snap));
+    ASSIGN_OR_RETURN(
+        std::optional<std::string> h,
+        store.GetRaw(Store::Family::kMeta, StreamHeadMetaKey(stream), snap));
     return h.has_value() && h->size() == 8 &&
            GetBigEndian64(*h) == last_revision;
   };
@@ -269,17 +281,19 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
         return BadStorage(c, 0, std::string(ok.status().message()));
       }
       if (!*ok) {
-        return BadStorage(c, 0, absl::StrCat("meta column family: the head of "
-                                             "stream ", stream,
-                                             " is not its last revision ",
-                                             last_revision));
+        return BadStorage(
+            c, 0,
+            absl::StrCat("meta column family: the head of "
+                         "stream ",
+                         stream, " is not its last revision ", last_revision));
       }
       stream.assign(k->stream);
     }
     last_revision = k->revision;
     absl::StatusOr<std::optional<std::string>> raw =
-        p == 0 || p > head ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
-                           : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
+        p == 0 || p > head
+            ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
+            : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
     if (!raw.ok()) {
       if (!IsFinding(raw.status())) return raw.status();
       return BadStorage(c, p, std::string(raw.status().message()));
@@ -291,8 +305,8 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
       return BadStorage(
           c, p,
           absl::StrCat("streams column family: index entry ",
-                       std::string(k->stream), "@",
-                       k->revision, " points at position ", p,
+                       std::string(k->stream), "@", k->revision,
+                       " points at position ", p,
                        e.ok() ? absl::StrCat(", which holds ", e->stream(), "@",
                                              e->revision())
                               : ", where there is no such event"));
@@ -310,9 +324,10 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
     return BadStorage(c, 0, std::string(ok.status().message()));
   }
   if (!*ok) {
-    return BadStorage(c, 0, absl::StrCat("meta column family: the head of stream ",
-                                         stream, " is not its last revision ",
-                                         last_revision));
+    return BadStorage(
+        c, 0,
+        absl::StrCat("meta column family: the head of stream ", stream,
+                     " is not its last revision ", last_revision));
   }
   return c;
 }
@@ -328,13 +343,16 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
         DecodeEventIdEntry(it->value().ToStringView());
     const std::string id = Hex16(it->key().ToStringView());
     if (!entry.has_value()) {
-      return BadStorage(c, 0, absl::StrCat("event_ids column family: malformed "
-                                           "entry for event id ", id));
+      return BadStorage(c, 0,
+                        absl::StrCat("event_ids column family: malformed "
+                                     "entry for event id ",
+                                     id));
     }
     const uint64_t p = entry->position;
     absl::StatusOr<std::optional<std::string>> raw =
-        p == 0 || p > head ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
-                           : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
+        p == 0 || p > head
+            ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
+            : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
     if (!raw.ok()) {
       if (!IsFinding(raw.status())) return raw.status();
       return BadStorage(c, p, std::string(raw.status().message()));
@@ -343,11 +361,12 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
         raw->has_value() ? DecodeRecord(**raw)
                          : absl::StatusOr<StoredEvent>(absl::NotFoundError(""));
     if (!e.ok() || e->event_id() != it->key().ToStringView()) {
-      return BadStorage(c, p,
-                        absl::StrCat("event_ids column family: event id ", id,
-                                     " points at position ", p,
-                                     e.ok() ? ", which holds another event"
-                                            : ", where there is no such event"));
+      return BadStorage(
+          c, p,
+          absl::StrCat("event_ids column family: event id ", id,
+                       " points at position ", p,
+                       e.ok() ? ", which holds another event"
+                              : ", where there is no such event"));
     }
     ++c.entries_checked;
   }
@@ -363,7 +382,8 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
 // per stream by CheckStreamIndex; here: no head without a stream).
 absl::StatusOr<StorageCheck> CheckStreamHeads(const Store& store,
                                               const rocksdb::Snapshot* snap,
-                                              uint64_t streams, StorageCheck c) {
+                                              uint64_t streams,
+                                              StorageCheck c) {
   std::unique_ptr<rocksdb::Iterator> it =
       store.NewIterator(Store::Family::kMeta, snap);
   const std::string prefix = StreamHeadMetaKey("");
@@ -378,9 +398,10 @@ absl::StatusOr<StorageCheck> CheckStreamHeads(const Store& store,
     return BadStorage(c, 0, std::string(s.message()));
   }
   if (heads != streams) {
-    return BadStorage(c, 0, absl::StrCat("meta column family: ", heads,
-                                         " stream heads for ", streams,
-                                         " indexed streams"));
+    return BadStorage(
+        c, 0,
+        absl::StrCat("meta column family: ", heads, " stream heads for ",
+                     streams, " indexed streams"));
   }
   return c;
 }

@@ -53,7 +53,9 @@ uint32_t Crc32c(const uint8_t* p, size_t n) {
   return ~c;
 }
 
-uint32_t Masked(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
+uint32_t Masked(uint32_t crc) {
+  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
+}
 
 uint32_t Fixed32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
@@ -79,9 +81,9 @@ std::optional<uint8_t> ValidFragment(const std::vector<uint8_t>& f,
 }
 
 struct Scan {
-  bool clean = true;       // no bad fragment
-  uint64_t bad = 0;        // where the first bad fragment starts
-  uint64_t cut = 0;        // the start of the record it belongs to
+  bool clean = true;  // no bad fragment
+  uint64_t bad = 0;   // where the first bad fragment starts
+  uint64_t cut = 0;   // the start of the record it belongs to
   std::string reason;
 };
 
@@ -167,7 +169,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadAll(const std::string& path) {
   if (!in) return absl::UnavailableError(absl::StrCat("cannot read ", path));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                              std::istreambuf_iterator<char>());
-  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  if (in.bad())
+    return absl::UnavailableError(absl::StrCat("cannot read ", path));
   return bytes;
 }
 
@@ -193,15 +196,19 @@ absl::Status SaveAndCut(const std::string& path, const std::vector<uint8_t>& f,
                         uint64_t cut, const std::string& saved_as) {
   {
     const int fd = ::open(saved_as.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create ", saved_as));
+    if (fd < 0)
+      return absl::UnavailableError(absl::StrCat("cannot create ", saved_as));
     const ssize_t n = ::write(fd, f.data() + cut, f.size() - cut);
-    const bool ok = n == static_cast<ssize_t>(f.size() - cut) && ::fsync(fd) == 0;
+    const bool ok =
+        n == static_cast<ssize_t>(f.size() - cut) && ::fsync(fd) == 0;
     ::close(fd);
-    if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", saved_as));
+    if (!ok)
+      return absl::UnavailableError(absl::StrCat("cannot write ", saved_as));
   }
   const int fd = ::open(path.c_str(), O_WRONLY);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot open ", path));
-  const bool ok = ::ftruncate(fd, static_cast<off_t>(cut)) == 0 && ::fsync(fd) == 0;
+  const bool ok =
+      ::ftruncate(fd, static_cast<off_t>(cut)) == 0 && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return absl::UnavailableError(absl::StrCat("cannot cut ", path));
   return absl::OkStatus();
@@ -215,22 +222,21 @@ absl::StatusOr<WalTailRepair> RepairTornWalTail(const std::string& dir) {
     ASSIGN_OR_RETURN(std::vector<uint8_t> f, ReadAll(wals[i].string()));
     const Scan s = ScanFile(f);
     if (s.clean) continue;
-    const std::string where =
-        absl::StrCat(wals[i].filename().string(), " offset ", s.bad, " (",
-                     s.reason, ")");
+    const std::string where = absl::StrCat(
+        wals[i].filename().string(), " offset ", s.bad, " (", s.reason, ")");
     // Nothing valid may follow: not in this file, not in a later one.
     if (std::optional<uint64_t> q = ValidRecordAfter(f, s.bad + 1)) {
-      return absl::DataLossError(absl::StrCat(
-          "write-ahead log damaged in the middle: ", where,
-          "; a valid record follows at offset ", *q));
+      return absl::DataLossError(
+          absl::StrCat("write-ahead log damaged in the middle: ", where,
+                       "; a valid record follows at offset ", *q));
     }
     for (size_t j = i + 1; j < wals.size(); ++j) {
       ASSIGN_OR_RETURN(std::vector<uint8_t> later, ReadAll(wals[j].string()));
       if (std::optional<uint64_t> q = ValidRecordAfter(later, 0)) {
-        return absl::DataLossError(absl::StrCat(
-            "write-ahead log damaged in the middle: ", where,
-            "; a valid record follows in ", wals[j].filename().string(),
-            " at offset ", *q));
+        return absl::DataLossError(
+            absl::StrCat("write-ahead log damaged in the middle: ", where,
+                         "; a valid record follows in ",
+                         wals[j].filename().string(), " at offset ", *q));
       }
     }
     WalTailRepair r;

@@ -41,10 +41,10 @@ class CheckFailure {
 }  // namespace partnerledger::check_internal
 
 // The loop body runs at most once: the temporary's destructor aborts.
-#define PL_CHECK(condition)                                      \
-  while (ABSL_PREDICT_FALSE(!(condition)))                       \
+#define PL_CHECK(condition)                                           \
+  while (ABSL_PREDICT_FALSE(!(condition)))                            \
   ::partnerledger::check_internal::CheckFailure(#condition, __FILE__, \
-                                                __LINE__)        \
+                                                __LINE__)             \
       .stream()
 
 #endif  // PARTNERLEDGER_UTIL_CHECK_H_

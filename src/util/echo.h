@@ -19,7 +19,8 @@ inline std::string Echo(absl::string_view v) {
   if (v.size() <= limits::kEchoBytesMax) {
     return absl::StrCat("\"", absl::CHexEscape(v), "\"");
   }
-  return absl::StrCat("\"", absl::CHexEscape(v.substr(0, limits::kEchoBytesMax)),
+  return absl::StrCat("\"",
+                      absl::CHexEscape(v.substr(0, limits::kEchoBytesMax)),
                       "\"... (", v.size(), " bytes)");
 }
 

@@ -8,9 +8,9 @@ namespace {
 
 absl::Status Bad(absl::string_view field, absl::string_view address,
                  absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": \"", address.substr(0, 128), "\" is not host:port (", why,
-      ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": \"", address.substr(0, 128),
+                   "\" is not host:port (", why, ")"));
 }
 
 }  // namespace
@@ -51,7 +51,8 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view field,
     }
     value = value * 10 + (c - '0');
   }
-  if (value > 65535) return Bad(field, address, "the port must be a number in 0-65535");
+  if (value > 65535)
+    return Bad(field, address, "the port must be a number in 0-65535");
   out.port = value;
   return out;
 }

@@ -5,9 +5,9 @@
 #define PARTNERLEDGER_UTIL_HOST_PORT_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace partnerledger {
 

@@ -57,7 +57,6 @@ std::string FormatLogLine(int64_t unix_micros, LogLevel level,
                           std::string_view msg,
                           const std::vector<LogField>& fields);
 
-
 // Tests capture log lines instead of (in addition to) stderr. Pass an empty
 // function to stop. The sink runs under the logger's lock: it must not log.
 void SetLogSinkForTest(std::function<void(const std::string& line)> sink);

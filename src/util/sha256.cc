@@ -24,9 +24,8 @@ const EVP_MD* Sha256Algorithm() {
 }  // namespace
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr ||
-      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), Sha256Algorithm(),
-                        nullptr) != 1) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_),
+                                           Sha256Algorithm(), nullptr) != 1) {
     std::abort();
   }
 }

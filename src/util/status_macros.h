@@ -19,16 +19,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    ::absl::Status pl_status_macros_status = (expr);           \
-    if (ABSL_PREDICT_FALSE(!pl_status_macros_status.ok())) {   \
-      return pl_status_macros_status;                          \
-    }                                                          \
+#define RETURN_IF_ERROR(expr)                                \
+  do {                                                       \
+    ::absl::Status pl_status_macros_status = (expr);         \
+    if (ABSL_PREDICT_FALSE(!pl_status_macros_status.ok())) { \
+      return pl_status_macros_status;                        \
+    }                                                        \
   } while (false)
 
-#define ASSIGN_OR_RETURN(lhs, expr)                                         \
-  PL_STATUS_MACROS_ASSIGN_OR_RETURN_IMPL(                                   \
+#define ASSIGN_OR_RETURN(lhs, expr)       \
+  PL_STATUS_MACROS_ASSIGN_OR_RETURN_IMPL( \
       PL_STATUS_MACROS_CONCAT(pl_status_macros_or_, __LINE__), lhs, expr)
 
 #define PL_STATUS_MACROS_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \

@@ -124,10 +124,9 @@ class CrashTest : public ::testing::Test {
   // Kills the server; `load` (if any) is told to stop right after, so its
   // clients do not spin on a dead port. Then, with power loss, truncates
   // unsynced bytes. Returns the bytes dropped.
-  uint64_t CrashServer(std::unique_ptr<LedgerdProcess> server,
-                       AppendLoad* load,
-                       store::PowerLossMode mode =
-                           store::PowerLossMode::kTruncate) {
+  uint64_t CrashServer(
+      std::unique_ptr<LedgerdProcess> server, AppendLoad* load,
+      store::PowerLossMode mode = store::PowerLossMode::kTruncate) {
     server->SendKill();
     if (load != nullptr) load->RequestStop();
     const absl::Status killed = server->KillNine();

@@ -74,7 +74,8 @@ int RunToExit(const std::string& binary, const std::vector<std::string>& args,
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(binary.c_str()));
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr,
@@ -121,8 +122,8 @@ class DiskFullTest : public ::testing::Test {
   }
 
   // One PartnerRegistered event of ~2 KiB on a new stream.
-  grpc::Status Append(v1::EventStoreService::Stub* stub, int i,
-                      std::string* id, uint64_t* position) {
+  grpc::Status Append(v1::EventStoreService::Stub* stub, int i, std::string* id,
+                      uint64_t* position) {
     v1::AppendEventsRequest req;
     req.set_stream(absl::StrCat("partner-df", i));
     req.set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
@@ -132,7 +133,8 @@ class DiskFullTest : public ::testing::Test {
     *id = uuid;
     e->set_event_id(*id);
     e->mutable_occurred_at()->set_seconds(1'767'225'600);
-    v1::PartnerRegistered* p = e->mutable_payload()->mutable_partner_registered();
+    v1::PartnerRegistered* p =
+        e->mutable_payload()->mutable_partner_registered();
     p->set_legal_name("Acme BV");
     p->set_country("NL");
     p->set_pitch(std::string(kPitchBytes, 'p'));
@@ -183,7 +185,8 @@ TEST_F(DiskFullTest, AppendsFailUnavailableReadsGoOnStartOnFullDiskExitsOne) {
     acked.push_back(a);
   }
   ASSERT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE)
-      << failed.error_message() << "\n" << (*server)->LogTail();
+      << failed.error_message() << "\n"
+      << (*server)->LogTail();
   EXPECT_NE(failed.error_message().find("No space left on device"),
             std::string::npos)
       << failed.error_message();
@@ -196,7 +199,8 @@ TEST_F(DiskFullTest, AppendsFailUnavailableReadsGoOnStartOnFullDiskExitsOne) {
   EXPECT_EQ(partnerledger::testing::HealthStatus(channel), 2);  // NOT_SERVING
 
   // Reads go on and show exactly what was acknowledged.
-  absl::StatusOr<LogCheck> c = CheckLog((*server)->address(), acked, kRpcTimeout);
+  absl::StatusOr<LogCheck> c =
+      CheckLog((*server)->address(), acked, kRpcTimeout);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->lost, 0u);
   EXPECT_EQ(c->head, acked.size());
@@ -212,11 +216,11 @@ TEST_F(DiskFullTest, AppendsFailUnavailableReadsGoOnStartOnFullDiskExitsOne) {
 
   // Starting on the full disk (the server's exit freed what it held).
   FillDisk(mount_point_ + "/filler");
-  const int status = RunToExit(
-      binary_,
-      {"--listen=127.0.0.1:0", "--data_dir=" + flags_.data_dir,
-       "--backup_root="},
-      flags_.log_file);
+  const int status =
+      RunToExit(binary_,
+                {"--listen=127.0.0.1:0", "--data_dir=" + flags_.data_dir,
+                 "--backup_root="},
+                flags_.log_file);
   ASSERT_TRUE(WIFEXITED(status)) << "wait status " << status << "\n"
                                  << ReadFileOrEmpty(flags_.log_file);
   EXPECT_EQ(WEXITSTATUS(status), 1);
@@ -236,7 +240,8 @@ TEST_F(DiskFullTest, AppendsFailUnavailableReadsGoOnStartOnFullDiskExitsOne) {
   EXPECT_EQ(c->head, acked.size());
   stub = v1::EventStoreService::NewStub(NewChannel((*server)->address()));
   Ack after;
-  EXPECT_TRUE(Append(stub.get(), next + 1, &after.event_id, &after.position).ok());
+  EXPECT_TRUE(
+      Append(stub.get(), next + 1, &after.event_id, &after.position).ok());
   EXPECT_EQ(after.position, acked.size() + 1);
   stopped = (*server)->Terminate(kShutdownTimeout);
   EXPECT_TRUE(stopped.ok()) << stopped << "\n" << (*server)->LogTail();

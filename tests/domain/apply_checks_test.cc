@@ -39,7 +39,8 @@ TEST(ApplyChecksTest, SettledTotalBeyondTheAmountBoundIsOutOfRange) {
   o.set_outstanding_minor(100);
   state.Put(keys::Obligation("F", "C", "EUR", sv1::OBLIGATION_KIND_COMMISSION),
             o.SerializeAsString());
-  const v1::EventPayload settle = testing::SettlementRecorded("F", "C", "EUR", 100);
+  const v1::EventPayload settle =
+      testing::SettlementRecorded("F", "C", "EUR", 100);
   absl::Status s =
       NewPartnershipRules()->Apply(state, At(9, "settlement-S1", settle));
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
@@ -57,11 +58,13 @@ TEST(ApplyChecksTest, ResolvingAConflictThatIsNotOpenIsAnInvariantError) {
   sim.Ok("conflict-K1", testing::ConflictResolved());
   // Decide refuses the second resolution; Apply, handed it anyway, must not
   // store -1 open conflicts.
-  EXPECT_EQ(sim.Append("conflict-K1", testing::ConflictResolved()).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      sim.Append("conflict-K1", testing::ConflictResolved()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   MemState state = sim.state();
   const v1::EventPayload again = testing::ConflictResolved();
-  absl::Status s = NewPartnershipRules()->Apply(state, At(7, "conflict-K1", again));
+  absl::Status s =
+      NewPartnershipRules()->Apply(state, At(7, "conflict-K1", again));
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
   EXPECT_THAT(s.message(),
               HasSubstr("invariant: resolving conflict 'K1' would leave deal "

@@ -631,15 +631,15 @@ TEST_F(PartnershipTest, ClosingAMonthLocksItAndEveryEarlierDate) {
           RevenueBooked("R1", "EUR", 100'00, "2026-02-01", "2026-05-10"));
   sim_.Ok("period-2026-06", PeriodClosed("2026-06"));
   // Bookings dated in May (never closed itself) or on the month end.
-  absl::Status may = sim_.Append("deal-D1", RevenueBooked("R2", "EUR", 1'00,
-                                                          "2026-02-01",
-                                                          "2026-05-20"))
-                         .status();
+  absl::Status may =
+      sim_.Append("deal-D1",
+                  RevenueBooked("R2", "EUR", 1'00, "2026-02-01", "2026-05-20"))
+          .status();
   EXPECT_EQ(may.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(may.message(), HasSubstr("booked_on: 2026-05-20"));
   EXPECT_THAT(may.message(), HasSubstr("through 2026-06"));
-  EXPECT_EQ(Code("deal-D1", RevenueBooked("R2", "EUR", 1'00, "2026-02-01",
-                                          "2026-06-30")),
+  EXPECT_EQ(Code("deal-D1",
+                 RevenueBooked("R2", "EUR", 1'00, "2026-02-01", "2026-06-30")),
             absl::StatusCode::kFailedPrecondition);
   sim_.Ok("deal-D1",
           RevenueBooked("R2", "EUR", 1'00, "2026-02-01", "2026-07-01"));
@@ -666,15 +666,13 @@ TEST_F(PartnershipTest, ClosingAMonthLocksItAndEveryEarlierDate) {
   EXPECT_EQ(Code("period-2026-06", PeriodClosed("2026-06")),
             absl::StatusCode::kAlreadyExists);
   EXPECT_FALSE(sim_.Get<sv1::Period>(keys::Period("2026-05")).has_value());
-  EXPECT_EQ(
-      sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
-      "2026-06");
+  EXPECT_EQ(sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
+            "2026-06");
   sim_.Ok("period-2026-07", PeriodClosed("2026-07"));
-  EXPECT_EQ(
-      sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
-      "2026-07");
-  EXPECT_EQ(Code("deal-D1", RevenueBooked("R3", "EUR", 1'00, "2026-02-01",
-                                          "2026-07-31")),
+  EXPECT_EQ(sim_.Must<sv1::Period>(keys::PeriodClosedThrough()).period(),
+            "2026-07");
+  EXPECT_EQ(Code("deal-D1",
+                 RevenueBooked("R3", "EUR", 1'00, "2026-02-01", "2026-07-31")),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(sim_.Rebuild().kv() == sim_.state().kv());
 }

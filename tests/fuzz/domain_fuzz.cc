@@ -73,10 +73,14 @@ class Program {
   }
   int64_t Amount() {
     switch (in_.Pick(4)) {
-      case 0: return in_.U8() + 1;
-      case 1: return in_.U32() % 100'000'000 + 1;
-      case 2: return kAmountMax - in_.U8();
-      default: return static_cast<int64_t>(in_.U64() % (kAmountMax + 2));
+      case 0:
+        return in_.U8() + 1;
+      case 1:
+        return in_.U32() % 100'000'000 + 1;
+      case 2:
+        return kAmountMax - in_.U8();
+      default:
+        return static_cast<int64_t>(in_.U64() % (kAmountMax + 2));
     }
   }
   void Bands(google::protobuf::RepeatedPtrField<v1::MarginBand>* out) {
@@ -232,7 +236,8 @@ class Program {
     }
   }
 
-  static void CheckObligation(const std::string& key, const sv1::Obligation& o) {
+  static void CheckObligation(const std::string& key,
+                              const sv1::Obligation& o) {
     PL_FUZZ_CHECK(o.accrued_minor() >= 0 && o.reversed_minor() >= 0 &&
                       o.settled_minor() >= 0 && o.held_minor() >= 0,
                   key + ": a negative counter: " + o.ShortDebugString());
@@ -241,9 +246,9 @@ class Program {
                   key + ": accrued - reversed - settled != outstanding: " +
                       o.ShortDebugString());
     const int64_t owed = std::max<int64_t>(o.outstanding_minor(), 0);
-    PL_FUZZ_CHECK(o.on_hold_minor() == std::min(o.held_minor(), owed),
-                  key + ": on_hold != min(held, outstanding): " +
-                      o.ShortDebugString());
+    PL_FUZZ_CHECK(
+        o.on_hold_minor() == std::min(o.held_minor(), owed),
+        key + ": on_hold != min(held, outstanding): " + o.ShortDebugString());
   }
 
   static void CheckLine(const std::string& key, const sv1::RevenueLine& l) {
@@ -262,10 +267,11 @@ class Program {
       PL_FUZZ_CHECK(margin_rev == margin, "full reversal left margin: " + what);
     }
     const bool commission = l.kind() == sv1::OBLIGATION_KIND_COMMISSION;
-    PL_FUZZ_CHECK(l.obligation_accrued_minor() == (commission ? margin : pass) &&
-                      l.obligation_reversed_minor() ==
-                          (commission ? margin_rev : pass_rev),
-                  "obligation is not the kind's part: " + what);
+    PL_FUZZ_CHECK(
+        l.obligation_accrued_minor() == (commission ? margin : pass) &&
+            l.obligation_reversed_minor() ==
+                (commission ? margin_rev : pass_rev),
+        "obligation is not the kind's part: " + what);
   }
 
   static void CheckInvariants(const DomainSim& sim) {

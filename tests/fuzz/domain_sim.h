@@ -95,8 +95,8 @@ class DomainSim {
     log_.push_back(
         Logged{log_.size() + 1, stream, event_id, occurred_at_us, payload});
     const absl::Status s = rules_->Apply(state_, ToRecorded(log_.back()));
-    PL_FUZZ_CHECK(s.ok(), "apply of a decided event " + stream + ": " +
-                              s.ToString());
+    PL_FUZZ_CHECK(s.ok(),
+                  "apply of a decided event " + stream + ": " + s.ToString());
   }
 
   const domain::Rules* rules_;

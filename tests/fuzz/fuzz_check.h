@@ -16,13 +16,13 @@
 
 // Stops the process with a message when `cond` is false. Harnesses use it
 // for the invariants they check; it stays on in every build.
-#define PL_FUZZ_CHECK(cond, msg)                                          \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
+#define PL_FUZZ_CHECK(cond, msg)                                           \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
       std::fprintf(stderr, "%s:%d: fuzz check failed: %s: %s\n", __FILE__, \
-                   __LINE__, #cond, std::string(msg).c_str());            \
-      std::abort();                                                       \
-    }                                                                     \
+                   __LINE__, #cond, std::string(msg).c_str());             \
+      std::abort();                                                        \
+    }                                                                      \
   } while (0)
 
 namespace partnerledger::fuzz {

@@ -32,9 +32,8 @@ void CheckDocuments(
     PL_FUZZ_CHECK(google::protobuf::util::MessageToJsonString(msg, &json).ok(),
                   "a parsed message does not print");
     Msg back;
-    PL_FUZZ_CHECK(
-        google::protobuf::util::JsonStringToMessage(json, &back).ok(),
-        "printed JSON does not parse: " + json);
+    PL_FUZZ_CHECK(google::protobuf::util::JsonStringToMessage(json, &back).ok(),
+                  "printed JSON does not parse: " + json);
     PL_FUZZ_CHECK(google::protobuf::util::MessageDifferencer::Equals(msg, back),
                   "JSON round trip changed the message: " + json);
   }

@@ -24,7 +24,8 @@ namespace partnerledger {
 namespace {
 
 std::string Example() {
-  std::ifstream f(PL_SOURCE_DIR "/tools/ledgerctl/examples/worked-example.jsonl");
+  std::ifstream f(PL_SOURCE_DIR
+                  "/tools/ledgerctl/examples/worked-example.jsonl");
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
@@ -56,7 +57,8 @@ int Main(const std::filesystem::path& out) {
   }
 
   // Records: what a ledger holding the example stores.
-  std::unique_ptr<rocksdb::Env> env(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+  std::unique_ptr<rocksdb::Env> env(
+      rocksdb::NewMemEnv(rocksdb::Env::Default()));
   FakeClock clock(1'767'225'600'000'000);
   Options o;
   o.data_dir = "/corpus";
@@ -83,8 +85,8 @@ int Main(const std::filesystem::path& out) {
 
   // Requests: appends, then one query of each kind (tags as in
   // request_fuzz.cc).
-  for (size_t i : {size_t{0}, size_t{2}, size_t{4}, size_t{7},
-                   requests.size() - 1}) {
+  for (size_t i :
+       {size_t{0}, size_t{2}, size_t{4}, size_t{7}, requests.size() - 1}) {
     Write(out / "request_fuzz", absl::StrCat("append-", i),
           Tagged(0, requests[i].SerializeAsString()));
   }
@@ -114,7 +116,8 @@ int Main(const std::filesystem::path& out) {
   Write(out / "request_fuzz", "conflicts", Tagged(5, lc.SerializeAsString()));
   v1::GetSatisfactionRequest sat;
   sat.set_agreement_id("CF");
-  Write(out / "request_fuzz", "satisfaction", Tagged(6, sat.SerializeAsString()));
+  Write(out / "request_fuzz", "satisfaction",
+        Tagged(6, sat.SerializeAsString()));
   v1::GetPartnershipHealthRequest h;
   h.set_partner_a("C");
   h.set_partner_b("F");
@@ -134,11 +137,11 @@ int Main(const std::filesystem::path& out) {
     for (uint8_t b : {0, 5, 0, 0, 0, 1, int(prime_is_originator), 0, 1,
                       int(currency), 100, 0, 0})
       p.push_back(b);
-    for (uint8_t b : {0, 6, 0, 0, 0}) p.push_back(b);     // default margin
-    for (uint8_t b : {0, 7, 0, 0, 1}) p.push_back(b);     // won
+    for (uint8_t b : {0, 6, 0, 0, 0}) p.push_back(b);  // default margin
+    for (uint8_t b : {0, 7, 0, 0, 1}) p.push_back(b);  // won
     // r0: 100001 minor units, service and booking on day 120.
-    for (uint8_t b : {5, 8, 0, 0, 0, int(currency), 1, 0, 1, 0x86, 0xa0,
-                      120, 120})
+    for (uint8_t b :
+         {5, 8, 0, 0, 0, int(currency), 1, 0, 1, 0x86, 0xa0, 120, 120})
       p.push_back(b);
     // Reverse 100 of r0, then all that is left (too much: rejected).
     for (uint8_t b : {1, 9, 0, 0, 0, int(currency), 0, 99}) p.push_back(b);
@@ -171,7 +174,7 @@ int Main(const std::filesystem::path& out) {
         Tagged(0, lines[3] + "\n"));
   std::string event_json;
   (void)google::protobuf::util::MessageToJsonString(requests[0].events(0),
-                                                     &event_json);
+                                                    &event_json);
   Write(out / "ledgerctl_input_fuzz", "event-line",
         Tagged(1, "# one event\n" + event_json + "\n"));
   Write(out / "ledgerctl_input_fuzz", "digest",

@@ -52,15 +52,33 @@ void CheckPaired(const StoredEvent& e) {
 void CheckTamperEvident(const StoredEvent& e, uint8_t which) {
   StoredEvent t = e;
   switch (which % 10) {
-    case 0: t.set_position(e.position() + 1); break;
-    case 1: t.set_revision(e.revision() ^ 1); break;
-    case 2: t.set_stream(e.stream() + "x"); break;
-    case 3: t.set_type(e.type() + "x"); break;
-    case 4: t.set_occurred_at_us(e.occurred_at_us() ^ 1); break;
-    case 5: t.set_recorded_at_us(e.recorded_at_us() ^ 1); break;
-    case 6: t.set_actor(e.actor() + "x"); break;
-    case 7: t.set_payload(e.payload() + "x"); break;
-    case 8: t.set_derived(!e.derived()); break;
+    case 0:
+      t.set_position(e.position() + 1);
+      break;
+    case 1:
+      t.set_revision(e.revision() ^ 1);
+      break;
+    case 2:
+      t.set_stream(e.stream() + "x");
+      break;
+    case 3:
+      t.set_type(e.type() + "x");
+      break;
+    case 4:
+      t.set_occurred_at_us(e.occurred_at_us() ^ 1);
+      break;
+    case 5:
+      t.set_recorded_at_us(e.recorded_at_us() ^ 1);
+      break;
+    case 6:
+      t.set_actor(e.actor() + "x");
+      break;
+    case 7:
+      t.set_payload(e.payload() + "x");
+      break;
+    case 8:
+      t.set_derived(!e.derived());
+      break;
     default:
       // Moving a byte between two adjacent strings keeps the total length.
       t.set_correlation_id(e.correlation_id() + "x");

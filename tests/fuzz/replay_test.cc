@@ -29,7 +29,8 @@ std::vector<std::filesystem::path> Inputs(const std::string& dir) {
 // One test per harness, named after it (e.g. FuzzReplay.domain_fuzz).
 TEST(FuzzReplay, PL_FUZZ_HARNESS_ID) {
   const std::string root = PL_FUZZ_INPUTS_DIR;
-  std::vector<std::filesystem::path> inputs = Inputs(root + "/corpus/" PL_FUZZ_HARNESS);
+  std::vector<std::filesystem::path> inputs =
+      Inputs(root + "/corpus/" PL_FUZZ_HARNESS);
   const size_t seeds = inputs.size();
   for (const auto& p : Inputs(root + "/regressions/" PL_FUZZ_HARNESS)) {
     inputs.push_back(p);

@@ -35,15 +35,16 @@ namespace {
 
 // The worked example (tools/ledgerctl/examples), one request per line.
 std::vector<v1::AppendEventsRequest> WorkedExample() {
-  std::ifstream f(PL_SOURCE_DIR "/tools/ledgerctl/examples/worked-example.jsonl");
+  std::ifstream f(PL_SOURCE_DIR
+                  "/tools/ledgerctl/examples/worked-example.jsonl");
   std::stringstream ss;
   ss << f.rdbuf();
   std::vector<v1::AppendEventsRequest> out;
   for (absl::string_view line : absl::StrSplit(ss.str(), '\n')) {
     if (line.empty() || line[0] == '#') continue;
     v1::AppendEventsRequest r;
-    const auto s = google::protobuf::util::JsonStringToMessage(
-        std::string(line), &r);
+    const auto s =
+        google::protobuf::util::JsonStringToMessage(std::string(line), &r);
     PL_FUZZ_CHECK(s.ok(), "worked example line does not parse");
     out.push_back(std::move(r));
   }
@@ -83,7 +84,8 @@ absl::Status Append(DomainSim& sim, const v1::AppendEventsRequest& wire) {
                   "no field named: " + req.status().ToString());
     return req.status();
   }
-  absl::StatusOr<domain::StreamName> name = domain::ParseStreamName(req->stream);
+  absl::StatusOr<domain::StreamName> name =
+      domain::ParseStreamName(req->stream);
   if (!name.ok()) {
     PL_FUZZ_CHECK(name.status().code() == absl::StatusCode::kInvalidArgument,
                   name.status().ToString());
@@ -129,7 +131,8 @@ struct World {
       PL_FUZZ_CHECK(Append(*seeded, r).ok(), "worked example in the sim");
       absl::StatusOr<AppendRequest> req = server::FromWire(r);
       PL_FUZZ_CHECK(req.ok(), req.status().ToString());
-      absl::StatusOr<AppendResult> done = ledger->AppendAndWait(*std::move(req));
+      absl::StatusOr<AppendResult> done =
+          ledger->AppendAndWait(*std::move(req));
       PL_FUZZ_CHECK(done.ok(), done.status().ToString());
       clock.Advance(1'000'000);
     }

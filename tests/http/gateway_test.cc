@@ -4,12 +4,12 @@
 // every error's HTTP status and the field its body names, the roles and
 // partner scoping of the gRPC services, the OpenAPI document against the
 // live routes, and bounds a hostile client meets.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -111,8 +111,8 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     ASSERT_GT(server_->http_port(), 0);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1",
-                                                server_->http_port());
+    client_ =
+        std::make_unique<httplib::Client>("127.0.0.1", server_->http_port());
     client_->set_read_timeout(std::chrono::seconds(30));
     channel_ =
         grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
@@ -180,15 +180,14 @@ TEST_F(GatewayTest, WorkedExampleObligationsOverHttpEqualTheGrpcAnswer) {
   ctx.AddMetadata("authorization", std::string("Bearer ") + kFinance);
   v1::GetObligationsResponse over_grpc;
   ASSERT_TRUE(stub->GetObligations(&ctx, {}, &over_grpc).ok());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(over_http,
-                                                                 over_grpc))
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(over_http, over_grpc))
       << over_http.DebugString() << over_grpc.DebugString();
 }
 
 TEST_F(GatewayTest, QueryParametersSetRequestFieldsByProtoOrJsonName) {
   LoadWorkedExample();
-  httplib::Result r =
-      Get("/v1/obligations?payer=F&currency=USD", kFinance);
+  httplib::Result r = Get("/v1/obligations?payer=F&currency=USD", kFinance);
   ASSERT_EQ(r->status, 200) << r->body;
   v1::GetObligationsResponse resp;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r->body, &resp).ok());
@@ -321,19 +320,18 @@ TEST_F(GatewayTest, RolesAndPartnerScopeAreTheGrpcServicesOwn) {
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r->body, &resp).ok());
   EXPECT_EQ(resp.obligations_size(), 2);
   EXPECT_EQ(Get("/v1/obligations?partner_id=F", kPartnerC)->status, 403);
-  EXPECT_EQ(
-      Get("/v1/statement?payer=F&payee=C&currency=EUR&period=2027-02",
-          kPartnerC)
-          ->status,
-      200);
+  EXPECT_EQ(Get("/v1/statement?payer=F&payee=C&currency=EUR&period=2027-02",
+                kPartnerC)
+                ->status,
+            200);
   // partner:Z is in no deal: C and F's rows are not its to see.
   r = Get("/v1/statement?payer=F&payee=C&currency=EUR&period=2027-02",
           kPartnerZ);
   EXPECT_EQ(r->status, 403) << r->body;
   EXPECT_EQ(Str(ErrorOf(r->body), "status"), "PERMISSION_DENIED");
-  EXPECT_EQ(Get("/v1/referral-balance?partner_a=C&partner_b=F", kPartnerZ)
-                ->status,
-            403);
+  EXPECT_EQ(
+      Get("/v1/referral-balance?partner_a=C&partner_b=F", kPartnerZ)->status,
+      403);
 }
 
 TEST_F(GatewayTest, OpenApiDocumentMatchesTheLiveRoutes) {
@@ -352,8 +350,8 @@ TEST_F(GatewayTest, OpenApiDocumentMatchesTheLiveRoutes) {
       // Every documented route answers: fill each path placeholder with a
       // value that exists and call it as the auditor and the finance role.
       std::string url = path;
-      for (const auto& [from, to] : std::vector<std::pair<std::string,
-                                                          std::string>>{
+      for (const auto& [from, to] :
+           std::vector<std::pair<std::string, std::string>>{
                {"{deal_id}", "D1"},
                {"{agreement_id}", "CF"},
                {"{stream}", "partner-C"}}) {
@@ -363,14 +361,14 @@ TEST_F(GatewayTest, OpenApiDocumentMatchesTheLiveRoutes) {
       }
       bool route_answered = false;
       for (const char* token : {kFinance, kAuditor, kWriter, kAdmin}) {
-        httplib::Result got = verb == "post" ? Post(url, "{}", token)
-                                             : Get(url, token);
+        httplib::Result got =
+            verb == "post" ? Post(url, "{}", token) : Get(url, token);
         ASSERT_TRUE(got) << url;
-        EXPECT_NE(Str(ErrorOf(got->status == 200 ? R"({"error":{}})"
-                                                 : got->body),
-                      "message")
-                      .rfind("no route", 0),
-                  0u)
+        EXPECT_NE(
+            Str(ErrorOf(got->status == 200 ? R"({"error":{}})" : got->body),
+                "message")
+                .rfind("no route", 0),
+            0u)
             << verb << " " << url << " " << got->body;
         EXPECT_NE(got->status, 501) << url;
         if (got->status != 403) route_answered = true;

@@ -114,7 +114,8 @@ TEST_F(LedgerTest, MultiEventAppendIsContiguousAndAtomic) {
 
 TEST_F(LedgerTest, NoStreamOnExistingStreamIsAbortedWithCurrentRevision) {
   ASSERT_TRUE(Register("partner-a").ok());
-  absl::StatusOr<AppendResult> r = Update("partner-a", ExpectedRevision::NoStream());
+  absl::StatusOr<AppendResult> r =
+      Update("partner-a", ExpectedRevision::NoStream());
   ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(r.status().message(), HasSubstr("current revision 0"));
   EXPECT_EQ(std::string(*r.status().GetPayload(kCurrentRevisionPayload)), "0");
@@ -122,7 +123,8 @@ TEST_F(LedgerTest, NoStreamOnExistingStreamIsAbortedWithCurrentRevision) {
 }
 
 TEST_F(LedgerTest, ExistsOnMissingStreamIsAbortedWithMinusOne) {
-  absl::StatusOr<AppendResult> r = Update("partner-x", ExpectedRevision::Exists());
+  absl::StatusOr<AppendResult> r =
+      Update("partner-x", ExpectedRevision::Exists());
   ASSERT_EQ(r.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(std::string(*r.status().GetPayload(kCurrentRevisionPayload)), "-1");
   EXPECT_EQ(ledger_->head_position(), 0u);
@@ -131,13 +133,15 @@ TEST_F(LedgerTest, ExistsOnMissingStreamIsAbortedWithMinusOne) {
 TEST_F(LedgerTest, ExactRevisionMustMatchTheLastEvent) {
   ASSERT_TRUE(Register("partner-a").ok());
   ASSERT_TRUE(Update("partner-a", ExpectedRevision::Exact(0)).ok());
-  absl::StatusOr<AppendResult> stale = Update("partner-a", ExpectedRevision::Exact(0));
+  absl::StatusOr<AppendResult> stale =
+      Update("partner-a", ExpectedRevision::Exact(0));
   ASSERT_EQ(stale.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(stale.status().message(),
               HasSubstr("expected revision 0, current revision 1"));
   EXPECT_EQ(std::string(*stale.status().GetPayload(kCurrentRevisionPayload)),
             "1");
-  absl::StatusOr<AppendResult> ok = Update("partner-a", ExpectedRevision::Exact(1));
+  absl::StatusOr<AppendResult> ok =
+      Update("partner-a", ExpectedRevision::Exact(1));
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->events[0].revision, 2u);
   EXPECT_TRUE(Update("partner-a", ExpectedRevision::Exists()).ok());
@@ -205,8 +209,10 @@ TEST_F(LedgerTest, InvalidRequestsNameTheFieldAndChangeNothing) {
   std::vector<Case> cases;
   cases.push_back({"partner-a", {}, "events:"});
   cases.push_back({"", {MakeEvent(PartnerRegisteredPayload("A"))}, "stream:"});
-  cases.push_back({"invoice-1", {MakeEvent(PartnerRegisteredPayload("A"))}, "stream:"});
-  cases.push_back({"partner-a", {MakeEvent(PartnerRegisteredPayload("A"), "")},
+  cases.push_back(
+      {"invoice-1", {MakeEvent(PartnerRegisteredPayload("A"))}, "stream:"});
+  cases.push_back({"partner-a",
+                   {MakeEvent(PartnerRegisteredPayload("A"), "")},
                    "events[0].event_id"});
   cases.push_back({"partner-a",
                    {MakeEvent(PartnerRegisteredPayload("A"),
@@ -217,10 +223,13 @@ TEST_F(LedgerTest, InvalidRequestsNameTheFieldAndChangeNothing) {
                    {MakeEvent(PartnerRegisteredPayload("A"), dup),
                     MakeEvent(ProfileUpdatedPayload("B"), dup)},
                    "events[1].event_id"});
-  cases.push_back({"partner-a", {MakeEvent(v1::EventPayload())}, "events[0].payload"});
-  cases.push_back({"deal-1", {MakeEvent(PartnerRegisteredPayload("A"))},
+  cases.push_back(
+      {"partner-a", {MakeEvent(v1::EventPayload())}, "events[0].payload"});
+  cases.push_back({"deal-1",
+                   {MakeEvent(PartnerRegisteredPayload("A"))},
                    "events[0].payload"});
-  cases.push_back({"partner-a", {MakeEvent(PartnerRegisteredPayload(""))},
+  cases.push_back({"partner-a",
+                   {MakeEvent(PartnerRegisteredPayload(""))},
                    "events[0].payload.partner_registered.legal_name"});
   for (Case& c : cases) {
     absl::StatusOr<AppendResult> r = ledger_->AppendAndWait(
@@ -325,7 +334,8 @@ TEST_F(LedgerTest, EnvelopeRecordsActorTimesAndIds) {
 }
 
 TEST_F(LedgerTest, HashChainLinksEveryEventAndVerifies) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
   std::string prev(32, '\0');
   for (uint64_t p = 1; p <= 5; ++p) {
     absl::StatusOr<StoredEvent> e = ledger_->ReadEvent(p);
@@ -353,21 +363,27 @@ TEST_F(LedgerTest, HashChainLinksEveryEventAndVerifies) {
 }
 
 TEST_F(LedgerTest, VerifyChainRefusesARangeOverThePerCallCap) {
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
   constexpr uint64_t kMax = limits::kVerifyChainPositionsMax;
   // Exactly the cap: served (the part past the head is not there to check).
-  absl::StatusOr<VerifyResult> at_cap = ledger_->VerifyChain(1, kMax, std::nullopt);
+  absl::StatusOr<VerifyResult> at_cap =
+      ledger_->VerifyChain(1, kMax, std::nullopt);
   ASSERT_TRUE(at_cap.ok()) << at_cap.status();
   EXPECT_TRUE(at_cap->ok);
   EXPECT_EQ(at_cap->verified_through, 3u);
-  absl::StatusOr<VerifyResult> shifted = ledger_->VerifyChain(2, kMax + 1, std::nullopt);
+  absl::StatusOr<VerifyResult> shifted =
+      ledger_->VerifyChain(2, kMax + 1, std::nullopt);
   ASSERT_TRUE(shifted.ok()) << shifted.status();
   EXPECT_EQ(shifted->events_checked, 2u);
   // One position more: refused, naming the field.
-  absl::StatusOr<VerifyResult> over = ledger_->VerifyChain(1, kMax + 1, std::nullopt);
+  absl::StatusOr<VerifyResult> over =
+      ledger_->VerifyChain(1, kMax + 1, std::nullopt);
   EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StartsWith(over.status().message(), "to_position: ")) << over.status();
-  absl::StatusOr<VerifyResult> from_zero = ledger_->VerifyChain(0, kMax + 1, std::nullopt);
+  EXPECT_TRUE(absl::StartsWith(over.status().message(), "to_position: "))
+      << over.status();
+  absl::StatusOr<VerifyResult> from_zero =
+      ledger_->VerifyChain(0, kMax + 1, std::nullopt);
   EXPECT_EQ(from_zero.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -377,7 +393,8 @@ TEST_F(LedgerTest, RestartRecoversHeadAndContinuesTheChain) {
   const std::string hash2 = ledger_->GetDigest(2)->hash;
   Reopen();
   EXPECT_EQ(ledger_->head_position(), 2u);
-  absl::StatusOr<AppendResult> r = Update("partner-a", ExpectedRevision::Exact(1));
+  absl::StatusOr<AppendResult> r =
+      Update("partner-a", ExpectedRevision::Exact(1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->events[0].position, 3u);
   EXPECT_EQ(ledger_->ReadEvent(3)->prev_hash(), hash2);
@@ -395,8 +412,8 @@ TEST_F(LedgerTest, ConcurrentAppendsAreGaplessAndEachAcknowledgedOnce) {
       const std::string stream = "partner-t" + std::to_string(t);
       ASSERT_TRUE(Register(stream).ok());
       for (int i = 1; i < kPerThread; ++i) {
-        absl::StatusOr<AppendResult> r =
-            Update(stream, ExpectedRevision::Exact(static_cast<uint64_t>(i - 1)));
+        absl::StatusOr<AppendResult> r = Update(
+            stream, ExpectedRevision::Exact(static_cast<uint64_t>(i - 1)));
         ASSERT_TRUE(r.ok()) << r.status();
         std::lock_guard<std::mutex> lock(mu);
         EXPECT_TRUE(positions.insert(r->events[0].position).second);
@@ -405,7 +422,8 @@ TEST_F(LedgerTest, ConcurrentAppendsAreGaplessAndEachAcknowledgedOnce) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(positions.size(), static_cast<size_t>(kThreads * (kPerThread - 1)));
-  EXPECT_EQ(ledger_->head_position(), static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_EQ(ledger_->head_position(),
+            static_cast<uint64_t>(kThreads * kPerThread));
   EXPECT_TRUE(ledger_->VerifyChain(0, 0, std::nullopt)->ok);
 }
 
@@ -423,13 +441,14 @@ TEST_F(LedgerTest, RequestsOfOneGroupSeeEachOtherAndFailAlone) {
     const std::string stream = "partner-p" + std::to_string(i / 2);
     std::vector<NewEvent> events;
     events.push_back(MakeEvent(PartnerRegisteredPayload("Acme")));
-    ledger_->Append(Request(stream, ExpectedRevision::NoStream(), std::move(events)),
-                    [&, i](absl::StatusOr<AppendResult> r) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      results[i] = std::move(r);
-                      ++done;
-                      cv.notify_one();
-                    });
+    ledger_->Append(
+        Request(stream, ExpectedRevision::NoStream(), std::move(events)),
+        [&, i](absl::StatusOr<AppendResult> r) {
+          std::lock_guard<std::mutex> lock(mu);
+          results[i] = std::move(r);
+          ++done;
+          cv.notify_one();
+        });
   }
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return done == kRequests; });
@@ -463,7 +482,8 @@ TEST(LedgerQueue, FullQueueIsResourceExhaustedAndOthersSucceed) {
     (*ledger)->Append(std::move(r), [&](absl::StatusOr<AppendResult> res) {
       std::lock_guard<std::mutex> lock(mu);
       if (res.ok()) ++ok;
-      if (res.status().code() == absl::StatusCode::kResourceExhausted) ++exhausted;
+      if (res.status().code() == absl::StatusCode::kResourceExhausted)
+        ++exhausted;
       ++done;
       cv.notify_one();
     });
@@ -479,8 +499,10 @@ TEST(LedgerQueue, FullQueueIsResourceExhaustedAndOthersSucceed) {
 TEST_F(LedgerTest, ReadStreamPagesForwardAndBackward) {
   ASSERT_TRUE(Register("partner-a").ok());
   ASSERT_TRUE(Register("partner-b").ok());  // interleaved other stream
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Update("partner-a", ExpectedRevision::Any()).ok());
-  absl::StatusOr<StreamPage> p1 = ledger_->ReadStream("partner-a", 0, false, true, 3);
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(Update("partner-a", ExpectedRevision::Any()).ok());
+  absl::StatusOr<StreamPage> p1 =
+      ledger_->ReadStream("partner-a", 0, false, true, 3);
   ASSERT_TRUE(p1.ok());
   ASSERT_EQ(p1->events.size(), 3u);
   EXPECT_EQ(p1->events[0].revision(), 0u);
@@ -488,18 +510,21 @@ TEST_F(LedgerTest, ReadStreamPagesForwardAndBackward) {
   EXPECT_FALSE(p1->end_of_stream);
   EXPECT_EQ(p1->next_revision, 3u);
   EXPECT_EQ(p1->last_revision, 6u);
-  absl::StatusOr<StreamPage> p3 = ledger_->ReadStream("partner-a", 6, false, true, 3);
+  absl::StatusOr<StreamPage> p3 =
+      ledger_->ReadStream("partner-a", 6, false, true, 3);
   ASSERT_TRUE(p3.ok());
   ASSERT_EQ(p3->events.size(), 1u);
   EXPECT_TRUE(p3->end_of_stream);
-  absl::StatusOr<StreamPage> back = ledger_->ReadStream("partner-a", 0, true, false, 4);
+  absl::StatusOr<StreamPage> back =
+      ledger_->ReadStream("partner-a", 0, true, false, 4);
   ASSERT_TRUE(back.ok());
   ASSERT_EQ(back->events.size(), 4u);
   EXPECT_EQ(back->events[0].revision(), 6u);
   EXPECT_EQ(back->events[3].revision(), 3u);
   EXPECT_EQ(back->next_revision, 2u);
-  EXPECT_EQ(ledger_->ReadStream("partner-zz", 0, false, true, 3).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      ledger_->ReadStream("partner-zz", 0, false, true, 3).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST_F(LedgerTest, ReadAllFiltersByTypeAndStreamPrefix) {

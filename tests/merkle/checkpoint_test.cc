@@ -25,7 +25,8 @@ constexpr char kGoNote[] =
     "then you don't know what your problem is.\n"
     "\n"
     "\xE2\x80\x94 PeterNeumann "
-    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotp"
+    "x08go/ZJkuBS9UG/"
+    "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotp"
     "RZb6KE6RyyBwJnAM=\n";
 
 TEST(SignedNote, SigningTheReferenceTextReproducesTheReferenceNote) {
@@ -132,8 +133,8 @@ TEST(Checkpoint, OpenChecksSignatureAndOrigin) {
   EXPECT_EQ(OpenCheckpoint(signed_text, &other->verifier).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // Signed by the key, but for another origin.
-  const std::string foreign = SignNote(
-      FormatCheckpoint({"ledger.example/b", 7, EmptyRoot()}), *k);
+  const std::string foreign =
+      SignNote(FormatCheckpoint({"ledger.example/b", 7, EmptyRoot()}), *k);
   EXPECT_EQ(OpenCheckpoint(foreign, &k->verifier).status().code(),
             absl::StatusCode::kFailedPrecondition);
   // A changed tree size.

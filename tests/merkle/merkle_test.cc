@@ -75,8 +75,8 @@ std::vector<std::string> NaiveSubProof(const Leaves& d, uint64_t m,
 Leaves MakeLeaves(uint64_t n, uint64_t seed = 0) {
   Leaves d;
   for (uint64_t i = 0; i < n; ++i) {
-    d.push_back(LeafHash("leaf " + std::to_string(seed) + "/" +
-                         std::to_string(i)));
+    d.push_back(
+        LeafHash("leaf " + std::to_string(seed) + "/" + std::to_string(i)));
   }
   return d;
 }
@@ -86,10 +86,10 @@ class MemoryNodes final : public NodeSource {
  public:
   explicit MemoryNodes(const Leaves& d) {
     for (const std::string& leaf : d) {
-      frontier_.Append(leaf, [this](int level, uint64_t index,
-                                    const std::string& hash) {
-        nodes_[{level, index}] = hash;
-      });
+      frontier_.Append(
+          leaf, [this](int level, uint64_t index, const std::string& hash) {
+            nodes_[{level, index}] = hash;
+          });
     }
   }
   absl::StatusOr<std::string> Node(int level, uint64_t index) const override {
@@ -145,7 +145,8 @@ TEST(MerkleTree, InclusionProofOfEveryLeafOfSmallTreesMatchesNaiveAndVerifies) {
       absl::StatusOr<std::vector<std::string>> proof =
           InclusionProof(nodes, m, n);
       ASSERT_TRUE(proof.ok()) << proof.status();
-      ASSERT_EQ(*proof, NaivePath(all, m, 0, n)) << "leaf " << m << " size " << n;
+      ASSERT_EQ(*proof, NaivePath(all, m, 0, n))
+          << "leaf " << m << " size " << n;
       ASSERT_TRUE(VerifyInclusion(m, n, all[m], *proof, root).ok())
           << "leaf " << m << " size " << n;
       ++checked;
@@ -154,7 +155,8 @@ TEST(MerkleTree, InclusionProofOfEveryLeafOfSmallTreesMatchesNaiveAndVerifies) {
   EXPECT_EQ(checked, kSmallSizeMax * (kSmallSizeMax + 1) / 2);
 }
 
-TEST(MerkleTree, ConsistencyProofOfEveryPairOfSmallSizesMatchesNaiveAndVerifies) {
+TEST(MerkleTree,
+     ConsistencyProofOfEveryPairOfSmallSizesMatchesNaiveAndVerifies) {
   const Leaves all = MakeLeaves(kSmallSizeMax);
   MemoryNodes nodes(all);
   uint64_t checked = 0;
@@ -233,8 +235,8 @@ TEST(MerkleTree, ConsistencyAcrossARewrittenHistoryIsRejected) {
     for (uint64_t n = m + 1; n <= 40; ++n) {
       // The log, rewritten at leaf 6, proves itself from m to n.
       const std::vector<std::string> proof = *ConsistencyProof(forged, m, n);
-      const absl::Status s = VerifyConsistency(
-          m, n, old_root, NaiveRoot(rewritten, 0, n), proof);
+      const absl::Status s =
+          VerifyConsistency(m, n, old_root, NaiveRoot(rewritten, 0, n), proof);
       if (m <= 6) {
         // The old tree did not contain leaf 6: nothing was rewritten.
         EXPECT_TRUE(s.ok()) << m << " -> " << n << ": " << s;
@@ -249,10 +251,10 @@ TEST(MerkleTree, ConsistencyAcrossARewrittenHistoryIsRejected) {
                               NaiveRoot(rewritten, 0, 9), {})
                 .code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(VerifyConsistency(0, 9, EmptyRoot(), NaiveRoot(honest, 0, 9),
-                              {honest[0]})
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      VerifyConsistency(0, 9, EmptyRoot(), NaiveRoot(honest, 0, 9), {honest[0]})
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(VerifyConsistency(9, 8, NaiveRoot(honest, 0, 9),
                               NaiveRoot(honest, 0, 8), {})
                 .code(),

@@ -33,15 +33,17 @@ class RandomHistory {
       : rng_(seed), ledger_(ledger), clock_(clock) {}
 
   void Run(int steps) {
-    for (const char* p : kPartners) Append(std::string("partner-") + p, sim::PartnerRegistered(p));
+    for (const char* p : kPartners)
+      Append(std::string("partner-") + p, sim::PartnerRegistered(p));
     // An agreement per pair.
     for (int a = 0; a < 4; ++a) {
       for (int b = a + 1; b < 4; ++b) {
         const std::string id = std::string(kPartners[a]) + kPartners[b];
         Append("agreement-" + id,
-               sim::AgreementSigned(kPartners[a], kPartners[b],
-                                    {sim::Schedule(v1::OFFERING_CLASS_SAAS,
-                                                   2000 + Pick(1000), 1000 + Pick(500))}));
+               sim::AgreementSigned(
+                   kPartners[a], kPartners[b],
+                   {sim::Schedule(v1::OFFERING_CLASS_SAAS, 2000 + Pick(1000),
+                                  1000 + Pick(500))}));
         agreements_.push_back({id, kPartners[a], kPartners[b]});
       }
     }
@@ -75,7 +77,8 @@ class RandomHistory {
     clock_->Advance(1'000'000 + Pick(5'000'000));
     absl::StatusOr<AppendResult> res = ledger_->AppendAndWait(std::move(r));
     // Rejections must be domain outcomes, never storage failures.
-    EXPECT_TRUE(res.ok() || res.status().code() == absl::StatusCode::kFailedPrecondition ||
+    EXPECT_TRUE(res.ok() ||
+                res.status().code() == absl::StatusCode::kFailedPrecondition ||
                 res.status().code() == absl::StatusCode::kNotFound ||
                 res.status().code() == absl::StatusCode::kAlreadyExists ||
                 res.status().code() == absl::StatusCode::kInvalidArgument ||
@@ -87,8 +90,8 @@ class RandomHistory {
 
   std::string Date(int year_min = 2026) {
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year_min + Pick(3), 1 + Pick(12),
-                  1 + Pick(28));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year_min + Pick(3),
+                  1 + Pick(12), 1 + Pick(28));
     return buf;
   }
 
@@ -100,13 +103,18 @@ class RandomHistory {
     if (kind < 50) {
       const std::string rid = "R" + std::to_string(d.lines++);
       const std::string date = Date(2026);
-      Append(stream, sim::RevenueBooked(rid, d.currency, 1 + Pick(2'000'000), date, date), date);
+      Append(
+          stream,
+          sim::RevenueBooked(rid, d.currency, 1 + Pick(2'000'000), date, date),
+          date);
     } else if (kind < 65 && d.lines > 0) {
-      Append(stream, sim::RevenueReversed("R" + std::to_string(Pick(d.lines)), d.currency,
-                                          1 + Pick(800'000)),
+      Append(stream,
+             sim::RevenueReversed("R" + std::to_string(Pick(d.lines)),
+                                  d.currency, 1 + Pick(800'000)),
              Date(2027));
     } else if (kind < 80) {
-      const Agreement& ag = agreements_[Pick(static_cast<int>(agreements_.size()))];
+      const Agreement& ag =
+          agreements_[Pick(static_cast<int>(agreements_.size()))];
       const bool ab = Pick(2) == 0;
       Append("settlement-S" + std::to_string(settlements_++),
              sim::SettlementRecorded(ab ? ag.a : ag.b, ab ? ag.b : ag.a,
@@ -114,11 +122,14 @@ class RandomHistory {
              Date(2027));
     } else if (kind < 88) {
       const std::string cid = "K" + std::to_string(conflicts_++);
-      Append("conflict-" + cid, sim::ConflictRaised(deal_agreement_[d.id], d.id), Date(2027));
+      Append("conflict-" + cid,
+             sim::ConflictRaised(deal_agreement_[d.id], d.id), Date(2027));
       open_conflicts_.push_back(cid);
     } else if (kind < 95 && !open_conflicts_.empty()) {
-      const size_t i = static_cast<size_t>(Pick(static_cast<int>(open_conflicts_.size())));
-      Append("conflict-" + open_conflicts_[i], sim::ConflictResolved(), Date(2027));
+      const size_t i =
+          static_cast<size_t>(Pick(static_cast<int>(open_conflicts_.size())));
+      Append("conflict-" + open_conflicts_[i], sim::ConflictResolved(),
+             Date(2027));
       open_conflicts_.erase(open_conflicts_.begin() + static_cast<long>(i));
     } else {
       char period[32];
@@ -128,7 +139,8 @@ class RandomHistory {
   }
 
   void NewDeal() {
-    const Agreement& ag = agreements_[Pick(static_cast<int>(agreements_.size()))];
+    const Agreement& ag =
+        agreements_[Pick(static_cast<int>(agreements_.size()))];
     sim::DealSpec s;
     s.agreement = ag.id;
     const bool a_originates = Pick(2) == 0;
@@ -144,7 +156,8 @@ class RandomHistory {
     deal_agreement_[d.id] = ag.id;
     Append(stream, Pick(4) == 0 ? sim::MarginAgreed({sim::Band(1, Pick(10001))})
                                 : sim::MarginAgreed());
-    Append(stream, sim::DealClosed(Pick(5) == 0 ? v1::DEAL_OUTCOME_LOST : v1::DEAL_OUTCOME_WON));
+    Append(stream, sim::DealClosed(Pick(5) == 0 ? v1::DEAL_OUTCOME_LOST
+                                                : v1::DEAL_OUTCOME_WON));
     deals_.push_back(d);
   }
 
@@ -175,7 +188,8 @@ std::string Answers(const store::Store& s, const store::Store& log,
       r.mutable_as_of()->set_position(at);
       r.set_partner_a(kPartners[a]);
       r.set_partner_b(kPartners[b]);
-      absl::StatusOr<v1::GetReferralBalanceResponse> rb = q.GetReferralBalance(r);
+      absl::StatusOr<v1::GetReferralBalanceResponse> rb =
+          q.GetReferralBalance(r);
       EXPECT_TRUE(rb.ok()) << rb.status();
       out += rb->SerializeAsString();
       for (const char* ccy : kCurrencies) {
@@ -230,10 +244,12 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
     auto scratch = store::Store::Open(so);
     ASSERT_TRUE(scratch.ok());
     auto rules = domain::NewPartnershipRules();
-    absl::StatusOr<ReplayStats> stats = Replay(live, *rules, head, scratch->get());
+    absl::StatusOr<ReplayStats> stats =
+        Replay(live, *rules, head, scratch->get());
     ASSERT_TRUE(stats.ok()) << stats.status();
     EXPECT_EQ(stats->events, head);
-    absl::StatusOr<CompareResult> cmp = CompareProjections(live, **scratch, head);
+    absl::StatusOr<CompareResult> cmp =
+        CompareProjections(live, **scratch, head);
     ASSERT_TRUE(cmp.ok()) << cmp.status();
     EXPECT_TRUE(cmp->identical) << cmp->first_difference;
     EXPECT_GT(cmp->keys_compared, head);
@@ -241,7 +257,8 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
     // The in-memory replay digests the same history the scratch store holds
     // and the live store holds, entry for entry, at the head and before.
     HistoryDigest rebuilt;
-    absl::StatusOr<ReplayStats> mem = ReplayToDigest(live, *rules, head, &rebuilt);
+    absl::StatusOr<ReplayStats> mem =
+        ReplayToDigest(live, *rules, head, &rebuilt);
     ASSERT_TRUE(mem.ok()) << mem.status();
     EXPECT_EQ(mem->events, head);
     EXPECT_EQ(mem->tree_root, stats->tree_root);
@@ -249,12 +266,14 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
     absl::StatusOr<HistoryDigest> stored = DigestStoredHistory(live, head);
     ASSERT_TRUE(stored.ok()) << stored.status();
     EXPECT_TRUE(rebuilt == *stored);
-    absl::StatusOr<HistoryDigest> in_scratch = DigestStoredHistory(**scratch, head);
+    absl::StatusOr<HistoryDigest> in_scratch =
+        DigestStoredHistory(**scratch, head);
     ASSERT_TRUE(in_scratch.ok());
     EXPECT_TRUE(rebuilt == *in_scratch);
     HistoryDigest half;
     ASSERT_TRUE(ReplayToDigest(live, *rules, head / 2, &half).ok());
-    absl::StatusOr<HistoryDigest> stored_half = DigestStoredHistory(live, head / 2);
+    absl::StatusOr<HistoryDigest> stored_half =
+        DigestStoredHistory(live, head / 2);
     ASSERT_TRUE(stored_half.ok());
     EXPECT_TRUE(half == *stored_half);
     EXPECT_LT(half.entries, rebuilt.entries);
@@ -273,7 +292,8 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
                       store::GetBigEndian64(k.substr(k.size() - 8)),
                       store::StateValue{true, "tampered"});
     ASSERT_TRUE((*scratch)->Commit(&b).ok());
-    absl::StatusOr<HistoryDigest> tampered = DigestStoredHistory(**scratch, head);
+    absl::StatusOr<HistoryDigest> tampered =
+        DigestStoredHistory(**scratch, head);
     ASSERT_TRUE(tampered.ok());
     EXPECT_EQ(tampered->entries, rebuilt.entries);
     EXPECT_FALSE(rebuilt == *tampered);
@@ -309,7 +329,8 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
     v1::GetObligationsRequest at_head;
     at_head.mutable_as_of()->set_position(head);
     absl::StatusOr<v1::GetObligationsResponse> a = live_q.GetObligations({});
-    absl::StatusOr<v1::GetObligationsResponse> b = hist_q.GetObligations(at_head);
+    absl::StatusOr<v1::GetObligationsResponse> b =
+        hist_q.GetObligations(at_head);
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(a->as_of_position(), head);
     EXPECT_TRUE(a->SerializeAsString() == b->SerializeAsString());
@@ -336,7 +357,8 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ProjectionPropertyTest, ::testing::Values(1, 2, 3));
+INSTANTIATE_TEST_SUITE_P(Seeds, ProjectionPropertyTest,
+                         ::testing::Values(1, 2, 3));
 
 }  // namespace
 }  // namespace partnerledger::projection

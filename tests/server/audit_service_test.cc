@@ -58,9 +58,9 @@ class AuditServiceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    channel_ = grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
     audit_ = v1::AuditService::NewStub(channel_);
   }
 
@@ -142,7 +142,8 @@ TEST_F(AuditServiceTest, InclusionOfEveryPositionAtEverySizeVerifies) {
 
 TEST_F(AuditServiceTest, ConsistencyOfEveryPairOfSizesVerifies) {
   std::vector<merkle::Checkpoint> heads;
-  for (uint64_t n = 0; n <= kEvents; ++n) heads.push_back(Open(CheckpointAt(n)));
+  for (uint64_t n = 0; n <= kEvents; ++n)
+    heads.push_back(Open(CheckpointAt(n)));
   // to_size 0 asks for the head, so sizes start at 1.
   for (uint64_t n = 1; n <= kEvents; ++n) {
     for (uint64_t m = 0; m <= n; ++m) {
@@ -225,10 +226,12 @@ TEST_F(AuditServiceTest, WithoutAKeyCheckpointsAreUnsignedAndSaySo) {
 
 TEST_F(AuditServiceTest, RootsAreStableAcrossRestartRebuildAndBackupRestore) {
   std::vector<std::string> notes;
-  for (uint64_t n = 0; n <= kEvents; ++n) notes.push_back(CheckpointAt(n).note());
+  for (uint64_t n = 0; n <= kEvents; ++n)
+    notes.push_back(CheckpointAt(n).note());
   // Restart.
   Start(dir_.Sub("data"), /*signed_checkpoints=*/true);
-  for (uint64_t n = 0; n <= kEvents; ++n) EXPECT_EQ(CheckpointAt(n).note(), notes[n]);
+  for (uint64_t n = 0; n <= kEvents; ++n)
+    EXPECT_EQ(CheckpointAt(n).note(), notes[n]);
   // Rebuild of the projections.
   {
     auto queries = v1::LedgerQueryService::NewStub(channel_);
@@ -250,12 +253,13 @@ TEST_F(AuditServiceTest, RootsAreStableAcrossRestartRebuildAndBackupRestore) {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   server_.reset();
-  absl::StatusOr<store::BackupCheck> restored = store::RestoreBackup(
-      dir_.Sub("backups") + "/b", 0, dir_.Sub("restored"));
+  absl::StatusOr<store::BackupCheck> restored =
+      store::RestoreBackup(dir_.Sub("backups") + "/b", 0, dir_.Sub("restored"));
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_TRUE(restored->chain.ok) << restored->chain.message;
   Start(dir_.Sub("restored"), /*signed_checkpoints=*/true);
-  for (uint64_t n = 0; n <= kEvents; ++n) EXPECT_EQ(CheckpointAt(n).note(), notes[n]);
+  for (uint64_t n = 0; n <= kEvents; ++n)
+    EXPECT_EQ(CheckpointAt(n).note(), notes[n]);
 }
 
 }  // namespace

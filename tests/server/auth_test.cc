@@ -392,10 +392,10 @@ TEST_F(AuthTest, EveryMethodOfEveryServiceHasAPolicy) {
   std::set<std::string> in_table;
   for (const RpcPolicy& p : AllRpcPolicies()) in_table.insert(p.method);
   size_t methods = 0;
-  for (const char* name : {"partnerledger.v1.EventStoreService",
-                           "partnerledger.v1.LedgerQueryService",
-                           "partnerledger.v1.AdminService",
-                           "partnerledger.v1.AuditService"}) {
+  for (const char* name :
+       {"partnerledger.v1.EventStoreService",
+        "partnerledger.v1.LedgerQueryService", "partnerledger.v1.AdminService",
+        "partnerledger.v1.AuditService"}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
             name);
@@ -542,9 +542,9 @@ TEST_F(AuthTest, PartnerReadsOfAConflictLeaveOutTheOtherPartnersDeal) {
   rs.set_stream(conflict);
   // The auditor reads the record as it is.
   v1::ReadStreamResponse full;
-  ASSERT_TRUE(Unary(events_.get(), &S::ReadStream, std::string(kAuditor), rs,
-                    &full)
-                  .ok());
+  ASSERT_TRUE(
+      Unary(events_.get(), &S::ReadStream, std::string(kAuditor), rs, &full)
+          .ok());
   ASSERT_EQ(full.events_size(), 1);
   EXPECT_FALSE(full.events(0).redacted());
   EXPECT_EQ(full.events(0).payload().conflict_raised().other_deal_id(), "D5");
@@ -552,9 +552,9 @@ TEST_F(AuthTest, PartnerReadsOfAConflictLeaveOutTheOtherPartnersDeal) {
               HasSubstr("'G'"));
   // Partner C: ReadStream.
   v1::ReadStreamResponse mine;
-  ASSERT_TRUE(Unary(events_.get(), &S::ReadStream, std::string(kPartnerC), rs,
-                    &mine)
-                  .ok());
+  ASSERT_TRUE(
+      Unary(events_.get(), &S::ReadStream, std::string(kPartnerC), rs, &mine)
+          .ok());
   ASSERT_EQ(mine.events_size(), 1);
   expect_redacted(mine.events(0));
   // ReadAll.

@@ -74,7 +74,8 @@ class DataLossTest : public ::testing::Test {
     e->set_event_id(TestUuid(static_cast<uint64_t>(stream * 100 + n + 1)));
     e->mutable_occurred_at()->set_seconds(1'767'225'600);
     if (n == 0) {
-      v1::PartnerRegistered* r = e->mutable_payload()->mutable_partner_registered();
+      v1::PartnerRegistered* r =
+          e->mutable_payload()->mutable_partner_registered();
       r->set_legal_name(absl::StrCat("Partner ", stream));
       r->set_country("NL");
       r->set_pitch("We integrate things.");
@@ -144,8 +145,8 @@ class DataLossTest : public ::testing::Test {
 
   // `ledgerctl verify --data-dir`: exit code and output.
   int LedgerctlVerify(std::string* output) {
-    const std::string cmd = absl::StrCat(PL_LEDGERCTL, " verify --data-dir=",
-                                         dir_.Sub("data"), " 2>&1");
+    const std::string cmd = absl::StrCat(
+        PL_LEDGERCTL, " verify --data-dir=", dir_.Sub("data"), " 2>&1");
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) return -1;
     char buf[4096];

@@ -12,9 +12,9 @@
 namespace partnerledger::server {
 namespace {
 
-using ::testing::HasSubstr;
 using partnerledger::testing::NextUuid;
 using partnerledger::testing::TempDir;
+using ::testing::HasSubstr;
 
 class EventStoreServiceTest : public ::testing::Test {
  protected:
@@ -26,8 +26,9 @@ class EventStoreServiceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
     stub_ = v1::EventStoreService::NewStub(channel_);
   }
 
@@ -45,7 +46,8 @@ class EventStoreServiceTest : public ::testing::Test {
     req.set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
     v1::ProposedEvent* e = req.add_events();
     *e = Proposed(id);
-    v1::PartnerRegistered* p = e->mutable_payload()->mutable_partner_registered();
+    v1::PartnerRegistered* p =
+        e->mutable_payload()->mutable_partner_registered();
     p->set_legal_name("Acme BV");
     p->set_country("NL");
     return req;
@@ -66,7 +68,8 @@ class EventStoreServiceTest : public ::testing::Test {
                       grpc::ClientContext* ctx = nullptr) {
     grpc::ClientContext local;
     if (ctx == nullptr) ctx = &local;
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::seconds(10));
     return stub_->AppendEvents(ctx, req, resp);
   }
 
@@ -91,7 +94,8 @@ TEST_F(EventStoreServiceTest, AppendReturnsPositionsAndRevision) {
   EXPECT_FALSE(resp.replayed());
 }
 
-TEST_F(EventStoreServiceTest, RevisionConflictIsAbortedWithCurrentRevisionTrailer) {
+TEST_F(EventStoreServiceTest,
+       RevisionConflictIsAbortedWithCurrentRevisionTrailer) {
   v1::AppendEventsResponse resp;
   ASSERT_TRUE(Append(Register("partner-acme"), &resp).ok());
   v1::AppendEventsRequest stale = Update("partner-acme");
@@ -105,7 +109,8 @@ TEST_F(EventStoreServiceTest, RevisionConflictIsAbortedWithCurrentRevisionTraile
   EXPECT_EQ(std::string(trailer->second.data(), trailer->second.size()), "0");
 }
 
-TEST_F(EventStoreServiceTest, IdenticalRetryIsReplayedAndChangedContentIsAlreadyExists) {
+TEST_F(EventStoreServiceTest,
+       IdenticalRetryIsReplayedAndChangedContentIsAlreadyExists) {
   const std::string id = NextUuid();
   v1::AppendEventsResponse first, retry, clash;
   ASSERT_TRUE(Append(Register("partner-acme", id), &first).ok());
@@ -113,7 +118,9 @@ TEST_F(EventStoreServiceTest, IdenticalRetryIsReplayedAndChangedContentIsAlready
   EXPECT_TRUE(retry.replayed());
   EXPECT_EQ(retry.events(0).position(), first.events(0).position());
   v1::AppendEventsRequest changed = Register("partner-acme", id);
-  changed.mutable_events(0)->mutable_payload()->mutable_partner_registered()
+  changed.mutable_events(0)
+      ->mutable_payload()
+      ->mutable_partner_registered()
       ->set_legal_name("Changed BV");
   grpc::Status s = Append(changed, &clash);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
@@ -130,7 +137,9 @@ TEST_F(EventStoreServiceTest, InvalidInputIsInvalidArgumentNamingTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("events[0].occurred_at"));
 
   v1::AppendEventsRequest bad_country = Register("partner-acme");
-  bad_country.mutable_events(0)->mutable_payload()->mutable_partner_registered()
+  bad_country.mutable_events(0)
+      ->mutable_payload()
+      ->mutable_partner_registered()
       ->set_country("Netherlands");
   s = Append(bad_country, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -138,7 +147,9 @@ TEST_F(EventStoreServiceTest, InvalidInputIsInvalidArgumentNamingTheField) {
               HasSubstr("events[0].payload.partner_registered.country"));
 
   v1::AppendEventsRequest derived = Register("deal-1");
-  derived.mutable_events(0)->mutable_payload()->mutable_commission_accrued()
+  derived.mutable_events(0)
+      ->mutable_payload()
+      ->mutable_commission_accrued()
       ->set_revenue_id("r1");
   s = Append(derived, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -150,7 +161,8 @@ TEST_F(EventStoreServiceTest, ReadStreamPagesAndReadAllFilters) {
   v1::AppendEventsResponse resp;
   ASSERT_TRUE(Append(Register("partner-a"), &resp).ok());
   ASSERT_TRUE(Append(Register("partner-b"), &resp).ok());
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Append(Update("partner-a"), &resp).ok());
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(Append(Update("partner-a"), &resp).ok());
 
   v1::ReadStreamRequest rs;
   rs.set_stream("partner-a");
@@ -163,7 +175,8 @@ TEST_F(EventStoreServiceTest, ReadStreamPagesAndReadAllFilters) {
   EXPECT_FALSE(page.end_of_stream());
   EXPECT_EQ(page.next_revision(), 2u);
   EXPECT_EQ(page.last_revision(), 4u);
-  EXPECT_EQ(page.events(0).payload().partner_registered().legal_name(), "Acme BV");
+  EXPECT_EQ(page.events(0).payload().partner_registered().legal_name(),
+            "Acme BV");
   EXPECT_EQ(page.events(0).actor(), "local");
   EXPECT_EQ(page.events(0).hash().size(), 32u);
 
@@ -215,7 +228,8 @@ TEST_F(EventStoreServiceTest, SubscribeDeliversEveryEventOnceInOrderThenLive) {
   constexpr int kDuring = 300;
   v1::AppendEventsResponse resp;
   ASSERT_TRUE(Append(Register("partner-s"), &resp).ok());
-  for (int i = 1; i < kBefore; ++i) ASSERT_TRUE(Append(Update("partner-s"), &resp).ok());
+  for (int i = 1; i < kBefore; ++i)
+    ASSERT_TRUE(Append(Update("partner-s"), &resp).ok());
 
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -250,7 +264,8 @@ TEST_F(EventStoreServiceTest, SubscribeDeliversEveryEventOnceInOrderThenLive) {
 TEST_F(EventStoreServiceTest, FilteredSubscriptionSendsCheckpoints) {
   v1::AppendEventsResponse resp;
   ASSERT_TRUE(Append(Register("partner-a"), &resp).ok());
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(Append(Update("partner-a"), &resp).ok());
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(Append(Update("partner-a"), &resp).ok());
   ASSERT_TRUE(Append(Register("partner-b"), &resp).ok());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

@@ -15,9 +15,9 @@
 #include <mutex>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 

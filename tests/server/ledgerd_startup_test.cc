@@ -45,8 +45,9 @@ struct ProcessRun {
 
 // Runs ledgerd with `args`, output to `log`, waiting (poll on a pidfd, no
 // sleeping) until it exits or `timeout` passes.
-ProcessRun RunLedgerd(const std::vector<std::string>& args, const std::string& log,
-               milliseconds timeout = kExitTimeout) {
+ProcessRun RunLedgerd(const std::vector<std::string>& args,
+                      const std::string& log,
+                      milliseconds timeout = kExitTimeout) {
   absl::StatusOr<std::string> bin = crash::FindLedgerd();
   EXPECT_TRUE(bin.ok()) << bin.status();
   if (!bin.ok()) return {};
@@ -116,8 +117,8 @@ class LedgerdStartupTest : public ::testing::Test {
 TEST_F(LedgerdStartupTest, SecondServerOnATakenPortExitsWithAddressInUse) {
   StartFirst();
   const std::string address = first_->address();
-  ProcessRun second = RunLedgerd({"--listen=" + address, "--data_dir=" + Path("b")},
-                          Path("b.log"));
+  ProcessRun second = RunLedgerd(
+      {"--listen=" + address, "--data_dir=" + Path("b")}, Path("b.log"));
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_THAT(second.output,
               HasSubstr(absl::StrCat("listen: cannot bind ", address,
@@ -128,8 +129,8 @@ TEST_F(LedgerdStartupTest, SecondServerOnATakenPortExitsWithAddressInUse) {
 
 TEST_F(LedgerdStartupTest, SecondServerOnAHeldDataDirNamesIt) {
   StartFirst();
-  ProcessRun second = RunLedgerd({"--listen=127.0.0.1:0", "--data_dir=" + Path("a")},
-                          Path("b.log"));
+  ProcessRun second = RunLedgerd(
+      {"--listen=127.0.0.1:0", "--data_dir=" + Path("a")}, Path("b.log"));
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_THAT(second.output,
               HasSubstr(absl::StrCat("another ledgerd is using ", Path("a"),
@@ -155,19 +156,20 @@ TEST_F(LedgerdStartupTest, DataDirIsFreeAgainAfterTheFirstServerStops) {
 }
 
 TEST_F(LedgerdStartupTest, ListenWithoutAValidPortIsRefused) {
-  for (const std::string listen : {"127.0.0.1", "127.0.0.1:50051x",
-                                   "127.0.0.1:70000", ":50051"}) {
+  for (const std::string listen :
+       {"127.0.0.1", "127.0.0.1:50051x", "127.0.0.1:70000", ":50051"}) {
     ProcessRun r = RunLedgerd({"--listen=" + listen, "--data_dir=" + Path("c")},
-                       Path("c.log"));
+                              Path("c.log"));
     EXPECT_EQ(r.exit_code, 1) << listen << ": " << r.output;
     EXPECT_THAT(r.output,
-                HasSubstr(absl::StrCat("INVALID_ARGUMENT: listen: \\\"",
-                                       listen, "\\\" is not host:port")))
+                HasSubstr(absl::StrCat("INVALID_ARGUMENT: listen: \\\"", listen,
+                                       "\\\" is not host:port")))
         << listen;
   }
-  ProcessRun m = RunLedgerd({"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1",
-                      "--data_dir=" + Path("c")},
-                     Path("m.log"));
+  ProcessRun m =
+      RunLedgerd({"--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1",
+                  "--data_dir=" + Path("c")},
+                 Path("m.log"));
   EXPECT_EQ(m.exit_code, 1) << m.output;
   EXPECT_THAT(m.output, HasSubstr("metrics_listen: \\\"127.0.0.1\\\" is not "
                                   "host:port (no port)"));
@@ -203,8 +205,7 @@ TEST_F(LedgerdStartupTest, VersionPrintsTheVersionAndTheCommit) {
   EXPECT_EQ(r.exit_code, 0);
   // Built from a git checkout: the commit is known.
   const bool in_git = std::filesystem::exists(PL_SOURCE_DIR "/.git");
-  const std::string commit =
-      in_git ? "[0-9a-f]{12}(-dirty)?" : "unknown";
+  const std::string commit = in_git ? "[0-9a-f]{12}(-dirty)?" : "unknown";
   EXPECT_TRUE(std::regex_match(
       r.output, std::regex("ledgerd [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit " +
                            commit + "\\)\n")))

@@ -1,10 +1,9 @@
 // The admin HTTP port: /metrics in Prometheus text format with the
 // ledger's counters after appends, /healthz; and the JSON log line format.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,13 +15,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "partnerledger/v1/event_store.grpc.pb.h"
-#include "util/httplib_config.h"
-#include "server/log.h"
 #include "partnerledger/limits.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
 #include "server/fault_fs.h"
+#include "server/log.h"
 #include "server/server.h"
 #include "test_support.h"
+#include "util/httplib_config.h"
 
 namespace partnerledger::server {
 namespace {
@@ -177,8 +176,9 @@ TEST_F(MetricsTest, HealthzFollowsServingAndOtherPathsAre404) {
   ASSERT_TRUE(down_metrics);
   EXPECT_THAT(down_metrics->body, HasSubstr("\npartnerledger_serving 0\n"));
   EXPECT_THAT(down_metrics->body, HasSubstr("\npartnerledger_healthy 0\n"));
-  EXPECT_THAT(down_metrics->body,
-              HasSubstr("partnerledger_appends_total{code=\"UNAVAILABLE\"} 1\n"));
+  EXPECT_THAT(
+      down_metrics->body,
+      HasSubstr("partnerledger_appends_total{code=\"UNAVAILABLE\"} 1\n"));
 }
 
 // Slow and idle clients on the admin port (connected, part of a request
@@ -266,8 +266,10 @@ TEST_F(MetricsTest, ReadMemoryBudgetIsExported) {
   // The page's bytes go back to the budget when the server has finished
   // sending it (the reactor's OnDone), which may be just after the client
   // has it: wait for that, bounded.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (budget.in_flight_bytes() != 0 && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (budget.in_flight_bytes() != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
   ASSERT_EQ(budget.in_flight_bytes(), 0u);
@@ -282,7 +284,8 @@ TEST_F(MetricsTest, ReadMemoryBudgetIsExported) {
                         budget.peak_bytes(), "\n"),
            std::string("\npartnerledger_reads_refused_total 0\n"),
            std::string("# TYPE partnerledger_reads_refused_total counter\n"),
-           std::string("# TYPE partnerledger_read_memory_trims_total counter\n"),
+           std::string(
+               "# TYPE partnerledger_read_memory_trims_total counter\n"),
        }) {
     EXPECT_THAT(r->body, HasSubstr(line));
   }

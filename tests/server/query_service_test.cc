@@ -1,13 +1,13 @@
 // LedgerQueryService end to end over gRPC: the worked example of the
 // partnership domain with its exact figures, as-of reads, rejections that
 // append nothing, and the projection rebuild.
-#include <functional>
-#include <map>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <vector>
 
 #include "domain/partnership_sim.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
@@ -19,9 +19,9 @@ namespace partnerledger::server {
 namespace {
 
 namespace sim = domain::testing;
-using ::testing::HasSubstr;
 using partnerledger::testing::NextUuid;
 using partnerledger::testing::TempDir;
+using ::testing::HasSubstr;
 
 class QueryServiceTest : public ::testing::Test {
  protected:
@@ -33,9 +33,9 @@ class QueryServiceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    auto channel = grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
     events_ = v1::EventStoreService::NewStub(channel);
     queries_ = v1::LedgerQueryService::NewStub(channel);
   }
@@ -48,7 +48,8 @@ class QueryServiceTest : public ::testing::Test {
     req.set_stream(stream);
     v1::ProposedEvent* e = req.add_events();
     e->set_event_id(NextUuid());
-    e->mutable_occurred_at()->set_seconds(sim::DateUs(date) / 1'000'000 + 12 * 3600);
+    e->mutable_occurred_at()->set_seconds(sim::DateUs(date) / 1'000'000 +
+                                          12 * 3600);
     *e->mutable_payload() = std::move(payload);
     v1::AppendEventsResponse resp;
     grpc::ClientContext ctx;
@@ -68,9 +69,10 @@ class QueryServiceTest : public ::testing::Test {
     MustAppend("partner-C", sim::PartnerRegistered("C Consulting"));
     MustAppend("partner-F", sim::PartnerRegistered("F Software"));
     MustAppend("agreement-CF",
-               sim::AgreementSigned("C", "F",
-                                    {sim::Schedule(v1::OFFERING_CLASS_PROJECT, 2000, 1000),
-                                     sim::Schedule(v1::OFFERING_CLASS_SAAS, 2500, 1250)}));
+               sim::AgreementSigned(
+                   "C", "F",
+                   {sim::Schedule(v1::OFFERING_CLASS_PROJECT, 2000, 1000),
+                    sim::Schedule(v1::OFFERING_CLASS_SAAS, 2500, 1250)}));
     sim::DealSpec d1;
     d1.agreement = "CF";
     d1.originator = "C";
@@ -82,12 +84,16 @@ class QueryServiceTest : public ::testing::Test {
     MustAppend("deal-D1", sim::DealOriginated(d1));
     MustAppend("deal-D1", sim::MarginAgreed());
     MustAppend("deal-D1", sim::DealClosed(v1::DEAL_OUTCOME_WON));
-    MustAppend("deal-D1", sim::RevenueBooked("R1", "EUR", 120'000'00, "2026-02-01"),
+    MustAppend("deal-D1",
+               sim::RevenueBooked("R1", "EUR", 120'000'00, "2026-02-01"),
                "2026-02-01");
-    MustAppend("deal-D1", sim::RevenueBooked("R2", "EUR", 120'000'00, "2027-02-01"),
+    MustAppend("deal-D1",
+               sim::RevenueBooked("R2", "EUR", 120'000'00, "2027-02-01"),
                "2027-02-01");
-    MustAppend("deal-D1", sim::RevenueReversed("R1", "EUR", 12'000'00), "2027-02-10");
-    MustAppend("settlement-S1", sim::SettlementRecorded("F", "C", "EUR", 20'000'00),
+    MustAppend("deal-D1", sim::RevenueReversed("R1", "EUR", 12'000'00),
+               "2027-02-10");
+    MustAppend("settlement-S1",
+               sim::SettlementRecorded("F", "C", "EUR", 20'000'00),
                "2027-02-20");
     sim::DealSpec d2;
     d2.agreement = "CF";
@@ -101,12 +107,14 @@ class QueryServiceTest : public ::testing::Test {
     MustAppend("deal-D2", sim::DealOriginated(d2));
     MustAppend("deal-D2", sim::MarginAgreed());
     MustAppend("deal-D2", sim::DealClosed(v1::DEAL_OUTCOME_WON));
-    MustAppend("deal-D2", sim::RevenueBooked("R3", "USD", 50'000'00, "2026-03-01"),
+    MustAppend("deal-D2",
+               sim::RevenueBooked("R3", "USD", 50'000'00, "2026-03-01"),
                "2026-03-01");
   }
 
   const v1::ObligationRow* Find(const v1::GetObligationsResponse& r,
-                                const std::string& payer, const std::string& currency) {
+                                const std::string& payer,
+                                const std::string& currency) {
     for (const v1::ObligationRow& row : r.obligations()) {
       if (row.payer() == payer && row.currency() == currency) return &row;
     }
@@ -126,7 +134,8 @@ TEST_F(QueryServiceTest, WorkedExampleObligationsHaveTheExactFigures) {
   LoadWorkedExample();
   v1::GetObligationsResponse r;
   grpc::ClientContext ctx;
-  ASSERT_TRUE(queries_->GetObligations(&ctx, v1::GetObligationsRequest(), &r).ok());
+  ASSERT_TRUE(
+      queries_->GetObligations(&ctx, v1::GetObligationsRequest(), &r).ok());
   EXPECT_EQ(r.as_of_position(), head());
   const v1::ObligationRow* eur = Find(r, "F", "EUR");
   ASSERT_NE(eur, nullptr);
@@ -195,7 +204,8 @@ TEST_F(QueryServiceTest, WorkedExampleReferralBalanceAndDeal) {
   EXPECT_EQ(deal.lines(1).margin_minor(), 15'000'00);
   dr.set_deal_id("nope");
   grpc::ClientContext c3;
-  EXPECT_EQ(queries_->GetDeal(&c3, dr, &deal).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(queries_->GetDeal(&c3, dr, &deal).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(QueryServiceTest, StatementHasOpeningMovementsClosingAndLines) {
@@ -248,7 +258,8 @@ TEST_F(QueryServiceTest, AsOfPositionAndTimeReproducePastFigures) {
   EXPECT_EQ(past.obligations(0).outstanding_minor(), 30'000'00);
   // The same point named by its recorded time.
   v1::GetObligationsRequest by_time;
-  *by_time.mutable_as_of()->mutable_recorded_at() = accruals.events(0).recorded_at();
+  *by_time.mutable_as_of()->mutable_recorded_at() =
+      accruals.events(0).recorded_at();
   v1::GetObligationsResponse past2;
   grpc::ClientContext c2;
   ASSERT_TRUE(queries_->GetObligations(&c2, by_time, &past2).ok());
@@ -274,8 +285,10 @@ TEST_F(QueryServiceTest, DomainRejectionsHaveExactCodesAndAppendNothing) {
   sim::DealSpec unknown;
   unknown.agreement = "nope";
   std::vector<Case> cases = {
-      {"partner-C", sim::PartnerRegistered("again"), grpc::StatusCode::ALREADY_EXISTS, "C"},
-      {"deal-D9", sim::DealOriginated(unknown), grpc::StatusCode::NOT_FOUND, "nope"},
+      {"partner-C", sim::PartnerRegistered("again"),
+       grpc::StatusCode::ALREADY_EXISTS, "C"},
+      {"deal-D9", sim::DealOriginated(unknown), grpc::StatusCode::NOT_FOUND,
+       "nope"},
       {"deal-D1", sim::RevenueBooked("R1", "EUR", 100, "2026-03-01"),
        grpc::StatusCode::ALREADY_EXISTS, "R1"},
       {"deal-D1", sim::RevenueBooked("R7", "USD", 100, "2026-03-01"),
@@ -307,7 +320,8 @@ TEST_F(QueryServiceTest, ConflictPutsTheDealOnHoldAndHealthReportsIt) {
   EXPECT_EQ(r.obligations(0).on_hold_minor(), 22'000'00);
   EXPECT_EQ(r.obligations(0).outstanding_minor(), 22'000'00);
   // Nothing can be settled while it is held.
-  grpc::Status s = Append("settlement-S3", sim::SettlementRecorded("F", "C", "EUR", 1));
+  grpc::Status s =
+      Append("settlement-S3", sim::SettlementRecorded("F", "C", "EUR", 1));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 
   v1::ListConflictsRequest lr;
@@ -356,7 +370,8 @@ TEST_F(QueryServiceTest, RegistrationOverlapIsDerivedInTheSameAppend) {
   second.agreement = "GF";
   second.originator = "G";
   v1::AppendEventsResponse resp;
-  ASSERT_TRUE(Append("deal-D4", sim::DealOriginated(second), "2026-01-15", &resp).ok());
+  ASSERT_TRUE(
+      Append("deal-D4", sim::DealOriginated(second), "2026-01-15", &resp).ok());
   ASSERT_EQ(resp.events_size(), 2);
   EXPECT_EQ(resp.events(1).type(), "ConflictRaised");
   EXPECT_TRUE(resp.events(1).derived());
@@ -369,7 +384,8 @@ TEST_F(QueryServiceTest, RebuildFromTheLogIsIdenticalToTheLiveProjections) {
   MustAppend("conflict-K1", sim::ConflictRaised("CF", "D1"), "2027-03-01");
   MustAppend("agreement-CF", [] {
     v1::EventPayload p;
-    p.mutable_satisfaction_recorded()->set_subject(v1::SATISFACTION_SUBJECT_CUSTOMER);
+    p.mutable_satisfaction_recorded()->set_subject(
+        v1::SATISFACTION_SUBJECT_CUSTOMER);
     p.mutable_satisfaction_recorded()->set_respondent("cust-1");
     p.mutable_satisfaction_recorded()->set_score(8);
     p.mutable_satisfaction_recorded()->set_period("2027-03");
@@ -377,7 +393,9 @@ TEST_F(QueryServiceTest, RebuildFromTheLogIsIdenticalToTheLiveProjections) {
   }());
   v1::RebuildProjectionsResponse r;
   grpc::ClientContext ctx;
-  ASSERT_TRUE(queries_->RebuildProjections(&ctx, v1::RebuildProjectionsRequest(), &r).ok());
+  ASSERT_TRUE(
+      queries_->RebuildProjections(&ctx, v1::RebuildProjectionsRequest(), &r)
+          .ok());
   EXPECT_TRUE(r.identical()) << r.first_difference();
   EXPECT_EQ(r.as_of_position(), head());
   EXPECT_EQ(r.events_replayed(), head());
@@ -420,7 +438,8 @@ TEST_F(QueryServiceTest, ObligationsFilterByPayerPayeeKindAndCurrency) {
   MustAppend("deal-D3", sim::DealOriginated(d3));
   MustAppend("deal-D3", sim::MarginAgreed());
   MustAppend("deal-D3", sim::DealClosed(v1::DEAL_OUTCOME_WON));
-  MustAppend("deal-D3", sim::RevenueBooked("R4", "EUR", 10'000'00, "2026-04-01"),
+  MustAppend("deal-D3",
+             sim::RevenueBooked("R4", "EUR", 10'000'00, "2026-04-01"),
              "2026-04-01");
   auto query = [&](const std::function<void(v1::GetObligationsRequest*)>& set) {
     v1::GetObligationsRequest req;
@@ -486,7 +505,8 @@ TEST_F(QueryServiceTest, ObligationsFilterByPayerPayeeKindAndCurrency) {
 // a known partner that owes nothing is OK and empty.
 TEST_F(QueryServiceTest, UnknownIdsAreNotFoundAndMalformedCurrenciesInvalid) {
   LoadWorkedExample();
-  auto expect = [](grpc::Status s, grpc::StatusCode code, const std::string& text) {
+  auto expect = [](grpc::Status s, grpc::StatusCode code,
+                   const std::string& text) {
     EXPECT_EQ(s.error_code(), code) << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr(text));
   };
@@ -496,13 +516,14 @@ TEST_F(QueryServiceTest, UnknownIdsAreNotFoundAndMalformedCurrenciesInvalid) {
     q.set_partner_b("NOPE");
     v1::GetReferralBalanceResponse r;
     grpc::ClientContext ctx;
-    expect(queries_->GetReferralBalance(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
-           "partner_b: unknown partner 'NOPE'");
+    expect(queries_->GetReferralBalance(&ctx, q, &r),
+           grpc::StatusCode::NOT_FOUND, "partner_b: unknown partner 'NOPE'");
     // F did not exist yet at position 1.
     q.set_partner_b("F");
     q.mutable_as_of()->set_position(1);
     grpc::ClientContext ctx2;
-    expect(queries_->GetReferralBalance(&ctx2, q, &r), grpc::StatusCode::NOT_FOUND,
+    expect(queries_->GetReferralBalance(&ctx2, q, &r),
+           grpc::StatusCode::NOT_FOUND,
            "partner_b: unknown partner 'F' at position 1");
   }
   v1::GetStatementRequest st;
@@ -538,7 +559,8 @@ TEST_F(QueryServiceTest, UnknownIdsAreNotFoundAndMalformedCurrenciesInvalid) {
         &oq, oq.GetDescriptor()->FindFieldByName(field), "NOPE");
     v1::GetObligationsResponse orr;
     grpc::ClientContext ctx;
-    expect(queries_->GetObligations(&ctx, oq, &orr), grpc::StatusCode::NOT_FOUND,
+    expect(queries_->GetObligations(&ctx, oq, &orr),
+           grpc::StatusCode::NOT_FOUND,
            std::string(field) + ": unknown partner 'NOPE'");
   }
   {
@@ -555,8 +577,8 @@ TEST_F(QueryServiceTest, UnknownIdsAreNotFoundAndMalformedCurrenciesInvalid) {
     q.set_partner_b("C");
     v1::GetPartnershipHealthResponse r;
     grpc::ClientContext ctx;
-    expect(queries_->GetPartnershipHealth(&ctx, q, &r), grpc::StatusCode::NOT_FOUND,
-           "partner_a: unknown partner 'NOPE'");
+    expect(queries_->GetPartnershipHealth(&ctx, q, &r),
+           grpc::StatusCode::NOT_FOUND, "partner_a: unknown partner 'NOPE'");
   }
   {
     v1::ListConflictsRequest q;
@@ -620,7 +642,8 @@ TEST_F(QueryServiceTest, HealthLinesListTheIdsTheyReferTo) {
   const v1::HealthLine& margins = *by_pillar[v1::PILLAR_MARGINS];
   EXPECT_EQ(margins.status(), v1::HEALTH_STATUS_OK);
   EXPECT_EQ(ids(margins.deal_ids()), (V{"D1", "D2"}));
-  EXPECT_EQ(ids(by_pillar[v1::PILLAR_PRIME_PARTNER]->deal_ids()), (V{"D1", "D2"}));
+  EXPECT_EQ(ids(by_pillar[v1::PILLAR_PRIME_PARTNER]->deal_ids()),
+            (V{"D1", "D2"}));
   const v1::HealthLine& docs = *by_pillar[v1::PILLAR_DOCUMENTATION];
   EXPECT_EQ(docs.status(), v1::HEALTH_STATUS_WARN);  // no SoW on either
   EXPECT_EQ(ids(docs.agreement_ids()), (V{"CF"}));
@@ -648,7 +671,6 @@ TEST_F(QueryServiceTest, HealthLinesListTheIdsTheyReferTo) {
   EXPECT_EQ(r.lines(0).status(), v1::HEALTH_STATUS_WARN);
   EXPECT_EQ(ids(r.lines(0).deal_ids()), (V{"D4"}));
 }
-
 
 // --- Business date (as_of_date) and its combination with as_of ------------
 
@@ -859,19 +881,24 @@ TEST_F(BusinessDateTest, BackDatedReversalChangesNowButNotAsKnownAtTheClose) {
   // Late corrections: R2 4,000.00 EUR (commission 1250 bp: 500.00), and
   // R3 5,000.00 USD of a pass-through deal (margin 2000 bp: F keeps
   // 1,000.00 less, owes C 4,000.00 less).
-  MustAppend("deal-D1", sim::RevenueReversed("R2", "EUR", 4'000'00), "2027-02-25");
-  MustAppend("deal-D2", sim::RevenueReversed("R3", "USD", 5'000'00), "2027-02-26");
+  MustAppend("deal-D1", sim::RevenueReversed("R2", "EUR", 4'000'00),
+             "2027-02-25");
+  MustAppend("deal-D2", sim::RevenueReversed("R3", "USD", 5'000'00),
+             "2027-02-26");
   MustAppend("period-2027-02", sim::PeriodClosed("2027-02"), "2027-03-01");
   // Closed: nothing more can be dated in February.
-  EXPECT_EQ(Append("deal-D1", sim::RevenueReversed("R2", "EUR", 1'00), "2027-02-27")
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      Append("deal-D1", sim::RevenueReversed("R2", "EUR", 1'00), "2027-02-27")
+          .error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
 
   // As known at the close: what finance read then, byte for byte.
-  v1::GetObligationsResponse known_then = Obligations("2027-02-28", At(at_close));
+  v1::GetObligationsResponse known_then =
+      Obligations("2027-02-28", At(at_close));
   EXPECT_EQ(known_then.as_of_position(), at_close);
   EXPECT_EQ(known_then.as_of_date(), "2027-02-28");
-  EXPECT_EQ(Row(known_then, "EUR"), (V{45'000'00, 3'000'00, 20'000'00, 0, 22'000'00}));
+  EXPECT_EQ(Row(known_then, "EUR"),
+            (V{45'000'00, 3'000'00, 20'000'00, 0, 22'000'00}));
   EXPECT_EQ(Row(known_then, "USD"), (V{40'000'00, 0, 0, 0, 40'000'00}));
   EXPECT_EQ(known_then.SerializeAsString(), read_at_close.SerializeAsString());
   // The same knowledge point named by its recorded time.
@@ -898,14 +925,16 @@ TEST_F(BusinessDateTest, BackDatedReversalChangesNowButNotAsKnownAtTheClose) {
   EXPECT_EQ(Row(now, "USD"), (V{40'000'00, 4'000'00, 0, 0, 36'000'00}));
   // Between the two correction dates only the first counts.
   v1::GetObligationsResponse feb25 = Obligations("2027-02-25");
-  EXPECT_EQ(Row(feb25, "EUR"), (V{45'000'00, 3'500'00, 20'000'00, 0, 21'500'00}));
+  EXPECT_EQ(Row(feb25, "EUR"),
+            (V{45'000'00, 3'500'00, 20'000'00, 0, 21'500'00}));
   EXPECT_EQ(Row(feb25, "USD"), (V{40'000'00, 0, 0, 0, 40'000'00}));
   // The knowledge point alone (no date) moved too; a date before the
   // corrections is the same on both axes.
   EXPECT_EQ(Row(Obligations("2027-02-24"), "EUR"),
             Row(Obligations("2027-02-24", At(at_close)), "EUR"));
 
-  v1::GetStatementResponse stmt_then = Statement("2027-02", "2027-02-28", At(at_close));
+  v1::GetStatementResponse stmt_then =
+      Statement("2027-02", "2027-02-28", At(at_close));
   EXPECT_EQ(stmt_then.closing_minor(), 22'000'00);
   EXPECT_EQ(stmt_then.lines_size(), 3);
   v1::GetStatementResponse stmt_now = Statement("2027-02", "2027-02-28");
@@ -935,7 +964,8 @@ TEST_F(BusinessDateTest, BackDatedReversalChangesNowButNotAsKnownAtTheClose) {
   ASSERT_EQ(ref_now.b_to_a().money_size(), 1);
   EXPECT_EQ(ref_now.b_to_a().money(0).revenue_minor(), 50'000'00);
   EXPECT_EQ(ref_now.b_to_a().money(0).margin_minor(), 10'000'00);
-  v1::GetReferralBalanceResponse ref_then = Referral("2027-02-28", At(at_close));
+  v1::GetReferralBalanceResponse ref_then =
+      Referral("2027-02-28", At(at_close));
   EXPECT_EQ(ref_then.a_to_b().money(0).revenue_minor(), 228'000'00);
   EXPECT_EQ(ref_then.b_to_a().money(0).margin_minor(), 10'000'00);
 }
@@ -944,7 +974,8 @@ TEST_F(BusinessDateTest, HealthCountsAgreementsInForceAndSatisfactionByThen) {
   LoadWorkedExample();  // Agreement CF in force from 2026-01-01.
   auto satisfaction = [](const std::string& period, int score) {
     v1::EventPayload p;
-    p.mutable_satisfaction_recorded()->set_subject(v1::SATISFACTION_SUBJECT_CUSTOMER);
+    p.mutable_satisfaction_recorded()->set_subject(
+        v1::SATISFACTION_SUBJECT_CUSTOMER);
     p.mutable_satisfaction_recorded()->set_respondent("cust-1");
     p.mutable_satisfaction_recorded()->set_score(score);
     p.mutable_satisfaction_recorded()->set_period(period);
@@ -959,10 +990,12 @@ TEST_F(BusinessDateTest, HealthCountsAgreementsInForceAndSatisfactionByThen) {
     return v1::HealthLine();
   };
   v1::GetPartnershipHealthResponse now = Health("");
-  EXPECT_EQ(line(now, v1::PILLAR_DOCUMENTATION).status(), v1::HEALTH_STATUS_WARN);
+  EXPECT_EQ(line(now, v1::PILLAR_DOCUMENTATION).status(),
+            v1::HEALTH_STATUS_WARN);
   EXPECT_EQ(line(now, v1::PILLAR_CONFLICTS).status(), v1::HEALTH_STATUS_WARN);
   EXPECT_EQ(line(now, v1::PILLAR_CONFLICTS).detail(),
-            "0 open conflict(s); satisfaction 2027-04: 6.00 (down from 9.00 in 2027-03)");
+            "0 open conflict(s); satisfaction 2027-04: 6.00 (down from 9.00 in "
+            "2027-03)");
   v1::GetPartnershipHealthResponse march = Health("2027-03-31");
   EXPECT_EQ(march.as_of_date(), "2027-03-31");
   ASSERT_EQ(march.lines_size(), 7);
@@ -978,7 +1011,8 @@ TEST_F(BusinessDateTest, HealthCountsAgreementsInForceAndSatisfactionByThen) {
   EXPECT_EQ(line(Health("2026-01-01"), v1::PILLAR_DOCUMENTATION).status(),
             v1::HEALTH_STATUS_WARN);
   // Terminated on 2027-06-30: in force until the day before.
-  MustAppend("agreement-CF", sim::AgreementTerminated("2027-06-30"), "2027-06-30");
+  MustAppend("agreement-CF", sim::AgreementTerminated("2027-06-30"),
+             "2027-06-30");
   EXPECT_EQ(line(Health("2027-06-29"), v1::PILLAR_DOCUMENTATION).status(),
             v1::HEALTH_STATUS_WARN);
   EXPECT_EQ(line(Health("2027-06-30"), v1::PILLAR_DOCUMENTATION).status(),
@@ -992,8 +1026,8 @@ TEST_F(BusinessDateTest, MalformedAsOfDateIsInvalidArgumentNamingTheField) {
   for (const char* bad : {"2026-13-01", "2026-02-30", "20260101", "2026-1-01",
                           "yesterday", "2026-01-01T00:00:00Z"}) {
     SCOPED_TRACE(bad);
-    const std::string want =
-        std::string("as_of_date: \"") + bad + "\" is not a calendar date (YYYY-MM-DD)";
+    const std::string want = std::string("as_of_date: \"") + bad +
+                             "\" is not a calendar date (YYYY-MM-DD)";
     auto expect = [&](grpc::Status s) {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
       EXPECT_EQ(s.error_message(), want);

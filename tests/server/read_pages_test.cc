@@ -17,10 +17,10 @@ namespace partnerledger::server {
 namespace {
 
 namespace sim = domain::testing;
-using ::testing::AnyOf;
-using ::testing::HasSubstr;
 using partnerledger::testing::NextUuid;
 using partnerledger::testing::TempDir;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
 
 constexpr int kBigEvents = 1000;
 
@@ -28,7 +28,8 @@ constexpr int kBigEvents = 1000;
 // sending it (the reactor's OnDone), which may be just after the client
 // has it: wait for that, bounded.
 bool WaitUntil(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::yield();
@@ -48,9 +49,9 @@ class ReadPagesTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    stub_ = v1::EventStoreService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::EventStoreService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
 
   // A profile update of about 62 KB: a 3,900-byte pitch and 15 specialties

@@ -18,9 +18,9 @@ namespace {
 
 namespace sim = domain::testing;
 using ::google::protobuf::util::MessageDifferencer;
-using ::testing::HasSubstr;
 using partnerledger::testing::NextUuid;
 using partnerledger::testing::TempDir;
+using ::testing::HasSubstr;
 
 class ReplayAndAsOfTest : public ::testing::Test {
  protected:
@@ -35,9 +35,9 @@ class ReplayAndAsOfTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    auto channel = grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
     events_ = v1::EventStoreService::NewStub(channel);
     queries_ = v1::LedgerQueryService::NewStub(channel);
   }
@@ -85,9 +85,10 @@ class ReplayAndAsOfTest : public ::testing::Test {
   void LoadDealReadyForRevenue() {
     MustAppend("partner-C", {sim::PartnerRegistered("C Consulting")});
     MustAppend("partner-F", {sim::PartnerRegistered("F Software")});
-    MustAppend("agreement-CF",
-               {sim::AgreementSigned(
-                   "C", "F", {sim::Schedule(v1::OFFERING_CLASS_SAAS, 2500, 1250)})});
+    MustAppend(
+        "agreement-CF",
+        {sim::AgreementSigned(
+            "C", "F", {sim::Schedule(v1::OFFERING_CLASS_SAAS, 2500, 1250)})});
     sim::DealSpec d;
     d.agreement = "CF";
     MustAppend("deal-D1", {sim::DealOriginated(d)});
@@ -128,9 +129,8 @@ TEST_F(ReplayAndAsOfTest, RetryReturnsTheOriginalResponseWithDerivedEvents) {
   LoadDealReadyForRevenue();
   v1::AppendEventsRequest booking;
   booking.set_stream("deal-D1");
-  *booking.add_events() =
-      Proposed(sim::RevenueBooked("R1", "EUR", 120'000'00, "2026-02-01"),
-               "2026-02-01");
+  *booking.add_events() = Proposed(
+      sim::RevenueBooked("R1", "EUR", 120'000'00, "2026-02-01"), "2026-02-01");
   v1::AppendEventsResponse original;
   ASSERT_TRUE(Append(booking, &original).ok());
   ASSERT_EQ(original.events_size(), 2);
@@ -150,9 +150,11 @@ TEST_F(ReplayAndAsOfTest, RetryReturnsTheOriginalResponseWithDerivedEvents) {
 
   v1::AppendEventsResponse expected = original;
   expected.set_replayed(true);
-  for (const v1::AppendEventsResponse* r : {&retry, &from_store, &after_restart}) {
+  for (const v1::AppendEventsResponse* r :
+       {&retry, &from_store, &after_restart}) {
     EXPECT_TRUE(MessageDifferencer::Equals(*r, expected))
-        << r->DebugString() << "\nvs\n" << expected.DebugString();
+        << r->DebugString() << "\nvs\n"
+        << expected.DebugString();
   }
   EXPECT_EQ(OutstandingFC(ObligationsAsOf(after_restart.commit_position())),
             30'000'00);
@@ -181,7 +183,8 @@ TEST_F(ReplayAndAsOfTest, MultiEventRetryIsWholeAndASubsetIsAlreadyExists) {
   ASSERT_TRUE(Append(two, &retry).ok());
   v1::AppendEventsResponse expected = original;
   expected.set_replayed(true);
-  EXPECT_TRUE(MessageDifferencer::Equals(retry, expected)) << retry.DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(retry, expected))
+      << retry.DebugString();
 
   for (int keep : {0, 1}) {
     v1::AppendEventsRequest part = two;
@@ -190,8 +193,9 @@ TEST_F(ReplayAndAsOfTest, MultiEventRetryIsWholeAndASubsetIsAlreadyExists) {
     v1::AppendEventsResponse resp;
     grpc::Status s = Append(part, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << keep;
-    EXPECT_THAT(s.error_message(),
-                HasSubstr("a retry must resend the original request unchanged"));
+    EXPECT_THAT(
+        s.error_message(),
+        HasSubstr("a retry must resend the original request unchanged"));
   }
   EXPECT_EQ(server_->ledger().head_position(), 11u);
 }
@@ -243,7 +247,8 @@ TEST_F(ReplayAndAsOfTest, AsOfInsideARequestResolvesToTheLastWholeRequest) {
   EXPECT_EQ(page.events(0).recorded_at().seconds(),
             page.events(3).recorded_at().seconds());
   v1::GetObligationsRequest by_time;
-  *by_time.mutable_as_of()->mutable_recorded_at() = page.events(0).recorded_at();
+  *by_time.mutable_as_of()->mutable_recorded_at() =
+      page.events(0).recorded_at();
   v1::GetObligationsResponse at_time;
   grpc::ClientContext c1;
   ASSERT_TRUE(queries_->GetObligations(&c1, by_time, &at_time).ok());

@@ -10,9 +10,9 @@
 #include <mutex>
 #include <set>
 
+#include "health_check.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "rocksdb/env.h"
-#include "health_check.h"
 #include "server/fault_fs.h"
 #include "server/log.h"
 #include "server/server.h"

@@ -35,8 +35,9 @@ std::function<void(int)> RoundTrip(
     const google::protobuf::EnumValueDescriptor* sv =
         storage_type->FindValueByNumber(s);
     ASSERT_NE(sv, nullptr);
-    const std::string wire_name =
-        google::protobuf::GetEnumDescriptor<Wire>()->FindValueByNumber(number)->name();
+    const std::string wire_name = google::protobuf::GetEnumDescriptor<Wire>()
+                                      ->FindValueByNumber(number)
+                                      ->name();
     EXPECT_EQ(sv->name(), wire_name);
     EXPECT_EQ(domain::ToWire(s), w) << wire_name;
   };
@@ -110,7 +111,8 @@ std::map<std::string, std::function<void(int)>> Translators() {
 
 void CollectEnums(const google::protobuf::Descriptor* m,
                   std::vector<const google::protobuf::EnumDescriptor*>* out) {
-  for (int i = 0; i < m->enum_type_count(); ++i) out->push_back(m->enum_type(i));
+  for (int i = 0; i < m->enum_type_count(); ++i)
+    out->push_back(m->enum_type(i));
   for (int i = 0; i < m->nested_type_count(); ++i) {
     CollectEnums(m->nested_type(i), out);
   }
@@ -219,8 +221,8 @@ TEST(WireValues, TimestampsOutOfRangeAreInvalidArgumentNamingTheField) {
     bool ok;
   };
   const Case cases[] = {
-      {-62'135'596'800, 0, true},             // 0001-01-01T00:00:00Z
-      {253'402'300'799, 999'999'999, true},   // 9999-12-31T23:59:59.999999999Z
+      {-62'135'596'800, 0, true},            // 0001-01-01T00:00:00Z
+      {253'402'300'799, 999'999'999, true},  // 9999-12-31T23:59:59.999999999Z
       {-62'135'596'801, 0, false},
       {253'402'300'800, 0, false},
       {0, -1, false},

@@ -4,24 +4,23 @@
 // UNIMPLEMENTED with no message; src/server/unparseable_request.h), and what
 // protobuf logs about them reaches stderr as one of our JSON lines.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-#include <gmock/gmock.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
-
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
-#include "util/httplib_config.h"
 #include "server/server.h"
 #include "test_support.h"
+#include "util/httplib_config.h"
 
 namespace partnerledger::server {
 namespace {
@@ -40,9 +39,9 @@ class UnparseableRequestTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    channel_ = grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials());
   }
 
   // Sends `bytes` as the request of `method` and waits for the answer.
@@ -96,10 +95,13 @@ constexpr char kAppend[] = "/partnerledger.v1.EventStoreService/AppendEvents";
 TEST_F(UnparseableRequestTest, GarbageBytesAreInvalidArgumentNamingTheMessage) {
   const std::string valid = ValidAppend();
   const std::vector<std::string> garbage = {
-      std::string("\xff\xff\xff\xff\xff", 5),          // no valid tag
-      valid.substr(0, valid.size() - 3),                // truncated
-      std::string("\x0a\x02\xff\xfe", 4),               // stream not UTF-8
-      std::string("\x12\x05\x0a\x03" "abc" "\x0a", 8)};  // cut after a tag
+      std::string("\xff\xff\xff\xff\xff", 5),  // no valid tag
+      valid.substr(0, valid.size() - 3),       // truncated
+      std::string("\x0a\x02\xff\xfe", 4),      // stream not UTF-8
+      std::string("\x12\x05\x0a\x03"
+                  "abc"
+                  "\x0a",
+                  8)};  // cut after a tag
   for (const std::string& bytes : garbage) {
     const grpc::Status s = Call(kAppend, bytes);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -139,8 +141,8 @@ TEST_F(UnparseableRequestTest, MetricsCountTheCodeTheClientGot) {
               HasSubstr("partnerledger_grpc_server_handled_total{method=\"/"
                         "partnerledger.v1.EventStoreService/AppendEvents\","
                         "code=\"INVALID_ARGUMENT\"} 1\n"));
-  EXPECT_THAT(r->body, ::testing::Not(HasSubstr(
-                           "AppendEvents\",code=\"UNIMPLEMENTED\"")));
+  EXPECT_THAT(r->body, ::testing::Not(
+                           HasSubstr("AppendEvents\",code=\"UNIMPLEMENTED\"")));
 }
 
 TEST_F(UnparseableRequestTest, UnknownMethodStaysUnimplemented) {

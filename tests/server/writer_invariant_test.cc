@@ -20,9 +20,9 @@ namespace partnerledger::server {
 namespace {
 
 namespace sim = domain::testing;
-using ::testing::HasSubstr;
 using partnerledger::testing::NextUuid;
 using partnerledger::testing::TempDir;
+using ::testing::HasSubstr;
 
 // The partnership rules with one defect injected for the test.
 class DefectiveRulesForTest final : public domain::Rules {
@@ -41,7 +41,8 @@ class DefectiveRulesForTest final : public domain::Rules {
   explicit DefectiveRulesForTest(Defect d) : defect_(d) {}
 
   absl::StatusOr<domain::Decision> Decide(
-      const domain::StateView& state, const domain::Proposal& p) const override {
+      const domain::StateView& state,
+      const domain::Proposal& p) const override {
     if (defect_ == Defect::kResolveWithoutChecks &&
         p.payload->has_conflict_resolved()) {
       return domain::Decision{*p.payload, {}};
@@ -85,9 +86,9 @@ class WriterInvariantTest
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
-    stub_ = v1::EventStoreService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server_->port()),
-        grpc::InsecureChannelCredentials()));
+    stub_ = v1::EventStoreService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                            grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     server_.reset();
@@ -102,7 +103,8 @@ class WriterInvariantTest
     e->mutable_occurred_at()->set_seconds(1'767'225'600);
     *e->mutable_payload() = std::move(payload);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(20));
     v1::AppendEventsResponse resp;
     return stub_->AppendEvents(&ctx, req, &resp);
   }
@@ -173,7 +175,8 @@ TEST_P(WriterInvariantTest, BrokenInvariantStopsTheWriterLoudly) {
   EXPECT_EQ(server_->ledger().head_position(), head);
   std::vector<std::string> errors = ErrorLines();
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0], HasSubstr("\"msg\":\"invariant broken; writer stopped"));
+  EXPECT_THAT(errors[0],
+              HasSubstr("\"msg\":\"invariant broken; writer stopped"));
   EXPECT_THAT(errors[0], HasSubstr("NOT_SERVING"));
   const char* cause =
       conflict ? "open conflicts"

@@ -197,9 +197,9 @@ TEST_F(MerkleStoreTest, ProofsAtRandomPositionsOfA100kTreeMatchNaive) {
         merkle::VerifyConsistency(size, kEvents, old_root, root, *proof).ok())
         << size;
     const uint64_t m = rng() % size;
-    EXPECT_TRUE(merkle::VerifyInclusion(m, size, leaves_[m],
-                                        *merkle::InclusionProof(source, m, size),
-                                        old_root)
+    EXPECT_TRUE(merkle::VerifyInclusion(
+                    m, size, leaves_[m],
+                    *merkle::InclusionProof(source, m, size), old_root)
                     .ok());
   }
 }
@@ -277,7 +277,6 @@ TEST_F(MerkleStoreTest, LogWithoutATreeVerifiesOnItsChain) {
   EXPECT_TRUE(c.ok) << c.message;
   EXPECT_EQ(*store_->ReadMerkleTreeSize(), 0u);
 }
-
 
 TEST_F(MerkleStoreTest, LogNodeSourceComputesWhatATreeBehindTheLogLacks) {
   Open();

@@ -236,11 +236,21 @@ TEST(RecordCodec, EncodeRefusesAStringFieldThatIsNotUtf8) {
     StoredEvent e = ValidEvent();
     const std::string bad("a\xbf\xbe", 3);
     switch (field) {
-      case 0: e.set_stream(bad); break;
-      case 1: e.set_type(bad); break;
-      case 2: e.set_actor(bad); break;
-      case 3: e.set_correlation_id(bad); break;
-      default: e.set_causation_id(bad); break;
+      case 0:
+        e.set_stream(bad);
+        break;
+      case 1:
+        e.set_type(bad);
+        break;
+      case 2:
+        e.set_actor(bad);
+        break;
+      case 3:
+        e.set_correlation_id(bad);
+        break;
+      default:
+        e.set_causation_id(bad);
+        break;
     }
     e.set_hash(ComputeHash(e));
     absl::StatusOr<std::string> enc = EncodeRecord(e);

@@ -305,13 +305,13 @@ TEST_F(VerifyTest, RangeStartingAfterATamperedPredecessorFails) {
 
 // The indexes are checked against the events when the range runs to the head.
 TEST_F(VerifyTest, EventMissingFromTheStreamIndexIsFound) {
-  EditFamily(Store::Family::kStreams,
-             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-               ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), cf,
-                                      StreamKey(events_[2].stream(),
-                                                events_[2].revision()))
-                               .ok());
-             });
+  EditFamily(Store::Family::kStreams, [&](rocksdb::DB* db,
+                                          rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), cf,
+                   StreamKey(events_[2].stream(), events_[2].revision()))
+            .ok());
+  });
   ChainCheck c = Verify();
   EXPECT_FALSE(c.ok);
   EXPECT_EQ(c.first_bad_position, 3u);
@@ -324,14 +324,13 @@ TEST_F(VerifyTest, EventMissingFromTheStreamIndexIsFound) {
 }
 
 TEST_F(VerifyTest, EventIdIndexedAtAnotherPositionIsFound) {
-  EditFamily(Store::Family::kEventIds,
-             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
-                                   events_[1].event_id(),
-                                   EncodeEventIdEntry(EventIdEntry{
-                                       5, std::string(32, 'd')}))
-                               .ok());
-             });
+  EditFamily(Store::Family::kEventIds, [&](rocksdb::DB* db,
+                                           rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), cf, events_[1].event_id(),
+                EncodeEventIdEntry(EventIdEntry{5, std::string(32, 'd')}))
+            .ok());
+  });
   ChainCheck c = Verify();
   EXPECT_FALSE(c.ok);
   EXPECT_EQ(c.first_bad_position, 2u);
@@ -357,14 +356,13 @@ TEST_F(VerifyTest, StreamIndexEntryWithoutItsEventIsFound) {
 }
 
 TEST_F(VerifyTest, EventIdEntryWithoutItsEventIsFound) {
-  EditFamily(Store::Family::kEventIds,
-             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
-               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
-                                   std::string(16, 'x'),
-                                   EncodeEventIdEntry(EventIdEntry{
-                                       kEvents + 1, std::string(32, 'd')}))
-                               .ok());
-             });
+  EditFamily(Store::Family::kEventIds, [&](rocksdb::DB* db,
+                                           rocksdb::ColumnFamilyHandle* cf) {
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf, std::string(16, 'x'),
+                        EncodeEventIdEntry(
+                            EventIdEntry{kEvents + 1, std::string(32, 'd')}))
+                    .ok());
+  });
   ChainCheck c = Verify();
   EXPECT_FALSE(c.ok);
   EXPECT_EQ(c.first_bad_position, kEvents + 1);

@@ -118,7 +118,8 @@ class WalTailTest : public ::testing::TestWithParam<PowerLossMode> {
   }
 
   std::string WalPath() {
-    for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("data"))) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(dir_.Sub("data"))) {
       if (absl::EndsWith(e.path().string(), ".log")) return e.path().string();
     }
     return "";

@@ -14,8 +14,7 @@ namespace {
 
 TEST(CheckDeathTest, FailedCheckLogsTheInvariantAndAbortsWithNdebug) {
   const int position = 7;
-  EXPECT_DEATH(PL_CHECK(position == 8) << "position " << position
-                                       << " after 6",
+  EXPECT_DEATH(PL_CHECK(position == 8) << "position " << position << " after 6",
                "\"level\":\"error\",\"msg\":\"invariant failed\".*"
                "\"check\":\"position == 8\".*"
                "\"source\":\"[^\"]*check_test.cc:[0-9]+\".*"

@@ -98,17 +98,17 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/query.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
-#include "util/httplib_config.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/httplib_config.h"
 
 extern char** environ;
 
@@ -146,8 +146,9 @@ ABSL_FLAG(std::string, example, "tools/ledgerctl/examples/worked-example.jsonl",
           "http mode: the AppendEventsRequests (JSON lines) to load first");
 ABSL_FLAG(int, server_pid, 0,
           "grpc mode: the server's pid, to report the CPU it uses");
-ABSL_FLAG(std::string, noop_rpc, "health",
-          "noop mode: health (grpc.health.v1.Health/Check) | digest (GetDigest)");
+ABSL_FLAG(
+    std::string, noop_rpc, "health",
+    "noop mode: health (grpc.health.v1.Health/Check) | digest (GetDigest)");
 ABSL_FLAG(bool, compare_noop, true,
           "compare mode: also time the no-op RPC against the same ledgerd");
 ABSL_FLAG(double, ready_timeout_s, 30,
@@ -1152,8 +1153,7 @@ int RunCompare(const Config& config) {
           "median no-op %s: %.0f calls/s; ledgerd CPU %.1f us per no-op call, "
           "%.1f us per appended event\n",
           absl::GetFlag(FLAGS_noop_rpc).c_str(), Median(noop_cps),
-          Median(noop_cpu_us),
-          Median(ledger_cpu_us));
+          Median(noop_cpu_us), Median(ledger_cpu_us));
     }
     // One Markdown table row for README.md (tools/bench.sh collects them).
     std::printf(
@@ -1175,8 +1175,8 @@ std::optional<Result> RunFreshLedgerd(const Config& config,
   if (!server.Start(ledgerd, run_dir + "/ledger", run_dir, extra)) {
     return std::nullopt;
   }
-  auto r = RunGrpc(absl::StrCat("127.0.0.1:", server.port()), config,
-                   server.pid());
+  auto r =
+      RunGrpc(absl::StrCat("127.0.0.1:", server.port()), config, server.pid());
   const std::string exit = server.Stop();
   if (exit != "exit 0") {
     std::fprintf(stderr, "ledger-bench: ledgerd stopped with %s; see %s\n",
@@ -1214,10 +1214,11 @@ int RunTreeCompare(const Config& config) {
     ratios.push_back(with->EventsPerS() / without->EventsPerS());
     with_p99.push_back(with->tally.latency.QuantileMs(0.99));
     without_p99.push_back(without->tally.latency.QuantileMs(0.99));
-    std::printf("run %d/%d: with tree %.0f events/s (p99 %.3f ms), without "
-                "%.0f events/s (p99 %.3f ms), ratio %.3f\n",
-                k + 1, repeat, with_eps.back(), with_p99.back(),
-                without_eps.back(), without_p99.back(), ratios.back());
+    std::printf(
+        "run %d/%d: with tree %.0f events/s (p99 %.3f ms), without "
+        "%.0f events/s (p99 %.3f ms), ratio %.3f\n",
+        k + 1, repeat, with_eps.back(), with_p99.back(), without_eps.back(),
+        without_p99.back(), ratios.back());
     std::fflush(stdout);
   }
   std::error_code ec;
@@ -1354,7 +1355,8 @@ int RunProofs(const Config& config) {
     }
     target = absl::StrCat("127.0.0.1:", server->port());
   }
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   auto audit = v1::AuditService::NewStub(channel);
   auto head = [&]() -> uint64_t {
     grpc::ClientContext ctx;
@@ -1367,10 +1369,10 @@ int RunProofs(const Config& config) {
   const auto load_start = SteadyClock::now();
   if (head() < want && !LoadEvents(channel, want)) return 1;
   const uint64_t n = head();
-  std::printf("log of %llu events (loaded in %.1f s)\n",
-              static_cast<unsigned long long>(n),
-              std::chrono::duration<double>(SteadyClock::now() - load_start)
-                  .count());
+  std::printf(
+      "log of %llu events (loaded in %.1f s)\n",
+      static_cast<unsigned long long>(n),
+      std::chrono::duration<double>(SteadyClock::now() - load_start).count());
   std::fflush(stdout);
   if (n < 2) return 1;
   const char* const kNames[kProofKinds] = {"inclusion", "consistency",
@@ -1384,15 +1386,15 @@ int RunProofs(const Config& config) {
     std::printf("run %d/%d\n", k + 1, repeat);
     for (int kind = 0; kind < kProofKinds; ++kind) {
       const Histogram& h = all[kind].latency;
-      runs[kind].push_back({h.QuantileMs(0.5), h.QuantileMs(0.99),
-                            h.QuantileMs(0.999)});
-      std::printf("  %s at %llu events, %d clients: %llu in %.1f s, p50 "
-                  "%.3f ms, p99 %.3f ms, p999 %.3f ms, errors %llu\n",
-                  kNames[kind], static_cast<unsigned long long>(n),
-                  config.clients, static_cast<unsigned long long>(h.total()),
-                  config.duration_s, h.QuantileMs(0.5), h.QuantileMs(0.99),
-                  h.QuantileMs(0.999),
-                  static_cast<unsigned long long>(all[kind].errors));
+      runs[kind].push_back(
+          {h.QuantileMs(0.5), h.QuantileMs(0.99), h.QuantileMs(0.999)});
+      std::printf(
+          "  %s at %llu events, %d clients: %llu in %.1f s, p50 "
+          "%.3f ms, p99 %.3f ms, p999 %.3f ms, errors %llu\n",
+          kNames[kind], static_cast<unsigned long long>(n), config.clients,
+          static_cast<unsigned long long>(h.total()), config.duration_s,
+          h.QuantileMs(0.5), h.QuantileMs(0.99), h.QuantileMs(0.999),
+          static_cast<unsigned long long>(all[kind].errors));
     }
     std::fflush(stdout);
   }
@@ -1405,8 +1407,8 @@ int RunProofs(const Config& config) {
       std::sort(v.begin(), v.end());
       median[q] = v[v.size() / 2];
     }
-    std::printf("  %s: p50 %.3f ms, p99 %.3f ms, p999 %.3f ms\n",
-                kNames[kind], median[0], median[1], median[2]);
+    std::printf("  %s: p50 %.3f ms, p99 %.3f ms, p999 %.3f ms\n", kNames[kind],
+                median[0], median[1], median[2]);
   }
   if (server != nullptr) {
     server->Stop();
@@ -1418,7 +1420,8 @@ int RunProofs(const Config& config) {
   return 0;
 }
 
-// --- http mode -----------------------------------------------------------------
+// --- http mode
+// -----------------------------------------------------------------
 
 // The HTTP port in ledgerd's "serving" log line ("http_port":N); 0 if none.
 int HttpPortFromLog(const std::string& log_file) {
@@ -1449,9 +1452,9 @@ QueryRun QueryLoad(const Config& config, double rate,
   const auto window_start =
       start + std::chrono::duration_cast<SteadyClock::duration>(
                   std::chrono::duration<double>(config.warmup_s));
-  const auto end = window_start +
-                   std::chrono::duration_cast<SteadyClock::duration>(
-                       std::chrono::duration<double>(config.duration_s));
+  const auto end =
+      window_start + std::chrono::duration_cast<SteadyClock::duration>(
+                         std::chrono::duration<double>(config.duration_s));
   const auto interval =
       rate > 0 ? std::chrono::duration_cast<SteadyClock::duration>(
                      std::chrono::duration<double>(config.clients / rate))
@@ -1576,7 +1579,8 @@ int RunHttpVsGrpc(const Config& config) {
     QueryRun g, h;
     for (int side = 0; side < 2; ++side) {
       const bool http = (side + k) % 2 == 1;
-      (http ? h : g) = QueryLoad(config, rate, http ? http_caller : grpc_caller);
+      (http ? h : g) =
+          QueryLoad(config, rate, http ? http_caller : grpc_caller);
     }
     grpc_p99.push_back(g.latency.QuantileMs(0.99));
     http_p99.push_back(h.latency.QuantileMs(0.99));
@@ -1600,8 +1604,7 @@ int RunHttpVsGrpc(const Config& config) {
   std::printf(
       "GetObligations, %d clients, %.0f calls/s: median p99 gRPC %.3f ms, "
       "HTTP %.3f ms; median ratio HTTP/gRPC %.2f (target <= 1.5)\n",
-      config.clients, rate, median(grpc_p99), median(http_p99),
-      median(ratios));
+      config.clients, rate, median(grpc_p99), median(http_p99), median(ratios));
   const std::string exit = server.Stop();
   std::filesystem::remove_all(tmpl);
   return exit == "exit 0" ? 0 : 1;
@@ -1609,7 +1612,8 @@ int RunHttpVsGrpc(const Config& config) {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs|http [flags]; see the top of "
+      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs|http [flags]; see "
+      "the top of "
       "tools/bench/ledger_bench.cc");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);

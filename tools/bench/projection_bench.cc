@@ -28,9 +28,8 @@
 //
 // Every loop is bounded by --events, --scale_events or --duration_s; RPCs
 // have deadlines; ledgerd gets 60 s to start and to stop before SIGKILL.
-#include <grpcpp/grpcpp.h>
-
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -59,16 +58,20 @@
 
 ABSL_FLAG(std::string, mode, "obligations", "obligations | replay");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "ledgerd address");
-ABSL_FLAG(uint64_t, events, 1'000'000, "obligations: log size before measuring");
+ABSL_FLAG(uint64_t, events, 1'000'000,
+          "obligations: log size before measuring");
 ABSL_FLAG(int, load_clients, 4, "obligations: clients loading the history");
-ABSL_FLAG(int, append_clients, 8, "obligations: clients appending while querying");
+ABSL_FLAG(int, append_clients, 8,
+          "obligations: clients appending while querying");
 ABSL_FLAG(double, duration_s, 10, "obligations: measurement window");
-ABSL_FLAG(std::string, data_dir, "", "replay: a stopped ledger's data directory");
+ABSL_FLAG(std::string, data_dir, "",
+          "replay: a stopped ledger's data directory");
 ABSL_FLAG(int, repeat, 3, "replay: runs (medians are reported)");
 ABSL_FLAG(std::string, ledgerd, "", "scale: path of the ledgerd binary");
 ABSL_FLAG(std::string, work_dir, "/tmp", "scale: parent of the data directory");
-ABSL_FLAG(uint64_t, scale_events, 1'000'000,
-          "scale: the largest log size measured (sizes 100k, 1M, 10M up to it)");
+ABSL_FLAG(
+    uint64_t, scale_events, 1'000'000,
+    "scale: the largest log size measured (sizes 100k, 1M, 10M up to it)");
 
 extern char** environ;
 
@@ -118,7 +121,8 @@ class Client {
       *e->mutable_payload() = std::move(p);
     }
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(30));
     v1::AppendEventsResponse resp;
     return events_->AppendEvents(&ctx, req, &resp);
   }
@@ -128,8 +132,10 @@ class Client {
     v1::RevenueBooked* r = p.mutable_revenue_booked();
     r->set_revenue_id(absl::StrCat("r", seq));
     r->mutable_amount()->set_currency(kCurrencies[deal % 3]);
-    r->mutable_amount()->set_amount_minor(1000 + static_cast<int64_t>(rng_() % 10'000'000));
-    const std::string date = absl::StrCat(2026 + rng_() % 2, "-0", 1 + rng_() % 9, "-15");
+    r->mutable_amount()->set_amount_minor(
+        1000 + static_cast<int64_t>(rng_() % 10'000'000));
+    const std::string date =
+        absl::StrCat(2026 + rng_() % 2, "-0", 1 + rng_() % 9, "-15");
     r->set_service_period_start(date);
     r->set_booked_on(date);
     r->set_invoice_ref("INV");
@@ -176,7 +182,8 @@ bool Setup(Client& c) {
     s->set_party_b(Partner(std::max(a, b)));
     s->mutable_document()->set_sha256(std::string(64, 'a'));
     s->set_effective_from("2026-01-01");
-    if (!Must(c.Append("agreement-" + AgreementOf(i), {p}), "agreement")) return false;
+    if (!Must(c.Append("agreement-" + AgreementOf(i), {p}), "agreement"))
+      return false;
   }
   for (int d = 0; d < kDeals; ++d) {
     v1::EventPayload o;
@@ -194,7 +201,8 @@ bool Setup(Client& c) {
     m.mutable_margin_agreed();
     v1::EventPayload w;
     w.mutable_deal_closed()->set_outcome(v1::DEAL_OUTCOME_WON);
-    if (!Must(c.Append(absl::StrCat("deal-D", d), {o, m, w}), "deal")) return false;
+    if (!Must(c.Append(absl::StrCat("deal-D", d), {o, m, w}), "deal"))
+      return false;
   }
   return true;
 }
@@ -206,20 +214,24 @@ void Load(Client& c, uint64_t target_events) {
     const int deal = static_cast<int>(c.rng()() % kDeals);
     std::vector<v1::EventPayload> batch;
     const uint64_t base = g_seq.fetch_add(kBookingsPerLoadAppend);
-    for (int i = 0; i < kBookingsPerLoadAppend; ++i) batch.push_back(c.Booking(deal, base + i));
-    if (!Must(c.Append(absl::StrCat("deal-D", deal), std::move(batch)), "load")) return;
+    for (int i = 0; i < kBookingsPerLoadAppend; ++i)
+      batch.push_back(c.Booking(deal, base + i));
+    if (!Must(c.Append(absl::StrCat("deal-D", deal), std::move(batch)), "load"))
+      return;
   }
 }
 
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+  return v[std::min(v.size() - 1,
+                    static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
 int RunObligations() {
   const std::string target = absl::GetFlag(FLAGS_target);
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
   Client setup(channel, 1);
   if (!Setup(setup)) return 1;
   g_seq = 1'000'000'000ULL * (1 + std::random_device()() % 1000);
@@ -230,37 +242,45 @@ int RunObligations() {
     std::vector<std::thread> loaders;
     for (int i = 0; i < absl::GetFlag(FLAGS_load_clients); ++i) {
       loaders.emplace_back([&, i] {
-        Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 100 + i);
+        Client c(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+            100 + i);
         Load(c, events);
       });
     }
     for (std::thread& t : loaders) t.join();
   }
   const uint64_t head_loaded = Head(setup);
-  const double load_s = std::chrono::duration<double>(Clock::now() - load_start).count();
+  const double load_s =
+      std::chrono::duration<double>(Clock::now() - load_start).count();
   std::printf("loaded: head %llu (+%llu events in %.1f s, %.0f events/s)\n",
               static_cast<unsigned long long>(head_loaded),
-              static_cast<unsigned long long>(head_loaded - head_before), load_s,
-              static_cast<double>(head_loaded - head_before) / load_s);
+              static_cast<unsigned long long>(head_loaded - head_before),
+              load_s, static_cast<double>(head_loaded - head_before) / load_s);
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appended{0};
   std::vector<std::thread> appenders;
   for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
     appenders.emplace_back([&, i] {
-      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 200 + i);
+      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+               200 + i);
       while (!stop.load()) {
         const int deal = static_cast<int>(c.rng()() % kDeals);
-        if (c.Append(absl::StrCat("deal-D", deal), {c.Booking(deal, g_seq.fetch_add(1))}).ok()) {
+        if (c.Append(absl::StrCat("deal-D", deal),
+                     {c.Booking(deal, g_seq.fetch_add(1))})
+                .ok()) {
           appended.fetch_add(2);  // the booking and its derived commission
         }
       }
     });
   }
-  Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 300);
+  Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+           300);
   std::vector<double> query_ms, digest_ms;
   int rows = 0;
-  const auto end = Clock::now() + std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  const auto end = Clock::now() + std::chrono::duration<double>(
+                                      absl::GetFlag(FLAGS_duration_s));
   const uint64_t appended_before = appended.load();
   const auto window_start = Clock::now();
   while (Clock::now() < end) {
@@ -268,8 +288,10 @@ int RunObligations() {
       grpc::ClientContext ctx;
       v1::GetObligationsResponse r;
       const auto t0 = Clock::now();
-      grpc::Status s = q.queries()->GetObligations(&ctx, v1::GetObligationsRequest(), &r);
-      query_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      grpc::Status s =
+          q.queries()->GetObligations(&ctx, v1::GetObligationsRequest(), &r);
+      query_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       if (!s.ok()) {
         std::fprintf(stderr, "GetObligations: %s\n", s.error_message().c_str());
         stop = true;
@@ -282,19 +304,24 @@ int RunObligations() {
       v1::GetDigestResponse d;
       const auto t0 = Clock::now();
       q.events()->GetDigest(&ctx, v1::GetDigestRequest(), &d);
-      digest_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      digest_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
   }
-  const double window_s = std::chrono::duration<double>(Clock::now() - window_start).count();
+  const double window_s =
+      std::chrono::duration<double>(Clock::now() - window_start).count();
   stop = true;
   for (std::thread& t : appenders) t.join();
   std::printf(
-      "GetObligations (%d rows, log %llu events): %zu calls, p50 %.3f p99 %.3f p999 %.3f ms\n"
-      "GetDigest baseline (same client, alternating): p50 %.3f p99 %.3f p999 %.3f ms\n"
+      "GetObligations (%d rows, log %llu events): %zu calls, p50 %.3f p99 %.3f "
+      "p999 %.3f ms\n"
+      "GetDigest baseline (same client, alternating): p50 %.3f p99 %.3f p999 "
+      "%.3f ms\n"
       "appends meanwhile: %.0f events/s from %d clients\n",
       rows, static_cast<unsigned long long>(Head(setup)), query_ms.size(),
-      Percentile(query_ms, 0.5), Percentile(query_ms, 0.99), Percentile(query_ms, 0.999),
-      Percentile(digest_ms, 0.5), Percentile(digest_ms, 0.99), Percentile(digest_ms, 0.999),
+      Percentile(query_ms, 0.5), Percentile(query_ms, 0.99),
+      Percentile(query_ms, 0.999), Percentile(digest_ms, 0.5),
+      Percentile(digest_ms, 0.99), Percentile(digest_ms, 0.999),
       static_cast<double>(appended.load() - appended_before) / window_s,
       absl::GetFlag(FLAGS_append_clients));
   return 0;
@@ -316,7 +343,8 @@ int RunReplay() {
   o.create_if_missing = false;
   absl::StatusOr<std::unique_ptr<store::Store>> log = store::Store::Open(o);
   if (!log.ok()) {
-    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), log.status().ToString().c_str());
+    std::fprintf(stderr, "open %s: %s\n", dir.c_str(),
+                 log.status().ToString().c_str());
     return 1;
   }
   std::vector<double> scan_rate, replay_rate, memory_rate, memory_cpu_us;
@@ -334,8 +362,9 @@ int RunReplay() {
       std::fprintf(stderr, "scan: %s\n", s.ToString().c_str());
       return 1;
     }
-    scan_rate.push_back(static_cast<double>(n) /
-                        std::chrono::duration<double>(Clock::now() - t0).count());
+    scan_rate.push_back(
+        static_cast<double>(n) /
+        std::chrono::duration<double>(Clock::now() - t0).count());
     // Replay into a fresh scratch store.
     const std::string scratch_dir = absl::StrCat(dir, ".bench-replay");
     std::filesystem::remove_all(scratch_dir);
@@ -355,8 +384,9 @@ int RunReplay() {
         return 1;
       }
       events = st->events;
-      replay_rate.push_back(static_cast<double>(st->events) /
-                            std::chrono::duration<double>(Clock::now() - t0).count());
+      replay_rate.push_back(
+          static_cast<double>(st->events) /
+          std::chrono::duration<double>(Clock::now() - t0).count());
     }
     std::filesystem::remove_all(scratch_dir);
     // Replay in memory, its history digested, as the server's rebuild does
@@ -367,35 +397,45 @@ int RunReplay() {
     absl::StatusOr<projection::ReplayStats> mem =
         projection::ReplayToDigest(**log, *rules, 0, &digest);
     if (!mem.ok()) {
-      std::fprintf(stderr, "memory replay: %s\n", mem.status().ToString().c_str());
+      std::fprintf(stderr, "memory replay: %s\n",
+                   mem.status().ToString().c_str());
       return 1;
     }
-    memory_rate.push_back(static_cast<double>(mem->events) /
-                          std::chrono::duration<double>(Clock::now() - t0).count());
+    memory_rate.push_back(
+        static_cast<double>(mem->events) /
+        std::chrono::duration<double>(Clock::now() - t0).count());
     // CPU per event of both threads together: what the rate would be on
     // one otherwise idle core, whatever else shares the machine now.
     memory_cpu_us.push_back((CpuSeconds() - cpu0) * 1e6 /
                             static_cast<double>(mem->events));
-    std::printf("run %d: verify-only scan %.0f events/s, replay into a scratch store %.0f "
-                "events/s, replay in memory %.0f events/s (%.2f us CPU per event)\n",
-                r + 1, scan_rate.back(), replay_rate.back(), memory_rate.back(),
-                memory_cpu_us.back());
+    std::printf(
+        "run %d: verify-only scan %.0f events/s, replay into a scratch store "
+        "%.0f "
+        "events/s, replay in memory %.0f events/s (%.2f us CPU per event)\n",
+        r + 1, scan_rate.back(), replay_rate.back(), memory_rate.back(),
+        memory_cpu_us.back());
   }
   std::sort(scan_rate.begin(), scan_rate.end());
   std::sort(replay_rate.begin(), replay_rate.end());
   const double scan = scan_rate[scan_rate.size() / 2];
   std::sort(memory_rate.begin(), memory_rate.end());
   std::sort(memory_cpu_us.begin(), memory_cpu_us.end());
-  std::printf("median CPU of the in-memory replay (reader and applier together): %.2f us per "
-              "event, %.0f events per CPU-second\n",
-              memory_cpu_us[memory_cpu_us.size() / 2], 1e6 / memory_cpu_us[memory_cpu_us.size() / 2]);
+  std::printf(
+      "median CPU of the in-memory replay (reader and applier together): %.2f "
+      "us per "
+      "event, %.0f events per CPU-second\n",
+      memory_cpu_us[memory_cpu_us.size() / 2],
+      1e6 / memory_cpu_us[memory_cpu_us.size() / 2]);
   const double replay = replay_rate[replay_rate.size() / 2];
   const double memory = memory_rate[memory_rate.size() / 2];
-  std::printf("median of %zu over %llu events: replay into a scratch store %.0f events/s, "
-              "in memory %.0f events/s, verify-only scan %.0f events/s; ratios to the scan "
-              "%.2f and %.2f\n",
-              replay_rate.size(), static_cast<unsigned long long>(events), replay, memory,
-              scan, replay / scan, memory / scan);
+  std::printf(
+      "median of %zu over %llu events: replay into a scratch store %.0f "
+      "events/s, "
+      "in memory %.0f events/s, verify-only scan %.0f events/s; ratios to the "
+      "scan "
+      "%.2f and %.2f\n",
+      replay_rate.size(), static_cast<unsigned long long>(events), replay,
+      memory, scan, replay / scan, memory / scan);
   return 0;
 }
 
@@ -416,9 +456,11 @@ class Server {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     const std::string log = dir + "/ledgerd.log";
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    const int rc = posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
+    const int rc =
+        posix_spawn(&pid_, binary.c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
       pid_ = 0;
@@ -437,7 +479,8 @@ class Server {
       // serves.
       if (std::getline(f, text) && !text.empty()) {
         target_ = "127.0.0.1:" + text;
-        auto ch = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+        auto ch =
+            grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
         return ch->WaitForConnected(std::chrono::system_clock::now() +
                                     std::chrono::seconds(30));
       }
@@ -483,16 +526,20 @@ bool MeasureAt(const std::string& target, ScaleRow* row) {
   std::vector<std::thread> appenders;
   for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
     appenders.emplace_back([&, i] {
-      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 400 + i);
+      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+               400 + i);
       while (!stop.load()) {
         const int deal = static_cast<int>(c.rng()() % kDeals);
-        if (c.Append(absl::StrCat("deal-D", deal), {c.Booking(deal, g_seq.fetch_add(1))}).ok()) {
+        if (c.Append(absl::StrCat("deal-D", deal),
+                     {c.Booking(deal, g_seq.fetch_add(1))})
+                .ok()) {
           appended.fetch_add(2);  // the booking and its derived commission
         }
       }
     });
   }
-  Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 500);
+  Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+           500);
   std::vector<double> obligations_ms, statement_ms;
   v1::GetStatementRequest statement;
   statement.set_payer(Partner(1));
@@ -501,22 +548,27 @@ bool MeasureAt(const std::string& target, ScaleRow* row) {
   statement.set_period("2026-03");
   bool ok = true;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
+  const auto end =
+      start + std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
   while (ok && Clock::now() < end) {
     grpc::ClientContext c1;
     v1::GetObligationsResponse r1;
     auto t0 = Clock::now();
-    grpc::Status s = q.queries()->GetObligations(&c1, v1::GetObligationsRequest(), &r1);
-    obligations_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    grpc::Status s =
+        q.queries()->GetObligations(&c1, v1::GetObligationsRequest(), &r1);
+    obligations_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     ok = Must(s, "GetObligations");
     grpc::ClientContext c2;
     v1::GetStatementResponse r2;
     t0 = Clock::now();
     s = q.queries()->GetStatement(&c2, statement, &r2);
-    statement_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    statement_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     ok = ok && Must(s, "GetStatement");
   }
-  const double window_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const double window_s =
+      std::chrono::duration<double>(Clock::now() - start).count();
   stop = true;
   for (std::thread& t : appenders) t.join();
   row->append_events_per_s = static_cast<double>(appended.load()) / window_s;
@@ -529,7 +581,8 @@ bool MeasureAt(const std::string& target, ScaleRow* row) {
 
 int RunScale() {
   const std::string ledgerd = absl::GetFlag(FLAGS_ledgerd);
-  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/projection-bench-scale-XXXXXX";
+  std::string tmpl =
+      absl::GetFlag(FLAGS_work_dir) + "/projection-bench-scale-XXXXXX";
   if (ledgerd.empty() || mkdtemp(tmpl.data()) == nullptr) {
     std::fprintf(stderr, "scale: need --ledgerd and a writable --work_dir\n");
     return 2;
@@ -544,32 +597,39 @@ int RunScale() {
   int rc = 0;
   std::vector<ScaleRow> rows;
   if (!server.Start(ledgerd, dir)) {
-    std::fprintf(stderr, "scale: ledgerd did not start; see %s/ledgerd.log\n", dir.c_str());
+    std::fprintf(stderr, "scale: ledgerd did not start; see %s/ledgerd.log\n",
+                 dir.c_str());
     rc = 1;
   }
   g_seq = 1'000'000'000ULL * (1 + std::random_device()() % 1000);
   if (rc == 0) {
-    Client setup(grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()), 1);
+    Client setup(grpc::CreateChannel(server.target(),
+                                     grpc::InsecureChannelCredentials()),
+                 1);
     if (!Setup(setup)) rc = 1;
   }
   for (uint64_t size : sizes) {
     if (rc != 0) break;
     ScaleRow row;
     const std::string target = server.target();
-    Client head_client(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 2);
+    Client head_client(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 2);
     const uint64_t before = Head(head_client);
     const auto t0 = Clock::now();
     std::vector<std::thread> loaders;
     for (int i = 0; i < absl::GetFlag(FLAGS_load_clients); ++i) {
       loaders.emplace_back([&, i] {
-        Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), 100 + i);
+        Client c(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+            100 + i);
         Load(c, size);
       });
     }
     for (std::thread& t : loaders) t.join();
     row.events = Head(head_client);
-    row.grow_events_per_s = static_cast<double>(row.events - before) /
-                            std::chrono::duration<double>(Clock::now() - t0).count();
+    row.grow_events_per_s =
+        static_cast<double>(row.events - before) /
+        std::chrono::duration<double>(Clock::now() - t0).count();
     if (row.events < size || !MeasureAt(target, &row)) {
       rc = 1;
       break;
@@ -581,7 +641,9 @@ int RunScale() {
       rc = 1;
       break;
     }
-    Client after(grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()), 3);
+    Client after(grpc::CreateChannel(server.target(),
+                                     grpc::InsecureChannelCredentials()),
+                 3);
     if (Head(after) != head) {
       std::fprintf(stderr, "scale: head %llu after restart, %llu before\n",
                    static_cast<unsigned long long>(Head(after)),
@@ -591,11 +653,14 @@ int RunScale() {
     }
     row.restart_s = std::chrono::duration<double>(Clock::now() - r0).count();
     rows.push_back(row);
-    std::printf("at %llu events: grew at %.0f events/s; appends %.0f events/s; GetObligations "
-                "p50/p99 %.3f/%.3f ms; GetStatement p50/p99 %.3f/%.3f ms; restart %.2f s\n",
-                static_cast<unsigned long long>(row.events), row.grow_events_per_s,
-                row.append_events_per_s, row.obligations_p50_ms, row.obligations_p99_ms,
-                row.statement_p50_ms, row.statement_p99_ms, row.restart_s);
+    std::printf(
+        "at %llu events: grew at %.0f events/s; appends %.0f events/s; "
+        "GetObligations "
+        "p50/p99 %.3f/%.3f ms; GetStatement p50/p99 %.3f/%.3f ms; restart %.2f "
+        "s\n",
+        static_cast<unsigned long long>(row.events), row.grow_events_per_s,
+        row.append_events_per_s, row.obligations_p50_ms, row.obligations_p99_ms,
+        row.statement_p50_ms, row.statement_p99_ms, row.restart_s);
     std::fflush(stdout);
   }
   server.Stop();
@@ -605,24 +670,28 @@ int RunScale() {
   } else {
     std::fprintf(stderr, "scale: kept %s for inspection\n", dir.c_str());
   }
-  std::printf("\n| log events | grow events/s | appends events/s (%d clients) | GetObligations "
-              "p50 / p99 ms | GetStatement p50 / p99 ms | restart s |\n"
-              "|---:|---:|---:|---|---|---:|\n",
-              absl::GetFlag(FLAGS_append_clients));
+  std::printf(
+      "\n| log events | grow events/s | appends events/s (%d clients) | "
+      "GetObligations "
+      "p50 / p99 ms | GetStatement p50 / p99 ms | restart s |\n"
+      "|---:|---:|---:|---|---|---:|\n",
+      absl::GetFlag(FLAGS_append_clients));
   for (const ScaleRow& r : rows) {
     std::printf("| %llu | %.0f | %.0f | %.3f / %.3f | %.3f / %.3f | %.2f |\n",
                 static_cast<unsigned long long>(r.events), r.grow_events_per_s,
-                r.append_events_per_s, r.obligations_p50_ms, r.obligations_p99_ms,
-                r.statement_p50_ms, r.statement_p99_ms, r.restart_s);
+                r.append_events_per_s, r.obligations_p50_ms,
+                r.obligations_p99_ms, r.statement_p50_ms, r.statement_p99_ms,
+                r.restart_s);
   }
   if (rows.size() >= 2) {
     const ScaleRow& a = rows.front();
     const ScaleRow& b = rows.back();
-    std::printf("\nlargest vs smallest: appends %.2fx, GetObligations p99 %.2fx, "
-                "GetStatement p99 %.2fx (target: within 20%%)\n",
-                b.append_events_per_s / a.append_events_per_s,
-                b.obligations_p99_ms / a.obligations_p99_ms,
-                b.statement_p99_ms / a.statement_p99_ms);
+    std::printf(
+        "\nlargest vs smallest: appends %.2fx, GetObligations p99 %.2fx, "
+        "GetStatement p99 %.2fx (target: within 20%%)\n",
+        b.append_events_per_s / a.append_events_per_s,
+        b.obligations_p99_ms / a.obligations_p99_ms,
+        b.statement_p99_ms / a.statement_p99_ms);
   }
   return rc;
 }

@@ -239,8 +239,7 @@ absl::Status RewriteMajor(Value& money, const std::string& path) {
     return Bad(field,
                absl::StrCat("\"", t.substr(0, 64), "\" has ", decimals,
                             " decimals; ", code, " amounts have exactly ",
-                            *exponent, " (ISO 4217 exponent ", *exponent,
-                            ")"));
+                            *exponent, " (ISO 4217 exponent ", *exponent, ")"));
   }
   std::string digits;
   for (const char c : t) {
@@ -282,7 +281,8 @@ absl::Status Rewrite(Value& v, const std::string& path) {
   for (size_t i = 0; i < v.keys.size(); ++i) {
     Value& value = v.items[i];
     const std::string name = Unquote(v.keys[i]);
-    const std::string child = path.empty() ? name : absl::StrCat(path, ".", name);
+    const std::string child =
+        path.empty() ? name : absl::StrCat(path, ".", name);
     if (name == "amountMinor" || name == "amount_minor") {
       RETURN_IF_ERROR(CheckMinor(value, child));
     }

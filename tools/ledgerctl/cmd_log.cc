@@ -1,7 +1,7 @@
 // The log subcommands: append, read, tail, digest, verify, export.
 #include <pthread.h>
-#include <stdlib.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -492,8 +492,9 @@ int RunVerify(Context& ctx) {
 
   if (a.Has("backup-dir")) {
     if (a.Has("data-dir") || a.Has("from") || a.Has("to")) {
-      return ctx.Usage("--backup-dir verifies a whole backup: no --data-dir, "
-                       "--from or --to");
+      return ctx.Usage(
+          "--backup-dir verifies a whole backup: no --data-dir, "
+          "--from or --to");
     }
     return VerifyBackupDir(ctx, digest);
   }
@@ -513,8 +514,9 @@ int RunVerify(Context& ctx) {
     if (!head.ok() && !absl::IsDataLoss(head.status())) {
       return failed(head.status(), "read head");
     }
-    Progress progress("verify",
-                      *to != 0 ? *to : head.ok() ? head->position() : 0);
+    Progress progress("verify", *to != 0    ? *to
+                                : head.ok() ? head->position()
+                                            : 0);
     absl::StatusOr<store::ChainCheck> c = store::VerifyChain(
         **st, *from, *to, digest, [&](uint64_t p) { progress.Update(p); });
     progress.Finish();

@@ -74,9 +74,9 @@ absl::StatusOr<Offline> OpenOffline(const std::string& dir) {
   o.head = head.position();
   ASSIGN_OR_RETURN(uint64_t tree, o.store->ReadMerkleTreeSize());
   if (tree > o.head) {
-    return absl::DataLossError(absl::StrCat(
-        "the Merkle tree covers ", tree, " events but the log ends at ",
-        o.head));
+    return absl::DataLossError(absl::StrCat("the Merkle tree covers ", tree,
+                                            " events but the log ends at ",
+                                            o.head));
   }
   if (tree == o.head) {
     o.nodes = std::make_unique<store::StoreNodeSource>(o.store.get());
@@ -93,8 +93,8 @@ absl::StatusOr<Offline> OpenOffline(const std::string& dir) {
 }
 
 const server::CheckpointSigner& OfflineSigner() {
-  static const server::CheckpointSigner* s = new server::CheckpointSigner(
-      "built offline from a data directory");
+  static const server::CheckpointSigner* s =
+      new server::CheckpointSigner("built offline from a data directory");
   return *s;
 }
 
@@ -112,14 +112,14 @@ int SavePinned(Context& ctx, v1::PinnedAnswer pinned, const Resp& resp) {
   grpc::Status s = stub->GetCheckpoint(&call, req, &c);
   if (!s.ok()) return ctx.FailRpc(s, "checkpoint");
   if (c.checkpoint().root_hash() != resp.as_of_root_hash()) {
-    return ctx.Fail(kExitVerification,
-                    absl::StrCat("the answer's root at position ",
-                                 resp.as_of_position(),
-                                 " is not the checkpoint's"));
+    return ctx.Fail(
+        kExitVerification,
+        absl::StrCat("the answer's root at position ", resp.as_of_position(),
+                     " is not the checkpoint's"));
   }
   *pinned.mutable_checkpoint() = c.checkpoint();
-  if (absl::Status w = WriteFile(ctx.args().Get("with-proof"),
-                                 ProtoJson(pinned) + "\n");
+  if (absl::Status w =
+          WriteFile(ctx.args().Get("with-proof"), ProtoJson(pinned) + "\n");
       !w.ok()) {
     return ctx.FailLocal(w, "write --with-proof file");
   }
@@ -249,13 +249,13 @@ int RunProve(Context& ctx) {
     ctx.Print(absl::StrCat(ProtoJson(proof), "\n"));
     return kExitOk;
   }
-  ctx.Print(absl::StrCat(
-      "OK: event #", position, " (", proof.event().stream(), "@",
-      proof.event().revision(), " ", proof.event().type(),
-      ") is in the tree of size ", trusted->size, ", root ",
-      Hex(trusted->root_hash), key->has_value() ? " (signature verified)" : "",
-      "\n  leaf hash ", Hex(proof.leaf_hash()), ", ", proof.audit_path_size(),
-      " path hashes\n"));
+  ctx.Print(absl::StrCat("OK: event #", position, " (", proof.event().stream(),
+                         "@", proof.event().revision(), " ",
+                         proof.event().type(), ") is in the tree of size ",
+                         trusted->size, ", root ", Hex(trusted->root_hash),
+                         key->has_value() ? " (signature verified)" : "",
+                         "\n  leaf hash ", Hex(proof.leaf_hash()), ", ",
+                         proof.audit_path_size(), " path hashes\n"));
   return kExitOk;
 }
 
@@ -315,7 +315,8 @@ int RunConsistency(Context& ctx) {
 int RunVerifyCheckpoint(Context& ctx) {
   const Args& a = ctx.args();
   if (a.positionals().size() != 1) return ctx.Usage("expected one FILE");
-  if (!a.Has("key")) return ctx.Usage("--key=FILE (a verifier key) is required");
+  if (!a.Has("key"))
+    return ctx.Usage("--key=FILE (a verifier key) is required");
   absl::StatusOr<std::optional<merkle::VerifierKey>> key = ReadKeyOption(a);
   if (!key.ok()) return ctx.FailLocal(key.status(), "read key");
   absl::StatusOr<merkle::Checkpoint> c =
@@ -335,10 +336,11 @@ int RunVerifyCheckpoint(Context& ctx) {
         server::TreeRoot(*o->nodes, c->size, o->head);
     if (!root.ok()) return ctx.FailLocal(root.status(), "tree root");
     if (*root != c->root_hash) {
-      return ctx.Fail(kExitVerification,
-                      absl::StrCat("the log copy's root at size ", c->size,
-                                   " is ", Hex(*root), ", not the checkpoint's ",
-                                   Hex(c->root_hash)));
+      return ctx.Fail(
+          kExitVerification,
+          absl::StrCat("the log copy's root at size ", c->size, " is ",
+                       Hex(*root), ", not the checkpoint's ",
+                       Hex(c->root_hash)));
     }
     where += "; root matches the log copy";
   }

@@ -9,9 +9,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/time_util.h"
 #include "domain/money.h"
 #include "domain/validate.h"
+#include "google/protobuf/util/time_util.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
 #include "ledgerctl/progress.h"
@@ -207,8 +207,7 @@ std::string RenderObligations(const v1::GetObligationsResponse& r, Format f) {
     }
     return out;
   }
-  std::string out =
-      AsOfLine("Obligations", r.as_of_position(), r.as_of_date());
+  std::string out = AsOfLine("Obligations", r.as_of_position(), r.as_of_date());
   if (r.obligations_size() == 0) return out + "(no obligations)\n";
   Table t({"PAYER", "PAYEE", "CURRENCY", "KIND", "ACCRUED", "REVERSED",
            "SETTLED", "ON HOLD", "OUTSTANDING"},
@@ -251,23 +250,22 @@ std::string StatementJson(const v1::GetStatementRequest& q,
   std::string lines;
   for (const v1::StatementLine& l : r.lines()) {
     if (!lines.empty()) lines += ",";
-    absl::StrAppend(&lines, "{\"signedAmountMinor\":\"", SignedAmount(l),
-                    "\",", ProtoJson(l).substr(1));
+    absl::StrAppend(&lines, "{\"signedAmountMinor\":\"", SignedAmount(l), "\",",
+                    ProtoJson(l).substr(1));
   }
   return absl::StrCat(
-      "{\"payer\":", JsonString(q.payer()), ",\"payee\":",
-      JsonString(q.payee()), ",\"currency\":", JsonString(q.currency()),
+      "{\"payer\":", JsonString(q.payer()),
+      ",\"payee\":", JsonString(q.payee()),
+      ",\"currency\":", JsonString(q.currency()),
       ",\"period\":", JsonString(q.period()), ",\"asOfPosition\":\"",
       r.as_of_position(), "\"",
       r.as_of_date().empty()
           ? ""
           : absl::StrCat(",\"asOfDate\":", JsonString(r.as_of_date())),
-      ",\"openingMinor\":\"", r.opening_minor(),
-      "\",\"accruedMinor\":\"", r.accrued_minor(),
-      "\",\"reversedMinor\":\"", -r.reversed_minor(),
-      "\",\"settledMinor\":\"", -r.settled_minor(),
-      "\",\"closingMinor\":\"", r.closing_minor(), "\",\"lines\":[", lines,
-      "]}\n");
+      ",\"openingMinor\":\"", r.opening_minor(), "\",\"accruedMinor\":\"",
+      r.accrued_minor(), "\",\"reversedMinor\":\"", -r.reversed_minor(),
+      "\",\"settledMinor\":\"", -r.settled_minor(), "\",\"closingMinor\":\"",
+      r.closing_minor(), "\",\"lines\":[", lines, "]}\n");
 }
 
 std::string RenderStatement(const v1::GetStatementRequest& q,
@@ -304,10 +302,10 @@ std::string RenderStatement(const v1::GetStatementRequest& q,
            "\n";
     return out;
   }
-  std::string out = absl::StrCat(
-      "Statement ", q.payer(), " -> ", q.payee(), ", ", c, ", period ",
-      q.period(), ", as of position ", r.as_of_position(),
-      DateSuffix(r.as_of_date()), "\n\n");
+  std::string out =
+      absl::StrCat("Statement ", q.payer(), " -> ", q.payee(), ", ", c,
+                   ", period ", q.period(), ", as of position ",
+                   r.as_of_position(), DateSuffix(r.as_of_date()), "\n\n");
   Table s({"", "", c}, {false, false, true});
   s.AddRow({"Opening", "", FormatMajor(r.opening_minor(), c)});
   s.AddRow({"Accrued", "+", FormatMajor(r.accrued_minor(), c)});
@@ -482,10 +480,9 @@ int RunDeal(Context& ctx) {
         kv.AddRow(
             {"statements of work", std::to_string(d.statements_of_work())});
         const std::string kvs = kv.Render();
-        std::string out =
-            AsOfLine(absl::StrCat("Deal ", d.deal_id()), d.as_of_position(),
-                     d.as_of_date()) +
-            kvs.substr(kvs.find('\n') + 1);
+        std::string out = AsOfLine(absl::StrCat("Deal ", d.deal_id()),
+                                   d.as_of_position(), d.as_of_date()) +
+                          kvs.substr(kvs.find('\n') + 1);
         if (d.lines_size() > 0) {
           Table t({"REVENUE", "SERVICE START", "BOOKED ON", "YEAR", "RATE",
                    "BOOKED", "REVERSED", "MARGIN", "OBLIGATION"},

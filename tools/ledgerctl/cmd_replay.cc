@@ -7,19 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "domain/partnership.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
 #include "ledgerctl/offline.h"
 #include "ledgerctl/progress.h"
 #include "ledgerctl/render.h"
-#include "projection/queries.h"
-#include "projection/rebuild.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "merkle/checkpoint.h"
 #include "merkle/merkle.h"
 #include "partnerledger/v1/audit.pb.h"
+#include "projection/queries.h"
+#include "projection/rebuild.h"
 #include "util/sha256.h"
 
 namespace partnerledger::ctl {
@@ -94,8 +94,9 @@ int RunReplayPinned(Context& ctx) {
   const bool obligations = pinned.has_obligations_request();
   if (obligations ? !PinnedTo(pinned.obligations_response(), checkpoint)
                   : !PinnedTo(pinned.statement_response(), checkpoint)) {
-    return ctx.Fail(kExitVerification,
-                    "the saved answer is not at the checkpoint's size and root");
+    return ctx.Fail(
+        kExitVerification,
+        "the saved answer is not at the checkpoint's size and root");
   }
   const std::string dir = ctx.args().Get("data-dir");
   absl::StatusOr<std::unique_ptr<store::Store>> log = OpenReadOnly(dir);
@@ -173,12 +174,13 @@ int RunReplayPinned(Context& ctx) {
       FormatCount(stats.events), dir, at, checkpoint.origin,
       ctx.args().Has("key") ? " (signature verified)" : ""));
   ctx.Print(rendered);
-  ctx.Print(equal ? absl::StrCat("\nThe replayed figure equals the saved answer "
-                                 "pinned to the checkpoint at size ",
-                                 at, ".\n")
-                  : absl::StrCat("\nMISMATCH: the replayed figure differs from "
-                                 "the saved answer at size ",
-                                 at, ".\n"));
+  ctx.Print(equal
+                ? absl::StrCat("\nThe replayed figure equals the saved answer "
+                               "pinned to the checkpoint at size ",
+                               at, ".\n")
+                : absl::StrCat("\nMISMATCH: the replayed figure differs from "
+                               "the saved answer at size ",
+                               at, ".\n"));
   return equal ? kExitOk : kExitVerification;
 }
 

@@ -1,10 +1,10 @@
-#include <fstream>
-#include <sstream>
 #include "ledgerctl/commands.h"
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -145,8 +145,7 @@ std::vector<Command> BuildCommands() {
             kAsOfWithDate),
        RunStatement},
       {"deal", "deal DEAL_ID [options]",
-       "one deal: roles, margin, revenue lines", "", kAsOfWithDate,
-       RunDeal},
+       "one deal: roles, margin, revenue lines", "", kAsOfWithDate, RunDeal},
       {"conflicts", "conflicts [options]",
        "conflicts, open and resolved, with age", "",
        With({{"agreement", "ID", "only this agreement"},
@@ -230,8 +229,9 @@ std::vector<Command> BuildCommands() {
         {"checkpoint", "FILE",
          "re-derive the answer saved by --with-proof=FILE: check the log "
          "copy's root against its checkpoint, replay to it, compare"},
-        {"key", "FILE", "with --checkpoint: the verifier key it must be signed "
-                        "with"},
+        {"key", "FILE",
+         "with --checkpoint: the verifier key it must be signed "
+         "with"},
         {"to-position", "N", "replay through position N"},
         {"to-time", "RFC3339",
          "replay through the last event recorded by then"},
@@ -252,10 +252,12 @@ std::vector<Command> BuildCommands() {
       {"backup",
        "backup NAME [--verify [--id=N]]",
        "take an online backup on the server, or verify one",
-       "Calls AdminService.CreateBackup: an online, incremental RocksDB backup\n"
+       "Calls AdminService.CreateBackup: an online, incremental RocksDB "
+       "backup\n"
        "in directory NAME under the server's --backup_root, and prints its id\n"
        "and the digest (position, hash) it holds; keep that digest. With\n"
-       "--verify, calls VerifyBackup (file checksums, then the hash chain of a\n"
+       "--verify, calls VerifyBackup (file checksums, then the hash chain of "
+       "a\n"
        "restored copy) and exits 4 if the backup is damaged. Restoring is\n"
        "offline: ledgerd --restore_backup=DIR --data_dir=EMPTY_DIR.",
        {{"verify", "", "verify the backup instead of taking one"},
@@ -265,7 +267,8 @@ std::vector<Command> BuildCommands() {
        "keygen NAME --out=PREFIX",
        "make an Ed25519 key pair for signing checkpoints",
        "Writes PREFIX.key (the signing key, mode 0600: give it to ledgerd\n"
-       "--signing_key) and PREFIX.pub (the verifier key: give it to auditors).\n"
+       "--signing_key) and PREFIX.pub (the verifier key: give it to "
+       "auditors).\n"
        "Both are C2SP note keys (\"PRIVATE+KEY+NAME+HASH+KEY\" and\n"
        "\"NAME+HASH+KEY\"); NAME becomes the checkpoints' origin line, e.g.\n"
        "ledger.example.com/partnerledger.",
@@ -291,8 +294,9 @@ std::vector<Command> BuildCommands() {
        "checkpoint's signature and origin are checked first. Exits 4 when\n"
        "anything does not verify.",
        {{"checkpoint", "FILE", "a checkpoint saved earlier"},
-        {"key", "FILE", "the verifier key (from keygen) the checkpoint must be "
-                        "signed with"},
+        {"key", "FILE",
+         "the verifier key (from keygen) the checkpoint must be "
+         "signed with"},
         kDataDir},
        RunProve},
       {"consistency",
@@ -302,8 +306,9 @@ std::vector<Command> BuildCommands() {
        "tree sizes (or builds it offline with --data-dir) and checks it\n"
        "against both roots: OLD's history was not rewritten. With --key both\n"
        "signatures are checked first. Exits 4 when anything does not verify.",
-       {{"key", "FILE", "the verifier key both checkpoints must be signed "
-                        "with"},
+       {{"key", "FILE",
+         "the verifier key both checkpoints must be signed "
+         "with"},
         kDataDir},
        RunConsistency},
       {"verify-checkpoint",

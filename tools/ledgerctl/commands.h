@@ -23,8 +23,8 @@
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
 #include "ledgerctl/args.h"
-#include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/admin.grpc.pb.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 
 namespace partnerledger::ctl {

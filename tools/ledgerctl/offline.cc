@@ -18,8 +18,8 @@
 #include "ledgerctl/format.h"
 #include "ledgerctl/input.h"
 #include "util/sha256.h"
-#include "util/uuid.h"
 #include "util/status_macros.h"
+#include "util/uuid.h"
 
 namespace partnerledger::ctl {
 
@@ -67,17 +67,17 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return out.str();
 }
 
-absl::Status WriteNewFile(const std::string& path,
-                          const std::string& content) {
+absl::Status WriteNewFile(const std::string& path, const std::string& content) {
   // O_EXCL: refuse, atomically, a path that exists (a digest kept as
   // evidence is never replaced by a newer one by mistake).
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        0644);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(
-          absl::StrCat(path, " exists; not overwriting it (remove it or "
-                             "choose another --out)"));
+          absl::StrCat(path,
+                       " exists; not overwriting it (remove it or "
+                       "choose another --out)"));
     }
     return absl::UnavailableError(
         absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));

@@ -28,8 +28,6 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenReadOnly(
 // the CLI does not pull in the server.) DATA_LOSS when the payload does not
 // parse.
 
-
-
 // A digest file written by `ledgerctl digest`: {"position":N,"hash":"hex"}.
 // Returns the position and the 32 raw hash bytes. UNAVAILABLE when the
 // file cannot be read; INVALID_ARGUMENT when it is not a digest.

@@ -16,10 +16,10 @@ PL_PACKAGES=(
 # walkthrough on Debian's grpcio), openssl for the TLS tests' certificates,
 # PyYAML and systemd-analyze for deploy/check.sh, clang with libFuzzer for
 # the fuzz harnesses (tools/fuzz.sh), headless chromium driven by selenium for
-# the web console's browser tests.
+# the web console's browser tests, clang-format for tools/check_format.sh.
 PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
   systemd clang-14 libfuzzer-14-dev libclang-rt-14-dev python3-cryptography
-  chromium chromium-driver python3-selenium)
+  chromium chromium-driver python3-selenium clang-format-14)
 # Node.js may come from outside Debian's archive (a machine image's own
 # build, with its own npm): require the commands, and only install Debian's
 # packages where they are missing.
