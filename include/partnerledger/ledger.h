@@ -9,6 +9,15 @@
 // with sync=true; each request is acknowledged, from a completion thread,
 // only after that fsync. A rejected request fails alone.
 //
+// What a caller sees: Append (AppendRequest -> AppendResult), reads of a
+// stream or of the whole log in pages of RecordedEvent (ReadStream,
+// ReadAll, ReadEvent, each bounded by limits.h and, optionally, by a
+// server-wide ReadBudget), the chain hash at a position (GetDigest) and a
+// recomputation of the chain (VerifyChain). Errors are absl::Status codes
+// chosen by what the caller should do next (each method lists its own).
+// Storage, rules and projections are internal: this header and the wire
+// API (proto/partnerledger/v1/) are the whole contract.
+//
 // Thread safety: every method may be called from any thread.
 #ifndef PARTNERLEDGER_LEDGER_H_
 #define PARTNERLEDGER_LEDGER_H_
@@ -19,24 +28,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "partnerledger/options.h"
-#include "partnerledger/storage/v1/records.pb.h"
 #include "partnerledger/v1/events.pb.h"
 
 namespace partnerledger {
-
-namespace store {
-class Store;
-}
-namespace domain {
-class Rules;
-}
-
-using storage::v1::StoredEvent;
 
 // An ABORTED append's status carries the stream's current revision under
 // this payload URL, as decimal text ("-1": the stream does not exist).
@@ -48,6 +48,10 @@ inline constexpr char kCurrentRevisionPayload[] =
 // failing).
 inline constexpr char kInvariantBrokenPrefix[] = "invariant broken: ";
 
+// The concurrency check of an append: any state of the stream, no stream
+// yet, an existing stream, or a stream whose last revision is `revision`.
+// A failed check is ABORTED, with the stream's current revision attached
+// (kCurrentRevisionPayload).
 struct ExpectedRevision {
   enum class Kind { kAny, kNoStream, kExists, kExact };
   Kind kind = Kind::kAny;
@@ -59,14 +63,17 @@ struct ExpectedRevision {
   static ExpectedRevision Exact(uint64_t r) { return {Kind::kExact, r}; }
 };
 
+// One proposed event of an AppendRequest.
 struct NewEvent {
-  std::string event_id;  // canonical UUID text, the idempotency key
-  int64_t occurred_at_us = 0;
+  std::string event_id;        // canonical UUID text, the idempotency key
+  int64_t occurred_at_us = 0;  // business time, microseconds since the epoch
   std::string correlation_id;
   std::string causation_id;
   v1::EventPayload payload;
 };
 
+// Events for one stream, written atomically (all or none) at consecutive
+// positions, each followed by the events the rules derive from it.
 struct AppendRequest {
   std::string stream;
   ExpectedRevision expected;
@@ -75,6 +82,7 @@ struct AppendRequest {
   std::string actor;
 };
 
+// Where one event of an append landed.
 struct AppendedEvent {
   uint64_t position = 0;
   std::string stream;
@@ -159,32 +167,99 @@ class ReadReservation {
 inline constexpr char kRetryPushbackTrailer[] = "grpc-retry-pushback-ms";
 inline constexpr int kReadRetryAfterMs = 100;
 
-struct StreamPage {
-  std::vector<StoredEvent> events;
-  uint64_t next_revision = 0;
-  bool end_of_stream = true;
-  uint64_t last_revision = 0;
+// One event as the log holds it: what was proposed plus what the writer
+// assigned (position, revision, recorded_at, actor, hashes).
+struct RecordedEvent {
+  uint64_t position = 0;  // 1-based, gapless across the log
+  std::string stream;
+  uint64_t revision = 0;       // 0-based, gapless within the stream
+  std::string event_id;        // the 16 raw bytes of the event's UUID
+  std::string type;            // the payload's case, e.g. "PartnerRegistered"
+  int64_t occurred_at_us = 0;  // business time
+  int64_t recorded_at_us = 0;  // ledger time; never decreases along the log
+  std::string actor;           // who appended it (the principal)
+  std::string correlation_id;
+  std::string causation_id;
+  // The serialized v1::EventPayload exactly as accepted (unknown fields
+  // kept), in the payload schema `schema_version`: read it with
+  // DecodePayload.
+  std::string payload;
+  uint32_t schema_version = 0;
+  bool derived = false;   // written by the rules, not proposed
+  std::string prev_hash;  // 32 bytes: the previous event's hash
+  // 32 bytes: SHA-256(prev_hash || canonical bytes of every field above).
+  std::string hash;
 };
 
+// The payload of `e`, upcast to the current schema. DATA_LOSS (naming the
+// position) when the stored bytes do not parse.
+absl::StatusOr<v1::EventPayload> DecodePayload(const RecordedEvent& e);
+
+enum class Direction { kForward, kBackward };
+
+// Which events ReadAll returns; empty lists match everything.
 struct EventFilter {
-  std::vector<std::string> event_types;      // empty: any
-  std::vector<std::string> stream_prefixes;  // empty: any
-  bool Matches(const StoredEvent& e) const;
+  std::vector<std::string> event_types;      // RecordedEvent::type, any of
+  std::vector<std::string> stream_prefixes;  // stream starts with any of
+  bool Matches(std::string_view type, std::string_view stream) const;
   bool empty() const { return event_types.empty() && stream_prefixes.empty(); }
 };
 
+// How ReadStream reads (leveldb ReadOptions-style: set what differs from
+// the defaults).
+struct ReadStreamOptions {
+  // The first revision returned; ignored with from_end.
+  uint64_t from_revision = 0;
+  // Start at the stream's last revision instead (usually with kBackward).
+  bool from_end = false;
+  Direction direction = Direction::kForward;
+  // REQUIRES: 0 < max_count <= limits::kReadPageMax.
+  uint32_t max_count = limits::kReadPageDefault;
+  // The page's share of a ReadBudget; nullptr: no budget. Not owned.
+  ReadReservation* reservation = nullptr;
+};
+
+struct StreamPage {
+  std::vector<RecordedEvent> events;
+  // Where the next page starts, unless end_of_stream.
+  uint64_t next_revision = 0;
+  bool end_of_stream = true;
+  // The stream's last revision when the page was read.
+  uint64_t last_revision = 0;
+};
+
+// How ReadAll reads.
+struct ReadAllOptions {
+  // The first position examined; 0 means the start (kForward) or the head
+  // (kBackward).
+  uint64_t from_position = 0;
+  Direction direction = Direction::kForward;
+  // REQUIRES: 0 < max_count <= limits::kReadPageMax.
+  uint32_t max_count = limits::kReadPageDefault;
+  // Only events it matches; nullptr: every event. Not owned.
+  const EventFilter* filter = nullptr;
+  // The page's share of a ReadBudget; nullptr: no budget. Not owned.
+  ReadReservation* reservation = nullptr;
+};
+
 struct LogPage {
-  std::vector<StoredEvent> events;
+  std::vector<RecordedEvent> events;
+  // Where the next page starts (past every event examined, matched or
+  // not), unless end_of_log.
   uint64_t next_position = 0;
   bool end_of_log = true;
   uint64_t head_position = 0;
 };
 
+// The chain hash after the event at `position` (position 0: the genesis
+// hash of an empty log).
 struct ChainDigest {
   uint64_t position = 0;
   std::string hash;  // 32 bytes
 };
 
+// The outcome of VerifyChain; a broken chain is ok == false (not an error
+// status), with the first position that does not verify.
 struct VerifyResult {
   bool ok = true;
   uint64_t verified_through = 0;
@@ -192,6 +267,9 @@ struct VerifyResult {
   std::string message;
   uint64_t events_checked = 0;
 };
+
+// Number of absl::StatusCode values (OK = 0 .. UNAUTHENTICATED = 16).
+inline constexpr size_t kStatusCodeCount = 17;
 
 // Counters for metrics; monotonic except the gauges noted.
 struct LedgerStats {
@@ -202,7 +280,7 @@ struct LedgerStats {
   uint64_t events_written = 0;         // including derived events
   uint64_t appends_replayed = 0;       // idempotent retries
   // Completed appends by absl::StatusCode (index = code, 0 = OK).
-  uint64_t appends_by_code[17] = {};
+  uint64_t appends_by_code[kStatusCodeCount] = {};
 };
 
 class Ledger {
@@ -224,35 +302,23 @@ class Ledger {
   // Append, waiting for the outcome.
   absl::StatusOr<AppendResult> AppendAndWait(AppendRequest request);
 
-  // A page of a stream. NOT_FOUND if the stream does not exist.
-  // REQUIRES: 0 < max_count <= limits::kReadPageMax.
+  // A page of a stream, in revision order (Direction). NOT_FOUND if the
+  // stream does not exist. Only acknowledged events (at or below
+  // head_position()) are returned.
+  // REQUIRES: 0 < options.max_count <= limits::kReadPageMax.
   // Pages hold at most max_count events and limits::kReadPageBytesMax
   // record bytes (at least one event). With a reservation, each event
   // reserves twice its record size; when that fails the page ends early,
   // or, with no event yet, the read is RESOURCE_EXHAUSTED.
-  absl::StatusOr<StreamPage> ReadStream(const std::string& stream,
-                                        uint64_t from_revision, bool from_end,
-                                        bool forward,
-                                        uint32_t max_count) const {
-    return ReadStream(stream, from_revision, from_end, forward, max_count,
-                      nullptr);
-  }
   virtual absl::StatusOr<StreamPage> ReadStream(
-      const std::string& stream, uint64_t from_revision, bool from_end,
-      bool forward, uint32_t max_count, ReadReservation* reservation) const = 0;
-  // A page of the log. from_position 0 means the start (forward) or the end
-  // (backward). Examines at most limits::kFilterScanMax events. Bounded
-  // like ReadStream's pages.
-  absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
-                                  uint32_t max_count,
-                                  const EventFilter& filter) const {
-    return ReadAll(from_position, forward, max_count, filter, nullptr);
-  }
+      const std::string& stream, const ReadStreamOptions& options) const = 0;
+  // A page of the log, in position order. Examines at most
+  // limits::kFilterScanMax events. Bounded like ReadStream's pages.
   virtual absl::StatusOr<LogPage> ReadAll(
-      uint64_t from_position, bool forward, uint32_t max_count,
-      const EventFilter& filter, ReadReservation* reservation) const = 0;
-  // One event by position; NOT_FOUND beyond the head.
-  virtual absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const = 0;
+      const ReadAllOptions& options) const = 0;
+  // One event by position; NOT_FOUND at 0 or beyond the head, DATA_LOSS if
+  // it is missing or fails its checks below the head.
+  virtual absl::StatusOr<RecordedEvent> ReadEvent(uint64_t position) const = 0;
 
   // The position of the last committed (durable and visible) event.
   virtual uint64_t head_position() const = 0;
@@ -282,10 +348,7 @@ class Ledger {
 
   virtual LedgerStats stats() const = 0;
 
-  // The storage, for projections' queries. Reads only.
-  virtual const store::Store& store() const = 0;
-  // The rules the writer applies (for rebuilding projections the same way).
-  virtual const domain::Rules& rules() const = 0;
+  // The options the ledger was opened with.
   virtual const Options& options() const = 0;
 };
 

@@ -138,6 +138,8 @@ inline constexpr size_t kStreamNameBytesMax = 128;
 inline constexpr size_t kTextBytesMax = 4096;
 inline constexpr size_t kSpecialtiesMax = 64;
 inline constexpr size_t kMarginBandsMax = 32;
+// An agreement's payment terms: at most ten years of days.
+inline constexpr int32_t kPaymentTermsDaysMax = 3650;
 
 static_assert(kAppendEventsMax * 1 <= kCommitGroupEventsMax,
               "a maximal request must fit one commit group");

@@ -12,10 +12,6 @@ namespace rocksdb {
 class Env;
 }
 
-namespace partnerledger::domain {
-class Rules;
-}
-
 namespace partnerledger {
 
 struct Options {
@@ -28,10 +24,6 @@ struct Options {
   // File system and threads for RocksDB. Not owned; nullptr means the
   // default. Tests inject one that simulates power loss.
   rocksdb::Env* env = nullptr;
-
-  // Domain rules. Not owned; nullptr means the partnership rules
-  // (domain/partnership.h).
-  const domain::Rules* rules = nullptr;
 
   // fsync every commit before acknowledging. Turning it off breaks the
   // durability contract; only the power-loss negative control and explicit

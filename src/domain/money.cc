@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "domain/guidance.h"
 #include "partnerledger/limits.h"
 
 namespace partnerledger::domain {
@@ -115,7 +116,7 @@ absl::StatusOr<int64_t> MulDivHalfEven(int64_t amount, int64_t numerator,
 }
 
 absl::StatusOr<int64_t> Commission(int64_t amount_minor, int32_t rate_bp) {
-  return MulDivHalfEven(amount_minor, rate_bp, 10000);
+  return MulDivHalfEven(amount_minor, rate_bp, kBasisPointsMax);
 }
 
 }  // namespace partnerledger::domain

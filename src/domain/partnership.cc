@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "domain/guidance.h"
 #include "domain/money.h"
 #include "domain/partnership_internal.h"
 #include "domain/state_keys.h"
@@ -364,13 +365,13 @@ absl::StatusOr<sv1::Deal> RequireDeal(const StateView& state,
 
 // The guidance defaults of DESIGN §1.
 void GuidanceBands(sv1::OfferingClass c, v1::MarginAgreed& out) {
-  const bool project = c == sv1::OFFERING_CLASS_PROJECT;
+  const MarginGuidance& g = GuidanceFor(c);
   v1::MarginBand* y1 = out.add_bands();
   y1->set_from_year(1);
-  y1->set_rate_bp(project ? 2000 : 2500);
+  y1->set_rate_bp(g.year1_default_bp);
   v1::MarginBand* y2 = out.add_bands();
   y2->set_from_year(2);
-  y2->set_rate_bp(project ? 1000 : 1250);
+  y2->set_rate_bp(g.later_default_bp);
 }
 
 // The agreement's schedule for `c` as in force on `date`, or null.

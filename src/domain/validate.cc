@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "domain/guidance.h"
 #include "domain/money.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -120,8 +121,9 @@ absl::Status CheckBands(
     if (i > 0 && b.from_year() <= bands[i - 1].from_year()) {
       return Invalid(Sub(f, "from_year"), "must increase band by band");
     }
-    if (b.rate_bp() < 0 || b.rate_bp() > 10000) {
-      return Invalid(Sub(f, "rate_bp"), "must be 0..10000");
+    if (b.rate_bp() < 0 || b.rate_bp() > kBasisPointsMax) {
+      return Invalid(Sub(f, "rate_bp"),
+                     absl::StrCat("must be 0..", kBasisPointsMax));
     }
   }
   return absl::OkStatus();
@@ -188,8 +190,10 @@ absl::Status CheckAgreementSigned(const std::string& f,
     return Invalid(Sub(f, "effective_to"), "before effective_from");
   }
   RETURN_IF_ERROR(CheckSchedules(Sub(f, "schedules"), e.schedules()));
-  if (e.payment_terms_days() < 0 || e.payment_terms_days() > 3650) {
-    return Invalid(Sub(f, "payment_terms_days"), "must be 0..3650");
+  if (e.payment_terms_days() < 0 ||
+      e.payment_terms_days() > limits::kPaymentTermsDaysMax) {
+    return Invalid(Sub(f, "payment_terms_days"),
+                   absl::StrCat("must be 0..", limits::kPaymentTermsDaysMax));
   }
   return absl::OkStatus();
 }

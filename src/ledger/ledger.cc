@@ -25,6 +25,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/common.h"
+#include "ledger/ledger_internal.h"
 #include "projection/state_overlay.h"
 #include "store/merkle_tree.h"
 #include "store/store.h"
@@ -38,6 +39,7 @@ namespace partnerledger {
 namespace {
 
 using store::EventIdEntry;
+using store::StoredEvent;
 
 constexpr uint32_t kSchemaVersion = domain::kCurrentSchemaVersion;
 constexpr char kSystemActor[] = "system";
@@ -169,11 +171,12 @@ class PageBytes {
 class LedgerImpl final : public Ledger {
  public:
   LedgerImpl(const Options& o, std::unique_ptr<store::Store> s,
+             const domain::Rules* rules,
              std::unique_ptr<domain::Rules> owned_rules)
       : options_(o),
         store_(std::move(s)),
         owned_rules_(std::move(owned_rules)),
-        rules_(o.rules != nullptr ? o.rules : owned_rules_.get()) {}
+        rules_(rules != nullptr ? rules : owned_rules_.get()) {}
 
   ~LedgerImpl() override {
     {
@@ -268,9 +271,11 @@ class LedgerImpl final : public Ledger {
   }
 
   absl::StatusOr<StreamPage> ReadStream(
-      const std::string& stream, uint64_t from_revision, bool from_end,
-      bool forward, uint32_t max_count,
-      ReadReservation* reservation) const override {
+      const std::string& stream, const ReadStreamOptions& o) const override {
+    const bool forward = o.direction == Direction::kForward;
+    const uint32_t max_count = o.max_count;
+    ReadReservation* const reservation = o.reservation;
+    uint64_t from_revision = o.from_revision;
     absl::StatusOr<std::optional<uint64_t>> last =
         store_->StreamLastRevision(stream);
     if (!last.ok()) return last.status();
@@ -280,7 +285,7 @@ class LedgerImpl final : public Ledger {
     }
     StreamPage page;
     page.last_revision = **last;
-    if (from_end) from_revision = **last;
+    if (o.from_end) from_revision = **last;
     absl::StatusOr<std::vector<uint64_t>> positions =
         store_->StreamPositions(stream, from_revision, forward, max_count + 1);
     if (!positions.ok()) return positions.status();
@@ -292,25 +297,27 @@ class LedgerImpl final : public Ledger {
         page.end_of_stream = false;
         break;
       }
-      absl::StatusOr<StoredEvent> e = ReadEvent(pos);
+      absl::StatusOr<StoredEvent> e = ReadStored(pos);
       if (!e.ok()) return e.status();
       if (!bytes.Take(*e, page.events.empty())) {
         if (page.events.empty()) return reservation->Exhausted();
         page.end_of_stream = false;
         break;
       }
-      page.events.push_back(std::move(*e));
+      page.events.push_back(ledger::ToRecordedEvent(std::move(*e)));
     }
     if (!page.end_of_stream) {
-      page.next_revision = forward ? page.events.back().revision() + 1
-                                   : page.events.back().revision() - 1;
+      page.next_revision = forward ? page.events.back().revision + 1
+                                   : page.events.back().revision - 1;
     }
     return page;
   }
 
-  absl::StatusOr<LogPage> ReadAll(uint64_t from_position, bool forward,
-                                  uint32_t max_count, const EventFilter& filter,
-                                  ReadReservation* reservation) const override {
+  absl::StatusOr<LogPage> ReadAll(const ReadAllOptions& o) const override {
+    const bool forward = o.direction == Direction::kForward;
+    const uint32_t max_count = o.max_count;
+    ReadReservation* const reservation = o.reservation;
+    uint64_t from_position = o.from_position;
     LogPage page;
     page.head_position = head_position();
     const uint64_t head = page.head_position;
@@ -333,7 +340,8 @@ class LedgerImpl final : public Ledger {
             page.end_of_log = false;
             return false;
           }
-          const bool match = filter.Matches(e);
+          const bool match =
+              o.filter == nullptr || o.filter->Matches(e.type(), e.stream());
           if (match && !bytes.Take(e, page.events.empty())) {
             exhausted = page.events.empty();
             page.end_of_log = false;
@@ -341,7 +349,8 @@ class LedgerImpl final : public Ledger {
           }
           ++scanned;
           next = forward ? e.position() + 1 : e.position() - 1;
-          if (match) page.events.push_back(std::move(e));
+          if (match)
+            page.events.push_back(ledger::ToRecordedEvent(std::move(e)));
           return true;
         });
     if (!s.ok()) return s;
@@ -352,7 +361,14 @@ class LedgerImpl final : public Ledger {
     return page;
   }
 
-  absl::StatusOr<StoredEvent> ReadEvent(uint64_t position) const override {
+  absl::StatusOr<RecordedEvent> ReadEvent(uint64_t position) const override {
+    absl::StatusOr<StoredEvent> e = ReadStored(position);
+    if (!e.ok()) return e.status();
+    return ledger::ToRecordedEvent(std::move(*e));
+  }
+
+  // The record at `position`, checked; NOT_FOUND beyond the head.
+  absl::StatusOr<StoredEvent> ReadStored(uint64_t position) const {
     if (position == 0 || position > head_position()) {
       return absl::NotFoundError(
           absl::StrCat("no event at position ", position));
@@ -371,7 +387,7 @@ class LedgerImpl final : public Ledger {
   absl::StatusOr<ChainDigest> GetDigest(uint64_t position) const override {
     if (position == 0) position = head_position();
     if (position == 0) return ChainDigest{0, store::GenesisHash()};
-    absl::StatusOr<StoredEvent> e = ReadEvent(position);
+    absl::StatusOr<StoredEvent> e = ReadStored(position);
     if (!e.ok()) return e.status();
     return ChainDigest{position, e->hash()};
   }
@@ -419,7 +435,7 @@ class LedgerImpl final : public Ledger {
     absl::MutexLock lock(&mu_);
     return unhealthy_reason_;
   }
-  const store::Store& store() const override { return *store_; }
+  const store::Store& store() const { return *store_; }
 
   LedgerStats stats() const override {
     LedgerStats st;
@@ -436,7 +452,7 @@ class LedgerImpl final : public Ledger {
       st.appends_by_code[i] = appends_by_code_[i].load();
     return st;
   }
-  const domain::Rules& rules() const override { return *rules_; }
+  const domain::Rules& rules() const { return *rules_; }
   const Options& options() const override { return options_; }
 
  private:
@@ -1103,18 +1119,6 @@ class LedgerImpl final : public Ledger {
 
 }  // namespace
 
-bool EventFilter::Matches(const StoredEvent& e) const {
-  if (!event_types.empty() && std::find(event_types.begin(), event_types.end(),
-                                        e.type()) == event_types.end()) {
-    return false;
-  }
-  if (stream_prefixes.empty()) return true;
-  for (const std::string& prefix : stream_prefixes) {
-    if (absl::StartsWith(e.stream(), prefix)) return true;
-  }
-  return false;
-}
-
 absl::StatusOr<AppendResult> Ledger::AppendAndWait(AppendRequest request) {
   absl::Notification done;
   std::optional<absl::StatusOr<AppendResult>> out;
@@ -1127,6 +1131,11 @@ absl::StatusOr<AppendResult> Ledger::AppendAndWait(AppendRequest request) {
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const Options& options) {
+  return ledger::OpenWithRules(options, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> ledger::OpenWithRules(
+    const Options& options, const domain::Rules* rules) {
   store::StoreOptions so;
   so.dir = options.data_dir;
   so.env = options.env;
@@ -1134,11 +1143,22 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const Options& options) {
   absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(so);
   if (!s.ok()) return s.status();
   std::unique_ptr<domain::Rules> owned;
-  if (options.rules == nullptr) owned = domain::NewPartnershipRules();
-  auto ledger =
-      std::make_unique<LedgerImpl>(options, std::move(*s), std::move(owned));
+  if (rules == nullptr) owned = domain::NewPartnershipRules();
+  auto ledger = std::make_unique<LedgerImpl>(options, std::move(*s), rules,
+                                             std::move(owned));
   if (absl::Status st = ledger->Start(); !st.ok()) return st;
   return ledger;
 }
 
+namespace ledger {
+
+const store::Store& StoreOf(const Ledger& ledger) {
+  return static_cast<const LedgerImpl&>(ledger).store();
+}
+
+const domain::Rules& RulesOf(const Ledger& ledger) {
+  return static_cast<const LedgerImpl&>(ledger).rules();
+}
+
+}  // namespace ledger
 }  // namespace partnerledger

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "domain/enums.h"
+#include "domain/guidance.h"
 #include "domain/money.h"
 #include "domain/state_keys.h"
 #include "domain/upcast.h"
@@ -1090,21 +1091,12 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
 
 namespace {
 
-struct GuidanceRange {
-  int32_t year1_min, year1_max, later_min, later_max;
-};
-
-GuidanceRange Guidance(sv1::OfferingClass c) {
-  if (c == sv1::OFFERING_CLASS_PROJECT) return {2000, 2000, 1000, 1000};
-  return {2000, 3000, 1000, 1500};
-}
-
 bool WithinGuidance(const sv1::Deal& d) {
-  const GuidanceRange g = Guidance(d.offering_class());
+  const domain::MarginGuidance& g = domain::GuidanceFor(d.offering_class());
   for (const sv1::MarginBand& b : d.bands()) {
     const bool first = b.from_year() == 1;
-    const int32_t lo = first ? g.year1_min : g.later_min;
-    const int32_t hi = first ? g.year1_max : g.later_max;
+    const int32_t lo = first ? g.year1_min_bp : g.later_min_bp;
+    const int32_t hi = first ? g.year1_max_bp : g.later_max_bp;
     if (b.rate_bp() < lo || b.rate_bp() > hi) return false;
   }
   return true;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/ledger_internal.h"
 #include "server/log.h"
 #include "server/status_map.h"
 #include "store/backup.h"
@@ -95,8 +96,8 @@ grpc::ServerUnaryReactor* AdminService::CreateBackup(
   const std::string principal = access->principal.name;
   return RunExclusive(ctx, [this, resp, dir = *dir, principal] {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<store::BackupInfo> info =
-        store::CreateBackup(ledger_->store(), ScratchDir("backup"), dir);
+    absl::StatusOr<store::BackupInfo> info = store::CreateBackup(
+        ledger::StoreOf(*ledger_), ScratchDir("backup"), dir);
     if (!info.ok()) {
       Log(LogLevel::kError, "backup failed",
           {{"backup_dir", dir},

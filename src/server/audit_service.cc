@@ -1,6 +1,7 @@
 #include "server/audit_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/ledger_internal.h"
 #include "server/partner_scope.h"
 #include "server/status_map.h"
 
@@ -34,7 +35,7 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
   const uint64_t size = req->has_tree_size() ? req->tree_size() : head;
-  const store::StoreNodeSource stored(&ledger_->store());
+  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
   const store::CachedNodeSource nodes(&stored, &nodes_);
   return FinishNow(ctx, FillCheckpoint(nodes, signer_, size, head,
                                        resp->mutable_checkpoint()));
@@ -47,15 +48,16 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   if (!access.ok()) return FinishNow(ctx, access.status());
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
-  const store::StoreNodeSource stored(&ledger_->store());
+  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
   const store::CachedNodeSource nodes(&stored, &nodes_);
-  absl::Status s =
-      FillInclusionProof(ledger_->store(), nodes, signer_, *req, head, resp);
+  absl::Status s = FillInclusionProof(ledger::StoreOf(*ledger_), nodes, signer_,
+                                      *req, head, resp);
   if (!s.ok()) return FinishNow(ctx, s);
   if (access->partner_scoped) {
     // Judged after reading, on the event's stream; the denial does not say
     // whether or what the event is.
-    PartnerScope scope(&ledger_->store(), access->principal.partner_id);
+    PartnerScope scope(&ledger::StoreOf(*ledger_),
+                       access->principal.partner_id);
     absl::StatusOr<bool> involves = scope.Involves(resp->event().stream());
     if (!involves.ok()) return FinishNow(ctx, involves.status());
     if (!*involves) {
@@ -76,7 +78,7 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetConsistencyProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
   if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
-  const store::StoreNodeSource stored(&ledger_->store());
+  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
   const store::CachedNodeSource nodes(&stored, &nodes_);
   return FinishNow(ctx, FillConsistencyProof(nodes, signer_, *req,
                                              ledger_->head_position(), resp));

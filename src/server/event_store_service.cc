@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "domain/validate.h"
+#include "ledger/ledger_internal.h"
 #include "server/partner_scope.h"
 #include "server/status_map.h"
 #include "server/translate.h"
@@ -154,7 +155,7 @@ class SubscriptionHub::Reactor final
                                  ? limits::kCheckpointIntervalDefault
                                  : req.checkpoint_interval()) {
     if (!partner_id.empty()) {
-      scope_.emplace(&hub->ledger_->store(), partner_id);
+      scope_.emplace(&ledger::StoreOf(*hub->ledger_), partner_id);
     }
   }
 
@@ -291,18 +292,21 @@ void SubscriptionHub::Fill(Reactor* r) {
   const uint64_t from = r->next_position_;
   // The previous page has been written: its memory is free again.
   r->reservation_.Reset();
-  absl::StatusOr<LogPage> page =
-      ledger_->ReadAll(from, /*forward=*/true, limits::kSubscriptionPageEvents,
-                       r->filter_, &r->reservation_);
+  ReadAllOptions options;
+  options.from_position = from;
+  options.max_count = limits::kSubscriptionPageEvents;
+  options.filter = &r->filter_;
+  options.reservation = &r->reservation_;
+  absl::StatusOr<LogPage> page = ledger_->ReadAll(options);
   if (!page.ok()) {
     r->finished_ = true;
     r->Finish(ToGrpc(page.status()));
     return;
   }
   size_t delivered = 0;
-  for (const StoredEvent& e : page->events) {
+  for (const RecordedEvent& e : page->events) {
     if (r->scope_.has_value()) {
-      absl::StatusOr<bool> involves = r->scope_->Involves(e.stream());
+      absl::StatusOr<bool> involves = r->scope_->Involves(e.stream);
       if (!involves.ok()) {
         r->finished_ = true;
         r->Finish(ToGrpc(involves.status()));
@@ -412,24 +416,24 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
       !name.ok()) {
     return FinishNow(ctx, name.status());
   }
-  absl::StatusOr<bool> forward_or = IsForward(req->direction());
-  if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
+  absl::StatusOr<Direction> direction = FromWire(req->direction());
+  if (!direction.ok()) return FinishNow(ctx, direction.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
   return reactor->Run(
       &reads_, [this, ctx, req, resp, reactor, access = std::move(*access),
-                forward = *forward_or] {
-        return ReadStreamPage(*ctx, access, *req, forward,
+                direction = *direction] {
+        return ReadStreamPage(*ctx, access, *req, direction,
                               reactor->reservation(), resp);
       });
 }
 
 absl::Status EventStoreService::ReadStreamPage(
     const grpc::CallbackServerContext& ctx, const Access& access,
-    const v1::ReadStreamRequest& req, bool forward,
+    const v1::ReadStreamRequest& req, Direction direction,
     ReadReservation* reservation, v1::ReadStreamResponse* resp) {
   std::optional<PartnerScope> scope;
   if (access.partner_scoped) {
-    scope.emplace(&ledger_->store(), access.principal.partner_id);
+    scope.emplace(&ledger::StoreOf(*ledger_), access.principal.partner_id);
     absl::StatusOr<bool> involves = scope->Involves(req.stream());
     if (!involves.ok()) return involves.status();
     // Its own stream may not exist yet (NOT_FOUND below); any other stream
@@ -440,11 +444,15 @@ absl::Status EventStoreService::ReadStreamPage(
           "stream " + req.stream() + " does not involve the partner");
     }
   }
-  absl::StatusOr<StreamPage> page =
-      ledger_->ReadStream(req.stream(), req.from_revision(), req.from_end(),
-                          forward, PageSize(req.max_count()), reservation);
+  ReadStreamOptions options;
+  options.from_revision = req.from_revision();
+  options.from_end = req.from_end();
+  options.direction = direction;
+  options.max_count = PageSize(req.max_count());
+  options.reservation = reservation;
+  absl::StatusOr<StreamPage> page = ledger_->ReadStream(req.stream(), options);
   if (!page.ok()) return page.status();
-  for (const StoredEvent& e : page->events) {
+  for (const RecordedEvent& e : page->events) {
     v1::Event* out = resp->add_events();
     absl::Status s = ToWire(e, out);
     if (s.ok() && scope.has_value()) s = scope->Redact(out);
@@ -461,34 +469,39 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
     v1::ReadAllResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kReadAll);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  absl::StatusOr<bool> forward_or = IsForward(req->direction());
-  if (!forward_or.ok()) return FinishNow(ctx, forward_or.status());
+  absl::StatusOr<Direction> direction = FromWire(req->direction());
+  if (!direction.ok()) return FinishNow(ctx, direction.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(
-      &reads_, [this, req, resp, reactor, access = std::move(*access),
-                forward = *forward_or] {
-        return ReadAllPage(access, *req, forward, reactor->reservation(), resp);
-      });
+  return reactor->Run(&reads_, [this, req, resp, reactor,
+                                access = std::move(*access),
+                                direction = *direction] {
+    return ReadAllPage(access, *req, direction, reactor->reservation(), resp);
+  });
 }
 
 absl::Status EventStoreService::ReadAllPage(const Access& access,
                                             const v1::ReadAllRequest& req,
-                                            bool forward,
+                                            Direction direction,
                                             ReadReservation* reservation,
                                             v1::ReadAllResponse* resp) {
-  absl::StatusOr<LogPage> page =
-      ledger_->ReadAll(req.from_position(), forward, PageSize(req.max_count()),
-                       FromWire(req.filter()), reservation);
+  const EventFilter filter = FromWire(req.filter());
+  ReadAllOptions options;
+  options.from_position = req.from_position();
+  options.direction = direction;
+  options.max_count = PageSize(req.max_count());
+  options.filter = &filter;
+  options.reservation = reservation;
+  absl::StatusOr<LogPage> page = ledger_->ReadAll(options);
   if (!page.ok()) return page.status();
   std::optional<PartnerScope> scope;
   if (access.partner_scoped) {
-    scope.emplace(&ledger_->store(), access.principal.partner_id);
+    scope.emplace(&ledger::StoreOf(*ledger_), access.principal.partner_id);
   }
-  for (const StoredEvent& e : page->events) {
+  for (const RecordedEvent& e : page->events) {
     // A partner's page leaves out what does not involve it; next_position
     // still moves past everything examined, like any filtered page.
     if (scope.has_value()) {
-      absl::StatusOr<bool> involves = scope->Involves(e.stream());
+      absl::StatusOr<bool> involves = scope->Involves(e.stream);
       if (!involves.ok()) return involves.status();
       if (!*involves) continue;
     }

@@ -65,11 +65,11 @@ class EventStoreService final : public v1::EventStoreService::CallbackService {
   // The storage half of ReadStream / ReadAll, on a pool worker.
   absl::Status ReadStreamPage(const grpc::CallbackServerContext& ctx,
                               const Access& access,
-                              const v1::ReadStreamRequest& req, bool forward,
-                              ReadReservation* reservation,
+                              const v1::ReadStreamRequest& req,
+                              Direction direction, ReadReservation* reservation,
                               v1::ReadStreamResponse* resp);
   absl::Status ReadAllPage(const Access& access, const v1::ReadAllRequest& req,
-                           bool forward, ReadReservation* reservation,
+                           Direction direction, ReadReservation* reservation,
                            v1::ReadAllResponse* resp);
 
   Ledger* const ledger_;

@@ -62,7 +62,8 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of the HTTP/JSON API and web console (empty: off); "
           "same loopback and TLS rules as --listen");
-ABSL_FLAG(int, shutdown_grace_ms, 5000,
+ABSL_FLAG(int, shutdown_grace_ms,
+          partnerledger::server::kShutdownGraceMsDefault,
           "on SIGTERM/SIGINT: how long calls in flight may finish before "
           "they are cancelled");
 ABSL_FLAG(std::string, backup_root, "./var/backups",
@@ -77,7 +78,8 @@ ABSL_FLAG(uint64_t, scrub_bytes_per_s, 8 << 20,
           "background scrub: read rate (bytes/s) at which every SST file's "
           "block checksums are re-read; corruption found turns health "
           "NOT_SERVING. 0: off");
-ABSL_FLAG(int64_t, scrub_interval_s, 86400,
+ABSL_FLAG(int64_t, scrub_interval_s,
+          partnerledger::server::kScrubIntervalSDefault,
           "background scrub: pause (seconds) between the end of one pass "
           "and the start of the next; the first pass starts at startup");
 ABSL_FLAG(std::string, signing_key, "",

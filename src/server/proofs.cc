@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/ledger_internal.h"
 #include "merkle/merkle.h"
 #include "server/translate.h"
 #include "store/keys.h"
@@ -106,7 +107,7 @@ absl::Status FillInclusionProof(const store::Store& store,
     return absl::InvalidArgumentError(absl::StrCat(
         "position: ", req.position(), " is beyond the tree size ", size));
   }
-  ASSIGN_OR_RETURN(std::optional<StoredEvent> e,
+  ASSIGN_OR_RETURN(std::optional<store::StoredEvent> e,
                    store.ReadEvent(req.position()));
   if (!e.has_value()) {
     return absl::DataLossError(absl::StrCat(
@@ -116,7 +117,8 @@ absl::Status FillInclusionProof(const store::Store& store,
   ASSIGN_OR_RETURN(std::vector<std::string> path,
                    merkle::InclusionProof(source, req.position() - 1, size));
   ASSIGN_OR_RETURN(std::string root, merkle::RootAt(source, size));
-  RETURN_IF_ERROR(ToWire(*e, out->mutable_event()));
+  RETURN_IF_ERROR(ToWire(ledger::ToRecordedEvent(store::StoredEvent(*e)),
+                         out->mutable_event()));
   out->set_position(req.position());
   out->set_leaf_index(req.position() - 1);
   out->set_tree_size(size);

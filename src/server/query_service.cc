@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/ledger_internal.h"
 #include "projection/rebuild.h"
 #include "server/status_map.h"
 #include "server/translate.h"
@@ -44,7 +45,7 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
   if (result.ok() && ledger_->options().merkle_tree) {
     // The nodes up to as_of_position are durable: they were written with
     // the events the answer reflects.
-    const store::StoreNodeSource stored(&ledger_->store());
+    const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
     absl::StatusOr<std::string> root = merkle::RootAt(
         store::CachedNodeSource(&stored, &nodes_), result->as_of_position());
     if (root.ok()) {
@@ -60,7 +61,7 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
 QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
     : ledger_(ledger),
       auth_(auth),
-      queries_(projection::Queries::Live(&ledger->store())) {}
+      queries_(projection::Queries::Live(&ledger::StoreOf(*ledger))) {}
 
 QueryService::~QueryService() {
   absl::MutexLock lock(&rebuild_mu_);
@@ -184,11 +185,11 @@ absl::StatusOr<projection::CompareResult> LocateDifference(Ledger& ledger,
     absl::StatusOr<std::unique_ptr<store::Store>> scratch =
         store::Store::Open(so);
     if (!scratch.ok()) return scratch.status();
-    absl::StatusOr<projection::ReplayStats> stats =
-        projection::Replay(ledger.store(), ledger.rules(), to, scratch->get());
-    out = stats.ok()
-              ? projection::CompareProjections(ledger.store(), **scratch, to)
-              : stats.status();
+    absl::StatusOr<projection::ReplayStats> stats = projection::Replay(
+        ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, scratch->get());
+    out = stats.ok() ? projection::CompareProjections(ledger::StoreOf(ledger),
+                                                      **scratch, to)
+                     : stats.status();
   }
   std::filesystem::remove_all(scratch_dir, ec);
   return out;
@@ -203,11 +204,12 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
   // The stored history's digest on a second thread, while this one
   // replays in memory.
   absl::StatusOr<projection::HistoryDigest> stored;
-  std::thread digest_stored(
-      [&] { stored = projection::DigestStoredHistory(ledger.store(), to); });
+  std::thread digest_stored([&] {
+    stored = projection::DigestStoredHistory(ledger::StoreOf(ledger), to);
+  });
   projection::HistoryDigest rebuilt;
-  absl::StatusOr<projection::ReplayStats> stats =
-      projection::ReplayToDigest(ledger.store(), ledger.rules(), to, &rebuilt);
+  absl::StatusOr<projection::ReplayStats> stats = projection::ReplayToDigest(
+      ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, &rebuilt);
   digest_stored.join();
   if (!stats.ok()) return stats.status();
   if (!stored.ok()) return stored.status();

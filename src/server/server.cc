@@ -25,6 +25,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "http/gateway.h"
+#include "ledger/ledger_internal.h"
 #include "server/admin_service.h"
 #include "server/audit_service.h"
 #include "server/event_store_service.h"
@@ -295,7 +296,7 @@ struct LedgerServer::Impl {
     MetricsInputs in;
     in.ledger = ledger->stats();
     in.healthy = ledger->healthy() && !data_loss.load();
-    if (const auto& torn = ledger->store().wal_tail_repair(); torn) {
+    if (const auto& torn = ledger::StoreOf(*ledger).wal_tail_repair(); torn) {
       in.wal_torn_tail_bytes = torn->dropped_bytes;
     }
     in.serving = serving.load();
@@ -317,7 +318,7 @@ struct LedgerServer::Impl {
     in.writer_queue_max = options.ledger.writer_queue_max;
     in.auth_unauthenticated = auth->unauthenticated_total();
     in.auth_permission_denied = auth->permission_denied_total();
-    const store::Store& s = ledger->store();
+    const store::Store& s = ledger::StoreOf(*ledger);
     in.total_sst_files_bytes = s.IntProperty("rocksdb.total-sst-files-size");
     in.live_sst_files_bytes = s.IntProperty("rocksdb.live-sst-files-size");
     in.actual_delayed_write_rate =
@@ -379,11 +380,13 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       DataDirLock::Take(options.ledger.data_dir);
   if (!lock.ok()) return lock.status();
   impl->data_dir_lock = std::move(*lock);
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(options.ledger);
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      ledger::OpenWithRules(options.ledger, options.rules);
   if (!ledger.ok()) return ledger.status();
   impl->ledger = std::move(*ledger);
 
-  if (const auto& torn = impl->ledger->store().wal_tail_repair(); torn) {
+  if (const auto& torn = ledger::StoreOf(*impl->ledger).wal_tail_repair();
+      torn) {
     Log(LogLevel::kWarn,
         "dropped a torn write-ahead log tail: the last record of an append "
         "whose fsync never returned (never acknowledged)",
@@ -454,7 +457,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   scrub.bytes_per_s = options.scrub_bytes_per_s;
   scrub.pass_interval = std::chrono::seconds(options.scrub_interval_s);
   impl->scrubber = std::make_unique<store::Scrubber>(
-      &impl->ledger->store(), scrub, [raw](const absl::Status& s) {
+      &ledger::StoreOf(*impl->ledger), scrub, [raw](const absl::Status& s) {
         raw->OnDataLoss(true, "SST checksums", std::string(s.message()));
       });
   impl->scrubber->Start();

@@ -13,7 +13,16 @@
 #include "partnerledger/ledger.h"
 #include "server/auth.h"
 
+namespace partnerledger::domain {
+class Rules;
+}
+
 namespace partnerledger::server {
+
+// How long a shutdown lets calls in flight finish before cancelling them.
+inline constexpr int kShutdownGraceMsDefault = 5000;
+// A scrub pass over every SST file once a day.
+inline constexpr int64_t kScrubIntervalSDefault = 24 * 60 * 60;
 
 // HTTP/2 streams one client connection may have open at once
 // (GRPC_ARG_MAX_CONCURRENT_STREAMS). Further calls queue on the client's
@@ -72,7 +81,7 @@ struct ServerOptions {
   // its read rate (0: off, the default here; ledgerd's flag turns it on)
   // and the pause between passes.
   uint64_t scrub_bytes_per_s = 0;
-  int64_t scrub_interval_s = 86400;
+  int64_t scrub_interval_s = kScrubIntervalSDefault;
 
   // A file holding the Ed25519 key that signs checkpoints (C2SP note key
   // form, merkle/checkpoint.h); the key's name is the checkpoints' origin.
@@ -80,6 +89,9 @@ struct ServerOptions {
   std::string signing_key_file;
 
   Options ledger;
+  // The rules the ledger applies; nullptr: the partnership rules. Not
+  // owned. Tests inject defective rules here.
+  const domain::Rules* rules = nullptr;
 };
 
 class LedgerServer {
@@ -118,7 +130,7 @@ class LedgerServer {
 
   // Stops accepting calls, ends subscriptions, waits up to `grace_ms` for
   // calls in flight, then closes. Idempotent.
-  void Shutdown(int grace_ms = 5000);
+  void Shutdown(int grace_ms = kShutdownGraceMsDefault);
 
  private:
   struct Impl;

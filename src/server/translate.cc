@@ -1,7 +1,6 @@
 #include "server/translate.h"
 
 #include "absl/strings/str_cat.h"
-#include "domain/upcast.h"
 #include "domain/validate.h"
 #include "util/status_macros.h"
 #include "util/timestamp.h"
@@ -26,13 +25,13 @@ absl::StatusOr<ExpectedRevision> FromWire(v1::ExpectedState s) {
       absl::StrCat("expected_state: unknown value ", static_cast<int>(s)));
 }
 
-absl::StatusOr<bool> IsForward(v1::ReadDirection d) {
+absl::StatusOr<Direction> FromWire(v1::ReadDirection d) {
   switch (d) {
     case v1::READ_DIRECTION_UNSPECIFIED:  // documented as FORWARD
     case v1::READ_DIRECTION_FORWARD:
-      return true;
+      return Direction::kForward;
     case v1::READ_DIRECTION_BACKWARD:
-      return false;
+      return Direction::kBackward;
     case v1::ReadDirection_INT_MIN_SENTINEL_DO_NOT_USE_:
     case v1::ReadDirection_INT_MAX_SENTINEL_DO_NOT_USE_:
       break;
@@ -97,27 +96,22 @@ void ToWire(const AppendResult& r, v1::AppendEventsResponse* out) {
   out->set_commit_position(r.commit_position);
 }
 
-absl::Status ToWire(const StoredEvent& e, v1::Event* out) {
-  absl::StatusOr<v1::EventPayload> payload =
-      domain::UpcastPayload(e.schema_version(), e.payload());
-  if (!payload.ok()) {
-    return absl::Status(payload.status().code(),
-                        absl::StrCat("event at position ", e.position(), ": ",
-                                     payload.status().message()));
-  }
-  out->set_position(e.position());
-  out->set_stream(e.stream());
-  out->set_revision(e.revision());
-  out->set_event_id(FormatUuid(e.event_id()));
-  out->set_type(e.type());
-  SetTimestampMicros(e.occurred_at_us(), out->mutable_occurred_at());
-  SetTimestampMicros(e.recorded_at_us(), out->mutable_recorded_at());
-  out->set_actor(e.actor());
-  out->set_correlation_id(e.correlation_id());
-  out->set_causation_id(e.causation_id());
+absl::Status ToWire(const RecordedEvent& e, v1::Event* out) {
+  absl::StatusOr<v1::EventPayload> payload = DecodePayload(e);
+  if (!payload.ok()) return payload.status();
+  out->set_position(e.position);
+  out->set_stream(e.stream);
+  out->set_revision(e.revision);
+  out->set_event_id(FormatUuid(e.event_id));
+  out->set_type(e.type);
+  SetTimestampMicros(e.occurred_at_us, out->mutable_occurred_at());
+  SetTimestampMicros(e.recorded_at_us, out->mutable_recorded_at());
+  out->set_actor(e.actor);
+  out->set_correlation_id(e.correlation_id);
+  out->set_causation_id(e.causation_id);
   *out->mutable_payload() = std::move(*payload);
-  out->set_prev_hash(e.prev_hash());
-  out->set_hash(e.hash());
+  out->set_prev_hash(e.prev_hash);
+  out->set_hash(e.hash);
   return absl::OkStatus();
 }
 

@@ -19,7 +19,7 @@ absl::Status ValidateRequest(const google::protobuf::Message& req);
 // wire <-> storage enums: domain/enums.h). Unknown values: INVALID_ARGUMENT
 // naming the field. UNSPECIFIED is ANY / FORWARD, as the proto documents.
 absl::StatusOr<ExpectedRevision> FromWire(v1::ExpectedState s);
-absl::StatusOr<bool> IsForward(v1::ReadDirection d);
+absl::StatusOr<Direction> FromWire(v1::ReadDirection d);
 
 // ValidateRequest, then INVALID_ARGUMENT naming the field for what cannot
 // be translated (e.g. a missing occurred_at). Everything else is validated
@@ -29,7 +29,7 @@ absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req);
 void ToWire(const AppendResult& r, v1::AppendEventsResponse* out);
 
 // DATA_LOSS when the stored payload cannot be read.
-absl::Status ToWire(const StoredEvent& e, v1::Event* out);
+absl::Status ToWire(const RecordedEvent& e, v1::Event* out);
 
 EventFilter FromWire(const v1::Filter& f);
 

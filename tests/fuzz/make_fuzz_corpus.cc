@@ -14,11 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/ledger_internal.h"
 #include "partnerledger/clock.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/query.pb.h"
 #include "rocksdb/env.h"
 #include "server/translate.h"
+#include "store/store.h"
 
 namespace partnerledger {
 namespace {
@@ -72,9 +74,9 @@ int Main(const std::filesystem::path& out) {
   }
   const uint64_t head = (*ledger)->head_position();
   for (uint64_t p : {uint64_t{1}, uint64_t{3}, uint64_t{8}, head}) {
-    auto e = (*ledger)->ReadEvent(p);
-    if (!e.ok()) return 1;
-    const std::string bytes = e->SerializeAsString();
+    auto e = ledger::StoreOf(**ledger).ReadEvent(p);
+    if (!e.ok() || !e->has_value()) return 1;
+    const std::string bytes = (*e)->SerializeAsString();
     Write(out / "record_codec_fuzz", absl::StrCat("record-", p),
           std::string("\0\0", 2) + bytes);
     Write(out / "record_codec_fuzz", absl::StrCat("record-", p, "-sealed"),

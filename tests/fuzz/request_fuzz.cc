@@ -23,6 +23,7 @@
 #include "domain_sim.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/ledger_internal.h"
 #include "partnerledger/clock.h"
 #include "partnerledger/ledger.h"
 #include "projection/queries.h"
@@ -137,7 +138,7 @@ struct World {
       clock.Advance(1'000'000);
     }
     queries = std::make_unique<projection::Queries>(
-        projection::Queries::Live(&ledger->store()));
+        projection::Queries::Live(&ledger::StoreOf(*ledger)));
   }
 
   FakeClock clock{1'767'225'600'000'000};

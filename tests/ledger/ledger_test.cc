@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "domain/rules.h"
+#include "ledger/ledger_internal.h"
 #include "test_support.h"
 #include "util/uuid.h"
 
@@ -34,9 +35,9 @@ class LedgerTest : public ::testing::Test {
     Options o;
     o.data_dir = dir_.Sub("data");
     o.clock = &clock_;
-    o.rules = rules_.get();
     o.writer_queue_max = queue_max_;
-    absl::StatusOr<std::unique_ptr<Ledger>> l = Ledger::Open(o);
+    absl::StatusOr<std::unique_ptr<Ledger>> l =
+        ledger::OpenWithRules(o, rules_.get());
     ASSERT_TRUE(l.ok()) << l.status();
     ledger_ = std::move(*l);
   }
@@ -282,7 +283,7 @@ TEST_F(LedgerTest, ActorThatIsNotUtf8OrTooLongIsInvalidArgument) {
   EXPECT_EQ(ledger_->head_position(), 0u);
   EXPECT_TRUE(ledger_->healthy());
   ASSERT_TRUE(Register("partner-a").ok());
-  absl::StatusOr<StoredEvent> e = ledger_->ReadEvent(1);
+  absl::StatusOr<RecordedEvent> e = ledger_->ReadEvent(1);
   ASSERT_TRUE(e.ok()) << e.status();
 }
 
@@ -293,18 +294,18 @@ TEST_F(LedgerTest, RecordedAtNeverDecreasesWhenTheClockGoesBack) {
   ASSERT_TRUE(Register("partner-b").ok());
   clock_.Set(3'000'000'000'000'000);
   ASSERT_TRUE(Register("partner-c").ok());
-  absl::StatusOr<StoredEvent> e1 = ledger_->ReadEvent(1);
-  absl::StatusOr<StoredEvent> e2 = ledger_->ReadEvent(2);
-  absl::StatusOr<StoredEvent> e3 = ledger_->ReadEvent(3);
+  absl::StatusOr<RecordedEvent> e1 = ledger_->ReadEvent(1);
+  absl::StatusOr<RecordedEvent> e2 = ledger_->ReadEvent(2);
+  absl::StatusOr<RecordedEvent> e3 = ledger_->ReadEvent(3);
   ASSERT_TRUE(e1.ok() && e2.ok() && e3.ok());
-  EXPECT_EQ(e1->recorded_at_us(), 2'000'000'000'000'000);
-  EXPECT_EQ(e2->recorded_at_us(), 2'000'000'000'000'000);
-  EXPECT_EQ(e3->recorded_at_us(), 3'000'000'000'000'000);
+  EXPECT_EQ(e1->recorded_at_us, 2'000'000'000'000'000);
+  EXPECT_EQ(e2->recorded_at_us, 2'000'000'000'000'000);
+  EXPECT_EQ(e3->recorded_at_us, 3'000'000'000'000'000);
   // The clamp survives a restart.
   clock_.Set(1);
   Reopen();
   ASSERT_TRUE(Register("partner-d").ok());
-  EXPECT_EQ(ledger_->ReadEvent(4)->recorded_at_us(), 3'000'000'000'000'000);
+  EXPECT_EQ(ledger_->ReadEvent(4)->recorded_at_us, 3'000'000'000'000'000);
 }
 
 TEST_F(LedgerTest, EnvelopeRecordsActorTimesAndIds) {
@@ -316,21 +317,21 @@ TEST_F(LedgerTest, EnvelopeRecordsActorTimesAndIds) {
   r.events.push_back(std::move(e));
   r.actor = "crm-service";
   ASSERT_TRUE(ledger_->AppendAndWait(std::move(r)).ok());
-  absl::StatusOr<StoredEvent> s = ledger_->ReadEvent(1);
+  absl::StatusOr<RecordedEvent> s = ledger_->ReadEvent(1);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(s->actor(), "crm-service");
-  EXPECT_EQ(FormatUuid(s->event_id()), id);
-  EXPECT_EQ(s->correlation_id(), "corr-1");
-  EXPECT_EQ(s->causation_id(), "cause-1");
-  EXPECT_EQ(s->occurred_at_us(), 1'767'225'600'000'000);
-  EXPECT_EQ(s->recorded_at_us(), clock_.NowMicros());
-  EXPECT_EQ(s->type(), "PartnerRegistered");
+  EXPECT_EQ(s->actor, "crm-service");
+  EXPECT_EQ(FormatUuid(s->event_id), id);
+  EXPECT_EQ(s->correlation_id, "corr-1");
+  EXPECT_EQ(s->causation_id, "cause-1");
+  EXPECT_EQ(s->occurred_at_us, 1'767'225'600'000'000);
+  EXPECT_EQ(s->recorded_at_us, clock_.NowMicros());
+  EXPECT_EQ(s->type, "PartnerRegistered");
   v1::EventPayload p;
-  ASSERT_TRUE(p.ParseFromString(s->payload()));
+  ASSERT_TRUE(p.ParseFromString(s->payload));
   EXPECT_EQ(p.partner_registered().legal_name(), "Acme");
   // Without an actor the default principal is recorded.
   ASSERT_TRUE(Register("partner-b").ok());
-  EXPECT_EQ(ledger_->ReadEvent(2)->actor(), "local");
+  EXPECT_EQ(ledger_->ReadEvent(2)->actor, "local");
 }
 
 TEST_F(LedgerTest, HashChainLinksEveryEventAndVerifies) {
@@ -338,11 +339,11 @@ TEST_F(LedgerTest, HashChainLinksEveryEventAndVerifies) {
     ASSERT_TRUE(Register("partner-" + std::to_string(i)).ok());
   std::string prev(32, '\0');
   for (uint64_t p = 1; p <= 5; ++p) {
-    absl::StatusOr<StoredEvent> e = ledger_->ReadEvent(p);
+    absl::StatusOr<RecordedEvent> e = ledger_->ReadEvent(p);
     ASSERT_TRUE(e.ok());
-    EXPECT_EQ(e->prev_hash(), prev);
-    EXPECT_EQ(e->hash().size(), 32u);
-    prev = e->hash();
+    EXPECT_EQ(e->prev_hash, prev);
+    EXPECT_EQ(e->hash.size(), 32u);
+    prev = e->hash;
   }
   absl::StatusOr<ChainDigest> d = ledger_->GetDigest(0);
   ASSERT_TRUE(d.ok());
@@ -397,7 +398,7 @@ TEST_F(LedgerTest, RestartRecoversHeadAndContinuesTheChain) {
       Update("partner-a", ExpectedRevision::Exact(1));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->events[0].position, 3u);
-  EXPECT_EQ(ledger_->ReadEvent(3)->prev_hash(), hash2);
+  EXPECT_EQ(ledger_->ReadEvent(3)->prev_hash, hash2);
   EXPECT_TRUE(ledger_->VerifyChain(0, 0, std::nullopt)->ok);
 }
 
@@ -466,9 +467,9 @@ TEST(LedgerQueue, FullQueueIsResourceExhaustedAndOthersSucceed) {
   auto rules = domain::NewStructuralRules();
   Options o;
   o.data_dir = dir.Sub("data");
-  o.rules = rules.get();
   o.writer_queue_max = 1;
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(o);
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      ledger::OpenWithRules(o, rules.get());
   ASSERT_TRUE(ledger.ok());
   constexpr int kRequests = 300;
   std::mutex mu;
@@ -496,35 +497,60 @@ TEST(LedgerQueue, FullQueueIsResourceExhaustedAndOthersSucceed) {
   EXPECT_EQ((*ledger)->head_position(), static_cast<uint64_t>(ok));
 }
 
+ReadStreamOptions Page(uint64_t from_revision, uint32_t max_count) {
+  ReadStreamOptions o;
+  o.from_revision = from_revision;
+  o.max_count = max_count;
+  return o;
+}
+
+ReadStreamOptions LastPageBackward(uint32_t max_count) {
+  ReadStreamOptions o;
+  o.from_end = true;
+  o.direction = Direction::kBackward;
+  o.max_count = max_count;
+  return o;
+}
+
+ReadAllOptions Filtered(const EventFilter* filter) {
+  ReadAllOptions o;
+  o.filter = filter;
+  return o;
+}
+
+ReadAllOptions Backward(uint32_t max_count) {
+  ReadAllOptions o;
+  o.direction = Direction::kBackward;
+  o.max_count = max_count;
+  return o;
+}
+
 TEST_F(LedgerTest, ReadStreamPagesForwardAndBackward) {
   ASSERT_TRUE(Register("partner-a").ok());
   ASSERT_TRUE(Register("partner-b").ok());  // interleaved other stream
   for (int i = 0; i < 6; ++i)
     ASSERT_TRUE(Update("partner-a", ExpectedRevision::Any()).ok());
-  absl::StatusOr<StreamPage> p1 =
-      ledger_->ReadStream("partner-a", 0, false, true, 3);
+  absl::StatusOr<StreamPage> p1 = ledger_->ReadStream("partner-a", Page(0, 3));
   ASSERT_TRUE(p1.ok());
   ASSERT_EQ(p1->events.size(), 3u);
-  EXPECT_EQ(p1->events[0].revision(), 0u);
-  EXPECT_EQ(p1->events[2].revision(), 2u);
+  EXPECT_EQ(p1->events[0].revision, 0u);
+  EXPECT_EQ(p1->events[2].revision, 2u);
   EXPECT_FALSE(p1->end_of_stream);
   EXPECT_EQ(p1->next_revision, 3u);
   EXPECT_EQ(p1->last_revision, 6u);
-  absl::StatusOr<StreamPage> p3 =
-      ledger_->ReadStream("partner-a", 6, false, true, 3);
+  absl::StatusOr<StreamPage> p3 = ledger_->ReadStream("partner-a", Page(6, 3));
   ASSERT_TRUE(p3.ok());
   ASSERT_EQ(p3->events.size(), 1u);
   EXPECT_TRUE(p3->end_of_stream);
   absl::StatusOr<StreamPage> back =
-      ledger_->ReadStream("partner-a", 0, true, false, 4);
+      ledger_->ReadStream("partner-a", LastPageBackward(4));
   ASSERT_TRUE(back.ok());
   ASSERT_EQ(back->events.size(), 4u);
-  EXPECT_EQ(back->events[0].revision(), 6u);
-  EXPECT_EQ(back->events[3].revision(), 3u);
+  EXPECT_EQ(back->events[0].revision, 6u);
+  EXPECT_EQ(back->events[3].revision, 3u);
   EXPECT_EQ(back->next_revision, 2u);
-  EXPECT_EQ(
-      ledger_->ReadStream("partner-zz", 0, false, true, 3).status().code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(ledger_->ReadStream("partner-zz", Page(0, 3)).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(LedgerTest, ReadAllFiltersByTypeAndStreamPrefix) {
@@ -534,24 +560,24 @@ TEST_F(LedgerTest, ReadAllFiltersByTypeAndStreamPrefix) {
   ASSERT_TRUE(Update("partner-b", ExpectedRevision::Any()).ok());
   EventFilter by_type;
   by_type.event_types = {"PartnerProfileUpdated"};
-  absl::StatusOr<LogPage> page = ledger_->ReadAll(0, true, 100, by_type);
+  absl::StatusOr<LogPage> page = ledger_->ReadAll(Filtered(&by_type));
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->events.size(), 2u);
-  EXPECT_EQ(page->events[0].position(), 3u);
-  EXPECT_EQ(page->events[1].position(), 4u);
+  EXPECT_EQ(page->events[0].position, 3u);
+  EXPECT_EQ(page->events[1].position, 4u);
   EXPECT_TRUE(page->end_of_log);
   EXPECT_EQ(page->next_position, 5u);
   EventFilter by_prefix;
   by_prefix.stream_prefixes = {"partner-b"};
-  page = ledger_->ReadAll(0, true, 100, by_prefix);
+  page = ledger_->ReadAll(Filtered(&by_prefix));
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->events.size(), 2u);
-  EXPECT_EQ(page->events[0].stream(), "partner-b");
-  absl::StatusOr<LogPage> back = ledger_->ReadAll(0, false, 3, EventFilter());
+  EXPECT_EQ(page->events[0].stream, "partner-b");
+  absl::StatusOr<LogPage> back = ledger_->ReadAll(Backward(3));
   ASSERT_TRUE(back.ok());
   ASSERT_EQ(back->events.size(), 3u);
-  EXPECT_EQ(back->events[0].position(), 4u);
-  EXPECT_EQ(back->events[2].position(), 2u);
+  EXPECT_EQ(back->events[0].position, 4u);
+  EXPECT_EQ(back->events[2].position, 2u);
   EXPECT_FALSE(back->end_of_log);
   EXPECT_EQ(back->next_position, 1u);
 }

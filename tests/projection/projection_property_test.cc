@@ -10,6 +10,7 @@
 
 #include "domain/partnership.h"
 #include "domain/partnership_sim.h"
+#include "ledger/ledger_internal.h"
 #include "partnerledger/ledger.h"
 #include "projection/queries.h"
 #include "projection/rebuild.h"
@@ -234,7 +235,7 @@ TEST_P(ProjectionPropertyTest, IncrementalEqualsRebuildAndAsOfEqualsReplay) {
   ASSERT_GT(history.accepted(), 200);
   ASSERT_GT(history.rejected(), 10);
 
-  const store::Store& live = (*ledger)->store();
+  const store::Store& live = ledger::StoreOf(**ledger);
   // 1. Incremental == rebuild from the log, byte for byte.
   {
     store::StoreOptions so;

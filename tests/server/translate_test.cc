@@ -80,9 +80,10 @@ std::map<std::string, std::function<void(int)>> Translators() {
     EXPECT_EQ(e->kind, want.at(n)) << n;
   };
   t["partnerledger.v1.ReadDirection"] = [](int n) {
-    absl::StatusOr<bool> f = IsForward(static_cast<v1::ReadDirection>(n));
-    ASSERT_TRUE(f.ok()) << n;
-    EXPECT_EQ(*f, n != v1::READ_DIRECTION_BACKWARD);
+    absl::StatusOr<Direction> d = FromWire(static_cast<v1::ReadDirection>(n));
+    ASSERT_TRUE(d.ok()) << n;
+    EXPECT_EQ(*d, n == v1::READ_DIRECTION_BACKWARD ? Direction::kBackward
+                                                   : Direction::kForward);
   };
   // Read in event payloads: every defined value but UNSPECIFIED is valid.
   t["partnerledger.v1.DealOutcome"] = [](int n) {
@@ -183,7 +184,7 @@ TEST(WireValues, UnknownExpectedStateIsInvalidArgumentNotAny) {
   EXPECT_THAT(r.status().message(), HasSubstr("99"));
   EXPECT_EQ(FromWire(static_cast<v1::ExpectedState>(99)).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(IsForward(static_cast<v1::ReadDirection>(7)).status().code(),
+  EXPECT_EQ(FromWire(static_cast<v1::ReadDirection>(7)).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

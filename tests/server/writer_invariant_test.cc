@@ -2,7 +2,7 @@
 // accepted, the writer stops: that append and every later one get
 // UNAVAILABLE, health turns NOT_SERVING with one error log line, nothing of
 // the broken request is written, and reads go on. The defects are injected
-// through Options::rules by wrappers defined here, in the test only.
+// through ServerOptions::rules by wrappers defined here, in the test only.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -82,7 +82,7 @@ class WriterInvariantTest
     o.listen = "127.0.0.1:0";
     o.ledger.data_dir = dir_.Sub("data");
     o.ledger.clock = &clock_;
-    o.ledger.rules = &rules_;
+    o.rules = &rules_;
     absl::StatusOr<std::unique_ptr<LedgerServer>> s = LedgerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);

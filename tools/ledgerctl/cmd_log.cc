@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/ledger_internal.h"
 #include "ledgerctl/commands.h"
 #include "ledgerctl/format.h"
 #include "ledgerctl/input.h"
@@ -639,7 +640,7 @@ int RunExport(Context& ctx) {
         (*st)->ScanEvents(*from, true, [&](store::StoredEvent&& se) {
           if (se.position() > last) return false;
           v1::Event e;
-          failure = server::ToWire(se, &e);
+          failure = server::ToWire(ledger::ToRecordedEvent(std::move(se)), &e);
           if (!failure.ok()) return false;
           emit(e);
           progress.Update(++exported);
