@@ -2,10 +2,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/ledger_internal.h"
-#include "server/partner_scope.h"
+#include "projection/partner_scope.h"
 #include "server/status_map.h"
 
 namespace partnerledger::server {
+
+using projection::PartnerScope;
 namespace {
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,

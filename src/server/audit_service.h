@@ -1,8 +1,8 @@
 // partnerledger.v1.AuditService: checkpoints, inclusion and consistency
 // proofs (proofs.h) for the auditor role and partner-scoped readers. A
 // partner gets inclusion proofs only for events it may read
-// (partner_scope.h); checkpoints and consistency proofs carry only hashes
-// and sizes, so every partner may have them. Handlers read a few RocksDB
+// (projection/partner_scope.h); checkpoints and consistency proofs carry only
+// hashes and sizes, so every partner may have them. Handlers read a few RocksDB
 // nodes (O(log n)) and sign on the gRPC thread, never on the append path.
 #ifndef PARTNERLEDGER_SERVER_AUDIT_SERVICE_H_
 #define PARTNERLEDGER_SERVER_AUDIT_SERVICE_H_

@@ -11,13 +11,15 @@
 #include "absl/synchronization/mutex.h"
 #include "domain/validate.h"
 #include "ledger/ledger_internal.h"
-#include "server/partner_scope.h"
+#include "projection/partner_scope.h"
 #include "server/status_map.h"
 #include "server/translate.h"
 #include "util/check.h"
 #include "util/sha256.h"
 
 namespace partnerledger::server {
+
+using projection::PartnerScope;
 namespace {
 
 uint32_t PageSize(uint32_t requested) {

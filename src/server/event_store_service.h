@@ -2,7 +2,7 @@
 // check the caller (auth.h), validate, translate, hand off to the Ledger and
 // finish; appends complete from the ledger's completion thread after their
 // fsync. A partner:<id> reader's reads are restricted to what involves its
-// partner (partner_scope.h).
+// partner (projection/partner_scope.h).
 #ifndef PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
 #define PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_
 

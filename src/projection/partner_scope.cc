@@ -1,12 +1,13 @@
-#include "server/partner_scope.h"
+#include "projection/partner_scope.h"
 
 #include "absl/strings/str_cat.h"
 #include "domain/state_keys.h"
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
+#include "store/store.h"
 #include "util/status_macros.h"
 
-namespace partnerledger::server {
+namespace partnerledger::projection {
 namespace {
 
 // The record at `key`, if any. DATA_LOSS when it does not parse.
@@ -83,4 +84,4 @@ absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
   return false;  // period-*: ledger-wide
 }
 
-}  // namespace partnerledger::server
+}  // namespace partnerledger::projection

@@ -1,4 +1,6 @@
-// What a partner:<id> reader may see (auth.h).
+// What a partner:<id> reader may see (server/auth.h), judged from the
+// projections' state (the parties of agreements, deals, conflicts and
+// settlements), which is why it lives with the projections.
 //
 // A stream "involves" partner P when
 //   partner-P                     it is P's own stream;
@@ -23,8 +25,8 @@
 // when reading it directly.
 //
 // Thread safety: none; one PartnerScope per call (it caches lookups).
-#ifndef PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
-#define PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
+#ifndef PARTNERLEDGER_PROJECTION_PARTNER_SCOPE_H_
+#define PARTNERLEDGER_PROJECTION_PARTNER_SCOPE_H_
 
 #include <string>
 #include <string_view>
@@ -32,9 +34,12 @@
 
 #include "absl/status/statusor.h"
 #include "partnerledger/v1/events.pb.h"
-#include "store/store.h"
 
-namespace partnerledger::server {
+namespace partnerledger::store {
+class Store;
+}
+
+namespace partnerledger::projection {
 
 class PartnerScope {
  public:
@@ -67,6 +72,6 @@ class PartnerScope {
   std::unordered_map<std::string, bool> cache_;
 };
 
-}  // namespace partnerledger::server
+}  // namespace partnerledger::projection
 
-#endif  // PARTNERLEDGER_SERVER_PARTNER_SCOPE_H_
+#endif  // PARTNERLEDGER_PROJECTION_PARTNER_SCOPE_H_

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Checks that src/ keeps its layers: every #include "<lib>/..." of a file in
+src/<lib>/ names its own library or one the table below lets it use.
+
+An include of a library above (upward) or of one below that the library does
+not use directly (skipping, e.g. the server reaching into the store instead
+of going through the ledger) fails, unless it is one of the EXCEPTIONS: edges
+that exist today, each with its reason. An exception that no longer occurs
+fails too, so the list only shrinks.
+
+  tools/check_layers.py [--root DIR]   check DIR/src (default: this checkout)
+  tools/check_layers.py --self-test    show that a violation is caught
+
+The CMake build enforces the same table per library (each library sees only
+the include roots of the libraries it links); this check adds the per-file
+view and runs in well under a second.
+"""
+import argparse
+import os
+import re
+import sys
+
+# Library -> the libraries it may include directly (besides itself, the
+# public include/partnerledger/ and generated protos). Bottom up.
+ALLOWED = {
+    "util": set(),
+    "merkle": {"util"},
+    "store": {"util", "merkle"},
+    "domain": {"util"},
+    "projection": {"util", "store", "domain"},
+    "ledger": {"util", "merkle", "store", "domain", "projection"},
+    # The HTTP/JSON gateway is a client of the gRPC services; amounts in
+    # major units follow the domain's money rules.
+    "http": {"util", "domain"},
+    # Appends and the event log go through the ledger; queries read the
+    # projections; the HTTP listener runs the gateway.
+    "server": {"util", "merkle", "ledger", "projection", "http"},
+}
+
+# (file under src/, included header) -> why it is still there.
+EXCEPTIONS = {
+    ("server/translate.cc", "domain/validate.h"):
+        "wire values are checked by the domain's validator (enum numbers, "
+        "timestamps) before translation",
+    ("server/event_store_service.cc", "domain/validate.h"):
+        "stream names are parsed by the domain's rule before a read",
+    ("server/auth.cc", "domain/validate.h"):
+        "partner ids in auth.conf follow the domain's id rule",
+    ("server/admin_service.cc", "store/backup.h"):
+        "backups copy the store's files",
+    ("server/main.cc", "store/backup.h"):
+        "--restore_backup restores into an empty directory before a ledger "
+        "exists",
+    ("server/main.cc", "store/power_loss_fs.h"):
+        "the power-loss file system the crash tests start ledgerd with",
+    ("server/proofs.h", "store/store.h"):
+        "proofs read the stored Merkle tree (shared with ledgerctl's offline "
+        "proofs, which have no ledger)",
+    ("server/proofs.cc", "store/keys.h"): "as proofs.h",
+    ("server/proofs.cc", "store/merkle_tree.h"): "as proofs.h",
+    ("server/proofs.cc", "store/record_codec.h"): "as proofs.h",
+    ("server/audit_service.h", "store/merkle_tree.h"):
+        "the service holds a cache of the stored Merkle tree's nodes",
+    ("server/query_service.h", "store/merkle_tree.h"): "as audit_service.h",
+    ("server/query_service.cc", "store/merkle_tree.h"):
+        "answers carry the Merkle root at their position",
+    ("server/query_service.cc", "store/store.h"):
+        "rebuild replays the log into a scratch store",
+    ("server/server.cc", "store/scrub.h"):
+        "the background scrub runs over the store's files",
+    ("server/server.cc", "store/store.h"):
+        "RocksDB gauges and the torn-WAL-tail report for /metrics",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
+
+
+def violations(root, planted=None, removed=()):
+    """Problems in root/src; `planted` maps a file under src/ to a line
+    added to it, `removed` lists files treated as deleted (for the
+    self-test)."""
+    planted = planted or {}
+    src = os.path.join(root, "src")
+    found = set()
+    problems = []
+    for lib in sorted(os.listdir(src)):
+        if lib not in ALLOWED:
+            problems.append(f"src/{lib}/: not in the layer table "
+                            "(tools/check_layers.py)")
+            continue
+        for dirpath, _, files in os.walk(os.path.join(src, lib)):
+            for name in sorted(files):
+                if not name.endswith((".h", ".cc")):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, src)
+                if rel in removed:
+                    continue
+                with open(path, encoding="utf-8") as f:
+                    text = f.read() + "\n" + planted.get(rel, "")
+                for m in INCLUDE.finditer(text):
+                    target = m.group(1)
+                    header = m.group(0).split('"')[1]
+                    if target == lib or target not in ALLOWED:
+                        continue  # own headers; absl/, rocksdb/, partnerledger/
+                    if target in ALLOWED[lib]:
+                        continue
+                    if (rel, header) in EXCEPTIONS:
+                        found.add((rel, header))
+                        continue
+                    if lib in deps_closure(target):
+                        kind = "upward"
+                    elif target in deps_closure(lib):
+                        kind = "skipping"
+                    else:
+                        kind = "sideways"
+                    problems.append(
+                        f"src/{rel}: includes {header} ({kind}: {lib} may "
+                        f"include {sorted(ALLOWED[lib]) or 'nothing'})")
+    for rel, header in sorted(set(EXCEPTIONS) - found):
+        problems.append(f"src/{rel} no longer includes {header}: remove it "
+                        "from EXCEPTIONS in tools/check_layers.py")
+    return problems
+
+
+def deps_closure(lib):
+    seen, todo = set(), [lib]
+    while todo:
+        for d in ALLOWED[todo.pop()]:
+            if d not in seen:
+                seen.add(d)
+                todo.append(d)
+    return seen
+
+
+def self_test(root):
+    """The check passes on this tree and fails on each kind of violation."""
+    cases = [
+        ("store/keys.cc", '#include "ledger/ledger_internal.h"', "upward"),
+        ("projection/queries.cc", '#include "merkle/merkle.h"', "skipping"),
+        ("server/auth.cc", '#include "store/store.h"', "skipping"),
+        ("domain/money.cc", '#include "store/store.h"', "sideways"),
+    ]
+    if violations(root):
+        print("self-test: the tree itself does not pass")
+        return 1
+    for rel, line, kind in cases:
+        got = violations(root, planted={rel: line})
+        if not any(p.startswith("src/" + rel) and kind in p for p in got):
+            print(f"self-test: {line} in src/{rel} was not caught as {kind}: "
+                  f"{got}")
+            return 1
+    # A stale exception is reported too.
+    if not any("no longer includes" in p
+               for p in violations(root, removed={"server/main.cc"})):
+        print("self-test: a stale exception was not reported")
+        return 1
+    print(f"self-test: {len(cases) + 1} violations caught")
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), ".."))
+    parser.add_argument("--self-test", action="store_true")
+    args = parser.parse_args()
+    if args.self_test:
+        return self_test(args.root)
+    problems = violations(args.root)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} layering problem(s); the layers are in "
+              "README.md (Architecture) and tools/check_layers.py")
+        return 1
+    print("layers ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
