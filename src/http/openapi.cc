@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "http/routes.h"
+#include "util/json.h"
 
 namespace partnerledger::http {
 namespace {
@@ -15,32 +16,9 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
+// A JSON string literal.
 std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, " ");
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += "\"";
-  return out;
+  return absl::StrCat("\"", JsonEscape(s), "\"");
 }
 
 // JSON schema of a message written as one JSON value by the proto3 JSON

@@ -221,6 +221,30 @@ void Load(Client& c, uint64_t target_events) {
   }
 }
 
+// --append_clients threads, each booking revenue on random deals through
+// its own channel (client seeds seed_base, seed_base + 1, ...) until `stop`;
+// `appended` counts the events written (each booking and its commission).
+std::vector<std::thread> StartBookingAppenders(
+    const std::string& target, int seed_base, std::atomic<bool>* stop,
+    std::atomic<uint64_t>* appended) {
+  std::vector<std::thread> appenders;
+  for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
+    appenders.emplace_back([=] {
+      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
+               seed_base + i);
+      while (!stop->load()) {
+        const int deal = static_cast<int>(c.rng()() % kDeals);
+        if (c.Append(absl::StrCat("deal-D", deal),
+                     {c.Booking(deal, g_seq.fetch_add(1))})
+                .ok()) {
+          appended->fetch_add(2);  // the booking and its derived commission
+        }
+      }
+    });
+  }
+  return appenders;
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -260,21 +284,8 @@ int RunObligations() {
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appended{0};
-  std::vector<std::thread> appenders;
-  for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
-    appenders.emplace_back([&, i] {
-      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
-               200 + i);
-      while (!stop.load()) {
-        const int deal = static_cast<int>(c.rng()() % kDeals);
-        if (c.Append(absl::StrCat("deal-D", deal),
-                     {c.Booking(deal, g_seq.fetch_add(1))})
-                .ok()) {
-          appended.fetch_add(2);  // the booking and its derived commission
-        }
-      }
-    });
-  }
+  std::vector<std::thread> appenders =
+      StartBookingAppenders(target, 200, &stop, &appended);
   Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
            300);
   std::vector<double> query_ms, digest_ms;
@@ -523,21 +534,8 @@ struct ScaleRow {
 bool MeasureAt(const std::string& target, ScaleRow* row) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> appended{0};
-  std::vector<std::thread> appenders;
-  for (int i = 0; i < absl::GetFlag(FLAGS_append_clients); ++i) {
-    appenders.emplace_back([&, i] {
-      Client c(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
-               400 + i);
-      while (!stop.load()) {
-        const int deal = static_cast<int>(c.rng()() % kDeals);
-        if (c.Append(absl::StrCat("deal-D", deal),
-                     {c.Booking(deal, g_seq.fetch_add(1))})
-                .ok()) {
-          appended.fetch_add(2);  // the booking and its derived commission
-        }
-      }
-    });
-  }
+  std::vector<std::thread> appenders =
+      StartBookingAppenders(target, 400, &stop, &appended);
   Client q(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()),
            500);
   std::vector<double> obligations_ms, statement_ms;
