@@ -1,4 +1,4 @@
-// Authentication and authorization of every RPC (DESIGN §6, issue 5).
+// Authentication and authorization of every RPC (DESIGN §6).
 //
 // Identity comes only from credentials, never from request fields:
 //   - a bearer token in the "authorization: Bearer <token>" metadata
