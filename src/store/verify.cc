@@ -183,8 +183,13 @@ StorageCheck BadStorage(StorageCheck c, uint64_t position,
   return c;
 }
 
-// A DATA_LOSS read is a finding; anything else is an error to return.
-bool IsFinding(const absl::Status& s) { return absl::IsDataLoss(s); }
+// A failed read as the check's answer: DATA_LOSS is a finding (the check
+// fails at `position`); anything else is an error to return.
+absl::StatusOr<StorageCheck> FindingOrError(StorageCheck c, uint64_t position,
+                                            const absl::Status& s) {
+  if (!absl::IsDataLoss(s)) return s;
+  return BadStorage(std::move(c), position, std::string(s.message()));
+}
 
 // Every event 1..head is indexed: its (stream, revision) in streams and its
 // id in event_ids, both naming its position. Counts the events.
@@ -210,8 +215,7 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
     absl::StatusOr<std::optional<std::string>> idx = store.GetRaw(
         Store::Family::kStreams, StreamKey(e->stream(), e->revision()), snap);
     if (!idx.ok()) {
-      if (!IsFinding(idx.status())) return idx.status();
-      return BadStorage(c, p, std::string(idx.status().message()));
+      return FindingOrError(c, p, idx.status());
     }
     if (!idx->has_value() || **idx != EventKey(p)) {
       return BadStorage(
@@ -224,8 +228,7 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
     absl::StatusOr<std::optional<std::string>> id =
         store.GetRaw(Store::Family::kEventIds, e->event_id(), snap);
     if (!id.ok()) {
-      if (!IsFinding(id.status())) return id.status();
-      return BadStorage(c, p, std::string(id.status().message()));
+      return FindingOrError(c, p, id.status());
     }
     std::optional<EventIdEntry> entry;
     if (id->has_value()) entry = DecodeEventIdEntry(**id);
@@ -241,9 +244,8 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
     ++c.entries_checked;
   }
   if (!it->status().ok()) {
-    absl::Status s = FromRocks(it->status(), "events column family");
-    if (!IsFinding(s)) return s;
-    return BadStorage(c, 0, std::string(s.message()));
+    return FindingOrError(c, 0,
+                          FromRocks(it->status(), "events column family"));
   }
   return c;
 }
@@ -277,8 +279,7 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
     if (k->stream != stream) {
       absl::StatusOr<bool> ok = check_head();
       if (!ok.ok()) {
-        if (!IsFinding(ok.status())) return ok.status();
-        return BadStorage(c, 0, std::string(ok.status().message()));
+        return FindingOrError(c, 0, ok.status());
       }
       if (!*ok) {
         return BadStorage(
@@ -295,8 +296,7 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
             ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
             : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
     if (!raw.ok()) {
-      if (!IsFinding(raw.status())) return raw.status();
-      return BadStorage(c, p, std::string(raw.status().message()));
+      return FindingOrError(c, p, raw.status());
     }
     absl::StatusOr<StoredEvent> e =
         raw->has_value() ? DecodeRecord(**raw)
@@ -314,14 +314,12 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
     ++c.entries_checked;
   }
   if (!it->status().ok()) {
-    absl::Status s = FromRocks(it->status(), "streams column family");
-    if (!IsFinding(s)) return s;
-    return BadStorage(c, 0, std::string(s.message()));
+    return FindingOrError(c, 0,
+                          FromRocks(it->status(), "streams column family"));
   }
   absl::StatusOr<bool> ok = check_head();
   if (!ok.ok()) {
-    if (!IsFinding(ok.status())) return ok.status();
-    return BadStorage(c, 0, std::string(ok.status().message()));
+    return FindingOrError(c, 0, ok.status());
   }
   if (!*ok) {
     return BadStorage(
@@ -354,8 +352,7 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
             ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
             : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
     if (!raw.ok()) {
-      if (!IsFinding(raw.status())) return raw.status();
-      return BadStorage(c, p, std::string(raw.status().message()));
+      return FindingOrError(c, p, raw.status());
     }
     absl::StatusOr<StoredEvent> e =
         raw->has_value() ? DecodeRecord(**raw)
@@ -371,9 +368,8 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
     ++c.entries_checked;
   }
   if (!it->status().ok()) {
-    absl::Status s = FromRocks(it->status(), "event_ids column family");
-    if (!IsFinding(s)) return s;
-    return BadStorage(c, 0, std::string(s.message()));
+    return FindingOrError(c, 0,
+                          FromRocks(it->status(), "event_ids column family"));
   }
   return c;
 }
@@ -393,9 +389,7 @@ absl::StatusOr<StorageCheck> CheckStreamHeads(const Store& store,
     ++heads;
   }
   if (!it->status().ok()) {
-    absl::Status s = FromRocks(it->status(), "meta column family");
-    if (!IsFinding(s)) return s;
-    return BadStorage(c, 0, std::string(s.message()));
+    return FindingOrError(c, 0, FromRocks(it->status(), "meta column family"));
   }
   if (heads != streams) {
     return BadStorage(
@@ -411,14 +405,12 @@ absl::StatusOr<StorageCheck> CheckStreamHeads(const Store& store,
 absl::StatusOr<StorageCheck> VerifyStorage(const Store& store) {
   StorageCheck c;
   if (absl::Status s = store.VerifyAllChecksums(); !s.ok()) {
-    if (!IsFinding(s)) return s;
-    return BadStorage(c, 0, std::string(s.message()));
+    return FindingOrError(c, 0, s);
   }
   std::shared_ptr<const rocksdb::Snapshot> snap = store.NewSnapshot();
   absl::StatusOr<Head> head = store.ReadHeadAt(snap.get());
   if (!head.ok()) {
-    if (!IsFinding(head.status())) return head.status();
-    return BadStorage(c, 0, std::string(head.status().message()));
+    return FindingOrError(c, 0, head.status());
   }
   absl::StatusOr<StorageCheck> r =
       CheckEventsIndexed(store, snap.get(), head->position(), c);
