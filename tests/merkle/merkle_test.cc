@@ -10,67 +10,18 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "merkle/naive_rfc9162.h"
 #include "util/sha256.h"
 
 namespace partnerledger::merkle {
 namespace {
 
-using Leaves = std::vector<std::string>;  // leaf hashes
-
-uint64_t LargestPowerOfTwoBelow(uint64_t n) {
-  uint64_t k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-std::string H(std::string_view bytes) { return DigestBytes(Sha256Of(bytes)); }
-
-// RFC 9162 §2.1.1 MTH over leaf hashes D[begin:end].
-std::string NaiveRoot(const Leaves& d, uint64_t begin, uint64_t end) {
-  const uint64_t n = end - begin;
-  if (n == 0) return H("");
-  if (n == 1) return d[begin];
-  const uint64_t k = LargestPowerOfTwoBelow(n);
-  return H(std::string(1, '\1') + NaiveRoot(d, begin, begin + k) +
-           NaiveRoot(d, begin + k, end));
-}
-
-// RFC 9162 §2.1.3.1 PATH(m, D[begin:end]).
-std::vector<std::string> NaivePath(const Leaves& d, uint64_t m, uint64_t begin,
-                                   uint64_t end) {
-  const uint64_t n = end - begin;
-  if (n == 1) return {};
-  const uint64_t k = LargestPowerOfTwoBelow(n);
-  std::vector<std::string> out;
-  if (m < k) {
-    out = NaivePath(d, m, begin, begin + k);
-    out.push_back(NaiveRoot(d, begin + k, end));
-  } else {
-    out = NaivePath(d, m - k, begin + k, end);
-    out.push_back(NaiveRoot(d, begin, begin + k));
-  }
-  return out;
-}
-
-// RFC 9162 §2.1.4.1 SUBPROOF(m, D[begin:end], b).
-std::vector<std::string> NaiveSubProof(const Leaves& d, uint64_t m,
-                                       uint64_t begin, uint64_t end, bool b) {
-  const uint64_t n = end - begin;
-  if (m == n) {
-    if (b) return {};
-    return {NaiveRoot(d, begin, end)};
-  }
-  const uint64_t k = LargestPowerOfTwoBelow(n);
-  std::vector<std::string> out;
-  if (m <= k) {
-    out = NaiveSubProof(d, m, begin, begin + k, b);
-    out.push_back(NaiveRoot(d, begin + k, end));
-  } else {
-    out = NaiveSubProof(d, m - k, begin + k, end, false);
-    out.push_back(NaiveRoot(d, begin, begin + k));
-  }
-  return out;
-}
+using naive::H;
+using naive::LargestPowerOfTwoBelow;
+using naive::Leaves;
+using naive::NaivePath;
+using naive::NaiveRoot;
+using naive::NaiveSubProof;
 
 Leaves MakeLeaves(uint64_t n, uint64_t seed = 0) {
   Leaves d;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "merkle/naive_rfc9162.h"
 #include "partnerledger/limits.h"
 #include "rocksdb/db.h"
 #include "store/keys.h"
@@ -23,40 +24,9 @@ namespace {
 
 using partnerledger::testing::TempDir;
 
-std::string H(std::string_view bytes) { return DigestBytes(Sha256Of(bytes)); }
-
-uint64_t LargestPowerOfTwoBelow(uint64_t n) {
-  uint64_t k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-// RFC 9162 §2.1.1 MTH over leaf hashes, naive and recursive.
-std::string NaiveRoot(const std::vector<std::string>& d, uint64_t begin,
-                      uint64_t end) {
-  const uint64_t n = end - begin;
-  if (n == 0) return H("");
-  if (n == 1) return d[begin];
-  const uint64_t k = LargestPowerOfTwoBelow(n);
-  return H("\1" + NaiveRoot(d, begin, begin + k) +
-           NaiveRoot(d, begin + k, end));
-}
-
-std::vector<std::string> NaivePath(const std::vector<std::string>& d,
-                                   uint64_t m, uint64_t begin, uint64_t end) {
-  const uint64_t n = end - begin;
-  if (n == 1) return {};
-  const uint64_t k = LargestPowerOfTwoBelow(n);
-  std::vector<std::string> out;
-  if (m < k) {
-    out = NaivePath(d, m, begin, begin + k);
-    out.push_back(NaiveRoot(d, begin + k, end));
-  } else {
-    out = NaivePath(d, m - k, begin + k, end);
-    out.push_back(NaiveRoot(d, begin, begin + k));
-  }
-  return out;
-}
+using merkle::naive::H;
+using merkle::naive::NaivePath;
+using merkle::naive::NaiveRoot;
 
 StoredEvent MakeRecord(uint64_t p, const std::string& prev) {
   StoredEvent e;
