@@ -33,6 +33,7 @@
 #include "util/check.h"
 #include "util/echo.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 #include "util/uuid.h"
 
 namespace partnerledger {
@@ -76,8 +77,7 @@ std::string SerializeDeterministic(const google::protobuf::Message& m) {
 
 absl::Status ValidateRequest(const AppendRequest& r,
                              std::vector<std::string>* raw_ids) {
-  absl::StatusOr<domain::StreamName> name = domain::ParseStreamName(r.stream);
-  if (!name.ok()) return name.status();
+  ASSIGN_OR_RETURN(domain::StreamName name, domain::ParseStreamName(r.stream));
   // The actor is recorded on every event; the server sets it from the
   // authenticated principal (1..64 bytes), callers of the C++ API may set
   // anything, so it is checked like any other stored string.
@@ -126,11 +126,8 @@ absl::Status ValidateRequest(const AppendRequest& r,
       return absl::InvalidArgumentError(
           absl::StrCat(f, ".correlation_id/causation_id: not UTF-8"));
     }
-    if (absl::Status s =
-            domain::ValidateProposedPayload(e.payload, *name, f + ".payload");
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(
+        domain::ValidateProposedPayload(e.payload, name, f + ".payload"));
     bytes += e.payload.ByteSizeLong();
   }
   if (bytes > limits::kAppendBytesMax) {
@@ -197,36 +194,31 @@ class LedgerImpl final : public Ledger {
   }
 
   absl::Status Start() {
-    absl::StatusOr<store::Head> head = store_->ReadHead();
-    if (!head.ok()) return head.status();
+    ASSIGN_OR_RETURN(store::Head head, store_->ReadHead());
     // Pair the head with the last event: a mismatch means the store is
     // inconsistent, and appending on top would fork the chain.
-    if (head->position() > 0) {
-      absl::StatusOr<std::optional<StoredEvent>> last =
-          store_->ReadEvent(head->position());
-      if (!last.ok()) return last.status();
-      if (!last->has_value() || (*last)->hash() != head->hash()) {
+    if (head.position() > 0) {
+      ASSIGN_OR_RETURN(std::optional<StoredEvent> last,
+                       store_->ReadEvent(head.position()));
+      if (!last.has_value() || last->hash() != head.hash()) {
         return absl::DataLossError(
-            absl::StrCat("head at position ", head->position(),
+            absl::StrCat("head at position ", head.position(),
                          " does not match the stored event there"));
       }
-      absl::StatusOr<std::optional<StoredEvent>> next =
-          store_->ReadEvent(head->position() + 1);
-      if (!next.ok()) return next.status();
-      if (next->has_value()) {
+      ASSIGN_OR_RETURN(std::optional<StoredEvent> next,
+                       store_->ReadEvent(head.position() + 1));
+      if (next.has_value()) {
         return absl::DataLossError("events stored beyond the head");
       }
     }
     if (options_.merkle_tree) {
-      absl::StatusOr<std::unique_ptr<store::TreeWriter>> tree =
-          store::TreeWriter::Open(store_.get(), head->position());
-      if (!tree.ok()) return tree.status();
-      tree_ = std::move(*tree);
+      ASSIGN_OR_RETURN(tree_,
+                       store::TreeWriter::Open(store_.get(), head.position()));
     }
-    next_position_ = head->position() + 1;
-    last_hash_ = head->hash();
-    last_recorded_at_us_ = head->recorded_at_us();
-    committed_head_.store(head->position());
+    next_position_ = head.position() + 1;
+    last_hash_ = head.hash();
+    last_recorded_at_us_ = head.recorded_at_us();
+    committed_head_.store(head.position());
     writer_ = std::thread([this] { WriterLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
     completer_ = std::thread([this] { CompleterLoop(); });
@@ -276,35 +268,33 @@ class LedgerImpl final : public Ledger {
     const uint32_t max_count = o.max_count;
     ReadReservation* const reservation = o.reservation;
     uint64_t from_revision = o.from_revision;
-    absl::StatusOr<std::optional<uint64_t>> last =
-        store_->StreamLastRevision(stream);
-    if (!last.ok()) return last.status();
-    if (!last->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<uint64_t> last,
+                     store_->StreamLastRevision(stream));
+    if (!last.has_value()) {
       return absl::NotFoundError(
           absl::StrCat("stream ", Echo(stream), " not found"));
     }
     StreamPage page;
-    page.last_revision = **last;
-    if (o.from_end) from_revision = **last;
-    absl::StatusOr<std::vector<uint64_t>> positions =
-        store_->StreamPositions(stream, from_revision, forward, max_count + 1);
-    if (!positions.ok()) return positions.status();
+    page.last_revision = *last;
+    if (o.from_end) from_revision = *last;
+    ASSIGN_OR_RETURN(
+        std::vector<uint64_t> positions,
+        store_->StreamPositions(stream, from_revision, forward, max_count + 1));
     const uint64_t head = head_position();
     PageBytes bytes(reservation);
-    for (uint64_t pos : *positions) {
+    for (uint64_t pos : positions) {
       if (pos > head) break;  // not yet acknowledged
       if (page.events.size() == max_count) {
         page.end_of_stream = false;
         break;
       }
-      absl::StatusOr<StoredEvent> e = ReadStored(pos);
-      if (!e.ok()) return e.status();
-      if (!bytes.Take(*e, page.events.empty())) {
+      ASSIGN_OR_RETURN(StoredEvent e, ReadStored(pos));
+      if (!bytes.Take(e, page.events.empty())) {
         if (page.events.empty()) return reservation->Exhausted();
         page.end_of_stream = false;
         break;
       }
-      page.events.push_back(ledger::ToRecordedEvent(std::move(*e)));
+      page.events.push_back(ledger::ToRecordedEvent(std::move(e)));
     }
     if (!page.end_of_stream) {
       page.next_revision = forward ? page.events.back().revision + 1
@@ -353,7 +343,7 @@ class LedgerImpl final : public Ledger {
             page.events.push_back(ledger::ToRecordedEvent(std::move(e)));
           return true;
         });
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
     if (exhausted) return reservation->Exhausted();
     page.next_position = next;
     if (forward && next > head) page.end_of_log = true;
@@ -362,9 +352,8 @@ class LedgerImpl final : public Ledger {
   }
 
   absl::StatusOr<RecordedEvent> ReadEvent(uint64_t position) const override {
-    absl::StatusOr<StoredEvent> e = ReadStored(position);
-    if (!e.ok()) return e.status();
-    return ledger::ToRecordedEvent(std::move(*e));
+    ASSIGN_OR_RETURN(StoredEvent e, ReadStored(position));
+    return ledger::ToRecordedEvent(std::move(e));
   }
 
   // The record at `position`, checked; NOT_FOUND beyond the head.
@@ -373,13 +362,12 @@ class LedgerImpl final : public Ledger {
       return absl::NotFoundError(
           absl::StrCat("no event at position ", position));
     }
-    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
-    if (!e.ok()) return e.status();
-    if (!e->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store_->ReadEvent(position));
+    if (!e.has_value()) {
       return absl::DataLossError(absl::StrCat("event at position ", position,
                                               " is missing below the head"));
     }
-    return std::move(**e);
+    return std::move(*e);
   }
 
   uint64_t head_position() const override { return committed_head_.load(); }
@@ -387,9 +375,8 @@ class LedgerImpl final : public Ledger {
   absl::StatusOr<ChainDigest> GetDigest(uint64_t position) const override {
     if (position == 0) position = head_position();
     if (position == 0) return ChainDigest{0, store::GenesisHash()};
-    absl::StatusOr<StoredEvent> e = ReadStored(position);
-    if (!e.ok()) return e.status();
-    return ChainDigest{position, e->hash()};
+    ASSIGN_OR_RETURN(StoredEvent e, ReadStored(position));
+    return ChainDigest{position, e.hash()};
   }
 
   absl::StatusOr<VerifyResult> VerifyChain(
@@ -408,11 +395,10 @@ class LedgerImpl final : public Ledger {
     }
     std::optional<std::pair<uint64_t, std::string>> want;
     if (expected.has_value()) want.emplace(expected->position, expected->hash);
-    absl::StatusOr<store::ChainCheck> c =
-        store::VerifyChain(*store_, from, to, want);
-    if (!c.ok()) return c.status();
-    return VerifyResult{c->ok, c->verified_through, c->first_bad_position,
-                        c->message, c->events_checked};
+    ASSIGN_OR_RETURN(store::ChainCheck c,
+                     store::VerifyChain(*store_, from, to, want));
+    return VerifyResult{c.ok, c.verified_through, c.first_bad_position,
+                        c.message, c.events_checked};
   }
 
   uint64_t AddCommitListener(std::function<void(uint64_t)> listener) override {
@@ -779,13 +765,12 @@ class LedgerImpl final : public Ledger {
         return g->records[position - g->records.front().position()];
       }
     }
-    absl::StatusOr<std::optional<StoredEvent>> e = store_->ReadEvent(position);
-    if (!e.ok()) return e.status();
-    if (!e->has_value()) {
+    ASSIGN_OR_RETURN(std::optional<StoredEvent> e, store_->ReadEvent(position));
+    if (!e.has_value()) {
       return absl::DataLossError(
           absl::StrCat("event id index points at missing position ", position));
     }
-    return std::move(**e);
+    return std::move(*e);
   }
 
   // The multi-position request `position` falls in, looked up in this
@@ -816,18 +801,17 @@ class LedgerImpl final : public Ledger {
     std::vector<uint64_t> known_positions;
     for (size_t i = 0; i < req.events.size(); ++i) {
       digests.push_back(ContentDigest(req.stream, req.events[i]));
-      absl::StatusOr<std::optional<EventIdEntry>> entry =
-          LookupEventId(scope, p.raw_ids[i]);
-      if (!entry.ok()) return entry.status();
-      if (!entry->has_value()) continue;
-      if ((*entry)->content_digest != digests.back()) {
+      ASSIGN_OR_RETURN(std::optional<EventIdEntry> entry,
+                       LookupEventId(scope, p.raw_ids[i]));
+      if (!entry.has_value()) continue;
+      if (entry->content_digest != digests.back()) {
         return absl::AlreadyExistsError(
             absl::StrCat("events[", i, "].event_id: ", req.events[i].event_id,
                          " was already used for different content at position ",
-                         (*entry)->position));
+                         entry->position));
       }
       ++known;
-      known_positions.push_back((*entry)->position);
+      known_positions.push_back(entry->position);
     }
     if (known == req.events.size()) {
       return Replay(*group, req, known_positions);
@@ -838,7 +822,7 @@ class LedgerImpl final : public Ledger {
           " event ids are already recorded; a retry must resend the original "
           "request unchanged"));
     }
-    if (absl::Status s = CheckExpected(scope, req); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckExpected(scope, req));
 
     const uint64_t first_position = next_position_;
     const std::string first_hash = last_hash_;
@@ -862,9 +846,8 @@ class LedgerImpl final : public Ledger {
 
   absl::Status CheckExpected(const RequestScope& scope,
                              const AppendRequest& req) const {
-    absl::StatusOr<std::optional<uint64_t>> current =
-        StreamRevision(scope, req.stream);
-    if (!current.ok()) return current.status();
+    ASSIGN_OR_RETURN(std::optional<uint64_t> current,
+                     StreamRevision(scope, req.stream));
     const ExpectedRevision& want = req.expected;
     bool ok = true;
     std::string expected_text;
@@ -872,25 +855,25 @@ class LedgerImpl final : public Ledger {
       case ExpectedRevision::Kind::kAny:
         break;
       case ExpectedRevision::Kind::kNoStream:
-        ok = !current->has_value();
+        ok = !current.has_value();
         expected_text = "no stream";
         break;
       case ExpectedRevision::Kind::kExists:
-        ok = current->has_value();
+        ok = current.has_value();
         expected_text = "an existing stream";
         break;
       case ExpectedRevision::Kind::kExact:
-        ok = current->has_value() && **current == want.revision;
+        ok = current.has_value() && *current == want.revision;
         expected_text = absl::StrCat("revision ", want.revision);
         break;
     }
     if (ok) return absl::OkStatus();
     absl::Status aborted = absl::AbortedError(
         absl::StrCat("stream ", req.stream, ": expected ", expected_text,
-                     ", current revision ", RevisionText(*current)));
+                     ", current revision ", RevisionText(current)));
     aborted.SetPayload(kCurrentRevisionPayload,
-                       absl::Cord(current->has_value() ? absl::StrCat(**current)
-                                                       : std::string("-1")));
+                       absl::Cord(current.has_value() ? absl::StrCat(*current)
+                                                      : std::string("-1")));
     return aborted;
   }
 
@@ -907,21 +890,19 @@ class LedgerImpl final : public Ledger {
         positions.front(),
         "); a retry must resend the original request unchanged"));
     const uint64_t first = positions.front();
-    absl::StatusOr<std::optional<store::RequestSpan>> span =
-        SpanAt(group, first);
-    if (!span.ok()) return span.status();
+    ASSIGN_OR_RETURN(std::optional<store::RequestSpan> span,
+                     SpanAt(group, first));
     uint64_t last = first;
-    if (span->has_value()) {
-      if ((*span)->first != first) return not_a_retry;
-      last = (*span)->last;
+    if (span.has_value()) {
+      if (span->first != first) return not_a_retry;
+      last = span->last;
     } else {
       // No span: the request occupied one position, or was recorded before
       // spans were kept; then its derived events follow its last event.
       last = *std::max_element(positions.begin(), positions.end());
       while (last + 1 < next_position_) {
-        absl::StatusOr<StoredEvent> next = RecordAt(group, last + 1);
-        if (!next.ok()) return next.status();
-        if (!next->derived()) break;
+        ASSIGN_OR_RETURN(StoredEvent next, RecordAt(group, last + 1));
+        if (!next.derived()) break;
         ++last;
       }
     }
@@ -930,17 +911,16 @@ class LedgerImpl final : public Ledger {
     r.commit_position = last;
     size_t own = 0;
     for (uint64_t pos = first; pos <= last; ++pos) {
-      absl::StatusOr<StoredEvent> e = RecordAt(group, pos);
-      if (!e.ok()) return e.status();
-      if (!e->derived()) {
+      ASSIGN_OR_RETURN(StoredEvent e, RecordAt(group, pos));
+      if (!e.derived()) {
         if (own == positions.size() || positions[own] != pos)
           return not_a_retry;
         ++own;
       }
-      if (e->stream() == req.stream) r.next_expected_revision = e->revision();
-      r.events.push_back(AppendedEvent{pos, e->stream(), e->revision(),
-                                       FormatUuid(e->event_id()), e->type(),
-                                       e->derived()});
+      if (e.stream() == req.stream) r.next_expected_revision = e.revision();
+      r.events.push_back(AppendedEvent{pos, e.stream(), e.revision(),
+                                       FormatUuid(e.event_id()), e.type(),
+                                       e.derived()});
     }
     if (own != positions.size()) return not_a_retry;
     return r;
@@ -973,12 +953,12 @@ class LedgerImpl final : public Ledger {
       e.set_actor(req.actor);
       e.set_correlation_id(ne.correlation_id);
       e.set_causation_id(ne.causation_id);
-      absl::StatusOr<AppendedEvent> a =
-          Place(req.stream, d->payload, /*derived=*/false, now_us, &e, scope);
-      if (!a.ok()) return a.status();
-      scope->event_ids[p.raw_ids[i]] = EventIdEntry{a->position, digests[i]};
-      result.next_expected_revision = a->revision;
-      result.events.push_back(std::move(*a));
+      ASSIGN_OR_RETURN(
+          AppendedEvent a,
+          Place(req.stream, d->payload, /*derived=*/false, now_us, &e, scope));
+      scope->event_ids[p.raw_ids[i]] = EventIdEntry{a.position, digests[i]};
+      result.next_expected_revision = a.revision;
+      result.events.push_back(std::move(a));
       for (domain::DerivedEvent& de : d->derived) {
         std::optional<std::string> raw = ParseUuid(de.event_id);
         if (!raw.has_value()) {
@@ -991,15 +971,15 @@ class LedgerImpl final : public Ledger {
         derived.set_actor(kSystemActor);
         derived.set_correlation_id(ne.correlation_id);
         derived.set_causation_id(ne.event_id);
-        absl::StatusOr<AppendedEvent> da = Place(
-            de.stream, de.payload, /*derived=*/true, now_us, &derived, scope);
-        if (!da.ok()) return da.status();
+        ASSIGN_OR_RETURN(AppendedEvent da,
+                         Place(de.stream, de.payload, /*derived=*/true, now_us,
+                               &derived, scope));
         // Derived ids are registered too, so they stay unique forever.
-        scope->event_ids[*raw] = EventIdEntry{
-            da->position, DigestBytes(Sha256Of(derived.payload()))};
+        scope->event_ids[*raw] =
+            EventIdEntry{da.position, DigestBytes(Sha256Of(derived.payload()))};
         if (de.stream == req.stream)
-          result.next_expected_revision = da->revision;
-        result.events.push_back(std::move(*da));
+          result.next_expected_revision = da.revision;
+        result.events.push_back(std::move(da));
       }
     }
     result.commit_position = next_position_ - 1;
@@ -1011,10 +991,9 @@ class LedgerImpl final : public Ledger {
                                       const v1::EventPayload& payload,
                                       bool derived, int64_t now_us,
                                       StoredEvent* e, RequestScope* scope) {
-    absl::StatusOr<std::optional<uint64_t>> rev =
-        StreamRevision(*scope, stream);
-    if (!rev.ok()) return rev.status();
-    const uint64_t revision = rev->has_value() ? **rev + 1 : 0;
+    ASSIGN_OR_RETURN(std::optional<uint64_t> rev,
+                     StreamRevision(*scope, stream));
+    const uint64_t revision = rev.has_value() ? *rev + 1 : 0;
     const absl::string_view type = domain::EventTypeName(payload.kind_case());
     e->set_position(next_position_);
     e->set_stream(stream);
@@ -1140,13 +1119,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> ledger::OpenWithRules(
   so.dir = options.data_dir;
   so.env = options.env;
   so.sync = options.sync;
-  absl::StatusOr<std::unique_ptr<store::Store>> s = store::Store::Open(so);
-  if (!s.ok()) return s.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s, store::Store::Open(so));
   std::unique_ptr<domain::Rules> owned;
   if (rules == nullptr) owned = domain::NewPartnershipRules();
-  auto ledger = std::make_unique<LedgerImpl>(options, std::move(*s), rules,
+  auto ledger = std::make_unique<LedgerImpl>(options, std::move(s), rules,
                                              std::move(owned));
-  if (absl::Status st = ledger->Start(); !st.ok()) return st;
+  RETURN_IF_ERROR(ledger->Start());
   return ledger;
 }
 

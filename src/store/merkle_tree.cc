@@ -133,15 +133,12 @@ absl::StatusOr<std::string> CachedNodeSource::Node(int level,
 absl::StatusOr<std::string> LogNodeSource::Node(int level,
                                                 uint64_t index) const {
   if (level == 0) return stored_.Node(0, index);
-  absl::StatusOr<std::optional<std::string>> h =
-      store_->ReadMerkleNode(level, index);
-  if (!h.ok()) return h.status();
-  if (h->has_value()) return std::move(**h);
-  absl::StatusOr<std::string> left = Node(level - 1, 2 * index);
-  if (!left.ok()) return left.status();
-  absl::StatusOr<std::string> right = Node(level - 1, 2 * index + 1);
-  if (!right.ok()) return right.status();
-  return merkle::NodeHash(*left, *right);
+  ASSIGN_OR_RETURN(std::optional<std::string> h,
+                   store_->ReadMerkleNode(level, index));
+  if (h.has_value()) return std::move(*h);
+  ASSIGN_OR_RETURN(std::string left, Node(level - 1, 2 * index));
+  ASSIGN_OR_RETURN(std::string right, Node(level - 1, 2 * index + 1));
+  return merkle::NodeHash(left, right);
 }
 
 absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
@@ -162,7 +159,7 @@ absl::StatusOr<std::unique_ptr<TreeWriter>> TreeWriter::Open(Store* store,
           chunk.push_back(std::move(e));
           return chunk.size() < kBackfillEventsMax;
         });
-    if (!scan.ok()) return scan;
+    RETURN_IF_ERROR(scan);
     if (chunk.empty() || chunk.front().position() != w->size() + 1) {
       return absl::DataLossError(
           absl::StrCat("event ", w->size() + 1, " is missing below the head"));
