@@ -14,19 +14,148 @@ ChainCheck Bad(ChainCheck c, uint64_t position, std::string message) {
   return c;
 }
 
+using SavedDigest = std::pair<uint64_t, std::string>;
+
+constexpr char kNoLongerExtends[] =
+    "hash differs from the saved digest: the log no longer extends it";
+
+// A saved digest outside the checked range, checked on its own record. Any
+// failure is a finding at the digest's position; its message says what.
+absl::Status CheckSavedDigestRecord(const Store& store,
+                                    const SavedDigest& expected) {
+  ASSIGN_OR_RETURN(std::optional<StoredEvent> at,
+                   store.ReadEvent(expected.first));
+  if (!at.has_value()) return absl::NotFoundError("event missing");
+  if (at->hash() != expected.second) {
+    return absl::FailedPreconditionError(kNoLongerExtends);
+  }
+  return absl::OkStatus();
+}
+
+// The hash the event at `from` must link to. Any failure is a finding at
+// from - 1; its message says what.
+absl::StatusOr<std::string> HashBefore(const Store& store, uint64_t from) {
+  if (from == 1) return GenesisHash();
+  ASSIGN_OR_RETURN(std::optional<StoredEvent> before,
+                   store.ReadEvent(from - 1));
+  if (!before.has_value()) return absl::NotFoundError("event missing");
+  return before->hash();
+}
+
+// One pass over the events column family from `from` to `to`: each record
+// decodes, sits at the next position, links to its predecessor, matches a
+// saved digest at its position and the stored Merkle tree. Stops at the
+// first finding.
+class ChainScan {
+ public:
+  ChainScan(uint64_t from, uint64_t to,
+            const std::optional<SavedDigest>& expected, std::string prev,
+            TreeCheck* tree, const std::function<void(uint64_t)>& progress,
+            ChainCheck result)
+      : from_(from),
+        to_(to),
+        expected_(expected),
+        tree_(tree),
+        progress_(progress),
+        prev_(std::move(prev)),
+        expect_pos_(from),
+        result_(std::move(result)) {}
+
+  // ScanFamily's visitor: false stops the scan (past `to`, or a finding).
+  bool Visit(std::string_view key, std::string_view value) {
+    std::optional<uint64_t> pos = DecodeEventKey(key);
+    if (!pos.has_value()) return Stop(expect_pos_, "malformed event key");
+    if (*pos < from_) return true;
+    if (*pos > to_) return false;
+    if (*pos != expect_pos_) {
+      return Stop(expect_pos_,
+                  absl::StrCat("event missing (next stored is ", *pos, ")"));
+    }
+    absl::StatusOr<StoredEvent> e = DecodeRecord(value);
+    if (!e.ok()) return Stop(*pos, std::string(e.status().message()));
+    if (std::optional<std::string> bad = CheckRecord(*pos, *e)) {
+      return Stop(*pos, *std::move(bad));
+    }
+    prev_ = e->hash();
+    result_.verified_through = *pos;
+    ++result_.events_checked;
+    ++expect_pos_;
+    if (progress_ && result_.events_checked % 65536 == 0) progress_(*pos);
+    return true;
+  }
+
+  bool stopped() const { return stopped_; }
+  // The hash of the last event checked (or the one before the range).
+  const std::string& prev() const { return prev_; }
+  // The position the scan expected next: the first one not checked.
+  uint64_t expect_pos() const { return expect_pos_; }
+  const ChainCheck& result() const { return result_; }
+
+ private:
+  // What is wrong with the decoded record at `pos`, or nullopt.
+  std::optional<std::string> CheckRecord(uint64_t pos, const StoredEvent& e) {
+    if (e.position() != pos) {
+      return absl::StrCat("record claims position ", e.position());
+    }
+    if (e.prev_hash() != prev_) {
+      return "prev_hash does not match the previous event's hash (an event "
+             "was changed, removed or reordered)";
+    }
+    if (expected_.has_value() && expected_->first == pos &&
+        expected_->second != e.hash()) {
+      return kNoLongerExtends;
+    }
+    return tree_->Add(e);
+  }
+
+  bool Stop(uint64_t position, std::string message) {
+    result_ = Bad(result_, position, std::move(message));
+    stopped_ = true;
+    return false;
+  }
+
+  const uint64_t from_;
+  const uint64_t to_;
+  const std::optional<SavedDigest>& expected_;
+  TreeCheck* const tree_;
+  const std::function<void(uint64_t)>& progress_;
+  std::string prev_;
+  uint64_t expect_pos_;
+  ChainCheck result_;
+  bool stopped_ = false;
+};
+
+// After a range that ran to the head: the head record is the last event's,
+// every column family checks out, and the stored tree ends at the head.
+absl::StatusOr<ChainCheck> CheckThroughHead(const Store& store,
+                                            const Head& head,
+                                            const ChainScan& scan,
+                                            const TreeCheck& tree) {
+  const ChainCheck& result = scan.result();
+  if (head.position() > 0 && head.hash() != scan.prev()) {
+    return Bad(result, head.position(),
+               "head record does not match the last event");
+  }
+  ASSIGN_OR_RETURN(StorageCheck storage, VerifyStorage(store));
+  if (!storage.ok) return Bad(result, storage.position, storage.message);
+  if (std::optional<std::string> bad = tree.Finish(head.position())) {
+    return Bad(result, head.position(), *bad);
+  }
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<ChainCheck> VerifyChain(
     const Store& store, uint64_t from, uint64_t to,
-    std::optional<std::pair<uint64_t, std::string>> expected,
+    std::optional<SavedDigest> expected,
     const std::function<void(uint64_t)>& progress) {
   absl::StatusOr<Head> head = store.ReadHead();
   if (absl::IsDataLoss(head.status())) {
-    ChainCheck c;
-    return Bad(c, 0,
+    return Bad(ChainCheck(), 0,
                absl::StrCat("meta column family: ", head.status().message()));
   }
-  if (!head.ok()) return head.status();
+  RETURN_IF_ERROR(head.status());
   if (from == 0) from = 1;
   if (from > head->position() + 1 || (to != 0 && to < from)) {
     return absl::InvalidArgumentError(
@@ -43,124 +172,42 @@ absl::StatusOr<ChainCheck> VerifyChain(
                             " but the log ends at ", head->position(),
                             ": events were removed"));
   }
-  // A saved digest outside the range is checked on its own record.
   if (expected.has_value() && expected->first > 0 &&
       (expected->first < from || expected->first > to)) {
-    absl::StatusOr<std::optional<StoredEvent>> at =
-        store.ReadEvent(expected->first);
-    if (!at.ok()) {
-      return Bad(c, expected->first, std::string(at.status().message()));
-    }
-    if (!at->has_value()) return Bad(c, expected->first, "event missing");
-    if ((*at)->hash() != expected->second) {
-      return Bad(c, expected->first,
-                 "hash differs from the saved digest: the log no longer "
-                 "extends it");
+    if (absl::Status s = CheckSavedDigestRecord(store, *expected); !s.ok()) {
+      return Bad(c, expected->first, std::string(s.message()));
     }
   }
-  // The hash the first checked event must link to.
-  std::string prev = GenesisHash();
-  if (from > 1) {
-    absl::StatusOr<std::optional<StoredEvent>> before =
-        store.ReadEvent(from - 1);
-    if (!before.ok())
-      return Bad(c, from - 1, std::string(before.status().message()));
-    if (!before->has_value()) return Bad(c, from - 1, "event missing");
-    prev = (*before)->hash();
-  }
+  absl::StatusOr<std::string> prev = HashBefore(store, from);
+  if (!prev.ok()) return Bad(c, from - 1, std::string(prev.status().message()));
   // The Merkle tree is recomputed from the same records and compared too.
   absl::StatusOr<TreeCheck> tree = TreeCheck::Start(&store, from - 1);
   if (!tree.ok()) return Bad(c, from - 1, std::string(tree.status().message()));
-  uint64_t expect_pos = from;
-  ChainCheck result = c;
-  bool stopped = false;
-  absl::Status scan = store.ScanFamily(
+  ChainScan scan(from, to, expected, *std::move(prev), &*tree, progress, c);
+  absl::Status scanned = store.ScanFamily(
       Store::Family::kEvents,
       [&](std::string_view key, std::string_view value) {
-        std::optional<uint64_t> pos = DecodeEventKey(key);
-        if (!pos.has_value()) {
-          result = Bad(result, expect_pos, "malformed event key");
-          stopped = true;
-          return false;
-        }
-        if (*pos < from) return true;
-        if (*pos > to) return false;
-        if (*pos != expect_pos) {
-          result =
-              Bad(result, expect_pos,
-                  absl::StrCat("event missing (next stored is ", *pos, ")"));
-          stopped = true;
-          return false;
-        }
-        absl::StatusOr<StoredEvent> e = DecodeRecord(value);
-        if (!e.ok()) {
-          result = Bad(result, *pos, std::string(e.status().message()));
-          stopped = true;
-          return false;
-        }
-        if (e->position() != *pos) {
-          result = Bad(result, *pos,
-                       absl::StrCat("record claims position ", e->position()));
-          stopped = true;
-          return false;
-        }
-        if (e->prev_hash() != prev) {
-          result = Bad(result, *pos,
-                       "prev_hash does not match the previous event's hash "
-                       "(an event was changed, removed or reordered)");
-          stopped = true;
-          return false;
-        }
-        if (expected.has_value() && expected->first == *pos &&
-            expected->second != e->hash()) {
-          result = Bad(result, *pos,
-                       "hash differs from the saved digest: the log no "
-                       "longer extends it");
-          stopped = true;
-          return false;
-        }
-        if (std::optional<std::string> bad = tree->Add(*e); bad.has_value()) {
-          result = Bad(result, *pos, *bad);
-          stopped = true;
-          return false;
-        }
-        prev = e->hash();
-        result.verified_through = *pos;
-        ++result.events_checked;
-        ++expect_pos;
-        if (progress && result.events_checked % 65536 == 0) progress(*pos);
-        return true;
+        return scan.Visit(key, value);
       },
       EventKey(from));
-  if (!scan.ok()) {
+  if (!scanned.ok()) {
     // A block that fails its checksum is a finding, like a bad record.
-    if (!absl::IsDataLoss(scan)) return scan;
-    return Bad(result, expect_pos,
-               absl::StrCat("events column family: ", scan.message()));
+    if (!absl::IsDataLoss(scanned)) return scanned;
+    return Bad(scan.result(), scan.expect_pos(),
+               absl::StrCat("events column family: ", scanned.message()));
   }
-  if (stopped) return result;
-  if (expect_pos <= to) {
-    return Bad(result, expect_pos, "event missing at the end of the range");
+  if (scan.stopped()) return scan.result();
+  if (scan.expect_pos() <= to) {
+    return Bad(scan.result(), scan.expect_pos(),
+               "event missing at the end of the range");
   }
   if (expected.has_value() && expected->first == 0 &&
       expected->second != GenesisHash()) {
-    return Bad(result, 0, "saved digest at position 0 is not the genesis hash");
+    return Bad(scan.result(), 0,
+               "saved digest at position 0 is not the genesis hash");
   }
-  if (to_head && head->position() > 0 && head->hash() != prev) {
-    return Bad(result, head->position(),
-               "head record does not match the last event");
-  }
-  if (to_head) {
-    ASSIGN_OR_RETURN(StorageCheck storage, VerifyStorage(store));
-    if (!storage.ok) {
-      return Bad(result, storage.position, storage.message);
-    }
-    if (std::optional<std::string> bad = tree->Finish(head->position());
-        bad.has_value()) {
-      return Bad(result, head->position(), *bad);
-    }
-  }
-  return result;
+  if (!to_head) return scan.result();
+  return CheckThroughHead(store, *head, scan, *tree);
 }
 
 namespace {
@@ -250,6 +297,42 @@ absl::StatusOr<StorageCheck> CheckEventsIndexed(const Store& store,
   return c;
 }
 
+// The event an index entry names at position `p`: nullopt when p is 0 or
+// beyond the head, or no record there decodes (a finding for the caller).
+// A failed read is an error.
+absl::StatusOr<std::optional<StoredEvent>> IndexedEvent(
+    const Store& store, const rocksdb::Snapshot* snap, uint64_t p,
+    uint64_t head) {
+  if (p == 0 || p > head) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   store.GetRaw(Store::Family::kEvents, EventKey(p), snap));
+  if (!raw.has_value()) return std::nullopt;
+  absl::StatusOr<StoredEvent> e = DecodeRecord(*raw);
+  if (!e.ok()) return std::nullopt;
+  return *std::move(e);
+}
+
+// The stream's head in meta is its last indexed revision (nothing to check
+// before the first stream: `stream` empty).
+absl::StatusOr<StorageCheck> CheckStreamHead(const Store& store,
+                                             const rocksdb::Snapshot* snap,
+                                             const std::string& stream,
+                                             uint64_t last_revision,
+                                             StorageCheck c) {
+  if (stream.empty()) return c;
+  absl::StatusOr<std::optional<std::string>> h =
+      store.GetRaw(Store::Family::kMeta, StreamHeadMetaKey(stream), snap);
+  if (!h.ok()) return FindingOrError(c, 0, h.status());
+  if (!h->has_value() || (*h)->size() != 8 ||
+      GetBigEndian64(**h) != last_revision) {
+    return BadStorage(
+        c, 0,
+        absl::StrCat("meta column family: the head of stream ", stream,
+                     " is not its last revision ", last_revision));
+  }
+  return c;
+}
+
 // Every streams entry names an event at or below the head that is that
 // stream's revision, and each stream's head in meta is its last revision.
 absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
@@ -260,15 +343,6 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
       store.NewIterator(Store::Family::kStreams, snap);
   std::string stream;
   uint64_t last_revision = 0;
-  auto check_head = [&]() -> absl::StatusOr<bool> {
-    if (stream.empty()) return true;
-    ++*streams;
-    ASSIGN_OR_RETURN(
-        std::optional<std::string> h,
-        store.GetRaw(Store::Family::kMeta, StreamHeadMetaKey(stream), snap));
-    return h.has_value() && h->size() == 8 &&
-           GetBigEndian64(*h) == last_revision;
-  };
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::optional<StreamKeyParts> k = DecodeStreamKey(it->key().ToStringView());
     const std::string_view v = it->value().ToStringView();
@@ -277,39 +351,26 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
     }
     const uint64_t p = GetBigEndian64(v);
     if (k->stream != stream) {
-      absl::StatusOr<bool> ok = check_head();
-      if (!ok.ok()) {
-        return FindingOrError(c, 0, ok.status());
-      }
-      if (!*ok) {
-        return BadStorage(
-            c, 0,
-            absl::StrCat("meta column family: the head of "
-                         "stream ",
-                         stream, " is not its last revision ", last_revision));
-      }
+      absl::StatusOr<StorageCheck> r =
+          CheckStreamHead(store, snap, stream, last_revision, c);
+      if (!r.ok() || !r->ok) return r;
+      if (!stream.empty()) ++*streams;
       stream.assign(k->stream);
     }
     last_revision = k->revision;
-    absl::StatusOr<std::optional<std::string>> raw =
-        p == 0 || p > head
-            ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
-            : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
-    if (!raw.ok()) {
-      return FindingOrError(c, p, raw.status());
-    }
-    absl::StatusOr<StoredEvent> e =
-        raw->has_value() ? DecodeRecord(**raw)
-                         : absl::StatusOr<StoredEvent>(absl::NotFoundError(""));
-    if (!e.ok() || e->stream() != k->stream || e->revision() != k->revision) {
+    absl::StatusOr<std::optional<StoredEvent>> e =
+        IndexedEvent(store, snap, p, head);
+    if (!e.ok()) return FindingOrError(c, p, e.status());
+    if (!e->has_value() || (*e)->stream() != k->stream ||
+        (*e)->revision() != k->revision) {
       return BadStorage(
           c, p,
-          absl::StrCat("streams column family: index entry ",
-                       std::string(k->stream), "@", k->revision,
-                       " points at position ", p,
-                       e.ok() ? absl::StrCat(", which holds ", e->stream(), "@",
-                                             e->revision())
-                              : ", where there is no such event"));
+          absl::StrCat(
+              "streams column family: index entry ", std::string(k->stream),
+              "@", k->revision, " points at position ", p,
+              e->has_value() ? absl::StrCat(", which holds ", (*e)->stream(),
+                                            "@", (*e)->revision())
+                             : ", where there is no such event"));
     }
     ++c.entries_checked;
   }
@@ -317,17 +378,8 @@ absl::StatusOr<StorageCheck> CheckStreamIndex(const Store& store,
     return FindingOrError(c, 0,
                           FromRocks(it->status(), "streams column family"));
   }
-  absl::StatusOr<bool> ok = check_head();
-  if (!ok.ok()) {
-    return FindingOrError(c, 0, ok.status());
-  }
-  if (!*ok) {
-    return BadStorage(
-        c, 0,
-        absl::StrCat("meta column family: the head of stream ", stream,
-                     " is not its last revision ", last_revision));
-  }
-  return c;
+  if (!stream.empty()) ++*streams;
+  return CheckStreamHead(store, snap, stream, last_revision, c);
 }
 
 // Every event_ids entry names an event at or below the head with that id.
@@ -347,23 +399,16 @@ absl::StatusOr<StorageCheck> CheckEventIdIndex(const Store& store,
                                      id));
     }
     const uint64_t p = entry->position;
-    absl::StatusOr<std::optional<std::string>> raw =
-        p == 0 || p > head
-            ? absl::StatusOr<std::optional<std::string>>(std::nullopt)
-            : store.GetRaw(Store::Family::kEvents, EventKey(p), snap);
-    if (!raw.ok()) {
-      return FindingOrError(c, p, raw.status());
-    }
-    absl::StatusOr<StoredEvent> e =
-        raw->has_value() ? DecodeRecord(**raw)
-                         : absl::StatusOr<StoredEvent>(absl::NotFoundError(""));
-    if (!e.ok() || e->event_id() != it->key().ToStringView()) {
+    absl::StatusOr<std::optional<StoredEvent>> e =
+        IndexedEvent(store, snap, p, head);
+    if (!e.ok()) return FindingOrError(c, p, e.status());
+    if (!e->has_value() || (*e)->event_id() != it->key().ToStringView()) {
       return BadStorage(
           c, p,
           absl::StrCat("event_ids column family: event id ", id,
                        " points at position ", p,
-                       e.ok() ? ", which holds another event"
-                              : ", where there is no such event"));
+                       e->has_value() ? ", which holds another event"
+                                      : ", where there is no such event"));
     }
     ++c.entries_checked;
   }

@@ -386,6 +386,22 @@ TEST_F(VerifyTest, StreamHeadThatIsNotTheLastRevisionIsFound) {
             "revision 2");
 }
 
+// The last stream's head is checked after the index scan ends.
+TEST_F(VerifyTest, LastStreamHeadThatIsNotTheLastRevisionIsFound) {
+  EditFamily(Store::Family::kMeta,
+             [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
+               ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf,
+                                   StreamHeadMetaKey("deal-1"), EventKey(1))
+                               .ok());
+             });
+  ChainCheck c = Verify();
+  EXPECT_FALSE(c.ok);
+  EXPECT_EQ(c.first_bad_position, 0u);
+  EXPECT_EQ(c.message,
+            "meta column family: the head of stream deal-1 is not its last "
+            "revision 2");
+}
+
 TEST_F(VerifyTest, StreamHeadWithoutAStreamIsFound) {
   EditFamily(Store::Family::kMeta,
              [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) {
