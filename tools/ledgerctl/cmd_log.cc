@@ -62,13 +62,120 @@ void PrintEvent(const Context& ctx, const v1::Event& e) {
 
 }  // namespace
 
+namespace {
+
+// One AppendEvents request and the input line it starts on.
+using LineRequest = std::pair<int, v1::AppendEventsRequest>;
+
+// --expected-revision / --expected-state into `req`. An exit code.
+int SetExpected(const Context& ctx, v1::AppendEventsRequest* req) {
+  const Args& a = ctx.args();
+  if (a.Has("expected-revision")) {
+    absl::StatusOr<uint64_t> r = a.GetUint("expected-revision", 0);
+    if (!r.ok()) return ctx.Usage(r.status());
+    req->set_expected_revision(*r);
+  } else if (a.Has("expected-state")) {
+    const std::string s = a.Get("expected-state");
+    if (s == "any") {
+      req->set_expected_state(v1::EXPECTED_STATE_ANY);
+    } else if (s == "no-stream") {
+      req->set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
+    } else if (s == "exists") {
+      req->set_expected_state(v1::EXPECTED_STATE_EXISTS);
+    } else {
+      return ctx.Usage("--expected-state: any | no-stream | exists");
+    }
+  }
+  return kExitOk;
+}
+
+// --stream: the input is ProposedEvents, one request to that stream. An
+// exit code.
+int ParseOneStreamRequest(const Context& ctx, const std::string& path,
+                          const std::string& input,
+                          std::vector<LineRequest>* requests) {
+  auto events = ParseProposedEvents(input);
+  if (!events.ok())
+    return ctx.Usage(absl::StrCat(path, ": ", events.status().message()));
+  if (events->size() > limits::kAppendEventsMax) {
+    return ctx.Usage(absl::StrCat(path, ": ", events->size(),
+                                  " events; one append carries at most ",
+                                  limits::kAppendEventsMax));
+  }
+  v1::AppendEventsRequest req;
+  req.set_stream(ctx.args().Get("stream"));
+  if (int rc = SetExpected(ctx, &req); rc != kExitOk) return rc;
+  for (auto& [line, e] : *events) *req.add_events() = std::move(e);
+  requests->emplace_back(events->front().first, std::move(req));
+  return kExitOk;
+}
+
+// The requests `input` holds: with --stream its events, else one
+// AppendEventsRequest per line. An exit code.
+int ParseAppendInput(const Context& ctx, const std::string& path,
+                     const std::string& input,
+                     std::vector<LineRequest>* requests) {
+  if (ctx.args().Has("stream")) {
+    return ParseOneStreamRequest(ctx, path, input, requests);
+  }
+  auto parsed = ParseAppendRequests(input);
+  if (!parsed.ok())
+    return ctx.Usage(absl::StrCat(path, ": ", parsed.status().message()));
+  *requests = *std::move(parsed);
+  return kExitOk;
+}
+
+// --generate-ids: a random UUID for each event without an id.
+void GenerateMissingIds(std::vector<LineRequest>* requests) {
+  for (auto& [line, req] : *requests) {
+    for (v1::ProposedEvent& e : *req.mutable_events()) {
+      if (e.event_id().empty()) e.set_event_id(RandomUuid());
+    }
+  }
+}
+
+// What the appends did, for the summary line.
+struct AppendTally {
+  uint64_t appended = 0;
+  uint64_t replayed = 0;
+  uint64_t derived = 0;
+  uint64_t commit = 0;
+};
+
+// Counts and (as a table) prints one answered request.
+void TallyAppended(const Context& ctx, const v1::AppendEventsResponse& resp,
+                   AppendTally* tally) {
+  tally->commit = std::max(tally->commit, resp.commit_position());
+  if (ctx.json()) {
+    ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
+  }
+  for (const v1::AppendedEvent& e : resp.events()) {
+    const char* what = resp.replayed() ? "replayed"
+                       : e.derived()   ? "derived "
+                                       : "appended";
+    if (resp.replayed()) {
+      ++tally->replayed;
+    } else if (e.derived()) {
+      ++tally->derived;
+    } else {
+      ++tally->appended;
+    }
+    if (!ctx.json()) {
+      ctx.Print(absl::StrCat(what, "  #", e.position(), "  ", e.stream(), "@",
+                             e.revision(), "  ", e.type(), "\n"));
+    }
+  }
+}
+
+}  // namespace
+
 int RunAppend(Context& ctx) {
   const Args& a = ctx.args();
   if (a.positionals().size() > 1)
     return ctx.Usage("give at most one input FILE");
   const std::string path = a.positionals().empty() ? "-" : a.positionals()[0];
-  const bool per_stream = a.Has("stream");
-  if (!per_stream && (a.Has("expected-revision") || a.Has("expected-state"))) {
+  if (!a.Has("stream") &&
+      (a.Has("expected-revision") || a.Has("expected-state"))) {
     return ctx.Usage("--expected-revision/--expected-state need --stream");
   }
   if (a.Has("expected-revision") && a.Has("expected-state")) {
@@ -76,53 +183,14 @@ int RunAppend(Context& ctx) {
   }
   absl::StatusOr<std::string> input = ReadInput(path);
   if (!input.ok()) return ctx.FailLocal(input.status(), "input");
-
-  std::vector<std::pair<int, v1::AppendEventsRequest>> requests;
-  if (per_stream) {
-    auto events = ParseProposedEvents(*input);
-    if (!events.ok())
-      return ctx.Usage(absl::StrCat(path, ": ", events.status().message()));
-    if (events->size() > limits::kAppendEventsMax) {
-      return ctx.Usage(absl::StrCat(path, ": ", events->size(),
-                                    " events; one append carries at most ",
-                                    limits::kAppendEventsMax));
-    }
-    v1::AppendEventsRequest req;
-    req.set_stream(a.Get("stream"));
-    if (a.Has("expected-revision")) {
-      absl::StatusOr<uint64_t> r = a.GetUint("expected-revision", 0);
-      if (!r.ok()) return ctx.Usage(r.status());
-      req.set_expected_revision(*r);
-    } else if (a.Has("expected-state")) {
-      const std::string s = a.Get("expected-state");
-      if (s == "any") {
-        req.set_expected_state(v1::EXPECTED_STATE_ANY);
-      } else if (s == "no-stream") {
-        req.set_expected_state(v1::EXPECTED_STATE_NO_STREAM);
-      } else if (s == "exists") {
-        req.set_expected_state(v1::EXPECTED_STATE_EXISTS);
-      } else {
-        return ctx.Usage("--expected-state: any | no-stream | exists");
-      }
-    }
-    for (auto& [line, e] : *events) *req.add_events() = std::move(e);
-    requests.emplace_back(events->front().first, std::move(req));
-  } else {
-    auto parsed = ParseAppendRequests(*input);
-    if (!parsed.ok())
-      return ctx.Usage(absl::StrCat(path, ": ", parsed.status().message()));
-    requests = *std::move(parsed);
+  std::vector<LineRequest> requests;
+  if (int rc = ParseAppendInput(ctx, path, *input, &requests); rc != kExitOk) {
+    return rc;
   }
-  if (a.Has("generate-ids")) {
-    for (auto& [line, req] : requests) {
-      for (v1::ProposedEvent& e : *req.mutable_events()) {
-        if (e.event_id().empty()) e.set_event_id(RandomUuid());
-      }
-    }
-  }
+  if (a.Has("generate-ids")) GenerateMissingIds(&requests);
 
   auto stub = ctx.events();
-  uint64_t appended = 0, replayed = 0, derived = 0, commit = 0;
+  AppendTally tally;
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& [line, req] = requests[i];
     v1::AppendEventsResponse resp;
@@ -134,32 +202,13 @@ int RunAppend(Context& ctx) {
                                          requests.size(), " (", path, " line ",
                                          line, ", stream ", req.stream(), ")"));
     }
-    commit = std::max(commit, resp.commit_position());
-    if (ctx.json()) {
-      ctx.Print(absl::StrCat(ProtoJson(resp), "\n"));
-    }
-    for (const v1::AppendedEvent& e : resp.events()) {
-      const char* what = resp.replayed() ? "replayed"
-                         : e.derived()   ? "derived "
-                                         : "appended";
-      if (resp.replayed()) {
-        ++replayed;
-      } else if (e.derived()) {
-        ++derived;
-      } else {
-        ++appended;
-      }
-      if (!ctx.json()) {
-        ctx.Print(absl::StrCat(what, "  #", e.position(), "  ", e.stream(), "@",
-                               e.revision(), "  ", e.type(), "\n"));
-      }
-    }
+    TallyAppended(ctx, resp, &tally);
   }
   if (!ctx.json()) {
     ctx.Print(absl::StrCat(
         requests.size(), requests.size() == 1 ? " request: " : " requests: ",
-        appended, " appended, ", derived, " derived, ", replayed,
-        " replayed; commit position ", commit, "\n"));
+        tally.appended, " appended, ", tally.derived, " derived, ",
+        tally.replayed, " replayed; commit position ", tally.commit, "\n"));
   }
   return kExitOk;
 }
@@ -427,6 +476,17 @@ int ReportUnverifiable(const Context& ctx, const std::string& where,
   return kExitVerification;
 }
 
+// An offline check's result as the RPC's answer, to report alike.
+v1::VerifyChainResponse ToResponse(const store::ChainCheck& c) {
+  v1::VerifyChainResponse r;
+  r.set_ok(c.ok);
+  r.set_verified_through(c.verified_through);
+  r.set_first_bad_position(c.first_bad_position);
+  r.set_message(c.message);
+  r.set_events_checked(c.events_checked);
+  return r;
+}
+
 // verify --backup-dir: checksums, restore into scratch space, chain.
 int VerifyBackupDir(
     Context& ctx,
@@ -458,12 +518,7 @@ int VerifyBackupDir(
     }
     return ctx.FailLocal(c.status(), "verify");
   }
-  v1::VerifyChainResponse r;
-  r.set_ok(c->chain.ok);
-  r.set_verified_through(c->chain.verified_through);
-  r.set_first_bad_position(c->chain.first_bad_position);
-  r.set_message(c->chain.message);
-  r.set_events_checked(c->chain.events_checked);
+  const v1::VerifyChainResponse r = ToResponse(c->chain);
   if (r.ok() && digest.has_value() &&
       (digest->first != c->info.position || digest->second != c->info.hash)) {
     return ReportUnverifiable(
@@ -473,6 +528,94 @@ int VerifyBackupDir(
                      ")"));
   }
   return ReportVerify(ctx, r, digest, where);
+}
+
+// verify --data-dir: the chain, the tree and every column family of a
+// data directory, read-only.
+int VerifyDataDir(
+    Context& ctx, uint64_t from, uint64_t to,
+    const std::optional<std::pair<uint64_t, std::string>>& digest) {
+  const std::string dir = ctx.args().Get("data-dir");
+  const std::string where = absl::StrCat("data directory ", dir);
+  auto failed = [&](const absl::Status& s, const char* what) {
+    return s.code() == absl::StatusCode::kDataLoss
+               ? ReportUnverifiable(ctx, where, s.message())
+               : ctx.FailLocal(s, what);
+  };
+  absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);
+  if (!st.ok()) return failed(st.status(), "open data directory");
+  // A head that does not read is VerifyChain's finding to report (it
+  // names the column family).
+  absl::StatusOr<store::Head> head = (*st)->ReadHead();
+  if (!head.ok() && !absl::IsDataLoss(head.status())) {
+    return failed(head.status(), "read head");
+  }
+  Progress progress("verify", to != 0 ? to : head.ok() ? head->position() : 0);
+  absl::StatusOr<store::ChainCheck> c = store::VerifyChain(
+      **st, from, to, digest, [&](uint64_t p) { progress.Update(p); });
+  progress.Finish();
+  if (!c.ok()) return failed(c.status(), "verify");
+  return ReportVerify(ctx, ToResponse(*c), digest, where);
+}
+
+// verify against the server, in chunks so progress shows and no call runs
+// for long. Each chunk links to the hash before it (the server reads it),
+// and the last one runs to the head (to = 0) so the head record is checked
+// too.
+int VerifyOnline(
+    Context& ctx, uint64_t from, uint64_t to,
+    const std::optional<std::pair<uint64_t, std::string>>& digest) {
+  const std::string where =
+      absl::StrCat("server ", ctx.args().Get("server", kDefaultServer));
+  auto stub = ctx.events();
+  v1::GetDigestResponse head;
+  {
+    grpc::ClientContext call;
+    ctx.SetDeadline(&call);
+    grpc::Status s = stub->GetDigest(&call, v1::GetDigestRequest(), &head);
+    if (!s.ok()) return ctx.FailRpc(s, "verify (reading the head)");
+  }
+  const uint64_t first = from == 0 ? 1 : from;
+  const uint64_t last = to == 0 ? head.digest().position() : to;
+  Progress progress("verify", last);
+  v1::VerifyChainResponse total;
+  total.set_ok(true);
+  uint64_t chunk_from = first;
+  for (;;) {
+    const bool final_chunk =
+        last < chunk_from || last - chunk_from < kVerifyChunk;
+    v1::VerifyChainRequest req;
+    req.set_from_position(chunk_from);
+    req.set_to_position(final_chunk ? to : chunk_from + kVerifyChunk - 1);
+    if (final_chunk && digest.has_value()) {
+      req.mutable_expected()->set_position(digest->first);
+      req.mutable_expected()->set_hash(digest->second);
+    }
+    v1::VerifyChainResponse r;
+    grpc::ClientContext call;
+    ctx.SetDeadline(&call, 600);
+    grpc::Status s = stub->VerifyChain(&call, req, &r);
+    if (!s.ok()) {
+      progress.Finish();
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
+        return ReportUnverifiable(ctx, where, s.error_message());
+      }
+      return ctx.FailRpc(s, "verify");
+    }
+    total.set_events_checked(total.events_checked() + r.events_checked());
+    total.set_verified_through(r.verified_through());
+    if (!r.ok()) {
+      total.set_ok(false);
+      total.set_first_bad_position(r.first_bad_position());
+      total.set_message(r.message());
+      break;
+    }
+    progress.Update(r.verified_through());
+    if (final_chunk) break;
+    chunk_from += kVerifyChunk;
+  }
+  progress.Finish();
+  return ReportVerify(ctx, total, digest, where);
 }
 
 }  // namespace
@@ -490,7 +633,6 @@ int RunVerify(Context& ctx) {
     if (!d.ok()) return ctx.FailLocal(d.status(), "digest file");
     digest = *d;
   }
-
   if (a.Has("backup-dir")) {
     if (a.Has("data-dir") || a.Has("from") || a.Has("to")) {
       return ctx.Usage(
@@ -499,94 +641,117 @@ int RunVerify(Context& ctx) {
     }
     return VerifyBackupDir(ctx, digest);
   }
-  if (a.Has("data-dir")) {
-    const std::string dir = a.Get("data-dir");
-    const std::string where = absl::StrCat("data directory ", dir);
-    auto failed = [&](const absl::Status& s, const char* what) {
-      return s.code() == absl::StatusCode::kDataLoss
-                 ? ReportUnverifiable(ctx, where, s.message())
-                 : ctx.FailLocal(s, what);
-    };
-    absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);
-    if (!st.ok()) return failed(st.status(), "open data directory");
-    // A head that does not read is VerifyChain's finding to report (it
-    // names the column family).
-    absl::StatusOr<store::Head> head = (*st)->ReadHead();
-    if (!head.ok() && !absl::IsDataLoss(head.status())) {
-      return failed(head.status(), "read head");
-    }
-    Progress progress("verify", *to != 0    ? *to
-                                : head.ok() ? head->position()
-                                            : 0);
-    absl::StatusOr<store::ChainCheck> c = store::VerifyChain(
-        **st, *from, *to, digest, [&](uint64_t p) { progress.Update(p); });
-    progress.Finish();
-    if (!c.ok()) return failed(c.status(), "verify");
-    v1::VerifyChainResponse r;
-    r.set_ok(c->ok);
-    r.set_verified_through(c->verified_through);
-    r.set_first_bad_position(c->first_bad_position);
-    r.set_message(c->message);
-    r.set_events_checked(c->events_checked);
-    return ReportVerify(ctx, r, digest, where);
+  if (a.Has("data-dir")) return VerifyDataDir(ctx, *from, *to, digest);
+  return VerifyOnline(ctx, *from, *to, digest);
+}
+
+namespace {
+
+// Where export writes: stdout, or the --out file, as JSON lines or CSV
+// (with a header line).
+class ExportSink {
+ public:
+  ExportSink(FILE* out, bool csv) : out_(out), csv_(csv) {
+    if (csv_) Write(CsvLine(EventCsvHeader()) + "\n");
   }
 
-  // Online, in chunks so progress shows and no call runs for long. Each
-  // chunk links to the hash before it (the server reads it), and the last
-  // one runs to the head (to = 0) so the head record is checked too.
+  void Emit(const v1::Event& e) {
+    Write(csv_ ? CsvLine(EventCsvFields(e)) + "\n" : EventJsonLine(e) + "\n");
+  }
+
+  // Closes the file (flushes stdout). kExitIo when that or any write
+  // failed. Call once.
+  int Close() {
+    const bool write_failed = std::ferror(out_) != 0;
+    if (out_ != stdout ? std::fclose(out_) != 0 : std::fflush(out_) != 0)
+      return kExitIo;
+    return write_failed ? kExitIo : kExitOk;
+  }
+
+ private:
+  void Write(const std::string& s) { std::fwrite(s.data(), 1, s.size(), out_); }
+
+  FILE* const out_;
+  const bool csv_;
+};
+
+// export --data-dir: events from..to (0: the head) of a data directory,
+// counted in *exported. An exit code; on failure the sink is closed.
+int ExportDataDir(Context& ctx, uint64_t from, uint64_t to, ExportSink* sink,
+                  uint64_t* exported) {
+  absl::StatusOr<std::unique_ptr<store::Store>> st =
+      OpenReadOnly(ctx.args().Get("data-dir"));
+  if (!st.ok()) {
+    sink->Close();
+    return ctx.FailLocal(st.status(), "open data directory");
+  }
+  absl::StatusOr<store::Head> head = (*st)->ReadHead();
+  if (!head.ok()) {
+    sink->Close();
+    return ctx.FailLocal(head.status(), "read head");
+  }
+  const uint64_t last =
+      to == 0 || to > head->position() ? head->position() : to;
+  Progress progress("export", last >= from ? last - from + 1 : 0);
+  absl::Status failure;
+  absl::Status scan =
+      (*st)->ScanEvents(from, true, [&](store::StoredEvent&& se) {
+        if (se.position() > last) return false;
+        v1::Event e;
+        failure = server::ToWire(ledger::ToRecordedEvent(std::move(se)), &e);
+        if (!failure.ok()) return false;
+        sink->Emit(e);
+        progress.Update(++*exported);
+        return true;
+      });
+  progress.Finish();
+  if (scan.ok()) scan = failure;
+  if (!scan.ok()) {
+    sink->Close();
+    return ctx.FailLocal(scan, "export");
+  }
+  return kExitOk;
+}
+
+// export from the server: ReadAll pages from..to (0: the head), counted in
+// *exported. An exit code; on failure the sink is closed.
+int ExportOnline(Context& ctx, uint64_t from, uint64_t to, ExportSink* sink,
+                 uint64_t* exported) {
   auto stub = ctx.events();
-  v1::GetDigestResponse head;
-  {
+  v1::ReadAllRequest req;
+  req.set_from_position(from);
+  req.set_max_count(kPage);
+  Progress progress("export", 0);
+  for (;;) {
+    v1::ReadAllResponse resp;
     grpc::ClientContext call;
     ctx.SetDeadline(&call);
-    grpc::Status s = stub->GetDigest(&call, v1::GetDigestRequest(), &head);
-    if (!s.ok()) return ctx.FailRpc(s, "verify (reading the head)");
-  }
-  const uint64_t first = *from == 0 ? 1 : *from;
-  const uint64_t last = *to == 0 ? head.digest().position() : *to;
-  Progress progress("verify", last);
-  v1::VerifyChainResponse total;
-  total.set_ok(true);
-  uint64_t chunk_from = first;
-  for (;;) {
-    const bool final_chunk =
-        last < chunk_from || last - chunk_from < kVerifyChunk;
-    v1::VerifyChainRequest req;
-    req.set_from_position(chunk_from);
-    req.set_to_position(final_chunk ? *to : chunk_from + kVerifyChunk - 1);
-    if (final_chunk && digest.has_value()) {
-      req.mutable_expected()->set_position(digest->first);
-      req.mutable_expected()->set_hash(digest->second);
-    }
-    v1::VerifyChainResponse r;
-    grpc::ClientContext call;
-    ctx.SetDeadline(&call, 600);
-    grpc::Status s = stub->VerifyChain(&call, req, &r);
+    grpc::Status s = stub->ReadAll(&call, req, &resp);
     if (!s.ok()) {
       progress.Finish();
-      if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
-        return ReportUnverifiable(
-            ctx, absl::StrCat("server ", a.Get("server", kDefaultServer)),
-            s.error_message());
+      sink->Close();
+      return ctx.FailRpc(s, "export");
+    }
+    const uint64_t last =
+        to == 0 || to > resp.head_position() ? resp.head_position() : to;
+    progress.set_total(last >= from ? last - from + 1 : 0);
+    bool done = resp.end_of_log();
+    for (const v1::Event& e : resp.events()) {
+      if (e.position() > last) {
+        done = true;
+        break;
       }
-      return ctx.FailRpc(s, "verify");
+      sink->Emit(e);
+      progress.Update(++*exported);
     }
-    total.set_events_checked(total.events_checked() + r.events_checked());
-    total.set_verified_through(r.verified_through());
-    if (!r.ok()) {
-      total.set_ok(false);
-      total.set_first_bad_position(r.first_bad_position());
-      total.set_message(r.message());
-      break;
-    }
-    progress.Update(r.verified_through());
-    if (final_chunk) break;
-    chunk_from += kVerifyChunk;
+    if (done || resp.events_size() == 0) break;
+    req.set_from_position(resp.next_position());
   }
   progress.Finish();
-  return ReportVerify(ctx, total, digest,
-                      absl::StrCat("server ", a.Get("server", kDefaultServer)));
+  return kExitOk;
 }
+
+}  // namespace
 
 int RunExport(Context& ctx) {
   const Args& a = ctx.args();
@@ -595,7 +760,6 @@ int RunExport(Context& ctx) {
   absl::StatusOr<uint64_t> to = a.GetUint("to", 0);
   if (!to.ok()) return ctx.Usage(to.status());
   if (*from == 0) *from = 1;
-  const bool csv = ctx.csv();
   FILE* out = stdout;
   if (a.Has("out")) {
     out = std::fopen(a.Get("out").c_str(), "wb");
@@ -605,87 +769,13 @@ int RunExport(Context& ctx) {
           "export");
     }
   }
-  auto write = [&](const std::string& s) {
-    std::fwrite(s.data(), 1, s.size(), out);
-  };
-  auto close_out = [&]() -> int {
-    const bool write_failed = std::ferror(out) != 0;
-    if (out != stdout ? std::fclose(out) != 0 : std::fflush(out) != 0)
-      return kExitIo;
-    return write_failed ? kExitIo : kExitOk;
-  };
-  if (csv) write(CsvLine(EventCsvHeader()) + "\n");
-  auto emit = [&](const v1::Event& e) {
-    write(csv ? CsvLine(EventCsvFields(e)) + "\n" : EventJsonLine(e) + "\n");
-  };
+  ExportSink sink(out, ctx.csv());
   uint64_t exported = 0;
-
-  if (a.Has("data-dir")) {
-    absl::StatusOr<std::unique_ptr<store::Store>> st =
-        OpenReadOnly(a.Get("data-dir"));
-    if (!st.ok()) {
-      close_out();
-      return ctx.FailLocal(st.status(), "open data directory");
-    }
-    absl::StatusOr<store::Head> head = (*st)->ReadHead();
-    if (!head.ok()) {
-      close_out();
-      return ctx.FailLocal(head.status(), "read head");
-    }
-    const uint64_t last =
-        *to == 0 || *to > head->position() ? head->position() : *to;
-    Progress progress("export", last >= *from ? last - *from + 1 : 0);
-    absl::Status failure;
-    absl::Status scan =
-        (*st)->ScanEvents(*from, true, [&](store::StoredEvent&& se) {
-          if (se.position() > last) return false;
-          v1::Event e;
-          failure = server::ToWire(ledger::ToRecordedEvent(std::move(se)), &e);
-          if (!failure.ok()) return false;
-          emit(e);
-          progress.Update(++exported);
-          return true;
-        });
-    progress.Finish();
-    if (scan.ok()) scan = failure;
-    if (!scan.ok()) {
-      close_out();
-      return ctx.FailLocal(scan, "export");
-    }
-  } else {
-    auto stub = ctx.events();
-    v1::ReadAllRequest req;
-    req.set_from_position(*from);
-    req.set_max_count(kPage);
-    Progress progress("export", 0);
-    for (;;) {
-      v1::ReadAllResponse resp;
-      grpc::ClientContext call;
-      ctx.SetDeadline(&call);
-      grpc::Status s = stub->ReadAll(&call, req, &resp);
-      if (!s.ok()) {
-        progress.Finish();
-        close_out();
-        return ctx.FailRpc(s, "export");
-      }
-      const uint64_t last =
-          *to == 0 || *to > resp.head_position() ? resp.head_position() : *to;
-      progress.set_total(last >= *from ? last - *from + 1 : 0);
-      bool done = resp.end_of_log();
-      for (const v1::Event& e : resp.events()) {
-        if (e.position() > last) {
-          done = true;
-          break;
-        }
-        emit(e);
-        progress.Update(++exported);
-      }
-      if (done || resp.events_size() == 0) break;
-      req.set_from_position(resp.next_position());
-    }
-    progress.Finish();
-  }
-  if (close_out() != kExitOk) {
+  const int rc = a.Has("data-dir")
+                     ? ExportDataDir(ctx, *from, *to, &sink, &exported)
+                     : ExportOnline(ctx, *from, *to, &sink, &exported);
+  if (rc != kExitOk) return rc;
+  if (sink.Close() != kExitOk) {
     return ctx.FailLocal(absl::UnavailableError("write failed"), "export");
   }
   if (a.Has("out")) {

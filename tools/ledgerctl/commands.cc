@@ -547,11 +547,12 @@ int Context::FailLocal(const absl::Status& s, std::string_view what) const {
               absl::StrCat(std::string(what), ": ", s.ToString()));
 }
 
-int Main(int argc, char** argv) {
-  std::vector<std::string> tokens(argv + 1, argv + argc);
-  // The command is the first token that is neither an option nor the value
-  // of a global option given as "--server ADDR".
-  int command_index = -1;
+namespace {
+
+// The index of the command in `tokens`: the first token that is neither an
+// option nor the value of a global option given as "--server ADDR"; -1 if
+// there is none.
+int CommandIndex(const std::vector<std::string>& tokens) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
     if (t == "--server" || t == "--timeout" || t == "--tls_ca" ||
@@ -560,26 +561,57 @@ int Main(int argc, char** argv) {
       continue;
     }
     if (t.size() > 1 && t[0] == '-') continue;
-    command_index = static_cast<int>(i);
-    break;
+    return static_cast<int>(i);
   }
-  auto has_help = [&] {
-    return std::any_of(tokens.begin(), tokens.end(), [](const std::string& t) {
-      return t == "--help" || t == "-h";
-    });
-  };
-  if (command_index < 0) {
-    if (std::find(tokens.begin(), tokens.end(), "--version") != tokens.end()) {
-      std::cout << VersionLine("ledgerctl") << "\n";
-      return kExitOk;
+  return -1;
+}
+
+// No command given: --version, --help, or the help as a usage error.
+int RunWithoutCommand(const std::vector<std::string>& tokens) {
+  if (std::find(tokens.begin(), tokens.end(), "--version") != tokens.end()) {
+    std::cout << VersionLine("ledgerctl") << "\n";
+    return kExitOk;
+  }
+  if (std::any_of(tokens.begin(), tokens.end(), [](const std::string& t) {
+        return t == "--help" || t == "-h";
+      })) {
+    std::cout << MainHelp();
+    return kExitOk;
+  }
+  std::cerr << MainHelp();
+  return kExitUsage;
+}
+
+// The global options' values that no command could use: a typo in the
+// address ("host:50051x", no port) is a usage error, not a connection to
+// some default port. kExitOk or kExitUsage (reported).
+int CheckGlobalValues(const std::string& name, const Args& args) {
+  if (const std::string server = args.Get("server", kDefaultServer);
+      !absl::StartsWith(server, "unix:")) {
+    if (absl::StatusOr<HostPort> hp = ParseHostPort("--server", server);
+        !hp.ok() || hp->port == 0) {
+      std::cerr << "ledgerctl " << name << ": "
+                << (hp.ok() ? "--server: port 0 is not a server's port"
+                            : std::string(hp.status().message()))
+                << "\n(see: ledgerctl " << name << " --help)\n";
+      return kExitUsage;
     }
-    if (has_help()) {
-      std::cout << MainHelp();
-      return kExitOk;
-    }
-    std::cerr << MainHelp();
+  }
+  if (absl::StatusOr<uint64_t> t = args.GetUint("timeout", 60);
+      !t.ok() || *t == 0) {
+    std::cerr << "ledgerctl " << name
+              << ": --timeout: expected a number of seconds > 0\n";
     return kExitUsage;
   }
+  return kExitOk;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> tokens(argv + 1, argv + argc);
+  const int command_index = CommandIndex(tokens);
+  if (command_index < 0) return RunWithoutCommand(tokens);
   std::string name = tokens[command_index];
   tokens.erase(tokens.begin() + command_index);
   if (name == "help") {
@@ -609,25 +641,7 @@ int Main(int argc, char** argv) {
     std::cout << CommandHelp(*it);
     return kExitOk;
   }
-  // A typo in the address ("host:50051x", no port) is a usage error, not
-  // a connection to some default port.
-  if (const std::string server = args->Get("server", kDefaultServer);
-      !absl::StartsWith(server, "unix:")) {
-    if (absl::StatusOr<HostPort> hp = ParseHostPort("--server", server);
-        !hp.ok() || hp->port == 0) {
-      std::cerr << "ledgerctl " << name << ": "
-                << (hp.ok() ? "--server: port 0 is not a server's port"
-                            : std::string(hp.status().message()))
-                << "\n(see: ledgerctl " << name << " --help)\n";
-      return kExitUsage;
-    }
-  }
-  if (absl::StatusOr<uint64_t> t = args->GetUint("timeout", 60);
-      !t.ok() || *t == 0) {
-    std::cerr << "ledgerctl " << name
-              << ": --timeout: expected a number of seconds > 0\n";
-    return kExitUsage;
-  }
+  if (int rc = CheckGlobalValues(name, *args); rc != kExitOk) return rc;
   Context ctx(*it, *std::move(args));
   const int code = it->run(ctx);
   std::fflush(stdout);
