@@ -283,121 +283,152 @@ absl::string_view CategoryOf(EventPayload::KindCase c) {
   return "";
 }
 
+absl::Status CheckPartnerProfileUpdated(const std::string& f,
+                                        const v1::PartnerProfileUpdated& e) {
+  RETURN_IF_ERROR(CheckText(Sub(f, "pitch"), e.pitch(), false));
+  return CheckSpecialties(Sub(f, "specialties"), e.specialties());
+}
+
+absl::Status CheckAgreementAmended(const std::string& f,
+                                   const v1::AgreementAmended& e) {
+  if (e.schedules().empty()) return Invalid(Sub(f, "schedules"), "required");
+  RETURN_IF_ERROR(CheckSchedules(Sub(f, "schedules"), e.schedules()));
+  return CheckDate(Sub(f, "effective_from"), e.effective_from(), true);
+}
+
+absl::Status CheckAgreementTerminated(const std::string& f,
+                                      const v1::AgreementTerminated& e) {
+  RETURN_IF_ERROR(CheckDate(Sub(f, "effective_on"), e.effective_on(), true));
+  return CheckText(Sub(f, "reason"), e.reason(), false);
+}
+
+absl::Status CheckSatisfactionRecorded(const std::string& f,
+                                       const v1::SatisfactionRecorded& e) {
+  if (e.subject() == v1::SATISFACTION_SUBJECT_UNSPECIFIED ||
+      !v1::SatisfactionSubject_IsValid(e.subject())) {
+    return Invalid(Sub(f, "subject"), "required: CUSTOMER or PARTNER");
+  }
+  RETURN_IF_ERROR(CheckId(Sub(f, "respondent"), e.respondent()));
+  if (e.score() < 0 || e.score() > 10) {
+    return Invalid(Sub(f, "score"), "must be 0..10");
+  }
+  return CheckPeriod(Sub(f, "period"), e.period());
+}
+
+absl::Status CheckStatementOfWorkAttached(
+    const std::string& f, const v1::StatementOfWorkAttached& e) {
+  RETURN_IF_ERROR(CheckId(Sub(f, "sow_id"), e.sow_id()));
+  RETURN_IF_ERROR(CheckText(Sub(f, "version"), e.version(), false));
+  return CheckDocument(Sub(f, "document"), e.document(), e.has_document());
+}
+
+absl::Status CheckDealClosed(const std::string& f, const v1::DealClosed& e) {
+  if (e.outcome() == v1::DEAL_OUTCOME_UNSPECIFIED ||
+      !v1::DealOutcome_IsValid(e.outcome())) {
+    return Invalid(Sub(f, "outcome"), "required: WON or LOST");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRevenueBooked(const std::string& f,
+                                const v1::RevenueBooked& e) {
+  RETURN_IF_ERROR(CheckId(Sub(f, "revenue_id"), e.revenue_id()));
+  RETURN_IF_ERROR(CheckMoney(Sub(f, "amount"), e.amount(), e.has_amount()));
+  RETURN_IF_ERROR(CheckDate(Sub(f, "service_period_start"),
+                            e.service_period_start(), true));
+  RETURN_IF_ERROR(CheckDate(Sub(f, "booked_on"), e.booked_on(), true));
+  return CheckText(Sub(f, "invoice_ref"), e.invoice_ref(), false);
+}
+
+absl::Status CheckRevenueReversed(const std::string& f,
+                                  const v1::RevenueReversed& e) {
+  RETURN_IF_ERROR(CheckId(Sub(f, "revenue_id"), e.revenue_id()));
+  RETURN_IF_ERROR(CheckMoney(Sub(f, "amount"), e.amount(), e.has_amount()));
+  return CheckText(Sub(f, "reason"), e.reason(), false);
+}
+
+absl::Status CheckConflictResolved(const std::string& f,
+                                   const v1::ConflictResolved& e) {
+  RETURN_IF_ERROR(CheckText(Sub(f, "resolution"), e.resolution(), true));
+  return CheckId(Sub(f, "resolved_by"), e.resolved_by());
+}
+
+absl::Status CheckSettlementRecorded(const std::string& f,
+                                     const v1::SettlementRecorded& e) {
+  RETURN_IF_ERROR(CheckId(Sub(f, "payer"), e.payer()));
+  RETURN_IF_ERROR(CheckId(Sub(f, "payee"), e.payee()));
+  if (e.payer() == e.payee()) {
+    return Invalid(Sub(f, "payee"), "must differ from payer");
+  }
+  RETURN_IF_ERROR(CheckMoney(Sub(f, "amount"), e.amount(), e.has_amount()));
+  return CheckText(Sub(f, "reference"), e.reference(), true);
+}
+
+// A period_closed event closes the period its stream names.
+absl::Status CheckPeriodClosed(const std::string& f, const v1::PeriodClosed& e,
+                               const StreamName& s) {
+  RETURN_IF_ERROR(CheckPeriod(Sub(f, "period"), e.period()));
+  if (e.period() != s.id) {
+    return Invalid(
+        Sub(f, "period"),
+        absl::StrCat("must equal the stream's period \"", s.id, "\""));
+  }
+  return absl::OkStatus();
+}
+
+// The payload's fields, by its type. The derived types (commission accrued
+// or reversed) are refused before the body is checked.
 absl::Status CheckBody(const EventPayload& p, const StreamName& s,
                        const std::string& f) {
   switch (p.kind_case()) {
     case EventPayload::kPartnerRegistered:
       return CheckPartnerRegistered(Sub(f, "partner_registered"),
                                     p.partner_registered());
-    case EventPayload::kPartnerProfileUpdated: {
-      const std::string g = Sub(f, "partner_profile_updated");
-      RETURN_IF_ERROR(CheckText(Sub(g, "pitch"),
-                                p.partner_profile_updated().pitch(), false));
-      return CheckSpecialties(Sub(g, "specialties"),
-                              p.partner_profile_updated().specialties());
-    }
+    case EventPayload::kPartnerProfileUpdated:
+      return CheckPartnerProfileUpdated(Sub(f, "partner_profile_updated"),
+                                        p.partner_profile_updated());
     case EventPayload::kAgreementSigned:
       return CheckAgreementSigned(Sub(f, "agreement_signed"),
                                   p.agreement_signed());
-    case EventPayload::kAgreementAmended: {
-      const std::string g = Sub(f, "agreement_amended");
-      if (p.agreement_amended().schedules().empty()) {
-        return Invalid(Sub(g, "schedules"), "required");
-      }
-      RETURN_IF_ERROR(CheckSchedules(Sub(g, "schedules"),
-                                     p.agreement_amended().schedules()));
-      return CheckDate(Sub(g, "effective_from"),
-                       p.agreement_amended().effective_from(), true);
-    }
-    case EventPayload::kAgreementTerminated: {
-      const std::string g = Sub(f, "agreement_terminated");
-      RETURN_IF_ERROR(CheckDate(Sub(g, "effective_on"),
-                                p.agreement_terminated().effective_on(), true));
-      return CheckText(Sub(g, "reason"), p.agreement_terminated().reason(),
-                       false);
-    }
-    case EventPayload::kSatisfactionRecorded: {
-      const std::string g = Sub(f, "satisfaction_recorded");
-      const v1::SatisfactionRecorded& e = p.satisfaction_recorded();
-      if (e.subject() == v1::SATISFACTION_SUBJECT_UNSPECIFIED ||
-          !v1::SatisfactionSubject_IsValid(e.subject())) {
-        return Invalid(Sub(g, "subject"), "required: CUSTOMER or PARTNER");
-      }
-      RETURN_IF_ERROR(CheckId(Sub(g, "respondent"), e.respondent()));
-      if (e.score() < 0 || e.score() > 10) {
-        return Invalid(Sub(g, "score"), "must be 0..10");
-      }
-      return CheckPeriod(Sub(g, "period"), e.period());
-    }
+    case EventPayload::kAgreementAmended:
+      return CheckAgreementAmended(Sub(f, "agreement_amended"),
+                                   p.agreement_amended());
+    case EventPayload::kAgreementTerminated:
+      return CheckAgreementTerminated(Sub(f, "agreement_terminated"),
+                                      p.agreement_terminated());
+    case EventPayload::kSatisfactionRecorded:
+      return CheckSatisfactionRecorded(Sub(f, "satisfaction_recorded"),
+                                       p.satisfaction_recorded());
     case EventPayload::kDealOriginated:
       return CheckDealOriginated(Sub(f, "deal_originated"),
                                  p.deal_originated());
     case EventPayload::kMarginAgreed:
       return CheckBands(Sub(f, "margin_agreed.bands"),
                         p.margin_agreed().bands(), true);
-    case EventPayload::kStatementOfWorkAttached: {
-      const std::string g = Sub(f, "statement_of_work_attached");
-      const v1::StatementOfWorkAttached& e = p.statement_of_work_attached();
-      RETURN_IF_ERROR(CheckId(Sub(g, "sow_id"), e.sow_id()));
-      RETURN_IF_ERROR(CheckText(Sub(g, "version"), e.version(), false));
-      return CheckDocument(Sub(g, "document"), e.document(), e.has_document());
-    }
+    case EventPayload::kStatementOfWorkAttached:
+      return CheckStatementOfWorkAttached(Sub(f, "statement_of_work_attached"),
+                                          p.statement_of_work_attached());
     case EventPayload::kPartnerDisclosed:
       return CheckDate(Sub(f, "partner_disclosed.disclosed_on"),
                        p.partner_disclosed().disclosed_on(), true);
     case EventPayload::kDealClosed:
-      if (p.deal_closed().outcome() == v1::DEAL_OUTCOME_UNSPECIFIED ||
-          !v1::DealOutcome_IsValid(p.deal_closed().outcome())) {
-        return Invalid(Sub(f, "deal_closed.outcome"), "required: WON or LOST");
-      }
-      return absl::OkStatus();
-    case EventPayload::kRevenueBooked: {
-      const std::string g = Sub(f, "revenue_booked");
-      const v1::RevenueBooked& e = p.revenue_booked();
-      RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
-      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
-      RETURN_IF_ERROR(CheckDate(Sub(g, "service_period_start"),
-                                e.service_period_start(), true));
-      RETURN_IF_ERROR(CheckDate(Sub(g, "booked_on"), e.booked_on(), true));
-      return CheckText(Sub(g, "invoice_ref"), e.invoice_ref(), false);
-    }
-    case EventPayload::kRevenueReversed: {
-      const std::string g = Sub(f, "revenue_reversed");
-      const v1::RevenueReversed& e = p.revenue_reversed();
-      RETURN_IF_ERROR(CheckId(Sub(g, "revenue_id"), e.revenue_id()));
-      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
-      return CheckText(Sub(g, "reason"), e.reason(), false);
-    }
+      return CheckDealClosed(Sub(f, "deal_closed"), p.deal_closed());
+    case EventPayload::kRevenueBooked:
+      return CheckRevenueBooked(Sub(f, "revenue_booked"), p.revenue_booked());
+    case EventPayload::kRevenueReversed:
+      return CheckRevenueReversed(Sub(f, "revenue_reversed"),
+                                  p.revenue_reversed());
     case EventPayload::kConflictRaised:
       return CheckConflictRaised(Sub(f, "conflict_raised"),
                                  p.conflict_raised());
-    case EventPayload::kConflictResolved: {
-      const std::string g = Sub(f, "conflict_resolved");
-      RETURN_IF_ERROR(CheckText(Sub(g, "resolution"),
-                                p.conflict_resolved().resolution(), true));
-      return CheckId(Sub(g, "resolved_by"),
-                     p.conflict_resolved().resolved_by());
-    }
-    case EventPayload::kSettlementRecorded: {
-      const std::string g = Sub(f, "settlement_recorded");
-      const v1::SettlementRecorded& e = p.settlement_recorded();
-      RETURN_IF_ERROR(CheckId(Sub(g, "payer"), e.payer()));
-      RETURN_IF_ERROR(CheckId(Sub(g, "payee"), e.payee()));
-      if (e.payer() == e.payee()) {
-        return Invalid(Sub(g, "payee"), "must differ from payer");
-      }
-      RETURN_IF_ERROR(CheckMoney(Sub(g, "amount"), e.amount(), e.has_amount()));
-      return CheckText(Sub(g, "reference"), e.reference(), true);
-    }
+    case EventPayload::kConflictResolved:
+      return CheckConflictResolved(Sub(f, "conflict_resolved"),
+                                   p.conflict_resolved());
+    case EventPayload::kSettlementRecorded:
+      return CheckSettlementRecorded(Sub(f, "settlement_recorded"),
+                                     p.settlement_recorded());
     case EventPayload::kPeriodClosed:
-      RETURN_IF_ERROR(CheckPeriod(Sub(f, "period_closed.period"),
-                                  p.period_closed().period()));
-      if (p.period_closed().period() != s.id) {
-        return Invalid(
-            Sub(f, "period_closed.period"),
-            absl::StrCat("must equal the stream's period \"", s.id, "\""));
-      }
-      return absl::OkStatus();
+      return CheckPeriodClosed(Sub(f, "period_closed"), p.period_closed(), s);
     case EventPayload::kCommissionAccrued:
     case EventPayload::kCommissionReversed:
     case EventPayload::KIND_NOT_SET:
