@@ -269,10 +269,7 @@ std::string Unquote(const std::string& raw_key) {
 absl::Status Rewrite(Value& v, const std::string& path) {
   if (v.kind == Value::Kind::kArray) {
     for (size_t i = 0; i < v.items.size(); ++i) {
-      if (absl::Status s = Rewrite(v.items[i], absl::StrCat(path, "[", i, "]"));
-          !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(Rewrite(v.items[i], absl::StrCat(path, "[", i, "]")));
     }
     return absl::OkStatus();
   }

@@ -36,9 +36,8 @@ absl::Status ParseAsOf(const Args& a, v1::AsOf* as_of) {
         "give --as-of-position or --as-of-time, not both");
   }
   if (a.Has("as-of-position")) {
-    absl::StatusOr<uint64_t> p = a.GetUint("as-of-position", 0);
-    if (!p.ok()) return p.status();
-    as_of->set_position(*p);
+    ASSIGN_OR_RETURN(const uint64_t p, a.GetUint("as-of-position", 0));
+    as_of->set_position(p);
   } else if (a.Has("as-of-time")) {
     google::protobuf::Timestamp t;
     if (!google::protobuf::util::TimeUtil::FromString(a.Get("as-of-time"),
