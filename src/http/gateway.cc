@@ -21,6 +21,7 @@
 #include "partnerledger/limits.h"
 #include "util/host_port.h"
 #include "util/httplib_config.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::http {
 namespace {
@@ -311,11 +312,9 @@ void HttpGateway::Stop() {
 
 absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     const GatewayOptions& options, std::shared_ptr<grpc::Channel> channel) {
-  absl::StatusOr<HostPort> address =
-      ParseHostPort("http_listen", options.listen);
-  if (!address.ok()) return address.status();
-  absl::StatusOr<std::vector<BoundRoute>> routes = BindRoutes();
-  if (!routes.ok()) return routes.status();
+  ASSIGN_OR_RETURN(const HostPort address,
+                   ParseHostPort("http_listen", options.listen));
+  ASSIGN_OR_RETURN(std::vector<BoundRoute> routes, BindRoutes());
   auto impl = std::make_unique<Impl>();
   if (!options.tls_cert_file.empty()) {
     auto tls = std::make_unique<httplib::SSLServer>(
@@ -333,7 +332,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   }
   impl->channel = std::move(channel);
   impl->stub = std::make_unique<grpc::GenericStub>(impl->channel);
-  impl->routes = std::move(*routes);
+  impl->routes = std::move(routes);
   impl->openapi = OpenApiDocument(impl->routes);
   impl->currencies = CurrenciesJson();
   Impl* raw = impl.get();
@@ -355,11 +354,11 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   // delayed ACK, about 40 ms on every keep-alive request.
   http.set_tcp_nodelay(true);
   impl->AddRoutes();
-  const std::string& host = address->host;
-  if (address->port == 0) {
+  const std::string& host = address.host;
+  if (address.port == 0) {
     impl->port = http.bind_to_any_port(host);
-  } else if (http.bind_to_port(host, address->port)) {
-    impl->port = address->port;
+  } else if (http.bind_to_port(host, address.port)) {
+    impl->port = address.port;
   }
   if (impl->port <= 0) {
     return absl::UnavailableError(

@@ -12,6 +12,7 @@
 #include "partnerledger/v1/audit.pb.h"
 #include "partnerledger/v1/event_store.pb.h"
 #include "partnerledger/v1/query.pb.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::http {
 namespace {
@@ -236,8 +237,7 @@ absl::StatusOr<std::unique_ptr<Message>> BuildRequest(
         "query: more than ", limits::kHttpQueryParamsMax, " parameters"));
   }
   for (const auto& [name, value] : query) {
-    absl::Status s = SetFromQuery(d, name, value, msg.get());
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(SetFromQuery(d, name, value, msg.get()));
   }
   for (size_t i = 0; i < route.path_fields.size() && i < path_values.size();
        ++i) {

@@ -183,15 +183,15 @@ absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text) {
     return absl::InvalidArgumentError(
         "signing key: does not start with PRIVATE+KEY+");
   }
-  auto fields = ParseKeyFields(text.substr(kPrefix.size()), "signing key");
-  if (!fields.ok()) return fields.status();
+  ASSIGN_OR_RETURN(auto fields,
+                   ParseKeyFields(text.substr(kPrefix.size()), "signing key"));
   SignerKey k;
-  const size_t nl = fields->first.find('\n');
-  k.name = fields->first.substr(0, nl);
-  k.seed = fields->second;
+  const size_t nl = fields.first.find('\n');
+  k.name = fields.first.substr(0, nl);
+  k.seed = fields.second;
   ASSIGN_OR_RETURN(std::string pub, PublicKeyOf(k.seed));
   k.verifier = MakeVerifier(k.name, std::move(pub));
-  if (k.verifier.key_hash != fields->first.substr(nl + 1)) {
+  if (k.verifier.key_hash != fields.first.substr(nl + 1)) {
     return absl::InvalidArgumentError(
         "signing key: key hash does not match the key");
   }
@@ -200,11 +200,10 @@ absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text) {
 
 absl::StatusOr<VerifierKey> ParseVerifierKey(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
-  auto fields = ParseKeyFields(text, "verifier key");
-  if (!fields.ok()) return fields.status();
-  const size_t nl = fields->first.find('\n');
-  VerifierKey k = MakeVerifier(fields->first.substr(0, nl), fields->second);
-  if (k.key_hash != fields->first.substr(nl + 1)) {
+  ASSIGN_OR_RETURN(auto fields, ParseKeyFields(text, "verifier key"));
+  const size_t nl = fields.first.find('\n');
+  VerifierKey k = MakeVerifier(fields.first.substr(0, nl), fields.second);
+  if (k.key_hash != fields.first.substr(nl + 1)) {
     return absl::InvalidArgumentError(
         "verifier key: key hash does not match the key");
   }

@@ -35,16 +35,15 @@ absl::Status Path(const NodeSource& source, uint64_t index, uint64_t begin,
                   uint64_t end, std::vector<std::string>* out) {
   if (end - begin <= 1) return absl::OkStatus();
   const uint64_t mid = begin + SplitPoint(end - begin);
-  absl::StatusOr<std::string> sibling;
   if (index < mid) {
     RETURN_IF_ERROR(Path(source, index, begin, mid, out));
-    sibling = RangeHash(source, mid, end);
+    ASSIGN_OR_RETURN(std::string sibling, RangeHash(source, mid, end));
+    out->push_back(std::move(sibling));
   } else {
     RETURN_IF_ERROR(Path(source, index, mid, end, out));
-    sibling = RangeHash(source, begin, mid);
+    ASSIGN_OR_RETURN(std::string sibling, RangeHash(source, begin, mid));
+    out->push_back(std::move(sibling));
   }
-  if (!sibling.ok()) return sibling.status();
-  out->push_back(std::move(*sibling));
   return absl::OkStatus();
 }
 
@@ -59,22 +58,15 @@ absl::Status SubProof(const NodeSource& source, uint64_t m, uint64_t begin,
     return absl::OkStatus();
   }
   const uint64_t k = SplitPoint(n);
-  absl::StatusOr<std::string> sibling;
   if (m <= k) {
-    if (absl::Status s = SubProof(source, m, begin, begin + k, whole, out);
-        !s.ok()) {
-      return s;
-    }
-    sibling = RangeHash(source, begin + k, end);
+    RETURN_IF_ERROR(SubProof(source, m, begin, begin + k, whole, out));
+    ASSIGN_OR_RETURN(std::string sibling, RangeHash(source, begin + k, end));
+    out->push_back(std::move(sibling));
   } else {
-    if (absl::Status s = SubProof(source, m - k, begin + k, end, false, out);
-        !s.ok()) {
-      return s;
-    }
-    sibling = RangeHash(source, begin, begin + k);
+    RETURN_IF_ERROR(SubProof(source, m - k, begin + k, end, false, out));
+    ASSIGN_OR_RETURN(std::string sibling, RangeHash(source, begin, begin + k));
+    out->push_back(std::move(sibling));
   }
-  if (!sibling.ok()) return sibling.status();
-  out->push_back(std::move(*sibling));
   return absl::OkStatus();
 }
 
@@ -143,10 +135,7 @@ absl::StatusOr<std::vector<std::string>> ConsistencyProof(
   }
   std::vector<std::string> out;
   if (from_size == 0 || from_size == to_size) return out;
-  if (absl::Status s = SubProof(source, from_size, 0, to_size, true, &out);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(SubProof(source, from_size, 0, to_size, true, &out));
   return out;
 }
 

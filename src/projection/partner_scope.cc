@@ -28,11 +28,10 @@ absl::StatusOr<std::optional<Record>> ReadRecord(const store::Store& store,
 absl::StatusOr<bool> PartnerScope::Involves(std::string_view stream) {
   auto it = cache_.find(std::string(stream));
   if (it != cache_.end()) return it->second;
-  absl::StatusOr<bool> r = Lookup(stream);
-  if (!r.ok()) return r;
+  ASSIGN_OR_RETURN(const bool involves, Lookup(stream));
   if (cache_.size() >= kCacheEntriesMax) cache_.clear();
-  cache_.emplace(std::string(stream), *r);
-  return r;
+  cache_.emplace(std::string(stream), involves);
+  return involves;
 }
 
 absl::Status PartnerScope::Redact(v1::Event* e) {
@@ -59,27 +58,28 @@ absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
   const std::string& p = partner_id_;
   if (category == "partner") return id == p;
   if (category == "agreement") {
-    auto a = ReadRecord<storage::v1::Agreement>(*store_,
-                                                domain::keys::Agreement(id));
-    if (!a.ok()) return a.status();
-    return a->has_value() && ((*a)->party_a() == p || (*a)->party_b() == p);
+    ASSIGN_OR_RETURN(std::optional<storage::v1::Agreement> a,
+                     ReadRecord<storage::v1::Agreement>(
+                         *store_, domain::keys::Agreement(id)));
+    return a.has_value() && (a->party_a() == p || a->party_b() == p);
   }
   if (category == "deal") {
-    auto d = ReadRecord<storage::v1::Deal>(*store_, domain::keys::Deal(id));
-    if (!d.ok()) return d.status();
-    return d->has_value() && ((*d)->originator() == p || (*d)->provider() == p);
+    ASSIGN_OR_RETURN(
+        std::optional<storage::v1::Deal> d,
+        ReadRecord<storage::v1::Deal>(*store_, domain::keys::Deal(id)));
+    return d.has_value() && (d->originator() == p || d->provider() == p);
   }
   if (category == "conflict") {
-    auto c =
-        ReadRecord<storage::v1::Conflict>(*store_, domain::keys::Conflict(id));
-    if (!c.ok()) return c.status();
-    return c->has_value() && ((*c)->party_a() == p || (*c)->party_b() == p);
+    ASSIGN_OR_RETURN(
+        std::optional<storage::v1::Conflict> c,
+        ReadRecord<storage::v1::Conflict>(*store_, domain::keys::Conflict(id)));
+    return c.has_value() && (c->party_a() == p || c->party_b() == p);
   }
   if (category == "settlement") {
-    auto s = ReadRecord<storage::v1::Settlement>(*store_,
-                                                 domain::keys::Settlement(id));
-    if (!s.ok()) return s.status();
-    return s->has_value() && ((*s)->payer() == p || (*s)->payee() == p);
+    ASSIGN_OR_RETURN(std::optional<storage::v1::Settlement> s,
+                     ReadRecord<storage::v1::Settlement>(
+                         *store_, domain::keys::Settlement(id)));
+    return s.has_value() && (s->payer() == p || s->payee() == p);
   }
   return false;  // period-*: ledger-wide
 }

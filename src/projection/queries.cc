@@ -42,11 +42,10 @@ class View {
 
   template <typename T>
   absl::StatusOr<std::optional<T>> Load(const std::string& key) const {
-    absl::StatusOr<std::optional<std::string>> bytes = Raw(key);
-    if (!bytes.ok()) return bytes.status();
-    if (!bytes->has_value()) return std::optional<T>();
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, Raw(key));
+    if (!bytes.has_value()) return std::optional<T>();
     T record;
-    if (!record.ParseFromString(**bytes)) {
+    if (!record.ParseFromString(*bytes)) {
       return absl::DataLossError(
           absl::StrCat("state key '", key, "' does not parse"));
     }
@@ -65,7 +64,7 @@ class View {
             scanned_.insert_or_assign(std::string(k), std::string(v));
             return true;
           });
-      if (!s.ok()) return s;
+      RETURN_IF_ERROR(s);
       return out;
     }
     std::vector<std::string> candidates;
@@ -73,12 +72,11 @@ class View {
       candidates.emplace_back(k);
       return true;
     });
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(s);
     for (std::string& k : candidates) {
-      absl::StatusOr<std::optional<std::string>> v =
-          s_->GetStateAt(k, position_);
-      if (!v.ok()) return v.status();
-      if (v->has_value()) out.push_back(std::move(k));
+      ASSIGN_OR_RETURN(std::optional<std::string> v,
+                       s_->GetStateAt(k, position_));
+      if (v.has_value()) out.push_back(std::move(k));
     }
     return out;
   }
@@ -259,13 +257,12 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
   ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
                    LinesAfter(view, payer, payee, currency, cutoff));
   for (const sv1::StatementLine& l : lines) {
-    absl::Status s;
     switch (l.type()) {
       case sv1::STATEMENT_LINE_TYPE_ACCRUAL:
-        s = AddTo(out[l.kind()].accrued_minor, l.amount_minor());
+        RETURN_IF_ERROR(AddTo(out[l.kind()].accrued_minor, l.amount_minor()));
         break;
       case sv1::STATEMENT_LINE_TYPE_REVERSAL:
-        s = AddTo(out[l.kind()].reversed_minor, l.amount_minor());
+        RETURN_IF_ERROR(AddTo(out[l.kind()].reversed_minor, l.amount_minor()));
         break;
       case sv1::STATEMENT_LINE_TYPE_SETTLEMENT: {
         ASSIGN_OR_RETURN(
@@ -276,19 +273,18 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
               "statement line at position ", l.position(),
               " names settlement '", l.settlement_id(), "', not in state"));
         }
-        s = AddTo(out[sv1::OBLIGATION_KIND_COMMISSION].settled_minor,
-                  st->commission_minor());
-        if (s.ok()) {
-          s = AddTo(out[sv1::OBLIGATION_KIND_PASS_THROUGH].settled_minor,
-                    st->pass_through_minor());
-        }
+        RETURN_IF_ERROR(
+            AddTo(out[sv1::OBLIGATION_KIND_COMMISSION].settled_minor,
+                  st->commission_minor()));
+        RETURN_IF_ERROR(
+            AddTo(out[sv1::OBLIGATION_KIND_PASS_THROUGH].settled_minor,
+                  st->pass_through_minor()));
         break;
       }
       default:
         return absl::DataLossError(absl::StrCat("statement line at position ",
                                                 l.position(), " has no type"));
     }
-    if (!s.ok()) return s;
   }
   return out;
 }
@@ -454,14 +450,12 @@ absl::StatusOr<int64_t> NetAt(int64_t booked, int64_t reversed,
 
 absl::StatusOr<View> Queries::OpenView(const v1::AsOf& as_of) const {
   if (live_ && as_of.point_case() == v1::AsOf::POINT_NOT_SET) {
-    absl::StatusOr<std::unique_ptr<store::StateSnapshot>> snap =
-        store_->NewStateSnapshot();
-    if (!snap.ok()) return snap.status();
-    return View(std::move(*snap));
+    ASSIGN_OR_RETURN(std::unique_ptr<store::StateSnapshot> snap,
+                     store_->NewStateSnapshot());
+    return View(std::move(snap));
   }
-  absl::StatusOr<uint64_t> at = Resolve(as_of);
-  if (!at.ok()) return at.status();
-  return View(store_, *at);
+  ASSIGN_OR_RETURN(const uint64_t at, Resolve(as_of));
+  return View(store_, at);
 }
 
 uint64_t Queries::Head() const {
@@ -474,9 +468,8 @@ absl::StatusOr<uint64_t> Queries::Resolve(const v1::AsOf& as_of) const {
   // Every answer is as of the end of a whole request: a position between an
   // event and what was derived from it (or inside a multi-event append)
   // names a state that never existed.
-  absl::StatusOr<uint64_t> at = ResolvePosition(as_of);
-  if (!at.ok()) return at.status();
-  return log_->WholeRequestsThrough(*at);
+  ASSIGN_OR_RETURN(const uint64_t at, ResolvePosition(as_of));
+  return log_->WholeRequestsThrough(at);
 }
 
 absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
@@ -498,12 +491,11 @@ absl::StatusOr<uint64_t> Queries::ResolvePosition(const v1::AsOf& as_of) const {
       uint64_t lo = 0, hi = head;
       while (lo < hi) {
         const uint64_t mid = lo + (hi - lo + 1) / 2;
-        absl::StatusOr<std::optional<StoredEvent>> e = log_->ReadEvent(mid);
-        if (!e.ok()) return e.status();
-        if (!e->has_value()) {
+        ASSIGN_OR_RETURN(std::optional<StoredEvent> e, log_->ReadEvent(mid));
+        if (!e.has_value()) {
           return absl::DataLossError(absl::StrCat("event ", mid, " missing"));
         }
-        if ((*e)->recorded_at_us() <= t) {
+        if (e->recorded_at_us() <= t) {
           lo = mid;
         } else {
           hi = mid - 1;
@@ -527,18 +519,13 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (id->empty()) continue;
     RETURN_IF_ERROR(RequirePartner(*id, field));
   }
-  if (absl::Status s = CheckCurrency(req.currency(), "currency", false);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckCurrency(req.currency(), "currency", false));
   RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   for (const auto& [id, field] : partners) {
     if (id->empty()) continue;
-    if (absl::Status s = RequireKnownPartner(view, *id, field); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RequireKnownPartner(view, *id, field));
   }
   v1::GetObligationsResponse resp;
   resp.set_as_of_position(at);
@@ -705,14 +692,8 @@ absl::StatusOr<v1::GetReferralBalanceResponse> Queries::GetReferralBalance(
   RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
-  if (absl::Status s = RequireKnownPartner(view, req.partner_a(), "partner_a");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = RequireKnownPartner(view, req.partner_b(), "partner_b");
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(RequireKnownPartner(view, req.partner_a(), "partner_a"));
+  RETURN_IF_ERROR(RequireKnownPartner(view, req.partner_b(), "partner_b"));
   v1::GetReferralBalanceResponse resp;
   resp.set_as_of_position(at);
   resp.set_as_of_date(req.as_of_date());
@@ -756,10 +737,7 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
     const v1::GetStatementRequest& req) const {
   RETURN_IF_ERROR(RequirePartner(req.payer(), "payer"));
   RETURN_IF_ERROR(RequirePartner(req.payee(), "payee"));
-  if (absl::Status s = CheckCurrency(req.currency(), "currency", true);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckCurrency(req.currency(), "currency", true));
   if (!domain::IsValidPeriod(req.period())) {
     return absl::InvalidArgumentError(
         absl::StrCat("period: \"", req.period(), "\" is not YYYY-MM"));
@@ -767,14 +745,8 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
   RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
-  if (absl::Status s = RequireKnownPartner(view, req.payer(), "payer");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = RequireKnownPartner(view, req.payee(), "payee");
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(RequireKnownPartner(view, req.payer(), "payer"));
+  RETURN_IF_ERROR(RequireKnownPartner(view, req.payee(), "payee"));
   v1::GetStatementResponse resp;
   resp.set_as_of_position(at);
   resp.set_as_of_date(req.as_of_date());
@@ -951,46 +923,32 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   r.set_kind(domain::ToWire(d->kind()));
   r.set_conflicts_open(d->conflicts_open());
   r.set_statements_of_work(d->statements_of_work_size());
-  if (absl::Status s =
-          AddDealMoney(view, *log_, req.deal_id(), *d, req.as_of_date(), &r);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(
+      AddDealMoney(view, *log_, req.deal_id(), *d, req.as_of_date(), &r));
   return r;
 }
 
 absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
     const v1::ListConflictsRequest& req) const {
   if (!req.partner_id().empty()) {
-    if (absl::Status s = RequirePartner(req.partner_id(), "partner_id");
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RequirePartner(req.partner_id(), "partner_id"));
   }
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   if (!req.partner_id().empty()) {
-    if (absl::Status s =
-            RequireKnownPartner(view, req.partner_id(), "partner_id");
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RequireKnownPartner(view, req.partner_id(), "partner_id"));
   }
   if (!req.agreement_id().empty()) {
-    if (absl::Status s = RequireKnown<sv1::Agreement>(
-            view, keys::Agreement(req.agreement_id()), "agreement_id",
-            "agreement", req.agreement_id());
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RequireKnown<sv1::Agreement>(
+        view, keys::Agreement(req.agreement_id()), "agreement_id", "agreement",
+        req.agreement_id()));
   }
   v1::ListConflictsResponse resp;
   resp.set_as_of_position(at);
   int64_t now_us = 0;
   if (at > 0) {
-    absl::StatusOr<std::optional<StoredEvent>> e = log_->ReadEvent(at);
-    if (!e.ok()) return e.status();
-    if (e->has_value()) now_us = (*e)->recorded_at_us();
+    ASSIGN_OR_RETURN(std::optional<StoredEvent> e, log_->ReadEvent(at));
+    if (e.has_value()) now_us = e->recorded_at_us();
   }
   ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
   for (const std::string& k : ks) {
@@ -1063,12 +1021,9 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   RETURN_IF_ERROR(CheckAsOfDate(req.as_of_date()));
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
-  if (absl::Status s = RequireKnown<sv1::Agreement>(
-          view, keys::Agreement(req.agreement_id()), "agreement_id",
-          "agreement", req.agreement_id());
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(RequireKnown<sv1::Agreement>(
+      view, keys::Agreement(req.agreement_id()), "agreement_id", "agreement",
+      req.agreement_id()));
   v1::GetSatisfactionResponse resp;
   resp.set_as_of_position(at);
   resp.set_as_of_date(req.as_of_date());
@@ -1383,9 +1338,7 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   const uint64_t at = view.position();
   for (const auto& [id, field] : {std::pair{&req.partner_a(), "partner_a"},
                                   std::pair{&req.partner_b(), "partner_b"}}) {
-    if (absl::Status s = RequireKnownPartner(view, *id, field); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RequireKnownPartner(view, *id, field));
   }
   ASSIGN_OR_RETURN(const PairState pair,
                    LoadPair(view, req.partner_a(), req.partner_b()));
@@ -1405,19 +1358,11 @@ absl::StatusOr<v1::GetPartnershipHealthResponse> Queries::GetPartnershipHealth(
   resp.set_as_of_date(req.as_of_date());
   AddMarginsLine(pair, &resp);
   AddPrimePartnerLine(pair, &resp);
-  if (absl::Status s =
-          AddDocumentationLine(view, pair, req.as_of_date(), &resp);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(AddDocumentationLine(view, pair, req.as_of_date(), &resp));
   RETURN_IF_ERROR(AddElevatorPitchLine(view, pair, &resp));
   AddBidirectionalLine(pair, balance, &resp);
   AddVisibilityLine(pair, &resp);
-  if (absl::Status s =
-          AddConflictsLine(view, pair, TrendOf(satisfaction), &resp);
-      !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(AddConflictsLine(view, pair, TrendOf(satisfaction), &resp));
   return resp;
 }
 

@@ -284,7 +284,7 @@ absl::StatusOr<ReplayStats> Replay(
         }
         return absl::OkStatus();
       });
-  if (!stats.ok()) return stats;
+  RETURN_IF_ERROR(stats.status());
   RETURN_IF_ERROR(Flush(&overlay, scratch));
   return stats;
 }
@@ -310,14 +310,12 @@ absl::StatusOr<ReplayStats> ReplayToDigest(
     HistoryDigest* history,
     const std::function<void(uint64_t, uint64_t)>& progress) {
   MemoryState state;
-  return RunPipeline(
-      log, to_position, progress, [&](const Verified& v) -> absl::Status {
-        if (absl::Status s = ApplyOne(rules, v, state); !s.ok()) {
-          return s;
-        }
-        state.EndEvent(v.event.position(), history);
-        return absl::OkStatus();
-      });
+  return RunPipeline(log, to_position, progress,
+                     [&](const Verified& v) -> absl::Status {
+                       RETURN_IF_ERROR(ApplyOne(rules, v, state));
+                       state.EndEvent(v.event.position(), history);
+                       return absl::OkStatus();
+                     });
 }
 
 absl::StatusOr<HistoryDigest> DigestStoredHistory(const store::Store& live,

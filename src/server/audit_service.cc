@@ -4,6 +4,7 @@
 #include "ledger/ledger_internal.h"
 #include "projection/partner_scope.h"
 #include "server/status_map.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 
@@ -23,18 +24,21 @@ AuditService::AuditService(Ledger* ledger, const Authorizer* auth,
                            CheckpointSigner signer)
     : ledger_(ledger), auth_(auth), signer_(std::move(signer)) {}
 
-absl::Status AuditService::TreeKept() const {
-  if (ledger_->options().merkle_tree) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      "the Merkle tree is switched off on this server");
+absl::StatusOr<Access> AuditService::Admit(
+    const grpc::CallbackServerContext& ctx, Rpc rpc) const {
+  ASSIGN_OR_RETURN(Access access, auth_->Check(ctx, rpc));
+  if (!ledger_->options().merkle_tree) {
+    return absl::FailedPreconditionError(
+        "the Merkle tree is switched off on this server");
+  }
+  return access;
 }
 
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
     grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* req,
     v1::GetCheckpointResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetCheckpoint);
+  absl::StatusOr<Access> access = Admit(*ctx, Rpc::kGetCheckpoint);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
   const uint64_t size = req->has_tree_size() ? req->tree_size() : head;
   const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
@@ -46,9 +50,8 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* req,
     v1::GetInclusionProofResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetInclusionProof);
+  absl::StatusOr<Access> access = Admit(*ctx, Rpc::kGetInclusionProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const uint64_t head = ledger_->head_position();
   const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
   const store::CachedNodeSource nodes(&stored, &nodes_);
@@ -77,9 +80,8 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     grpc::CallbackServerContext* ctx, const v1::GetConsistencyProofRequest* req,
     v1::GetConsistencyProofResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetConsistencyProof);
+  absl::StatusOr<Access> access = Admit(*ctx, Rpc::kGetConsistencyProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  if (absl::Status s = TreeKept(); !s.ok()) return FinishNow(ctx, s);
   const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
   const store::CachedNodeSource nodes(&stored, &nodes_);
   return FinishNow(ctx, FillConsistencyProof(nodes, signer_, *req,

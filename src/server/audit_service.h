@@ -32,8 +32,10 @@ class AuditService final : public v1::AuditService::CallbackService {
       v1::GetConsistencyProofResponse* resp) override;
 
  private:
-  // FAILED_PRECONDITION when the ledger keeps no tree.
-  absl::Status TreeKept() const;
+  // The caller's access to `rpc`; FAILED_PRECONDITION when the ledger keeps
+  // no tree.
+  absl::StatusOr<Access> Admit(const grpc::CallbackServerContext& ctx,
+                               Rpc rpc) const;
 
   Ledger* const ledger_;
   const Authorizer* const auth_;

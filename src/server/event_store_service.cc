@@ -16,6 +16,7 @@
 #include "server/translate.h"
 #include "util/check.h"
 #include "util/sha256.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 
@@ -436,11 +437,10 @@ absl::Status EventStoreService::ReadStreamPage(
   std::optional<PartnerScope> scope;
   if (access.partner_scoped) {
     scope.emplace(&ledger::StoreOf(*ledger_), access.principal.partner_id);
-    absl::StatusOr<bool> involves = scope->Involves(req.stream());
-    if (!involves.ok()) return involves.status();
+    ASSIGN_OR_RETURN(bool involves, scope->Involves(req.stream()));
     // Its own stream may not exist yet (NOT_FOUND below); any other stream
     // is refused whether or not it exists, so existence does not leak.
-    if (!*involves && req.stream() != "partner-" + scope->partner_id()) {
+    if (!involves && req.stream() != "partner-" + scope->partner_id()) {
       return auth_->DenyScope(
           ctx, Rpc::kReadStream, access,
           "stream " + req.stream() + " does not involve the partner");
@@ -452,17 +452,15 @@ absl::Status EventStoreService::ReadStreamPage(
   options.direction = direction;
   options.max_count = PageSize(req.max_count());
   options.reservation = reservation;
-  absl::StatusOr<StreamPage> page = ledger_->ReadStream(req.stream(), options);
-  if (!page.ok()) return page.status();
-  for (const RecordedEvent& e : page->events) {
+  ASSIGN_OR_RETURN(StreamPage page, ledger_->ReadStream(req.stream(), options));
+  for (const RecordedEvent& e : page.events) {
     v1::Event* out = resp->add_events();
-    absl::Status s = ToWire(e, out);
-    if (s.ok() && scope.has_value()) s = scope->Redact(out);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ToWire(e, out));
+    if (scope.has_value()) RETURN_IF_ERROR(scope->Redact(out));
   }
-  resp->set_next_revision(page->next_revision);
-  resp->set_end_of_stream(page->end_of_stream);
-  resp->set_last_revision(page->last_revision);
+  resp->set_next_revision(page.next_revision);
+  resp->set_end_of_stream(page.end_of_stream);
+  resp->set_last_revision(page.last_revision);
   return absl::OkStatus();
 }
 
@@ -493,28 +491,25 @@ absl::Status EventStoreService::ReadAllPage(const Access& access,
   options.max_count = PageSize(req.max_count());
   options.filter = &filter;
   options.reservation = reservation;
-  absl::StatusOr<LogPage> page = ledger_->ReadAll(options);
-  if (!page.ok()) return page.status();
+  ASSIGN_OR_RETURN(LogPage page, ledger_->ReadAll(options));
   std::optional<PartnerScope> scope;
   if (access.partner_scoped) {
     scope.emplace(&ledger::StoreOf(*ledger_), access.principal.partner_id);
   }
-  for (const RecordedEvent& e : page->events) {
+  for (const RecordedEvent& e : page.events) {
     // A partner's page leaves out what does not involve it; next_position
     // still moves past everything examined, like any filtered page.
     if (scope.has_value()) {
-      absl::StatusOr<bool> involves = scope->Involves(e.stream);
-      if (!involves.ok()) return involves.status();
-      if (!*involves) continue;
+      ASSIGN_OR_RETURN(bool involves, scope->Involves(e.stream));
+      if (!involves) continue;
     }
     v1::Event* out = resp->add_events();
-    absl::Status s = ToWire(e, out);
-    if (s.ok() && scope.has_value()) s = scope->Redact(out);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(ToWire(e, out));
+    if (scope.has_value()) RETURN_IF_ERROR(scope->Redact(out));
   }
-  resp->set_next_position(page->next_position);
-  resp->set_end_of_log(page->end_of_log);
-  resp->set_head_position(page->head_position);
+  resp->set_next_position(page.next_position);
+  resp->set_end_of_log(page.end_of_log);
+  resp->set_head_position(page.head_position);
   return absl::OkStatus();
 }
 
@@ -548,11 +543,10 @@ grpc::ServerUnaryReactor* EventStoreService::GetDigest(
   if (!access.ok()) return FinishNow(ctx, access.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
   return reactor->Run(&reads_, [this, req, resp] {
-    absl::StatusOr<ChainDigest> d = ledger_->GetDigest(req->at_position());
-    if (!d.ok()) return d.status();
-    resp->mutable_digest()->set_position(d->position);
-    resp->mutable_digest()->set_hash(d->hash);
-    resp->set_hash_hex(ToHex(d->hash));
+    ASSIGN_OR_RETURN(ChainDigest d, ledger_->GetDigest(req->at_position()));
+    resp->mutable_digest()->set_position(d.position);
+    resp->mutable_digest()->set_hash(d.hash);
+    resp->set_hash_hex(ToHex(d.hash));
     return absl::OkStatus();
   });
 }
@@ -571,18 +565,18 @@ grpc::ServerUnaryReactor* EventStoreService::VerifyChain(
     expected = ChainDigest{req->expected().position(), req->expected().hash()};
   }
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(&reads_,
-                      [this, req, resp, expected = std::move(expected)] {
-                        absl::StatusOr<VerifyResult> v = ledger_->VerifyChain(
-                            req->from_position(), req->to_position(), expected);
-                        if (!v.ok()) return v.status();
-                        resp->set_ok(v->ok);
-                        resp->set_verified_through(v->verified_through);
-                        resp->set_first_bad_position(v->first_bad_position);
-                        resp->set_message(v->message);
-                        resp->set_events_checked(v->events_checked);
-                        return absl::OkStatus();
-                      });
+  return reactor->Run(
+      &reads_, [this, req, resp, expected = std::move(expected)] {
+        ASSIGN_OR_RETURN(VerifyResult v,
+                         ledger_->VerifyChain(req->from_position(),
+                                              req->to_position(), expected));
+        resp->set_ok(v.ok);
+        resp->set_verified_through(v.verified_through);
+        resp->set_first_bad_position(v.first_bad_position);
+        resp->set_message(v.message);
+        resp->set_events_checked(v.events_checked);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace partnerledger::server

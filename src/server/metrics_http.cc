@@ -9,6 +9,7 @@
 #include "partnerledger/limits.h"
 #include "util/host_port.h"
 #include "util/httplib_config.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 namespace {
@@ -48,10 +49,10 @@ void MetricsHttpServer::Stop() {
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     const std::string& listen, std::function<std::string()> render,
     std::function<bool()> healthy) {
-  absl::StatusOr<HostPort> address = ParseHostPort("metrics_listen", listen);
-  if (!address.ok()) return address.status();
-  const std::string& host = address->host;
-  const int port = address->port;
+  ASSIGN_OR_RETURN(const HostPort address,
+                   ParseHostPort("metrics_listen", listen));
+  const std::string& host = address.host;
+  const int port = address.port;
   auto impl = std::make_unique<Impl>();
   httplib::Server& http = impl->http;
   // Each connection holds a worker until it closes: enough workers that a

@@ -10,6 +10,7 @@
 #include "server/translate.h"
 #include "store/merkle_tree.h"
 #include "store/store.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 namespace {
@@ -19,6 +20,16 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
   r->Finish(ToGrpc(s));
   return r;
+}
+
+// The caller's access to `rpc`, checked before the request itself.
+template <typename Request>
+absl::StatusOr<Access> Admit(const Authorizer& auth,
+                             const grpc::CallbackServerContext& ctx, Rpc rpc,
+                             const Request& req) {
+  ASSIGN_OR_RETURN(Access access, auth.Check(ctx, rpc));
+  RETURN_IF_ERROR(ValidateRequest(req));
+  return access;
 }
 
 }  // namespace
@@ -71,9 +82,9 @@ QueryService::~QueryService() {
 grpc::ServerUnaryReactor* QueryService::GetObligations(
     grpc::CallbackServerContext* ctx, const v1::GetObligationsRequest* req,
     v1::GetObligationsResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetObligations);
+  absl::StatusOr<Access> access =
+      Admit(*auth_, *ctx, Rpc::kGetObligations, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   if (access->partner_scoped) {
     // A partner sees only obligations it pays or receives.
     const std::string& partner = access->principal.partner_id;
@@ -97,9 +108,9 @@ grpc::ServerUnaryReactor* QueryService::GetObligations(
 grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
     grpc::CallbackServerContext* ctx, const v1::GetReferralBalanceRequest* req,
     v1::GetReferralBalanceResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetReferralBalance);
+  absl::StatusOr<Access> access =
+      Admit(*auth_, *ctx, Rpc::kGetReferralBalance, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(
       ctx, [this, req] { return queries_.GetReferralBalance(*req); }, resp);
 }
@@ -107,9 +118,8 @@ grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
 grpc::ServerUnaryReactor* QueryService::GetStatement(
     grpc::CallbackServerContext* ctx, const v1::GetStatementRequest* req,
     v1::GetStatementResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetStatement);
+  absl::StatusOr<Access> access = Admit(*auth_, *ctx, Rpc::kGetStatement, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   if (access->partner_scoped) {
     const std::string& partner = access->principal.partner_id;
     if (req->payer() != partner && req->payee() != partner) {
@@ -125,9 +135,8 @@ grpc::ServerUnaryReactor* QueryService::GetStatement(
 grpc::ServerUnaryReactor* QueryService::GetDeal(
     grpc::CallbackServerContext* ctx, const v1::GetDealRequest* req,
     v1::GetDealResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetDeal);
+  absl::StatusOr<Access> access = Admit(*auth_, *ctx, Rpc::kGetDeal, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(
       ctx, [this, req] { return queries_.GetDeal(*req); }, resp);
 }
@@ -135,9 +144,9 @@ grpc::ServerUnaryReactor* QueryService::GetDeal(
 grpc::ServerUnaryReactor* QueryService::ListConflicts(
     grpc::CallbackServerContext* ctx, const v1::ListConflictsRequest* req,
     v1::ListConflictsResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kListConflicts);
+  absl::StatusOr<Access> access =
+      Admit(*auth_, *ctx, Rpc::kListConflicts, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(
       ctx, [this, req] { return queries_.ListConflicts(*req); }, resp);
 }
@@ -145,9 +154,9 @@ grpc::ServerUnaryReactor* QueryService::ListConflicts(
 grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
     grpc::CallbackServerContext* ctx, const v1::GetSatisfactionRequest* req,
     v1::GetSatisfactionResponse* resp) {
-  absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kGetSatisfaction);
+  absl::StatusOr<Access> access =
+      Admit(*auth_, *ctx, Rpc::kGetSatisfaction, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(
       ctx, [this, req] { return queries_.GetSatisfaction(*req); }, resp);
 }
@@ -157,9 +166,8 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
     const v1::GetPartnershipHealthRequest* req,
     v1::GetPartnershipHealthResponse* resp) {
   absl::StatusOr<Access> access =
-      auth_->Check(*ctx, Rpc::kGetPartnershipHealth);
+      Admit(*auth_, *ctx, Rpc::kGetPartnershipHealth, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
-  if (absl::Status s = ValidateRequest(*req); !s.ok()) return Refuse(ctx, s);
   return Answer(
       ctx, [this, req] { return queries_.GetPartnershipHealth(*req); }, resp);
 }
@@ -182,13 +190,12 @@ absl::StatusOr<projection::CompareResult> LocateDifference(Ledger& ledger,
     so.sync = false;
     so.disable_wal = true;
     so.append_only_history = true;
-    absl::StatusOr<std::unique_ptr<store::Store>> scratch =
-        store::Store::Open(so);
-    if (!scratch.ok()) return scratch.status();
+    ASSIGN_OR_RETURN(std::unique_ptr<store::Store> scratch,
+                     store::Store::Open(so));
     absl::StatusOr<projection::ReplayStats> stats = projection::Replay(
-        ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, scratch->get());
+        ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, scratch.get());
     out = stats.ok() ? projection::CompareProjections(ledger::StoreOf(ledger),
-                                                      **scratch, to)
+                                                      *scratch, to)
                      : stats.status();
   }
   std::filesystem::remove_all(scratch_dir, ec);
@@ -211,15 +218,12 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
   absl::StatusOr<projection::ReplayStats> stats = projection::ReplayToDigest(
       ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, &rebuilt);
   digest_stored.join();
-  if (!stats.ok()) return stats.status();
-  if (!stored.ok()) return stored.status();
+  RETURN_IF_ERROR(stats.status());
+  RETURN_IF_ERROR(stored.status());
   projection::CompareResult cmp;
   cmp.keys_compared = rebuilt.entries;
   if (!(rebuilt == *stored)) {
-    absl::StatusOr<projection::CompareResult> located =
-        LocateDifference(ledger, to);
-    if (!located.ok()) return located.status();
-    cmp = *located;
+    ASSIGN_OR_RETURN(cmp, LocateDifference(ledger, to));
     if (cmp.identical) {
       // The entry-by-entry comparison disagrees with the digests: report
       // the difference rather than trust either.

@@ -37,6 +37,7 @@
 #include "store/scrub.h"
 #include "store/store.h"
 #include "util/host_port.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::server {
 namespace {
@@ -69,23 +70,19 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     }
     return grpc::InsecureServerCredentials();
   }
-  absl::StatusOr<std::string> cert = ReadPem(o.tls_cert_file, "tls_cert");
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadPem(o.tls_key_file, "tls_key");
-  if (!key.ok()) return key.status();
+  ASSIGN_OR_RETURN(std::string cert, ReadPem(o.tls_cert_file, "tls_cert"));
+  ASSIGN_OR_RETURN(std::string key, ReadPem(o.tls_key_file, "tls_key"));
   grpc::SslServerCredentialsOptions ssl(
       GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   if (!o.tls_client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca =
-        ReadPem(o.tls_client_ca_file, "tls_client_ca");
-    if (!ca.ok()) return ca.status();
-    ssl.pem_root_certs = *ca;
+    ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                     ReadPem(o.tls_client_ca_file, "tls_client_ca"));
     // Refuse the handshake without a client certificate that chains to
     // the CA: nothing reaches a handler unverified.
     ssl.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  ssl.pem_key_cert_pairs.push_back({key, cert});
   return grpc::SslServerCredentials(ssl);
 }
 
@@ -335,17 +332,14 @@ LedgerServer::~LedgerServer() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
-  absl::StatusOr<HostPort> listen = ParseHostPort("listen", options.listen);
-  if (!listen.ok()) return listen.status();
+  ASSIGN_OR_RETURN(const HostPort listen,
+                   ParseHostPort("listen", options.listen));
   if (!options.metrics_listen.empty()) {
-    absl::StatusOr<HostPort> m =
-        ParseHostPort("metrics_listen", options.metrics_listen);
-    if (!m.ok()) return m.status();
+    RETURN_IF_ERROR(
+        ParseHostPort("metrics_listen", options.metrics_listen).status());
   }
   if (!options.http_listen.empty()) {
-    absl::StatusOr<HostPort> h =
-        ParseHostPort("http_listen", options.http_listen);
-    if (!h.ok()) return h.status();
+    RETURN_IF_ERROR(ParseHostPort("http_listen", options.http_listen).status());
   }
   const bool secured = Secured(options);
   for (const std::string* addr :
@@ -366,24 +360,17 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     return absl::InvalidArgumentError(
         "max_concurrent_streams and subscribers_max must be positive");
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-      Credentials(options);
-  if (!creds.ok()) return creds.status();
-
-  absl::StatusOr<CheckpointSigner> signer = LoadSigner(options);
-  if (!signer.ok()) return signer.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
+                   Credentials(options));
+  ASSIGN_OR_RETURN(CheckpointSigner signer, LoadSigner(options));
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->auth = std::make_unique<Authorizer>(options.auth);
-  absl::StatusOr<std::unique_ptr<DataDirLock>> lock =
-      DataDirLock::Take(options.ledger.data_dir);
-  if (!lock.ok()) return lock.status();
-  impl->data_dir_lock = std::move(*lock);
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-      ledger::OpenWithRules(options.ledger, options.rules);
-  if (!ledger.ok()) return ledger.status();
-  impl->ledger = std::move(*ledger);
+  ASSIGN_OR_RETURN(impl->data_dir_lock,
+                   DataDirLock::Take(options.ledger.data_dir));
+  ASSIGN_OR_RETURN(impl->ledger,
+                   ledger::OpenWithRules(options.ledger, options.rules));
 
   if (const auto& torn = ledger::StoreOf(*impl->ledger).wal_tail_repair();
       torn) {
@@ -410,13 +397,13 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   impl->admin = std::make_unique<AdminService>(
       impl->ledger.get(), impl->auth.get(), options.backup_root);
   impl->audit = std::make_unique<AuditService>(
-      impl->ledger.get(), impl->auth.get(), std::move(*signer));
+      impl->ledger.get(), impl->auth.get(), std::move(signer));
 
   RouteProtobufLogs();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *creds, &impl->port);
+  builder.AddListeningPort(options.listen, creds, &impl->port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(limits::kGrpcMessageBytesMax));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kGrpcMessageBytesMax));
@@ -447,7 +434,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(impl->audit.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0) {
-    const std::string why = BindError(*listen);
+    const std::string why = BindError(listen);
     return absl::UnavailableError(
         absl::StrCat("listen: cannot bind ", options.listen,
                      why.empty() ? "" : absl::StrCat(": ", why)));

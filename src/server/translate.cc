@@ -54,9 +54,7 @@ absl::StatusOr<AppendRequest> FromWire(const v1::AppendEventsRequest& req) {
       out.expected = ExpectedRevision::Exact(req.expected_revision());
       break;
     case v1::AppendEventsRequest::kExpectedState: {
-      absl::StatusOr<ExpectedRevision> e = FromWire(req.expected_state());
-      if (!e.ok()) return e.status();
-      out.expected = *e;
+      ASSIGN_OR_RETURN(out.expected, FromWire(req.expected_state()));
       break;
     }
     case v1::AppendEventsRequest::EXPECTED_NOT_SET:
@@ -97,8 +95,7 @@ void ToWire(const AppendResult& r, v1::AppendEventsResponse* out) {
 }
 
 absl::Status ToWire(const RecordedEvent& e, v1::Event* out) {
-  absl::StatusOr<v1::EventPayload> payload = DecodePayload(e);
-  if (!payload.ok()) return payload.status();
+  ASSIGN_OR_RETURN(v1::EventPayload payload, DecodePayload(e));
   out->set_position(e.position);
   out->set_stream(e.stream);
   out->set_revision(e.revision);
@@ -109,7 +106,7 @@ absl::Status ToWire(const RecordedEvent& e, v1::Event* out) {
   out->set_actor(e.actor);
   out->set_correlation_id(e.correlation_id);
   out->set_causation_id(e.causation_id);
-  *out->mutable_payload() = std::move(*payload);
+  *out->mutable_payload() = std::move(payload);
   out->set_prev_hash(e.prev_hash);
   out->set_hash(e.hash);
   return absl::OkStatus();

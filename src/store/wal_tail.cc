@@ -248,10 +248,7 @@ absl::StatusOr<WalTailRepair> RepairTornWalTail(const std::string& dir) {
                   absl::StrCat("torn-wal-tail-", wals[i].filename().string(),
                                "-", s.cut))
                      .string();
-    if (absl::Status st = SaveAndCut(r.wal_file, f, s.cut, r.saved_as);
-        !st.ok()) {
-      return st;
-    }
+    RETURN_IF_ERROR(SaveAndCut(r.wal_file, f, s.cut, r.saved_as));
     return r;
   }
   return absl::DataLossError(
