@@ -213,56 +213,67 @@ int RunAppend(Context& ctx) {
   return kExitOk;
 }
 
-int RunRead(Context& ctx) {
-  const Args& a = ctx.args();
-  absl::StatusOr<uint64_t> from = a.GetUint("from", 0);
-  if (!from.ok()) return ctx.Usage(from.status());
-  absl::StatusOr<uint64_t> max = a.GetUint("max", 0);
-  if (!max.ok()) return ctx.Usage(max.status());
-  if (a.positionals().size() > 1) return ctx.Usage("give at most one STREAM");
-  const bool backward = a.Has("backward");
-  const v1::ReadDirection dir =
-      backward ? v1::READ_DIRECTION_BACKWARD : v1::READ_DIRECTION_FORWARD;
-  auto stub = ctx.events();
+namespace {
+
+// How many events `read` may still print: at most --max (0: no limit), a
+// page of at most kPage at a time.
+struct ReadLimit {
+  uint64_t max = 0;
   uint64_t printed = 0;
-  auto page_size = [&] {
-    const uint64_t left = *max == 0 ? kPage : *max - printed;
+
+  bool more() const { return max == 0 || printed < max; }
+  uint32_t page_size() const {
+    const uint64_t left = max == 0 ? kPage : max - printed;
     return static_cast<uint32_t>(std::min<uint64_t>(left, kPage));
-  };
-  if (!a.positionals().empty()) {
-    if (a.Has("type") || a.Has("stream-prefix")) {
-      return ctx.Usage(
-          "--type/--stream-prefix filter the global log, not a STREAM");
-    }
-    v1::ReadStreamRequest req;
-    req.set_stream(a.positionals()[0]);
-    req.set_from_revision(*from);
-    req.set_from_end(backward && !a.Has("from"));
-    req.set_direction(dir);
-    while (*max == 0 || printed < *max) {
-      req.set_max_count(page_size());
-      v1::ReadStreamResponse resp;
-      grpc::ClientContext call;
-      ctx.SetDeadline(&call);
-      grpc::Status s = stub->ReadStream(&call, req, &resp);
-      if (!s.ok())
-        return ctx.FailRpc(s, absl::StrCat("read stream ", req.stream()));
-      for (const v1::Event& e : resp.events()) {
-        PrintEvent(ctx, e);
-        ++printed;
-      }
-      if (resp.end_of_stream() || resp.events_size() == 0) break;
-      req.set_from_revision(resp.next_revision());
-      req.set_from_end(false);
-    }
-    return kExitOk;
   }
+};
+
+v1::ReadDirection DirectionFrom(const Args& a) {
+  return a.Has("backward") ? v1::READ_DIRECTION_BACKWARD
+                           : v1::READ_DIRECTION_FORWARD;
+}
+
+// read STREAM: ReadStream pages from revision `from` (backward without
+// --from: from the stream's end).
+int ReadOneStream(Context& ctx, uint64_t from, ReadLimit* limit) {
+  const Args& a = ctx.args();
+  auto stub = ctx.events();
+  v1::ReadStreamRequest req;
+  req.set_stream(a.positionals()[0]);
+  req.set_from_revision(from);
+  req.set_from_end(a.Has("backward") && !a.Has("from"));
+  req.set_direction(DirectionFrom(a));
+  while (limit->more()) {
+    req.set_max_count(limit->page_size());
+    v1::ReadStreamResponse resp;
+    grpc::ClientContext call;
+    ctx.SetDeadline(&call);
+    grpc::Status s = stub->ReadStream(&call, req, &resp);
+    if (!s.ok())
+      return ctx.FailRpc(s, absl::StrCat("read stream ", req.stream()));
+    for (const v1::Event& e : resp.events()) {
+      PrintEvent(ctx, e);
+      ++limit->printed;
+    }
+    if (resp.end_of_stream() || resp.events_size() == 0) break;
+    req.set_from_revision(resp.next_revision());
+    req.set_from_end(false);
+  }
+  return kExitOk;
+}
+
+// read: ReadAll pages of the log from position `from` (0: the start, or
+// backward the end), filtered by --type / --stream-prefix.
+int ReadTheLog(Context& ctx, uint64_t from, ReadLimit* limit) {
+  const Args& a = ctx.args();
+  const bool backward = a.Has("backward");
+  auto stub = ctx.events();
   v1::ReadAllRequest req;
-  req.set_from_position(*from);
-  req.set_direction(dir);
+  req.set_from_position(from);
+  req.set_direction(DirectionFrom(a));
   *req.mutable_filter() = FilterFrom(a);
-  while (*max == 0 || printed < *max) {
-    req.set_max_count(page_size());
+  while (limit->more()) {
+    req.set_max_count(limit->page_size());
     v1::ReadAllResponse resp;
     grpc::ClientContext call;
     ctx.SetDeadline(&call);
@@ -270,7 +281,7 @@ int RunRead(Context& ctx) {
     if (!s.ok()) return ctx.FailRpc(s, "read");
     for (const v1::Event& e : resp.events()) {
       PrintEvent(ctx, e);
-      ++printed;
+      ++limit->printed;
     }
     // A backward read that reached position 1 must not restart from the
     // end (from_position 0 means the end).
@@ -281,6 +292,25 @@ int RunRead(Context& ctx) {
     req.set_from_position(resp.next_position());
   }
   return kExitOk;
+}
+
+}  // namespace
+
+int RunRead(Context& ctx) {
+  const Args& a = ctx.args();
+  absl::StatusOr<uint64_t> from = a.GetUint("from", 0);
+  if (!from.ok()) return ctx.Usage(from.status());
+  absl::StatusOr<uint64_t> max = a.GetUint("max", 0);
+  if (!max.ok()) return ctx.Usage(max.status());
+  if (a.positionals().size() > 1) return ctx.Usage("give at most one STREAM");
+  ReadLimit limit;
+  limit.max = *max;
+  if (a.positionals().empty()) return ReadTheLog(ctx, *from, &limit);
+  if (a.Has("type") || a.Has("stream-prefix")) {
+    return ctx.Usage(
+        "--type/--stream-prefix filter the global log, not a STREAM");
+  }
+  return ReadOneStream(ctx, *from, &limit);
 }
 
 namespace {
