@@ -6,7 +6,7 @@
 // including earlier requests of the group (and the previous group, which a
 // committer thread may still be writing). The committer writes events,
 // indexes, projection changes and the new head in one RocksDB WriteBatch
-// with sync=true; each request is acknowledged, from a completion thread,
+// with sync=true; each request is acknowledged, from the committer thread,
 // only after that fsync. A rejected request fails alone.
 //
 // What a caller sees: Append (AppendRequest -> AppendResult), reads of a
@@ -294,7 +294,7 @@ class Ledger {
 
   using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
   // Validates the request's shape (INVALID_ARGUMENT naming the field) and
-  // queues it; `done` runs exactly once, on the completion thread after the
+  // queues it; `done` runs exactly once, on the committer thread after the
   // commit's fsync, or on the caller's thread for an immediate rejection
   // (invalid, RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after a
   // storage failure). `done` must not block.
@@ -332,7 +332,7 @@ class Ledger {
       uint64_t from, uint64_t to,
       const std::optional<ChainDigest>& expected) const = 0;
 
-  // Calls `listener(head_position)` on the completion thread after each
+  // Calls `listener(head_position)` on the committer thread after each
   // commit.
   // It must not block. Returns an id for RemoveCommitListener.
   virtual uint64_t AddCommitListener(

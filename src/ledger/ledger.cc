@@ -182,15 +182,9 @@ class LedgerImpl final : public Ledger {
     }
     queue_cv_.SignalAll();
     // The writer decides what is queued, waits for its last commit and
-    // stops the committer; the completer then drains.
+    // stops the committer.
     if (writer_.joinable()) writer_.join();
     if (committer_.joinable()) committer_.join();
-    {
-      absl::MutexLock lock(&completion_mu_);
-      completer_stopping_ = true;
-    }
-    completion_cv_.SignalAll();
-    if (completer_.joinable()) completer_.join();
   }
 
   absl::Status Start() {
@@ -221,7 +215,6 @@ class LedgerImpl final : public Ledger {
     committed_head_.store(head.position());
     writer_ = std::thread([this] { WriterLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
-    completer_ = std::thread([this] { CompleterLoop(); });
     return absl::OkStatus();
   }
 
@@ -484,15 +477,13 @@ class LedgerImpl final : public Ledger {
     projection::StateOverlay state;
   };
 
-  struct Completion {
-    std::vector<Pending> batch;
-    bool notify = false;
-  };
-  static constexpr size_t kCompletionBatchesMax = 64;
-
   void WriterLoop() {
     std::shared_ptr<Group> prev;  // the last group handed to the committer
     for (;;) {
+      // Take the next group only once the committer has taken the last one:
+      // the queue fills meanwhile (one fsync's worth of requests per group),
+      // and the group before `prev` is durable.
+      WaitCommitSlotFree();
       std::vector<Pending> batch;
       {
         absl::MutexLock lock(&mu_);
@@ -509,8 +500,9 @@ class LedgerImpl final : public Ledger {
         }
       }
       if (prev != nullptr) {
-        // prev's own predecessor is durable by now (prev was only handed
-        // over after it committed): let prev read the store directly.
+        // prev's own predecessor is durable by now (the committer takes a
+        // group only after committing the one before): let prev read the
+        // store directly.
         prev->parent.reset();
         prev->state.Detach(store_.get());
       }
@@ -550,14 +542,20 @@ class LedgerImpl final : public Ledger {
     group->head_hash = last_hash_;
   }
 
-  // Waits until the committer has finished the previous group, then hands
-  // this one over. Returns false (and fails the group) when a previous
-  // commit failed: everything decided on top of it is void.
+  void WaitCommitSlotFree() {
+    absl::MutexLock lock(&commit_mu_);
+    while (commit_next_ != nullptr) commit_slot_cv_.Wait(&commit_mu_);
+  }
+
+  // Hands the group over (the slot is free: WriterLoop waited for it and
+  // only this thread fills it); the committer takes it as soon as the
+  // group before is written, without waiting for this thread. Returns false
+  // (and fails the group) when a previous commit failed: everything decided
+  // on top of it is void.
   bool SubmitToCommitter(const std::shared_ptr<Group>& group) {
     absl::Status failed;
     {
       absl::MutexLock lock(&commit_mu_);
-      WaitCommitterIdle();
       if (commit_failed_.ok()) {
         commit_next_ = group;
         commit_cv_.Signal();
@@ -573,6 +571,9 @@ class LedgerImpl final : public Ledger {
   void CommitterLoop() {
     for (;;) {
       std::shared_ptr<Group> group;
+      // OK, or the failure of an earlier commit: a group decided on top of
+      // it is void.
+      absl::Status committed;
       {
         absl::MutexLock lock(&commit_mu_);
         while (!committer_stopping_ && commit_next_ == nullptr) {
@@ -582,11 +583,13 @@ class LedgerImpl final : public Ledger {
         group = std::move(commit_next_);
         commit_next_ = nullptr;
         commit_busy_ = true;
+        committed = commit_failed_;
       }
-      absl::Status committed = absl::OkStatus();
-      if (group->wrote) committed = CommitGroup(*group);
+      commit_slot_cv_.Signal();
+      const bool void_group = !committed.ok();
+      if (!void_group && group->wrote) committed = CommitGroup(*group);
       if (!committed.ok()) {
-        MarkUnhealthy(committed);
+        if (!void_group) MarkUnhealthy(committed);
         FailGroup(group.get(), committed);
       } else if (group->wrote) {
         commit_groups_.fetch_add(1);
@@ -634,43 +637,19 @@ class LedgerImpl final : public Ledger {
     return invariant_broken_;
   }
 
+  // Completes the group's requests on the calling thread (the committer's,
+  // or the writer's for a group that never reached it). A completion only
+  // queues the response in gRPC (`done` must not block): cheaper here than
+  // a hand-off to another thread, which cost a wake-up and a context
+  // switch per group (README, Performance).
   void Finish(Group* group, bool notify) {
     for (Pending& p : group->batch) {
       if (p.result.ok() && p.result->replayed) appends_replayed_.fetch_add(1);
       CountOutcome(p.result.status());
+      p.done(std::move(p.result));
     }
-    HandOff(std::move(group->batch), notify);
-  }
-
-  // Completing a request runs gRPC's send path; doing it on its own thread
-  // lets the committer start the next fsync at once.
-  void HandOff(std::vector<Pending> batch, bool notify) {
-    absl::MutexLock lock(&completion_mu_);
-    // Bounded: a completer that falls behind slows the writer down rather
-    // than letting finished requests pile up.
-    while (completions_.size() >= kCompletionBatchesMax) {
-      completion_space_cv_.Wait(&completion_mu_);
-    }
-    completions_.push_back(Completion{std::move(batch), notify});
-    completion_cv_.Signal();
-  }
-
-  void CompleterLoop() {
-    for (;;) {
-      Completion c;
-      {
-        absl::MutexLock lock(&completion_mu_);
-        while (!completer_stopping_ && completions_.empty()) {
-          completion_cv_.Wait(&completion_mu_);
-        }
-        if (completions_.empty()) return;  // stopping and drained
-        c = std::move(completions_.front());
-        completions_.pop_front();
-      }
-      completion_space_cv_.Signal();
-      for (Pending& p : c.batch) p.done(std::move(p.result));
-      if (c.notify) NotifyListeners();
-    }
+    group->batch.clear();
+    if (notify) NotifyListeners();
   }
 
   // What the writer hands the committer, checked right before it is
@@ -1076,19 +1055,13 @@ class LedgerImpl final : public Ledger {
 
   absl::Mutex commit_mu_;
   absl::CondVar commit_cv_;       // a group to commit, or stop
+  absl::CondVar commit_slot_cv_;  // the committer took the group handed over
   absl::CondVar commit_idle_cv_;  // the committer is free
   std::shared_ptr<Group> commit_next_ ABSL_GUARDED_BY(commit_mu_);
   bool commit_busy_ ABSL_GUARDED_BY(commit_mu_) = false;
   bool committer_stopping_ ABSL_GUARDED_BY(commit_mu_) = false;
   absl::Status commit_failed_ ABSL_GUARDED_BY(commit_mu_);
   std::thread committer_;
-
-  absl::Mutex completion_mu_;
-  absl::CondVar completion_cv_;
-  absl::CondVar completion_space_cv_;
-  std::deque<Completion> completions_ ABSL_GUARDED_BY(completion_mu_);
-  bool completer_stopping_ ABSL_GUARDED_BY(completion_mu_) = false;
-  std::thread completer_;
 
   absl::Mutex listeners_mu_;
   uint64_t listener_seq_ ABSL_GUARDED_BY(listeners_mu_) = 0;

@@ -1,6 +1,6 @@
 // partnerledger.v1.EventStoreService over the gRPC callback API. Handlers
 // check the caller (auth.h), validate, translate, hand off to the Ledger and
-// finish; appends complete from the ledger's completion thread after their
+// finish; appends complete from the ledger's committer thread after their
 // fsync. A partner:<id> reader's reads are restricted to what involves its
 // partner (projection/partner_scope.h).
 #ifndef PARTNERLEDGER_SERVER_EVENT_STORE_SERVICE_H_

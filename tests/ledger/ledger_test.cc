@@ -13,6 +13,8 @@
 #include "absl/strings/match.h"
 #include "domain/rules.h"
 #include "ledger/ledger_internal.h"
+#include "rocksdb/env.h"
+#include "server/fault_fs.h"
 #include "test_support.h"
 #include "util/uuid.h"
 
@@ -516,6 +518,92 @@ ReadAllOptions Filtered(const EventFilter* filter) {
   ReadAllOptions o;
   o.filter = filter;
   return o;
+}
+
+// The committer takes the next group as soon as the one before is durable,
+// without waiting for the writer. A group decided on top of a commit that
+// then fails is void: refused with the storage failure and never written,
+// like every later append.
+TEST(LedgerPipeline, GroupDecidedBehindAFailingCommitIsRefusedAndNotWritten) {
+  TempDir dir;
+  auto rules = domain::NewStructuralRules();
+  auto fs = std::make_shared<testing::FaultFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  Options o;
+  o.data_dir = dir.Sub("data");
+  o.env = env.get();
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      ledger::OpenWithRules(o, rules.get());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto request = [](const std::string& stream, ExpectedRevision expected,
+                    v1::EventPayload payload) {
+    AppendRequest r;
+    r.stream = stream;
+    r.expected = expected;
+    r.events.push_back(MakeEvent(std::move(payload)));
+    return r;
+  };
+  ASSERT_TRUE(
+      (*ledger)
+          ->AppendAndWait(request("partner-a", ExpectedRevision::NoStream(),
+                                  PartnerRegisteredPayload("Acme")))
+          .ok());
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<absl::StatusOr<AppendResult>> results(
+      2, absl::UnknownError("pending"));
+  int done = 0;
+  auto record = [&](int i) {
+    return [&, i](absl::StatusOr<AppendResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      results[i] = std::move(r);
+      ++done;
+      cv.notify_one();
+    };
+  };
+  fs->HoldSyncs();
+  (*ledger)->Append(request("partner-b", ExpectedRevision::NoStream(),
+                            PartnerRegisteredPayload("Beta")),
+                    record(0));
+  ASSERT_TRUE(fs->WaitUntilSyncHeld(std::chrono::seconds(20)));
+  // Decided against partner-b's uncommitted registration while its fsync
+  // is held.
+  (*ledger)->Append(request("partner-b", ExpectedRevision::Exact(0),
+                            ProfileUpdatedPayload("later")),
+                    record(1));
+  while ((*ledger)->stats().queue_depth != 0) std::this_thread::yield();
+  fs->FailWrites();
+  fs->ReleaseSyncs();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == 2; });
+  }
+  for (const absl::StatusOr<AppendResult>& r : results) {
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(r.status().message(), HasSubstr("storage write failed"));
+  }
+  absl::StatusOr<AppendResult> after = (*ledger)->AppendAndWait(
+      request("partner-c", ExpectedRevision::NoStream(),
+              PartnerRegisteredPayload("C")));
+  EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE((*ledger)->healthy());
+
+  // partner-b's registration reached the WAL before its fsync failed, so a
+  // restart may or may not find it (its append was refused, not
+  // acknowledged); the update decided behind it was never written.
+  ledger->reset();
+  o.env = nullptr;
+  ledger = ledger::OpenWithRules(o, rules.get());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  EXPECT_LE((*ledger)->head_position(), 2u);
+  absl::StatusOr<StreamPage> b =
+      (*ledger)->ReadStream("partner-b", Page(0, 10));
+  if (b.ok()) {
+    EXPECT_EQ(b->last_revision, 0u);
+  } else {
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kNotFound);
+  }
 }
 
 ReadAllOptions Backward(uint32_t max_count) {
