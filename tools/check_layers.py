@@ -35,6 +35,9 @@ ALLOWED = {
     # Appends and the event log go through the ledger; queries read the
     # projections; the HTTP listener runs the gateway.
     "server": {"util", "merkle", "ledger", "projection", "http"},
+    # Replication on etcd drives a ledger (its commit log, its role) and is
+    # started by the server.
+    "replication": {"util", "ledger"},
 }
 
 # (file under src/, included header) -> why it is still there.

@@ -160,6 +160,19 @@ static_assert(kHttpBodyBytesMax > kAppendBytesMax * 2,
 static_assert(kStreamNameBytesMax > kIdBytesMax + 16,
               "a stream name is a category prefix plus an id");
 
+// Replication on etcd: the largest request (one commit group's record and
+// the new head in one transaction) the commit log sends. etcd refuses
+// larger requests than its --max-request-bytes (default 1.5 MiB), so every
+// member must run with --max-request-bytes of at least this; a group whose
+// record is larger is refused (RESOURCE_EXHAUSTED) rather than split, as a
+// group is one atomic transaction. 32 MiB holds several appends at
+// kAppendBytesMax with their indexes; the writer's group bounds
+// (kCommitGroupRequestsMax, kCommitGroupEventsMax) do not bound bytes, so a
+// group of many large appends can exceed it and fails UNAVAILABLE.
+inline constexpr size_t kEtcdRequestBytesMax = 32 * 1024 * 1024;
+// What the etcd client's gRPC messages may carry beyond the request.
+inline constexpr size_t kEtcdRequestOverheadBytes = 1024 * 1024;
+
 }  // namespace partnerledger::limits
 
 #endif  // PARTNERLEDGER_LIMITS_H_

@@ -5,21 +5,26 @@ set -euo pipefail
 PL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PL_BUILD=${PL_BUILD:-$PL_ROOT/build}
 
-# Debian packages the build, the service and the test suite need.
+# Debian packages the build, the service and the test suite need. The
+# golang-* packages only provide etcd's API .proto files (and the gogo and
+# google.api files they import) that src/replication/ is compiled against.
 PL_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev libcpp-httplib-dev libjemalloc-dev
+  golang-etcd-server-dev golang-github-gogo-protobuf-dev
+  golang-github-gogo-googleapis-dev
 )
 # Only the test suite: the independent clients (buf curl runs on Node, the
 # walkthrough on Debian's grpcio), openssl for the TLS tests' certificates,
 # PyYAML and systemd-analyze for deploy/check.sh, clang with libFuzzer for
 # the fuzz harnesses (tools/fuzz.sh), headless chromium driven by selenium for
-# the web console's browser tests, clang-format for tools/check_format.sh.
+# the web console's browser tests, clang-format for tools/check_format.sh,
+# etcd for the replication tests (tests/replication/).
 PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
   systemd clang-14 libfuzzer-14-dev libclang-rt-14-dev python3-cryptography
-  chromium chromium-driver python3-selenium clang-format-14)
+  chromium chromium-driver python3-selenium clang-format-14 etcd-server)
 # Node.js may come from outside Debian's archive (a machine image's own
 # build, with its own npm): require the commands, and only install Debian's
 # packages where they are missing.

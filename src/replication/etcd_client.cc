@@ -1,0 +1,369 @@
+#include "replication/etcd_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "partnerledger/limits.h"
+
+namespace partnerledger::replication {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& s, const std::string& endpoint,
+                      const char* what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(
+      static_cast<absl::StatusCode>(s.error_code()),
+      absl::StrCat("etcd ", what, " at ", endpoint, ": ", s.error_message()));
+}
+
+class GrpcWatch final : public EtcdWatch {
+ public:
+  GrpcWatch(std::unique_ptr<grpc::ClientContext> context,
+            std::unique_ptr<grpc::ClientReaderWriter<
+                etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
+                stream,
+            std::string endpoint)
+      : context_(std::move(context)),
+        stream_(std::move(stream)),
+        endpoint_(std::move(endpoint)) {}
+
+  ~GrpcWatch() override {
+    if (!finished_) {
+      context_->TryCancel();
+      grpc::Status ignored = stream_->Finish();
+    }
+  }
+
+  absl::StatusOr<etcdserverpb::WatchResponse> Next() override {
+    etcdserverpb::WatchResponse response;
+    if (!stream_->Read(&response)) {
+      grpc::Status s = stream_->Finish();
+      finished_ = true;
+      if (s.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("etcd watch at ", endpoint_, ": stream ended"));
+      }
+      return FromGrpc(s, endpoint_, "watch");
+    }
+    if (response.canceled()) {
+      if (response.compact_revision() > 0) {
+        return absl::OutOfRangeError(
+            absl::StrCat("etcd watch at ", endpoint_, ": revisions up to ",
+                         response.compact_revision(), " are compacted"));
+      }
+      return absl::UnavailableError(
+          absl::StrCat("etcd watch at ", endpoint_,
+                       " cancelled: ", response.cancel_reason()));
+    }
+    return response;
+  }
+
+  void Cancel() override { context_->TryCancel(); }
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest,
+                                           etcdserverpb::WatchResponse>>
+      stream_;
+  const std::string endpoint_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    unsigned char last = static_cast<unsigned char>(end.back());
+    if (last < 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  // Every byte 0xff (or empty): etcd's "\0" means every key from `prefix`.
+  return std::string(1, '\0');
+}
+
+struct EtcdClient::Endpoint {
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<etcdserverpb::KV::Stub> kv;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+  std::unique_ptr<etcdserverpb::Watch::Stub> watch;
+};
+
+absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(
+    EtcdClientOptions options) {
+  if (options.endpoints.empty()) {
+    return absl::InvalidArgumentError("etcd endpoints: none given");
+  }
+  for (const std::string& e : options.endpoints) {
+    if (e.empty() || e.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoints: '", e, "' is not host:port"));
+    }
+  }
+  if (options.call_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("etcd call_timeout: must be positive");
+  }
+  return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(options)));
+}
+
+EtcdClient::EtcdClient(EtcdClientOptions options)
+    : options_(std::move(options)) {
+  int bytes_max = options_.message_bytes_max > 0
+                      ? options_.message_bytes_max
+                      : static_cast<int>(limits::kEtcdRequestBytesMax +
+                                         limits::kEtcdRequestOverheadBytes);
+  for (const std::string& address : options_.endpoints) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(bytes_max);
+    args.SetMaxReceiveMessageSize(bytes_max);
+    // No keepalive pings: etcd refuses pings more often than every 5 s
+    // (--grpc-keepalive-min-time) by closing the connection; a member that
+    // stopped answering is noticed at each call's deadline, and watches
+    // are opened with one.
+    // Reconnect quickly once a member is back: without these a channel
+    // whose first connection was refused (a member starting, restarting)
+    // waits for gRPC's re-resolution throttle (30 s) before it tries again.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 200);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    auto e = std::make_unique<Endpoint>();
+    e->address = address;
+    e->channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    e->kv = etcdserverpb::KV::NewStub(e->channel);
+    e->lease = etcdserverpb::Lease::NewStub(e->channel);
+    e->watch = etcdserverpb::Watch::NewStub(e->channel);
+    endpoints_.push_back(std::move(e));
+  }
+}
+
+EtcdClient::~EtcdClient() = default;
+
+template <typename Call>
+absl::Status EtcdClient::WithFailover(const char* what, Call call) {
+  const absl::Time deadline = absl::Now() + options_.call_timeout;
+  size_t first;
+  {
+    absl::MutexLock lock(&mu_);
+    first = preferred_;
+  }
+  absl::Status last = absl::UnavailableError(
+      absl::StrCat("etcd ", what, ": no endpoint answered"));
+  std::vector<std::string> tried;
+  // Endpoints in turn, starting with the preferred one, at most twice
+  // around (a member may come back while we try the others).
+  for (size_t i = 0; i < 2 * endpoints_.size(); ++i) {
+    if (absl::Now() >= deadline) break;
+    const size_t index = (first + i) % endpoints_.size();
+    Endpoint& e = *endpoints_[index];
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(deadline));
+    const absl::Time start = absl::Now();
+    grpc::Status s = call(e, &context);
+    if (s.ok()) {
+      absl::MutexLock lock(&mu_);
+      preferred_ = index;
+      last_round_trip_ = absl::Now() - start;
+      return absl::OkStatus();
+    }
+    last = FromGrpc(s, e.address, what);
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    tried.push_back(e.address);
+  }
+  if (last.code() == absl::StatusCode::kUnavailable) return last;
+  return absl::UnavailableError(
+      absl::StrCat("etcd ", what, ": no endpoint answered in time (",
+                   absl::FormatDuration(options_.call_timeout),
+                   "); last error: ", last.message()));
+}
+
+absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(
+    const etcdserverpb::RangeRequest& request) {
+  etcdserverpb::RangeResponse response;
+  absl::Status s =
+      WithFailover("Range", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.kv->Range(context, request, &response);
+      });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<etcdserverpb::PutResponse> EtcdClient::Put(
+    const etcdserverpb::PutRequest& request) {
+  etcdserverpb::PutResponse response;
+  absl::Status s =
+      WithFailover("Put", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.kv->Put(context, request, &response);
+      });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
+    const etcdserverpb::DeleteRangeRequest& request) {
+  etcdserverpb::DeleteRangeResponse response;
+  absl::Status s = WithFailover(
+      "DeleteRange", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.kv->DeleteRange(context, request, &response);
+      });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
+    const etcdserverpb::TxnRequest& request) {
+  etcdserverpb::TxnResponse response;
+  absl::Status s =
+      WithFailover("Txn", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.kv->Txn(context, request, &response);
+      });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::Status EtcdClient::Compact(int64_t revision) {
+  etcdserverpb::CompactionRequest request;
+  request.set_revision(revision);
+  request.set_physical(true);
+  etcdserverpb::CompactionResponse response;
+  absl::Status s =
+      WithFailover("Compact", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.kv->Compact(context, request, &response);
+      });
+  // "required revision has been compacted": already done by someone.
+  if (s.code() == absl::StatusCode::kOutOfRange) return absl::OkStatus();
+  return s;
+}
+
+absl::StatusOr<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds,
+                                               int64_t* granted_ttl_seconds) {
+  if (ttl_seconds <= 0) {
+    return absl::InvalidArgumentError("lease ttl_seconds: must be positive");
+  }
+  etcdserverpb::LeaseGrantRequest request;
+  request.set_ttl(ttl_seconds);
+  etcdserverpb::LeaseGrantResponse response;
+  absl::Status s = WithFailover(
+      "LeaseGrant", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.lease->LeaseGrant(context, request, &response);
+      });
+  if (!s.ok()) return s;
+  if (!response.error().empty()) {
+    return absl::UnavailableError(
+        absl::StrCat("etcd LeaseGrant: ", response.error()));
+  }
+  if (granted_ttl_seconds != nullptr) *granted_ttl_seconds = response.ttl();
+  return response.id();
+}
+
+absl::StatusOr<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t lease_id) {
+  etcdserverpb::LeaseKeepAliveResponse response;
+  absl::Status s = WithFailover(
+      "LeaseKeepAlive", [&](Endpoint& e, grpc::ClientContext* context) {
+        auto stream = e.lease->LeaseKeepAlive(context);
+        etcdserverpb::LeaseKeepAliveRequest request;
+        request.set_id(lease_id);
+        if (!stream->Write(request) || !stream->WritesDone() ||
+            !stream->Read(&response)) {
+          grpc::Status finished = stream->Finish();
+          if (finished.ok()) {
+            return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "keepalive stream ended without an answer");
+          }
+          return finished;
+        }
+        return stream->Finish();
+      });
+  if (!s.ok()) return s;
+  if (response.ttl() <= 0) {
+    return absl::NotFoundError(
+        absl::StrCat("etcd lease ", lease_id, " has expired or was revoked"));
+  }
+  return response.ttl();
+}
+
+absl::Status EtcdClient::LeaseRevoke(int64_t lease_id) {
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(lease_id);
+  etcdserverpb::LeaseRevokeResponse response;
+  absl::Status s = WithFailover(
+      "LeaseRevoke", [&](Endpoint& e, grpc::ClientContext* context) {
+        return e.lease->LeaseRevoke(context, request, &response);
+      });
+  if (s.code() == absl::StatusCode::kNotFound) return absl::OkStatus();
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdWatch>> EtcdClient::Watch(
+    const std::string& key, const std::string& range_end,
+    int64_t start_revision, absl::Time deadline) {
+  size_t first;
+  {
+    absl::MutexLock lock(&mu_);
+    first = preferred_;
+  }
+  const absl::Time create_deadline =
+      std::min(deadline, absl::Now() + options_.call_timeout);
+  absl::Status last = absl::UnavailableError("etcd Watch: no endpoint");
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    if (absl::Now() >= create_deadline) break;
+    Endpoint& e = *endpoints_[(first + i) % endpoints_.size()];
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (deadline != absl::InfiniteFuture()) {
+      context->set_deadline(absl::ToChronoTime(deadline));
+    }
+    // etcd refuses watches while its member has no leader only if asked
+    // to: a watch on a member cut off from the quorum would otherwise wait
+    // silently.
+    context->AddMetadata("hasleader", "true");
+    auto stream = e.watch->Watch(context.get());
+    etcdserverpb::WatchRequest request;
+    etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
+    create->set_key(key);
+    create->set_range_end(range_end);
+    create->set_start_revision(start_revision);
+    create->set_progress_notify(true);
+    etcdserverpb::WatchResponse created;
+    if (!stream->Write(request) || !stream->Read(&created)) {
+      context->TryCancel();
+      grpc::Status s = stream->Finish();
+      last = s.ok() ? absl::UnavailableError(absl::StrCat(
+                          "etcd Watch at ", e.address, ": stream ended"))
+                    : FromGrpc(s, e.address, "Watch");
+      if (last.code() == absl::StatusCode::kUnavailable) continue;
+      return last;
+    }
+    auto watch = std::make_unique<GrpcWatch>(std::move(context),
+                                             std::move(stream), e.address);
+    if (created.canceled()) {
+      if (created.compact_revision() > 0) {
+        return absl::OutOfRangeError(
+            absl::StrCat("etcd Watch at ", e.address, ": revisions up to ",
+                         created.compact_revision(), " are compacted"));
+      }
+      return absl::UnavailableError(absl::StrCat(
+          "etcd Watch at ", e.address, " refused: ", created.cancel_reason()));
+    }
+    if (!created.created()) {
+      return absl::InternalError(
+          absl::StrCat("etcd Watch at ", e.address,
+                       ": first response does not confirm the watch"));
+    }
+    return std::unique_ptr<EtcdWatch>(std::move(watch));
+  }
+  return last;
+}
+
+absl::Duration EtcdClient::last_round_trip() const {
+  absl::MutexLock lock(&mu_);
+  return last_round_trip_;
+}
+
+}  // namespace partnerledger::replication

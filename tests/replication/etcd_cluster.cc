@@ -1,0 +1,280 @@
+#include "replication/etcd_cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "partnerledger/limits.h"
+#include "replication/etcd_client.h"
+
+namespace partnerledger::testing {
+namespace {
+
+bool PortFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok =
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A free loopback port: the kernel's choice, or the next free one from
+// $PL_ETCD_PORT_BASE.
+absl::StatusOr<int> FreePort() {
+  static int next_offset = 0;
+  const char* base_env = std::getenv("PL_ETCD_PORT_BASE");
+  int base = 0;
+  if (base_env != nullptr && absl::SimpleAtoi(base_env, &base) && base > 0) {
+    for (int tries = 0; tries < 200; ++tries) {
+      const int port = base + (next_offset++ % 200);
+      if (PortFree(port)) return port;
+    }
+    return absl::UnavailableError(
+        absl::StrCat("no free port from PL_ETCD_PORT_BASE=", base));
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return absl::InternalError(absl::StrCat("bind: ", std::strerror(errno)));
+  }
+  ::close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FindEtcd() {
+  const char* env = std::getenv("PL_ETCD");
+  std::string path = env != nullptr ? env : "/usr/bin/etcd";
+  if (::access(path.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat(
+        path, " is not an executable: install Debian's etcd-server"));
+  }
+  return path;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
+    const std::string& dir, int members, absl::Duration ready_timeout) {
+  absl::StatusOr<std::string> binary = FindEtcd();
+  if (!binary.ok()) return binary.status();
+  std::unique_ptr<EtcdCluster> c(new EtcdCluster());
+  c->binary_ = *binary;
+  std::vector<std::string> peers;
+  for (int i = 0; i < members; ++i) {
+    Member m;
+    m.name = absl::StrCat("m", i);
+    m.data_dir = absl::StrCat(dir, "/etcd-", m.name);
+    m.log_file = absl::StrCat(dir, "/etcd-", m.name, ".log");
+    absl::StatusOr<int> client = FreePort();
+    if (!client.ok()) return client.status();
+    m.client_port = *client;
+    absl::StatusOr<int> peer = FreePort();
+    if (!peer.ok()) return peer.status();
+    m.peer_port = *peer;
+    peers.push_back(absl::StrCat(m.name, "=http://127.0.0.1:", m.peer_port));
+    c->members_.push_back(std::move(m));
+  }
+  c->initial_cluster_ = absl::StrJoin(peers, ",");
+  for (int i = 0; i < members; ++i) {
+    absl::Status s = c->Spawn(i);
+    if (!s.ok()) return s;
+  }
+  absl::Status ready = c->WaitReady(ready_timeout);
+  if (!ready.ok()) {
+    std::string tails;
+    for (int i = 0; i < members; ++i) {
+      absl::StrAppend(&tails, "\n--- etcd ", c->members_[i].name, " ---\n",
+                      c->LogTail(i));
+    }
+    return absl::UnavailableError(absl::StrCat(ready.message(), tails));
+  }
+  return c;
+}
+
+absl::Status EtcdCluster::Spawn(int i) {
+  Member& m = members_[i];
+  const std::string client_url =
+      absl::StrCat("http://127.0.0.1:", m.client_port);
+  const std::string peer_url = absl::StrCat("http://127.0.0.1:", m.peer_port);
+  std::vector<std::string> args = {
+      binary_,
+      "--name=" + m.name,
+      "--data-dir=" + m.data_dir,
+      "--listen-client-urls=" + client_url,
+      "--advertise-client-urls=" + client_url,
+      "--listen-peer-urls=" + peer_url,
+      "--initial-advertise-peer-urls=" + peer_url,
+      "--initial-cluster=" + initial_cluster_,
+      "--initial-cluster-state=new",
+      "--initial-cluster-token=pl-test",
+      // A commit group is one transaction (limits.h).
+      absl::StrCat("--max-request-bytes=", limits::kEtcdRequestBytesMax),
+      // Loopback: elect a new etcd leader within a second of losing one.
+      "--heartbeat-interval=50",
+      "--election-timeout=500",
+      "--logger=zap",
+      "--log-level=warn",
+  };
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int log_fd = ::open(m.log_file.c_str(),
+                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("open ", m.log_file, ": ", std::strerror(errno)));
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  m.pid = pid;
+  return absl::OkStatus();
+}
+
+absl::Status EtcdCluster::WaitReady(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    replication::EtcdClientOptions options;
+    options.endpoints = {endpoint(static_cast<int>(i))};
+    options.call_timeout = absl::Milliseconds(500);
+    auto client = replication::EtcdClient::Create(options);
+    if (!client.ok()) return client.status();
+    absl::Status last;
+    while (true) {
+      etcdserverpb::RangeRequest r;
+      r.set_key("/pl-test-ready");
+      last = (*client)->Range(r).status();
+      if (last.ok()) break;
+      if (absl::Now() >= deadline) {
+        return absl::UnavailableError(
+            absl::StrCat("etcd member ", members_[i].name,
+                         " not serving in time: ", last.message()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return absl::OkStatus();
+}
+
+EtcdCluster::~EtcdCluster() {
+  for (int i = 0; i < size(); ++i) Kill(i);
+}
+
+std::string EtcdCluster::endpoint(int i) const {
+  return absl::StrCat("127.0.0.1:", members_[i].client_port);
+}
+
+std::vector<std::string> EtcdCluster::endpoints() const {
+  std::vector<std::string> out;
+  for (int i = 0; i < size(); ++i) out.push_back(endpoint(i));
+  return out;
+}
+
+std::string EtcdCluster::endpoints_flag() const {
+  return absl::StrJoin(endpoints(), ",");
+}
+
+void EtcdCluster::Kill(int i) {
+  Member& m = members_[i];
+  if (m.pid < 0) return;
+  ::kill(m.pid, SIGKILL);
+  int status = 0;
+  ::waitpid(m.pid, &status, 0);
+  m.pid = -1;
+}
+
+void EtcdCluster::Stop(int i) {
+  const pid_t pid = members_[i].pid;
+  if (pid <= 0) return;
+  ::kill(pid, SIGSTOP);
+  // Returns once the kernel shows every thread stopped: a signal is
+  // delivered asynchronously, and a member still answering right after
+  // "Stop" would make a test's outcome a race.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < deadline) {
+    bool all_stopped = true;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(
+             absl::StrCat("/proc/", pid, "/task"), ec)) {
+      const std::string stat = ReadSmallFile(task.path().string() + "/stat");
+      const size_t paren = stat.rfind(')');
+      if (paren == std::string::npos || paren + 2 >= stat.size() ||
+          stat[paren + 2] != 'T') {
+        all_stopped = false;
+        break;
+      }
+    }
+    if (all_stopped && !ec) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void EtcdCluster::Continue(int i) {
+  if (members_[i].pid > 0) ::kill(members_[i].pid, SIGCONT);
+}
+
+absl::Status EtcdCluster::Restart(int i) {
+  Kill(i);
+  return Spawn(i);
+}
+
+bool EtcdCluster::running(int i) const { return members_[i].pid > 0; }
+
+std::string EtcdCluster::LogTail(int i, size_t max_bytes) const {
+  std::ifstream in(members_[i].log_file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string all = ss.str();
+  if (all.size() > max_bytes) all = all.substr(all.size() - max_bytes);
+  return all;
+}
+
+}  // namespace partnerledger::testing
