@@ -5,7 +5,9 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -13,23 +15,40 @@
 
 namespace partnerledger::testing {
 
-// A fresh directory under $TMPDIR, removed with everything in it.
+// A fresh directory under $TMPDIR (`prefix` and six random characters),
+// removed with everything in it on destruction unless kept for a
+// post-mortem: Keep(), or PL_KEEP_TEST_DIRS set in the environment. Aborts
+// the test binary when mkdtemp fails: nothing sensible runs without it.
 class TempDir {
  public:
-  TempDir() {
+  explicit TempDir(const std::string& prefix = "pl-test-") {
     std::string tmpl =
-        (std::filesystem::temp_directory_path() / "pl-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
+        (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      std::fprintf(stderr, "mkdtemp(%s): %s\n", tmpl.c_str(),
+                   std::strerror(errno));
+      std::abort();
+    }
+    path_ = tmpl;
   }
   ~TempDir() {
+    if (keep_ || std::getenv("PL_KEEP_TEST_DIRS") != nullptr) {
+      std::fprintf(stderr, "kept %s\n", path_.c_str());
+      return;
+    }
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
   const std::string& path() const { return path_; }
   std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+  void Keep() { keep_ = true; }
 
  private:
   std::string path_;
+  bool keep_ = false;
 };
 
 // Distinct, valid UUIDs: 00000000-0000-4000-8000-<n as 12 hex digits>.

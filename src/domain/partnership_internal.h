@@ -15,6 +15,7 @@
 #include "domain/rules.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "partnerledger/v1/events.pb.h"
+#include "util/load.h"
 #include "util/status_macros.h"
 
 namespace partnerledger::domain::internal {
@@ -35,27 +36,9 @@ std::string Cat(const Args&... args) {
   return absl::StrCat(Piece(args)...);
 }
 
-// The record under `key`, nullopt when absent; DATA_LOSS when the bytes do
-// not parse (state is ours, so that is corruption).
-template <typename T>
-absl::StatusOr<std::optional<T>> Load(const StateView& state,
-                                      std::string_view key) {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes, state.Get(key));
-  if (!bytes.has_value()) return std::optional<T>();
-  T record;
-  if (!record.ParseFromString(*bytes)) {
-    return absl::DataLossError(Cat("state key '", key, "' does not parse as ",
-                                   T::descriptor()->full_name()));
-  }
-  return std::optional<T>(std::move(record));
-}
-
-// Like Load, but an absent key is a default (empty) record.
-template <typename T>
-absl::StatusOr<T> LoadOrEmpty(const StateView& state, std::string_view key) {
-  ASSIGN_OR_RETURN(std::optional<T> record, Load<T>(state, key));
-  return record.has_value() ? std::move(*record) : T();
-}
+// Records read from state: util/load.h.
+using ::partnerledger::Load;
+using ::partnerledger::LoadOrEmpty;
 
 template <typename T>
 void Store(StateWriter& state, std::string_view key, const T& record) {

@@ -5,23 +5,19 @@
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "store/store.h"
+#include "util/load.h"
 #include "util/status_macros.h"
 
 namespace partnerledger::projection {
 namespace {
 
-// The record at `key`, if any. DATA_LOSS when it does not parse.
-template <typename Record>
-absl::StatusOr<std::optional<Record>> ReadRecord(const store::Store& store,
-                                                 const std::string& key) {
-  ASSIGN_OR_RETURN(std::optional<std::string> bytes, store.GetState(key));
-  if (!bytes.has_value()) return std::optional<Record>();
-  Record r;
-  if (!r.ParseFromString(*bytes)) {
-    return absl::DataLossError(absl::StrCat("state ", key, ": does not parse"));
+// The store's current state, as Load reads it.
+struct CurrentState {
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const {
+    return store.GetState(key);
   }
-  return std::optional<Record>(std::move(r));
-}
+  const store::Store& store;
+};
 
 }  // namespace
 
@@ -57,28 +53,28 @@ absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
   const std::string id(name->id.data(), name->id.size());
   const std::string& p = partner_id_;
   if (category == "partner") return id == p;
+  const CurrentState state{*store_};
   if (category == "agreement") {
-    ASSIGN_OR_RETURN(std::optional<storage::v1::Agreement> a,
-                     ReadRecord<storage::v1::Agreement>(
-                         *store_, domain::keys::Agreement(id)));
+    ASSIGN_OR_RETURN(
+        std::optional<storage::v1::Agreement> a,
+        Load<storage::v1::Agreement>(state, domain::keys::Agreement(id)));
     return a.has_value() && (a->party_a() == p || a->party_b() == p);
   }
   if (category == "deal") {
-    ASSIGN_OR_RETURN(
-        std::optional<storage::v1::Deal> d,
-        ReadRecord<storage::v1::Deal>(*store_, domain::keys::Deal(id)));
+    ASSIGN_OR_RETURN(std::optional<storage::v1::Deal> d,
+                     Load<storage::v1::Deal>(state, domain::keys::Deal(id)));
     return d.has_value() && (d->originator() == p || d->provider() == p);
   }
   if (category == "conflict") {
     ASSIGN_OR_RETURN(
         std::optional<storage::v1::Conflict> c,
-        ReadRecord<storage::v1::Conflict>(*store_, domain::keys::Conflict(id)));
+        Load<storage::v1::Conflict>(state, domain::keys::Conflict(id)));
     return c.has_value() && (c->party_a() == p || c->party_b() == p);
   }
   if (category == "settlement") {
-    ASSIGN_OR_RETURN(std::optional<storage::v1::Settlement> s,
-                     ReadRecord<storage::v1::Settlement>(
-                         *store_, domain::keys::Settlement(id)));
+    ASSIGN_OR_RETURN(
+        std::optional<storage::v1::Settlement> s,
+        Load<storage::v1::Settlement>(state, domain::keys::Settlement(id)));
     return s.has_value() && (s->payer() == p || s->payee() == p);
   }
   return false;  // period-*: ledger-wide

@@ -17,6 +17,7 @@
 #include "domain/validate.h"
 #include "partnerledger/storage/v1/state.pb.h"
 #include "util/echo.h"
+#include "util/load.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
 #include "util/timestamp.h"
@@ -40,16 +41,14 @@ class View {
       : s_(nullptr), snap_(std::move(snap)), position_(snap_->position()) {}
   uint64_t position() const { return position_; }
 
-  template <typename T>
-  absl::StatusOr<std::optional<T>> Load(const std::string& key) const {
-    ASSIGN_OR_RETURN(std::optional<std::string> bytes, Raw(key));
-    if (!bytes.has_value()) return std::optional<T>();
-    T record;
-    if (!record.ParseFromString(*bytes)) {
-      return absl::DataLossError(
-          absl::StrCat("state key '", key, "' does not parse"));
+  // The state value under `key` at this position, nullopt when absent (what
+  // Load reads).
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) const {
+    if (snap_ == nullptr) return s_->GetStateAt(key, position_);
+    if (auto it = scanned_.find(key); it != scanned_.end()) {
+      return std::optional<std::string>(it->second);
     }
-    return std::optional<T>(std::move(record));
+    return snap_->Get(key);
   }
 
   // Keys under `prefix` that exist at this position, in key order.
@@ -82,18 +81,10 @@ class View {
   }
 
  private:
-  absl::StatusOr<std::optional<std::string>> Raw(const std::string& key) const {
-    if (snap_ == nullptr) return s_->GetStateAt(key, position_);
-    if (auto it = scanned_.find(key); it != scanned_.end()) {
-      return std::optional<std::string>(it->second);
-    }
-    return snap_->Get(key);
-  }
-
   const store::Store* s_;
   std::unique_ptr<store::StateSnapshot> snap_;
   uint64_t position_;
-  mutable std::map<std::string, std::string> scanned_;
+  mutable std::map<std::string, std::string, std::less<>> scanned_;
 };
 
 namespace {
@@ -162,7 +153,7 @@ template <typename Record>
 absl::Status RequireKnown(const View& view, const std::string& key,
                           const char* field, const char* what,
                           const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<Record> probe, view.Load<Record>(key));
+  ASSIGN_OR_RETURN(std::optional<Record> probe, Load<Record>(view, key));
   if (!probe.has_value()) {
     return absl::NotFoundError(absl::StrCat(field, ": unknown ", what, " '", id,
                                             "' at position ", view.position()));
@@ -214,7 +205,7 @@ absl::StatusOr<std::vector<sv1::StatementLine>> PeriodLines(
       view.Keys(keys::StatementLinePrefix(payer, payee, currency, period)));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::StatementLine> l,
-                     view.Load<sv1::StatementLine>(k));
+                     Load<sv1::StatementLine>(view, k));
     if (l.has_value()) out.push_back(std::move(*l));
   }
   return out;
@@ -267,7 +258,7 @@ absl::StatusOr<std::map<sv1::ObligationKind, Movements>> MovedAfter(
       case sv1::STATEMENT_LINE_TYPE_SETTLEMENT: {
         ASSIGN_OR_RETURN(
             std::optional<sv1::Settlement> st,
-            view.Load<sv1::Settlement>(keys::Settlement(l.settlement_id())));
+            Load<sv1::Settlement>(view, keys::Settlement(l.settlement_id())));
         if (!st.has_value()) {
           return absl::DataLossError(absl::StrCat(
               "statement line at position ", l.position(),
@@ -401,7 +392,7 @@ absl::StatusOr<std::map<std::string, RevenueMoved>> DealMovedAfter(
                    view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
-                     view.Load<sv1::RevenueLine>(k));
+                     Load<sv1::RevenueLine>(view, k));
     if (!l.has_value() || CountsAt(l->booked_on(), cutoff)) continue;
     RevenueMoved& m = out[l->revenue_id()];
     m.booked_minor = l->booked_minor();
@@ -550,7 +541,7 @@ absl::StatusOr<v1::GetObligationsResponse> Queries::GetObligations(
     if (!req.payee().empty() && payee != req.payee()) continue;
     if (!req.currency().empty() && currency != req.currency()) continue;
     ASSIGN_OR_RETURN(std::optional<sv1::Obligation> o,
-                     view.Load<sv1::Obligation>(k));
+                     Load<sv1::Obligation>(view, k));
     if (!o.has_value()) continue;
     const sv1::ObligationKind stored_kind =
         c[4] == keys::ObligationKindName(sv1::OBLIGATION_KIND_COMMISSION)
@@ -625,7 +616,7 @@ absl::StatusOr<DirectionMoved> PairMovedAfter(const View& view,
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                     view.Load<sv1::Deal>(keys::Deal(id)));
+                     Load<sv1::Deal>(view, keys::Deal(id)));
     if (!d.has_value()) continue;
     const auto obligation =
         std::make_tuple(d->payer(), d->payee(), d->currency());
@@ -658,7 +649,7 @@ absl::StatusOr<v1::ReferralDirection> Direction(const View& view,
   d.set_from_partner(from);
   d.set_to_partner(to);
   ASSIGN_OR_RETURN(std::optional<sv1::Referral> r,
-                   view.Load<sv1::Referral>(keys::Referral(from, to)));
+                   Load<sv1::Referral>(view, keys::Referral(from, to)));
   if (!r.has_value()) return d;
   d.set_deals_originated(r->deals_originated());
   d.set_deals_won(r->deals_won());
@@ -775,11 +766,11 @@ absl::StatusOr<v1::GetStatementResponse> Queries::GetStatement(
       continue;
     }
     ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> p,
-                     view.Load<sv1::StatementPeriod>(k));
+                     Load<sv1::StatementPeriod>(view, k));
     if (p.has_value()) opening += p->net_minor();
   }
   ASSIGN_OR_RETURN(std::optional<sv1::StatementPeriod> cur,
-                   view.Load<sv1::StatementPeriod>(this_period));
+                   Load<sv1::StatementPeriod>(view, this_period));
   ASSIGN_OR_RETURN(std::vector<sv1::StatementLine> lines,
                    PeriodLines(view, req.payer(), req.payee(), req.currency(),
                                req.period()));
@@ -855,7 +846,7 @@ absl::Status AddDealMoney(const View& view, const store::Store& log,
                    view.Keys(keys::DealLinePrefix(deal_id)));
   for (const std::string& k : lines) {
     ASSIGN_OR_RETURN(std::optional<sv1::RevenueLine> l,
-                     view.Load<sv1::RevenueLine>(k));
+                     Load<sv1::RevenueLine>(view, k));
     if (!l.has_value()) continue;
     const auto it = moved.find(l->revenue_id());
     const RevenueMoved m = it == moved.end() ? RevenueMoved() : it->second;
@@ -895,7 +886,7 @@ absl::StatusOr<v1::GetDealResponse> Queries::GetDeal(
   ASSIGN_OR_RETURN(View view, OpenView(req.as_of()));
   const uint64_t at = view.position();
   ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                   view.Load<sv1::Deal>(keys::Deal(req.deal_id())));
+                   Load<sv1::Deal>(view, keys::Deal(req.deal_id())));
   if (!d.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("deal ", req.deal_id(), " not found at position ", at));
@@ -953,7 +944,7 @@ absl::StatusOr<v1::ListConflictsResponse> Queries::ListConflicts(
   ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys("conflict/"));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
-                     view.Load<sv1::Conflict>(k));
+                     Load<sv1::Conflict>(view, k));
     if (!c.has_value()) continue;
     if (!req.agreement_id().empty() &&
         c->agreement_id() != req.agreement_id()) {
@@ -1034,7 +1025,7 @@ absl::StatusOr<v1::GetSatisfactionResponse> Queries::GetSatisfaction(
   ASSIGN_OR_RETURN(std::vector<std::string> ks, view.Keys(prefix));
   for (const std::string& k : ks) {
     ASSIGN_OR_RETURN(std::optional<sv1::Satisfaction> s,
-                     view.Load<sv1::Satisfaction>(k));
+                     Load<sv1::Satisfaction>(view, k));
     if (!s.has_value()) continue;
     const std::string period = Components(k).back();
     if (!cutoff_month.empty() && period > cutoff_month) break;  // Sorted.
@@ -1097,11 +1088,11 @@ absl::StatusOr<PairState> LoadPair(const View& view, const std::string& a,
   for (const std::string& k : deal_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Deal> d,
-                     view.Load<sv1::Deal>(keys::Deal(id)));
+                     Load<sv1::Deal>(view, keys::Deal(id)));
     if (d.has_value()) pair.deals.emplace_back(id, std::move(*d));
   }
   ASSIGN_OR_RETURN(std::optional<sv1::PairAgreements> agreements,
-                   view.Load<sv1::PairAgreements>(keys::PairAgreements(a, b)));
+                   Load<sv1::PairAgreements>(view, keys::PairAgreements(a, b)));
   if (agreements.has_value()) {
     pair.agreement_ids.assign(agreements->agreement_ids().begin(),
                               agreements->agreement_ids().end());
@@ -1168,7 +1159,7 @@ absl::Status AddDocumentationLine(const View& view, const PairState& pair,
   std::vector<std::string> active;
   for (const std::string& id : pair.agreement_ids) {
     ASSIGN_OR_RETURN(std::optional<sv1::Agreement> ag,
-                     view.Load<sv1::Agreement>(keys::Agreement(id)));
+                     Load<sv1::Agreement>(view, keys::Agreement(id)));
     if (ag.has_value() && ActiveAt(*ag, cutoff)) active.push_back(id);
   }
   std::vector<std::string> no_sow;
@@ -1202,7 +1193,7 @@ absl::Status AddElevatorPitchLine(const View& view, const PairState& pair,
   std::vector<std::string> no_pitch;
   for (const std::string& p : {pair.a, pair.b}) {
     ASSIGN_OR_RETURN(std::optional<sv1::Partner> partner,
-                     view.Load<sv1::Partner>(keys::Partner(p)));
+                     Load<sv1::Partner>(view, keys::Partner(p)));
     if (!partner.has_value() || partner->pitch().empty()) no_pitch.push_back(p);
   }
   AddIds(Line(resp, v1::PILLAR_ELEVATOR_PITCH,
@@ -1296,7 +1287,7 @@ absl::Status AddConflictsLine(const View& view, const PairState& pair,
   for (const std::string& k : conflict_keys) {
     const std::string id = Components(k).back();
     ASSIGN_OR_RETURN(std::optional<sv1::Conflict> c,
-                     view.Load<sv1::Conflict>(keys::Conflict(id)));
+                     Load<sv1::Conflict>(view, keys::Conflict(id)));
     if (c.has_value() && c->status() == sv1::CONFLICT_STATUS_OPEN) {
       open.push_back(id);
     }

@@ -52,12 +52,10 @@ void Batch::PutMerkleTreeSize(uint64_t size) {
 
 absl::StatusOr<std::optional<std::string>> Store::ReadMerkleNode(
     int level, uint64_t index) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMerkle),
-                               MerkleNodeKey(level, index), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "read Merkle node");
-  if (value.size() != kSha256Bytes) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   Read(rocksdb::ReadOptions(), Family::kMerkle,
+                        MerkleNodeKey(level, index), "read Merkle node"));
+  if (value.has_value() && value->size() != kSha256Bytes) {
     return absl::DataLossError(
         absl::StrCat("Merkle node (", level, ", ", index, ") is not 32 bytes"));
   }
@@ -65,15 +63,14 @@ absl::StatusOr<std::optional<std::string>> Store::ReadMerkleNode(
 }
 
 absl::StatusOr<uint64_t> Store::ReadMerkleTreeSize() const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMerkle),
-                               kTreeSizeKey, &value);
-  if (s.IsNotFound()) return 0;
-  if (!s.ok()) return FromRocks(s, "read Merkle tree size");
-  if (value.size() != 8) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   Read(rocksdb::ReadOptions(), Family::kMerkle, kTreeSizeKey,
+                        "read Merkle tree size"));
+  if (!value.has_value()) return 0;
+  if (value->size() != 8) {
     return absl::DataLossError("Merkle tree size is not 8 bytes");
   }
-  return GetBigEndian64(value);
+  return GetBigEndian64(*value);
 }
 
 absl::StatusOr<std::string> StoreNodeSource::Node(int level,

@@ -248,17 +248,29 @@ absl::Status Store::Commit(Batch* batch) {
   return FromRocks(db_->Write(w, &batch->batch_), "commit");
 }
 
-absl::StatusOr<Head> Store::ReadHead() const {
+absl::StatusOr<std::optional<std::string>> Store::Read(
+    const rocksdb::ReadOptions& r, Family f, std::string_view key,
+    std::string_view what) const {
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta), kHeadKey, &value);
+  rocksdb::Status s = db_->Get(r, cf(f), rocksdb::Slice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, what);
+  return value;
+}
+
+absl::StatusOr<Head> Store::ReadHead() const {
+  return ReadHeadWith(rocksdb::ReadOptions());
+}
+
+absl::StatusOr<Head> Store::ReadHeadWith(const rocksdb::ReadOptions& r) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   Read(r, Family::kMeta, kHeadKey, "read head"));
   Head head;
-  if (s.IsNotFound()) {
+  if (!value.has_value()) {
     head.set_hash(GenesisHash());
     return head;
   }
-  if (!s.ok()) return FromRocks(s, "read head");
-  if (!head.ParseFromString(value) || head.hash().size() != kSha256Bytes) {
+  if (!head.ParseFromString(*value) || head.hash().size() != kSha256Bytes) {
     return absl::DataLossError("head record does not parse");
   }
   return head;
@@ -266,12 +278,12 @@ absl::StatusOr<Head> Store::ReadHead() const {
 
 absl::StatusOr<std::optional<StoredEvent>> Store::ReadEvent(
     uint64_t position) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kEvents),
-                               EventKey(position), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, absl::StrCat("read event ", position));
-  ASSIGN_OR_RETURN(StoredEvent e, DecodeRecord(value));
+  ASSIGN_OR_RETURN(
+      std::optional<std::string> value,
+      Read(rocksdb::ReadOptions(), Family::kEvents, EventKey(position),
+           absl::StrCat("read event ", position)));
+  if (!value.has_value()) return std::nullopt;
+  ASSIGN_OR_RETURN(StoredEvent e, DecodeRecord(*value));
   if (e.position() != position) {
     return absl::DataLossError(absl::StrCat("event stored under position ",
                                             position, " claims position ",
@@ -306,16 +318,15 @@ absl::Status Store::ScanEvents(
 
 absl::StatusOr<std::optional<uint64_t>> Store::StreamLastRevision(
     std::string_view stream) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kMeta),
-                               StreamHeadKey(stream), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "stream head");
-  if (value.size() != 8) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   Read(rocksdb::ReadOptions(), Family::kMeta,
+                        StreamHeadKey(stream), "stream head"));
+  if (!value.has_value()) return std::nullopt;
+  if (value->size() != 8) {
     return absl::DataLossError(
         absl::StrCat("stream head of ", std::string(stream)));
   }
-  return GetBigEndian64(value);
+  return GetBigEndian64(*value);
 }
 
 absl::StatusOr<std::vector<uint64_t>> Store::StreamPositions(
@@ -345,12 +356,11 @@ absl::StatusOr<std::vector<uint64_t>> Store::StreamPositions(
 
 absl::StatusOr<std::optional<EventIdEntry>> Store::LookupEventId(
     std::string_view raw_id) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kEventIds),
-                               rocksdb::Slice(raw_id), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "event id lookup");
-  std::optional<EventIdEntry> e = DecodeEventIdEntry(value);
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   Read(rocksdb::ReadOptions(), Family::kEventIds, raw_id,
+                        "event id lookup"));
+  if (!value.has_value()) return std::nullopt;
+  std::optional<EventIdEntry> e = DecodeEventIdEntry(*value);
   if (!e.has_value()) return absl::DataLossError("event id entry malformed");
   return e;
 }
@@ -386,12 +396,11 @@ absl::StatusOr<uint64_t> Store::WholeRequestsThrough(uint64_t position) const {
 
 absl::StatusOr<std::optional<std::string>> Store::GetState(
     std::string_view key) const {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Family::kState),
-                               rocksdb::Slice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "state get");
-  StateValue v = DecodeStateValue(value);
+  ASSIGN_OR_RETURN(
+      std::optional<std::string> value,
+      Read(rocksdb::ReadOptions(), Family::kState, key, "state get"));
+  if (!value.has_value()) return std::nullopt;
+  StateValue v = DecodeStateValue(*value);
   if (!v.present) return std::nullopt;
   return std::move(v.bytes);
 }
@@ -467,14 +476,7 @@ absl::StatusOr<std::unique_ptr<StateSnapshot>> Store::NewStateSnapshot() const {
       new StateSnapshot(this, db_->GetSnapshot()));
   rocksdb::ReadOptions r;
   r.snapshot = snap->snapshot_;
-  std::string value;
-  rocksdb::Status s = db_->Get(r, cf(Family::kMeta), kHeadKey, &value);
-  if (s.IsNotFound()) return snap;
-  if (!s.ok()) return FromRocks(s, "read head");
-  Head head;
-  if (!head.ParseFromString(value)) {
-    return absl::DataLossError("head record does not parse");
-  }
+  ASSIGN_OR_RETURN(const Head head, ReadHeadWith(r));
   snap->position_ = head.position();
   snap->recorded_at_us_ = head.recorded_at_us();
   return snap;
@@ -486,12 +488,10 @@ absl::StatusOr<std::optional<std::string>> StateSnapshot::Get(
     std::string_view key) const {
   rocksdb::ReadOptions r;
   r.snapshot = snapshot_;
-  std::string value;
-  rocksdb::Status s = store_->db_->Get(r, store_->cf(Store::Family::kState),
-                                       rocksdb::Slice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok()) return FromRocks(s, "state get");
-  StateValue v = DecodeStateValue(value);
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   store_->Read(r, Store::Family::kState, key, "state get"));
+  if (!value.has_value()) return std::nullopt;
+  StateValue v = DecodeStateValue(*value);
   if (!v.present) return std::nullopt;
   return std::move(v.bytes);
 }
@@ -542,12 +542,7 @@ absl::StatusOr<std::optional<std::string>> Store::GetRaw(
   rocksdb::ReadOptions r;
   r.fill_cache = false;
   r.snapshot = snapshot;
-  std::string value;
-  rocksdb::Status s = db_->Get(r, cf(f), rocksdb::Slice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  if (!s.ok())
-    return FromRocks(s, absl::StrCat(FamilyName(f), " column family"));
-  return value;
+  return Read(r, f, key, absl::StrCat(FamilyName(f), " column family"));
 }
 
 std::shared_ptr<const rocksdb::Snapshot> Store::NewSnapshot() const {

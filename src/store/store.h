@@ -268,6 +268,14 @@ class Store {
   friend class StateSnapshot;
   Store() = default;
   rocksdb::ColumnFamilyHandle* cf(Family f) const;
+  // The value under `key` in `f`, nullopt when absent; a failed read is
+  // FromRocks(status, what).
+  absl::StatusOr<std::optional<std::string>> Read(const rocksdb::ReadOptions& r,
+                                                  Family f,
+                                                  std::string_view key,
+                                                  std::string_view what) const;
+  // The head record as `r` sees it (the genesis head when there is none).
+  absl::StatusOr<Head> ReadHeadWith(const rocksdb::ReadOptions& r) const;
 
   // Constant after construction.
   bool sync_ = true;

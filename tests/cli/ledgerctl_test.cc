@@ -29,6 +29,7 @@
 #include "rocksdb/db.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
+#include "test_support.h"
 #include "util/sha256.h"
 
 extern char** environ;
@@ -36,6 +37,7 @@ extern char** environ;
 namespace partnerledger::cli {
 namespace {
 
+using ::partnerledger::testing::TempDir;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -263,7 +265,7 @@ class LedgerctlTest : public ::testing::Test {
     return to;
   }
 
-  crash::TempDir dir_{"pl-cli-"};
+  TempDir dir_{"pl-cli-"};
   std::string ledgerd_;
   std::unique_ptr<crash::LedgerdProcess> server_;
   int runs_ = 0;

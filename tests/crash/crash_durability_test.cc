@@ -6,7 +6,7 @@
 // Quick mode (CI, ctest): 3 rounds per test, a few seconds in all.
 // Long mode:  PL_CRASH_ROUNDS=200 build/tests/crash/crash_durability_test
 // Other knobs: PL_CRASH_SEED=<n> replays a seed's choices (kill delays,
-// thread counts, event ids; timing still varies); PL_CRASH_KEEP_DIRS=1 keeps
+// thread counts, event ids; timing still varies); PL_KEEP_TEST_DIRS=1 keeps
 // the temp directories (a failing test always keeps its own: data, journal,
 // ledgerd.log); PL_LEDGERD=<path> picks the server binary (ctest sets it;
 // otherwise <build>/ledgerd next to the test tree is used).
@@ -33,10 +33,12 @@
 #include "crash/ledgerd_process.h"
 #include "gtest/gtest.h"
 #include "store/power_loss_fs.h"
+#include "test_support.h"
 
 namespace partnerledger::crash {
 namespace {
 
+using ::partnerledger::testing::TempDir;
 using std::chrono::milliseconds;
 
 constexpr int kQuickRounds = 3;

@@ -29,12 +29,14 @@
 #include "gtest/gtest.h"
 #include "health_check.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
+#include "test_support.h"
 
 extern char** environ;
 
 namespace partnerledger::crash {
 namespace {
 
+using ::partnerledger::testing::TempDir;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kReadyTimeout{60'000};

@@ -57,27 +57,6 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return out.str();
 }
 
-TempDir::TempDir(const std::string& prefix) {
-  std::string templ = "/tmp/" + prefix + "XXXXXX";
-  std::vector<char> buf(templ.begin(), templ.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) {
-    std::fprintf(stderr, "mkdtemp(%s): %s\n", templ.c_str(),
-                 std::strerror(errno));
-    std::abort();
-  }
-  path_ = buf.data();
-}
-
-TempDir::~TempDir() {
-  if (keep_ || std::getenv("PL_CRASH_KEEP_DIRS") != nullptr) {
-    std::fprintf(stderr, "[crash] kept %s\n", path_.c_str());
-    return;
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 absl::StatusOr<std::string> FindLedgerd() {
   if (const char* env = std::getenv("PL_LEDGERD"); env != nullptr && *env) {
     if (IsExecutable(env)) return std::string(env);

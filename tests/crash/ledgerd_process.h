@@ -19,25 +19,6 @@
 
 namespace partnerledger::crash {
 
-// A fresh directory made by mkdtemp under /tmp, removed with its contents on
-// destruction unless kept (Keep(), or PL_CRASH_KEEP_DIRS set): post-mortems.
-class TempDir {
- public:
-  // Aborts the test binary (CHECK-style) if mkdtemp fails: nothing sensible
-  // can run without a directory.
-  explicit TempDir(const std::string& prefix);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  void Keep() { keep_ = true; }
-
- private:
-  std::string path_;
-  bool keep_ = false;
-};
-
 // The ledgerd binary under test: $PL_LEDGERD (set by pl_test for ctest), or
 // else ../../ledgerd relative to this test binary (running it by hand from
 // the build tree). NOT_FOUND when neither is an executable file.

@@ -22,12 +22,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "crash/ledgerd_process.h"
+#include "test_support.h"
 
 extern char** environ;
 
 namespace partnerledger::server {
 namespace {
 
+using ::partnerledger::testing::TempDir;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -110,7 +112,7 @@ class LedgerdStartupTest : public ::testing::Test {
     EXPECT_TRUE(first_->Terminate(kExitTimeout).ok()) << first_->LogTail();
   }
 
-  crash::TempDir dir_{"pl-startup"};
+  TempDir dir_{"pl-startup"};
   std::unique_ptr<crash::LedgerdProcess> first_;
 };
 

@@ -11,29 +11,12 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "rocksdb/file_system.h"
+#include "test_support.h"
 
 namespace partnerledger::store {
 namespace {
 
-// A fresh directory from mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "pl-powerloss-test-XXXXXX")
-            .string();
-    if (::mkdtemp(templ.data()) == nullptr) std::abort();
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::partnerledger::testing::TempDir;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,7 +28,7 @@ std::string ReadAll(const std::string& path) {
 class PowerLossFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    journal_ = dir_.Path("journal");
+    journal_ = dir_.Sub("journal");
     fs_ = NewPowerLossJournalFs(rocksdb::FileSystem::Default(), journal_);
     ASSERT_NE(fs_, nullptr);
   }
@@ -71,13 +54,13 @@ class PowerLossFsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  TempDir dir_;
+  TempDir dir_{"pl-powerloss-test-"};
   std::string journal_;
   std::shared_ptr<rocksdb::FileSystem> fs_;
 };
 
 TEST_F(PowerLossFsTest, UnsyncedTailIsDropped) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   ASSERT_NE(f, nullptr);
   Append(f.get(), "abc");
@@ -94,7 +77,7 @@ TEST_F(PowerLossFsTest, UnsyncedTailIsDropped) {
 }
 
 TEST_F(PowerLossFsTest, FsyncCountsAsSync) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   Append(f.get(), "ab");
   ASSERT_TRUE(f->Fsync(rocksdb::IOOptions(), nullptr).ok());
@@ -107,7 +90,7 @@ TEST_F(PowerLossFsTest, FsyncCountsAsSync) {
 }
 
 TEST_F(PowerLossFsTest, LastSyncWins) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   Append(f.get(), "abc");
   Sync(f.get());
@@ -122,8 +105,8 @@ TEST_F(PowerLossFsTest, LastSyncWins) {
 }
 
 TEST_F(PowerLossFsTest, RenameCarriesTheSyncedLengthToTheNewName) {
-  const std::string src = dir_.Path("tmp");
-  const std::string dst = dir_.Path("final");
+  const std::string src = dir_.Sub("tmp");
+  const std::string dst = dir_.Sub("final");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(src);
   Append(f.get(), "abcd");
   Sync(f.get());
@@ -140,7 +123,7 @@ TEST_F(PowerLossFsTest, RenameCarriesTheSyncedLengthToTheNewName) {
 }
 
 TEST_F(PowerLossFsTest, NeverSyncedFileIsCutToZero) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   Append(f.get(), "xyz");
   Close(f.get());
@@ -152,8 +135,8 @@ TEST_F(PowerLossFsTest, NeverSyncedFileIsCutToZero) {
 }
 
 TEST_F(PowerLossFsTest, DroppedBytesSumOverFiles) {
-  std::unique_ptr<rocksdb::FSWritableFile> a = Create(dir_.Path("a"));
-  std::unique_ptr<rocksdb::FSWritableFile> b = Create(dir_.Path("b"));
+  std::unique_ptr<rocksdb::FSWritableFile> a = Create(dir_.Sub("a"));
+  std::unique_ptr<rocksdb::FSWritableFile> b = Create(dir_.Sub("b"));
   Append(a.get(), "1234");
   Sync(a.get());
   Append(a.get(), "5");
@@ -162,18 +145,18 @@ TEST_F(PowerLossFsTest, DroppedBytesSumOverFiles) {
   Close(b.get());
   uint64_t dropped = 999;
   ASSERT_EQ(SimulatePowerLoss(journal_, &dropped), absl::OkStatus());
-  EXPECT_EQ(ReadAll(dir_.Path("a")), "1234");
-  EXPECT_EQ(ReadAll(dir_.Path("b")), "");
+  EXPECT_EQ(ReadAll(dir_.Sub("a")), "1234");
+  EXPECT_EQ(ReadAll(dir_.Sub("b")), "");
   EXPECT_EQ(dropped, 1u + 7u);
 }
 
 TEST_F(PowerLossFsTest, FilesNotWrittenThroughTheFsAreUntouched) {
-  const std::string other = dir_.Path("other");
+  const std::string other = dir_.Sub("other");
   {
     std::ofstream out(other, std::ios::binary);
     out << "untouched";
   }
-  std::unique_ptr<rocksdb::FSWritableFile> f = Create(dir_.Path("f"));
+  std::unique_ptr<rocksdb::FSWritableFile> f = Create(dir_.Sub("f"));
   Append(f.get(), "x");
   Close(f.get());
   ASSERT_EQ(SimulatePowerLoss(journal_, nullptr), absl::OkStatus());
@@ -181,7 +164,7 @@ TEST_F(PowerLossFsTest, FilesNotWrittenThroughTheFsAreUntouched) {
 }
 
 TEST_F(PowerLossFsTest, DeletedFileIsForgotten) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   Append(f.get(), "abc");
   Close(f.get());
@@ -204,8 +187,8 @@ TEST_F(PowerLossFsTest, DeletedFileIsForgotten) {
 // so the destination -- now holding the source's bytes -- is cut to the old
 // file's synced length. The rename should drop the destination's entry.
 TEST_F(PowerLossFsTest, RenameOfAnUnjournaledFileOverAJournaledOne) {
-  const std::string src = dir_.Path("old-durable");
-  const std::string dst = dir_.Path("dst");
+  const std::string src = dir_.Sub("old-durable");
+  const std::string dst = dir_.Sub("dst");
   {
     std::ofstream out(src, std::ios::binary);
     out << "durable";
@@ -222,7 +205,7 @@ TEST_F(PowerLossFsTest, RenameOfAnUnjournaledFileOverAJournaledOne) {
 }
 
 TEST_F(PowerLossFsTest, JournalIsEmptiedAfterwards) {
-  const std::string path = dir_.Path("f");
+  const std::string path = dir_.Sub("f");
   std::unique_ptr<rocksdb::FSWritableFile> f = Create(path);
   Append(f.get(), "abc");
   Sync(f.get());
@@ -245,7 +228,7 @@ TEST_F(PowerLossFsTest, JournalIsEmptiedAfterwards) {
 }
 
 TEST_F(PowerLossFsTest, MissingJournalIsNotFound) {
-  EXPECT_EQ(SimulatePowerLoss(dir_.Path("no-such-journal"), nullptr).code(),
+  EXPECT_EQ(SimulatePowerLoss(dir_.Sub("no-such-journal"), nullptr).code(),
             absl::StatusCode::kNotFound);
 }
 

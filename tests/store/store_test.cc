@@ -16,32 +16,15 @@
 #include "rocksdb/db.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
+#include "test_support.h"
 
 namespace partnerledger::store {
 namespace {
 
+using ::partnerledger::testing::TempDir;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// A fresh directory from mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "pl-store-test-XXXXXX")
-            .string();
-    if (::mkdtemp(templ.data()) == nullptr) std::abort();
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string RawId(uint64_t n) {
   std::string id(16, '\x5a');
@@ -126,7 +109,7 @@ class StoreTest : public ::testing::Test {
     return seen;
   }
 
-  TempDir dir_;
+  TempDir dir_{"pl-store-test-"};
   std::unique_ptr<Store> store_;
   uint64_t next_position_ = 1;
   std::map<std::string, uint64_t> next_revision_;

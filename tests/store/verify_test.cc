@@ -16,29 +16,12 @@
 #include "store/keys.h"
 #include "store/record_codec.h"
 #include "store/store.h"
+#include "test_support.h"
 
 namespace partnerledger::store {
 namespace {
 
-// A fresh directory from mkdtemp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ =
-        (std::filesystem::temp_directory_path() / "pl-verify-test-XXXXXX")
-            .string();
-    if (::mkdtemp(templ.data()) == nullptr) std::abort();
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::partnerledger::testing::TempDir;
 
 constexpr uint64_t kEvents = 6;
 
@@ -135,7 +118,7 @@ class VerifyTest : public ::testing::Test {
     return c.ok() ? *c : ChainCheck{false, 0, 999, "error", 0};
   }
 
-  TempDir dir_;
+  TempDir dir_{"pl-verify-test-"};
   std::unique_ptr<Store> store_;
   std::vector<StoredEvent> events_;  // events_[p - 1] is at position p
 };
