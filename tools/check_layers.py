@@ -62,11 +62,6 @@ EXCEPTIONS = {
     ("server/proofs.cc", "store/keys.h"): "as proofs.h",
     ("server/proofs.cc", "store/merkle_tree.h"): "as proofs.h",
     ("server/proofs.cc", "store/record_codec.h"): "as proofs.h",
-    ("server/audit_service.h", "store/merkle_tree.h"):
-        "the service holds a cache of the stored Merkle tree's nodes",
-    ("server/query_service.h", "store/merkle_tree.h"): "as audit_service.h",
-    ("server/query_service.cc", "store/merkle_tree.h"):
-        "answers carry the Merkle root at their position",
     ("server/query_service.cc", "store/store.h"):
         "rebuild replays the log into a scratch store",
     ("server/server.cc", "store/scrub.h"):

@@ -22,7 +22,10 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx,
 
 AuditService::AuditService(Ledger* ledger, const Authorizer* auth,
                            CheckpointSigner signer)
-    : ledger_(ledger), auth_(auth), signer_(std::move(signer)) {}
+    : ledger_(ledger),
+      auth_(auth),
+      signer_(std::move(signer)),
+      nodes_(ledger) {}
 
 absl::StatusOr<Access> AuditService::Admit(
     const grpc::CallbackServerContext& ctx, Rpc rpc) const {
@@ -41,9 +44,7 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(
   if (!access.ok()) return FinishNow(ctx, access.status());
   const uint64_t head = ledger_->head_position();
   const uint64_t size = req->has_tree_size() ? req->tree_size() : head;
-  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
-  const store::CachedNodeSource nodes(&stored, &nodes_);
-  return FinishNow(ctx, FillCheckpoint(nodes, signer_, size, head,
+  return FinishNow(ctx, FillCheckpoint(nodes_, signer_, size, head,
                                        resp->mutable_checkpoint()));
 }
 
@@ -53,10 +54,8 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   absl::StatusOr<Access> access = Admit(*ctx, Rpc::kGetInclusionProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
   const uint64_t head = ledger_->head_position();
-  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
-  const store::CachedNodeSource nodes(&stored, &nodes_);
-  absl::Status s = FillInclusionProof(ledger::StoreOf(*ledger_), nodes, signer_,
-                                      *req, head, resp);
+  absl::Status s = FillInclusionProof(ledger::StoreOf(*ledger_), nodes_,
+                                      signer_, *req, head, resp);
   if (!s.ok()) return FinishNow(ctx, s);
   if (access->partner_scoped) {
     // Judged after reading, on the event's stream; the denial does not say
@@ -82,9 +81,7 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
     v1::GetConsistencyProofResponse* resp) {
   absl::StatusOr<Access> access = Admit(*ctx, Rpc::kGetConsistencyProof);
   if (!access.ok()) return FinishNow(ctx, access.status());
-  const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
-  const store::CachedNodeSource nodes(&stored, &nodes_);
-  return FinishNow(ctx, FillConsistencyProof(nodes, signer_, *req,
+  return FinishNow(ctx, FillConsistencyProof(nodes_, signer_, *req,
                                              ledger_->head_position(), resp));
 }
 

@@ -7,11 +7,11 @@
 #ifndef PARTNERLEDGER_SERVER_AUDIT_SERVICE_H_
 #define PARTNERLEDGER_SERVER_AUDIT_SERVICE_H_
 
+#include "ledger/tree_nodes.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "server/auth.h"
 #include "server/proofs.h"
-#include "store/merkle_tree.h"
 
 namespace partnerledger::server {
 
@@ -40,8 +40,8 @@ class AuditService final : public v1::AuditService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const CheckpointSigner signer_;
-  // The tree's upper levels, read by every proof.
-  mutable store::NodeCache nodes_;
+  // Read by every proof.
+  const ledger::TreeNodes nodes_;
 };
 
 }  // namespace partnerledger::server

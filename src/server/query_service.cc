@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/ledger_internal.h"
+#include "merkle/merkle.h"
 #include "projection/rebuild.h"
 #include "server/status_map.h"
 #include "server/translate.h"
-#include "store/merkle_tree.h"
 #include "store/store.h"
 #include "util/status_macros.h"
 
@@ -56,9 +56,8 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
   if (result.ok() && ledger_->options().merkle_tree) {
     // The nodes up to as_of_position are durable: they were written with
     // the events the answer reflects.
-    const store::StoreNodeSource stored(&ledger::StoreOf(*ledger_));
-    absl::StatusOr<std::string> root = merkle::RootAt(
-        store::CachedNodeSource(&stored, &nodes_), result->as_of_position());
+    absl::StatusOr<std::string> root =
+        merkle::RootAt(nodes_, result->as_of_position());
     if (root.ok()) {
       result->set_as_of_root_hash(*root);
     } else {
@@ -72,7 +71,8 @@ absl::Status QueryService::Complete(absl::StatusOr<Resp> result,
 QueryService::QueryService(Ledger* ledger, const Authorizer* auth)
     : ledger_(ledger),
       auth_(auth),
-      queries_(projection::Queries::Live(&ledger::StoreOf(*ledger))) {}
+      queries_(projection::Queries::Live(&ledger::StoreOf(*ledger))),
+      nodes_(ledger) {}
 
 QueryService::~QueryService() {
   absl::MutexLock lock(&rebuild_mu_);

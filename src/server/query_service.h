@@ -13,12 +13,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "ledger/tree_nodes.h"
 #include "partnerledger/ledger.h"
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "projection/queries.h"
 #include "server/auth.h"
 #include "server/read_pool.h"
-#include "store/merkle_tree.h"
 
 namespace partnerledger::server {
 
@@ -73,8 +73,8 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
   Ledger* const ledger_;
   const Authorizer* const auth_;
   const projection::Queries queries_;
-  // The tree's upper levels, read for every answer's root hash.
-  mutable store::NodeCache nodes_;
+  // Read for every answer's root hash.
+  const ledger::TreeNodes nodes_;
   absl::Mutex rebuild_mu_;
   std::thread rebuild_thread_ ABSL_GUARDED_BY(rebuild_mu_);
   std::atomic<bool> rebuilding_{false};
