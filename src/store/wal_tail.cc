@@ -105,7 +105,19 @@ Scan ScanFile(const std::vector<uint8_t>& f) {
     const uint8_t* h = f.data() + pos;
     const uint64_t n = uint64_t{h[4]} | uint64_t{h[5]} << 8;
     if (h[6] == kZeroType && n == 0) {
-      // Zeros: preallocated space, or a zeroed tail. RocksDB skips them.
+      if (in_record) {
+        // Zeros where a record's next fragment belongs: its first fragment
+        // reached the disk, the rest never did (a record that crosses a
+        // block boundary, torn there). RocksDB refuses this ("error in
+        // middle of record"); it is torn like any other last record.
+        s.clean = false;
+        s.bad = pos;
+        s.cut = record_start;
+        s.reason = "zeroed fragment inside a record";
+        return s;
+      }
+      // Zeros between records: preallocated space, or a zeroed tail.
+      // RocksDB skips them.
       pos += left;
       continue;
     }

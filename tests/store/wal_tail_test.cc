@@ -92,7 +92,8 @@ class WalTailTest : public ::testing::TestWithParam<PowerLossMode> {
 
   // Commits event `p` (linked to the previous one) with the head; returns
   // the commit's status.
-  absl::Status Append(Store* s, uint64_t p) {
+  absl::Status Append(Store* s, uint64_t p,
+                      size_t payload_bytes = kPayloadBytes) {
     StoredEvent e;
     e.set_position(p);
     e.set_stream("deal-" + std::to_string(p));
@@ -102,7 +103,7 @@ class WalTailTest : public ::testing::TestWithParam<PowerLossMode> {
     e.set_occurred_at_us(static_cast<int64_t>(p) * 10);
     e.set_recorded_at_us(static_cast<int64_t>(p) * 20);
     e.set_actor("tester");
-    e.set_payload(std::string(kPayloadBytes, static_cast<char>('a' + p)));
+    e.set_payload(std::string(payload_bytes, static_cast<char>('a' + p)));
     e.set_schema_version(1);
     e.set_prev_hash(prev_);
     e.set_hash(ComputeHash(e));
@@ -218,6 +219,69 @@ TEST_P(WalTailTest, DamageFollowedByValidRecordsRefusesWithDataLoss) {
   for (const auto& e : std::filesystem::directory_iterator(dir_.Sub("data"))) {
     EXPECT_FALSE(absl::StrContains(e.path().string(), "torn-wal-tail"));
   }
+}
+
+// The torn record crosses one of the WAL's 32 KiB blocks: its first fragment
+// fills the end of a block inside the sector that survives (whole, checksum
+// valid), the fragment after it in the next block never reached the disk.
+// RocksDB refuses that ("error in middle of record"); it is a torn last
+// record all the same, dropped from the start of its first fragment.
+TEST_P(WalTailTest, TornRecordAcrossABlockBoundaryIsDropped) {
+  constexpr uint64_t kWalBlockBytes = 32768;
+  constexpr uint64_t kSectorBytes = 512;
+  // Room for a first fragment's header and some of its payload.
+  constexpr uint64_t kFirstFragmentBytesMin = 64;
+  uint64_t synced = 0;
+  uint64_t head = 0;
+  {
+    absl::StatusOr<std::unique_ptr<Store>> s = Open(true);
+    ASSERT_TRUE(s.ok()) << s.status();
+    // Appends sized so the WAL ends inside the last sector of a block.
+    for (int i = 0; i < 64; ++i) {
+      const uint64_t left =
+          kWalBlockBytes - FileSize(WalPath()) % kWalBlockBytes;
+      if (left >= kFirstFragmentBytesMin && left < kSectorBytes) break;
+      ++head;
+      ASSERT_TRUE(
+          Append(s->get(), head, left > 2 * kSectorBytes ? left - 700 : 1)
+              .ok());
+    }
+    synced = FileSize(WalPath());
+    const uint64_t left = kWalBlockBytes - synced % kWalBlockBytes;
+    ASSERT_TRUE(left >= kFirstFragmentBytesMin && left < kSectorBytes)
+        << "the WAL ends " << left << " bytes before a block boundary";
+    fs_->Arm();
+    // Never synced, never acknowledged; larger than what is left of the
+    // block, so it is written as a first fragment and a last one.
+    EXPECT_EQ(Append(s->get(), head + 1).code(),
+              absl::StatusCode::kUnavailable);
+  }
+  const uint64_t wal_bytes = FileSize(WalPath());
+  ASSERT_GT(wal_bytes, (synced / kWalBlockBytes + 1) * kWalBlockBytes)
+      << "the unsynced record does not cross the block boundary";
+  ASSERT_TRUE(SimulatePowerLoss(journal_, GetParam(), nullptr).ok());
+
+  if (GetParam() == PowerLossMode::kZeroedTail) {
+    // RocksDB alone refuses this directory (the garbage of a torn sector it
+    // reads as a bad length at the end of the file, and drops itself).
+    absl::StatusOr<std::unique_ptr<Store>> refused = Open(false, false);
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kDataLoss)
+        << refused.status();
+  }
+  absl::StatusOr<std::unique_ptr<Store>> s = Open(false);
+  ASSERT_TRUE(s.ok()) << s.status();
+  if (GetParam() == PowerLossMode::kZeroedTail) {
+    const std::optional<WalTailRepair>& r = (*s)->wal_tail_repair();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->offset, synced);
+    EXPECT_EQ(r->offset + r->dropped_bytes, wal_bytes);
+    EXPECT_EQ(r->reason, "zeroed fragment inside a record");
+  }
+  absl::StatusOr<Head> h = (*s)->ReadHead();
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->position(), head);
+  EXPECT_EQ(h->hash(), prev_);
+  ASSERT_TRUE(Append(s->get(), head + 1).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, WalTailTest,
