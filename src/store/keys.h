@@ -10,9 +10,11 @@
 //   state        key                                     -> Versioned value
 //   state        "#k/" key                               -> "" (key registry)
 //   state_hist   key '\0' BE64(position)                 -> Versioned value
-//   merkle       u8 level BE64(index)                    -> 32-byte subtree
-//   hash (level >= 1) merkle       "size"                                  ->
-//   BE64(leaves covered)
+//   merkle       u8 level BE64(index)                    -> subtree hash
+//   merkle       "size"                                  -> BE64(leaves)
+//
+// A merkle node is the 32-byte hash of a complete subtree of level >= 1;
+// "size" is the number of leaves the stored nodes cover.
 //
 // Stream names and state keys never contain '\0' (validated before write),
 // so the separator keeps prefixes unambiguous.
