@@ -206,9 +206,11 @@ absl::StatusOr<ReplayStats> RunPipeline(
 }
 
 // Projection state in memory for a replay that only digests its history:
-// the current value of every key, and the changes of the event being
-// applied (last change of a key wins, as the stored history keeps one
-// entry per key and position).
+// the current value of every key, and the keys the event being applied
+// changed. A key's history entry at the event is its last change, which is
+// its current value at the event's end (absent: deleted), so only the keys
+// are recorded. The buffers are reused from event to event: the replay
+// allocates nothing per change once they have grown.
 class MemoryState final : public domain::StateWriter {
  public:
   absl::StatusOr<std::optional<std::string>> Get(
@@ -218,39 +220,60 @@ class MemoryState final : public domain::StateWriter {
     return it->second;
   }
   void Put(std::string_view key, std::string value) override {
-    changes_.push_back(
-        Change{std::string(key), store::StateValue{true, value}});
-    current_.insert_or_assign(std::string(key), std::move(value));
+    NoteChange(key);
+    auto it = current_.find(absl::string_view(key.data(), key.size()));
+    if (it != current_.end()) {
+      it->second = std::move(value);
+    } else {
+      current_.emplace(std::string(key), std::move(value));
+    }
   }
   void Delete(std::string_view key) override {
-    changes_.push_back(Change{std::string(key), store::StateValue{false, {}}});
+    NoteChange(key);
     current_.erase(absl::string_view(key.data(), key.size()));
   }
   // Folds the event's changes, at `position`, into `history`: one entry per
-  // key, its last change.
+  // key, its value at the end of the event.
   void EndEvent(uint64_t position, HistoryDigest* history) {
-    // Stable: of equal keys, the last change stays last.
-    std::stable_sort(
-        changes_.begin(), changes_.end(),
-        [](const Change& a, const Change& b) { return a.key < b.key; });
-    for (size_t i = 0; i < changes_.size(); ++i) {
-      if (i + 1 < changes_.size() && changes_[i + 1].key == changes_[i].key) {
-        continue;
+    std::sort(changed_.begin(), changed_.begin() + changed_count_);
+    for (size_t i = 0; i < changed_count_; ++i) {
+      const std::string& key = changed_[i];
+      if (i + 1 < changed_count_ && changed_[i + 1] == key) continue;
+      // The bytes HistoryDigest::Add hashes for
+      // (StateHistoryKey(key, position), EncodeStateValue(value)).
+      framed_.clear();
+      store::PutBigEndian64(&framed_, key.size() + 9);
+      framed_.append(key);
+      framed_.push_back('\0');
+      store::PutBigEndian64(&framed_, position);
+      auto it = current_.find(absl::string_view(key.data(), key.size()));
+      if (it != current_.end()) {
+        framed_.push_back('\1');
+        framed_.append(it->second);
+      } else {
+        framed_.push_back('\0');
       }
-      history->Add(store::StateHistoryKey(changes_[i].key, position),
-                   store::EncodeStateValue(changes_[i].value));
+      history->AddFramed(framed_);
     }
-    changes_.clear();
+    changed_count_ = 0;
   }
 
  private:
-  struct Change {
-    std::string key;
-    store::StateValue value;
-  };
+  void NoteChange(std::string_view key) {
+    if (changed_count_ < changed_.size()) {
+      changed_[changed_count_].assign(key);  // keeps its capacity
+    } else {
+      changed_.emplace_back(key);
+    }
+    ++changed_count_;
+  }
 
   absl::flat_hash_map<std::string, std::string> current_;
-  std::vector<Change> changes_;
+  // changed_[0, changed_count_): the keys changed by the event being
+  // applied, in order of change; the strings past it are kept for reuse.
+  std::vector<std::string> changed_;
+  size_t changed_count_ = 0;
+  std::string framed_;
 };
 
 absl::Status Flush(StateOverlay* overlay, store::Store* scratch) {
@@ -296,7 +319,11 @@ void HistoryDigest::Add(std::string_view history_key,
   store::PutBigEndian64(&bytes, history_key.size());
   bytes.append(history_key);
   bytes.append(encoded_value);
-  const Sha256Digest d = Sha256Of(bytes);
+  AddFramed(bytes);
+}
+
+void HistoryDigest::AddFramed(std::string_view framed) {
+  const Sha256Digest d = Sha256Of(framed);
   for (size_t lane = 0; lane < lanes.size(); ++lane) {
     uint64_t word = 0;
     std::memcpy(&word, d.data() + 8 * lane, 8);

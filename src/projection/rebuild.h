@@ -43,6 +43,9 @@ struct HistoryDigest {
   uint64_t entries = 0;
   std::array<uint64_t, 4> lanes{};
   void Add(std::string_view history_key, std::string_view encoded_value);
+  // Adds an entry already framed as Add frames it: BE64(key size), the
+  // history key, the encoded value.
+  void AddFramed(std::string_view framed);
   bool operator==(const HistoryDigest&) const = default;
 };
 
