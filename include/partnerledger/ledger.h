@@ -33,7 +33,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "partnerledger/options.h"
+#include "partnerledger/replication.h"
 #include "partnerledger/v1/events.pb.h"
 
 namespace partnerledger {
@@ -268,6 +270,20 @@ struct VerifyResult {
   uint64_t events_checked = 0;
 };
 
+// A node's part in replication (partnerledger/replication.h).
+struct ReplicationRole {
+  // Decides appends. Always true without a commit log.
+  bool leader = true;
+  // The leader's address as last given to SetFollower (empty: unknown, or
+  // this node leads).
+  std::string leader_address;
+  // Why the node stopped leading by itself, when it did: the commit log
+  // refused a group, or the local store failed to write a group the log
+  // already held (then the node must catch up from the log before it may
+  // lead again). Empty otherwise; cleared by SetLeader.
+  std::string error;
+};
+
 // Number of absl::StatusCode values (OK = 0 .. UNAUTHENTICATED = 16).
 inline constexpr size_t kStatusCodeCount = 17;
 
@@ -297,7 +313,10 @@ class Ledger {
   // queues it; `done` runs exactly once, on the committer thread after the
   // commit's fsync, or on the caller's thread for an immediate rejection
   // (invalid, RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after a
-  // storage failure). `done` must not block.
+  // storage failure, or on a node that does not lead: see SetFollower).
+  // With a commit log, a group is acknowledged only after the log of record
+  // holds it (CommitLog::Append) and the local store has written it; a
+  // refusal of the log fails the group UNAVAILABLE. `done` must not block.
   virtual void Append(AppendRequest request, AppendCallback done) = 0;
   // Append, waiting for the outcome.
   absl::StatusOr<AppendResult> AppendAndWait(AppendRequest request);
@@ -347,6 +366,56 @@ class Ledger {
   virtual std::string unhealthy_reason() const = 0;
 
   virtual LedgerStats stats() const = 0;
+
+  // ---- Replication (partnerledger/replication.h) ----
+
+  // Applies one group taken from the log of record, on a follower or on a
+  // node catching up before it leads. Checks, before writing anything:
+  // group.first_position is head_position() + 1 (else FAILED_PRECONDITION
+  // naming both positions); the batch holds exactly the events
+  // first_position..last_position, each a valid record chained to the one
+  // before and the first to the local head's hash, the last hash is
+  // group.last_hash, and the batch's head record says the same (else
+  // DATA_LOSS naming the position, and nothing is written). Then writes the
+  // batch with sync, advances the head (reads, GetDigest, proofs see it)
+  // and notifies commit listeners (Subscribe, min_position waiters).
+  // A group already applied (last_position <= head_position() and the
+  // local hash at last_position is group.last_hash) is OK and writes
+  // nothing, so redelivery is harmless; same positions with another hash is
+  // DATA_LOSS (a fork). FAILED_PRECONDITION on a leader for a group it has
+  // not applied (a leader applies only its own groups, in its committer).
+  // UNAVAILABLE when the store fails to write (retry). Calls are
+  // serialized; call from one thread at a time in position order.
+  virtual absl::Status ApplyReplicated(const ReplicatedGroup& group) = 0;
+
+  // Stops deciding appends: from now on Append fails UNAVAILABLE "not the
+  // leader" with `leader_address` (empty if unknown) attached under
+  // kLeaderAddressPayload. Groups already decided still go to the commit
+  // log, which refuses them if another node leads. Idempotent; may be
+  // called again to update the address.
+  virtual void SetFollower(std::string leader_address) = 0;
+  // Starts deciding appends. Call only once this node has applied every
+  // group in the log of record (ApplyReplicated): the writer reloads its
+  // state (next position, last hash, recorded_at floor, Merkle tree edge)
+  // from the local store, a previous commit-log failure is forgotten, and
+  // appends are accepted. Returns once the writer has reloaded; UNAVAILABLE
+  // or DATA_LOSS if reading the store fails, UNAVAILABLE if SetFollower
+  // came first (the node stays a follower). FAILED_PRECONDITION once the
+  // writer stopped (healthy() false). Leading already: OK, nothing changes.
+  virtual absl::Status SetLeader() = 0;
+  virtual ReplicationRole role() const = 0;
+
+  // Runs `done(OkStatus())` once head_position() >= position: at once, on
+  // the caller's thread, if it already is; else on the thread that applied
+  // or committed the position. At `deadline` first: `done` gets UNAVAILABLE
+  // naming `position` and the applied head (on the ledger's timer thread).
+  // More than limits::kPositionWaitersMax waiting: RESOURCE_EXHAUSTED at
+  // once. `done` runs exactly once and must not block. Reads with a
+  // min_position are served through it (read-your-writes across nodes).
+  virtual void WaitForPosition(uint64_t position, absl::Time deadline,
+                               std::function<void(absl::Status)> done) = 0;
+  // WaitForPosition, blocking the caller until it completes.
+  absl::Status AwaitPosition(uint64_t position, absl::Time deadline);
 
   // The options the ledger was opened with.
   virtual const Options& options() const = 0;

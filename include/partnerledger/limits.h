@@ -85,6 +85,13 @@ inline constexpr uint32_t kCheckpointIntervalDefault = 1000;
 // Concurrent subscriptions per server.
 inline constexpr size_t kSubscribersMax = 1024;
 
+// A read with a min_position beyond the applied head waits for it (replication
+// lag) until the call's deadline, or this long when the call has none; then
+// UNAVAILABLE. Reads waiting at once per ledger (each costs one map entry);
+// beyond it RESOURCE_EXHAUSTED.
+inline constexpr int64_t kMinPositionWaitMsDefault = 10'000;
+inline constexpr size_t kPositionWaitersMax = 16 * 1024;
+
 // The admin HTTP port (/metrics, /healthz): connections served at once (one
 // worker thread each) and how long a connection may stay silent (while
 // sending its request, or idle between keep-alive requests) before it is

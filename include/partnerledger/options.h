@@ -14,6 +14,8 @@ class Env;
 
 namespace partnerledger {
 
+class CommitLog;  // partnerledger/replication.h
+
 struct Options {
   // Directory of the RocksDB data. Created if missing.
   std::string data_dir;
@@ -40,6 +42,13 @@ struct Options {
 
   // The principal recorded as actor until authentication supplies one.
   std::string default_actor = "local";
+
+  // The log of record every commit group goes to before the local store
+  // (partnerledger/replication.h). nullptr: a single embedded node, the
+  // local store is the log of record and the ledger leads from the start.
+  // Otherwise the ledger starts as a follower and decides appends only
+  // after Ledger::SetLeader. Not owned; must outlive the Ledger.
+  CommitLog* commit_log = nullptr;
 };
 
 }  // namespace partnerledger

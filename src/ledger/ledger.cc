@@ -26,6 +26,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/stubs/common.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/replicated.h"
 #include "projection/state_overlay.h"
 #include "store/merkle_tree.h"
 #include "store/store.h"
@@ -173,7 +174,9 @@ class LedgerImpl final : public Ledger {
       : options_(o),
         store_(std::move(s)),
         owned_rules_(std::move(owned_rules)),
-        rules_(rules != nullptr ? rules : owned_rules_.get()) {}
+        rules_(rules != nullptr ? rules : owned_rules_.get()),
+        commit_log_(o.commit_log),
+        waiters_(limits::kPositionWaitersMax) {}
 
   ~LedgerImpl() override {
     {
@@ -213,6 +216,12 @@ class LedgerImpl final : public Ledger {
     last_hash_ = head.hash();
     last_recorded_at_us_ = head.recorded_at_us();
     committed_head_.store(head.position());
+    if (commit_log_ != nullptr) {
+      RETURN_IF_ERROR(store_->CheckFamilyIds());
+      absl::MutexLock lock(&mu_);
+      leader_ = false;
+    }
+    AddCommitListener([this](uint64_t applied) { waiters_.Notify(applied); });
     writer_ = std::thread([this] { WriterLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
     return absl::OkStatus();
@@ -239,6 +248,8 @@ class LedgerImpl final : public Ledger {
             "; not accepting appends: ", unhealthy_reason_));
       } else if (stopping_) {
         rejected = absl::UnavailableError("ledger is shutting down");
+      } else if (!leader_) {
+        rejected = NotLeaderError();
       } else if (queue_.size() >= options_.writer_queue_max) {
         rejected = absl::ResourceExhaustedError(
             absl::StrCat("writer queue full (", options_.writer_queue_max,
@@ -434,6 +445,80 @@ class LedgerImpl final : public Ledger {
   const domain::Rules& rules() const { return *rules_; }
   const Options& options() const override { return options_; }
 
+  absl::Status ApplyReplicated(const ReplicatedGroup& group) override {
+    {
+      absl::MutexLock apply(&apply_mu_);
+      const uint64_t head = committed_head_.load();
+      ASSIGN_OR_RETURN(bool applied,
+                       ledger::AlreadyApplied(*store_, group, head));
+      if (applied) return absl::OkStatus();
+      {
+        absl::MutexLock lock(&mu_);
+        if (leader_) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "this node leads and applies only its own groups; replicated "
+              "group ",
+              group.first_position, "..", group.last_position, " refused"));
+        }
+      }
+      ASSIGN_OR_RETURN(store::Head stored, store_->ReadHead());
+      if (stored.position() != head) {
+        return absl::DataLossError(
+            absl::StrCat("the stored head ", stored.position(),
+                         " is not the applied head ", head));
+      }
+      RETURN_IF_ERROR(
+          ledger::CheckReplicatedGroup(*store_, group, head, stored.hash()));
+      RETURN_IF_ERROR(store_->CommitReplicated(group.batch));
+      committed_head_.store(group.last_position);
+      commit_groups_.fetch_add(1);
+      events_written_.fetch_add(group.last_position - head);
+    }
+    NotifyListeners();
+    return absl::OkStatus();
+  }
+
+  void SetFollower(std::string leader_address) override {
+    absl::MutexLock lock(&mu_);
+    if (leader_ || reload_requested_) ++role_epoch_;
+    leader_ = false;
+    leader_address_ = std::move(leader_address);
+    if (reload_requested_) {
+      reload_requested_ = false;
+      reload_result_ = absl::UnavailableError(
+          "made a follower again before the writer could take the lead");
+    }
+  }
+
+  absl::Status SetLeader() override {
+    absl::MutexLock lock(&mu_);
+    if (leader_) return absl::OkStatus();
+    if (!healthy_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the writer stopped: ", unhealthy_reason_));
+    }
+    reload_requested_ = true;
+    queue_cv_.SignalAll();
+    auto reloaded = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !reload_requested_ || stopping_;
+    };
+    mu_.Await(absl::Condition(&reloaded));
+    if (reload_requested_) {
+      return absl::UnavailableError("ledger is shutting down");
+    }
+    return reload_result_;
+  }
+
+  ReplicationRole role() const override {
+    absl::MutexLock lock(&mu_);
+    return ReplicationRole{leader_, leader_address_, role_error_};
+  }
+
+  void WaitForPosition(uint64_t position, absl::Time deadline,
+                       std::function<void(absl::Status)> done) override {
+    waiters_.Wait(position, head_position(), deadline, std::move(done));
+  }
+
  private:
   struct Pending {
     AppendRequest request;
@@ -466,6 +551,9 @@ class LedgerImpl final : public Ledger {
     int64_t recorded_at_us = 0;
     uint64_t head_position = 0;
     std::string head_hash;
+    // The role epoch it was decided in: with a commit log, only a group of
+    // the current leading epoch is written.
+    uint64_t epoch = 0;
   };
 
   struct RequestScope {
@@ -485,12 +573,19 @@ class LedgerImpl final : public Ledger {
       // and the group before `prev` is durable.
       WaitCommitSlotFree();
       std::vector<Pending> batch;
+      bool reload = false;
+      uint64_t epoch = 0;
       {
         absl::MutexLock lock(&mu_);
-        while (!stopping_ && queue_.empty()) queue_cv_.Wait(&mu_);
-        if (queue_.empty()) break;  // stopping, and every request decided
+        while (!stopping_ && queue_.empty() && !reload_requested_) {
+          queue_cv_.Wait(&mu_);
+        }
+        reload = reload_requested_ && !stopping_;
+        // Stopping, and every request decided.
+        if (!reload && queue_.empty()) break;
+        epoch = role_epoch_;
         size_t events = 0;
-        while (!queue_.empty() &&
+        while (!reload && !queue_.empty() &&
                batch.size() < limits::kCommitGroupRequestsMax &&
                events + queue_.front().request.events.size() <=
                    limits::kCommitGroupEventsMax) {
@@ -506,8 +601,14 @@ class LedgerImpl final : public Ledger {
         prev->parent.reset();
         prev->state.Detach(store_.get());
       }
+      if (reload) {
+        prev.reset();
+        TakeLead();
+        continue;
+      }
       auto group = std::make_shared<Group>(store_.get(), prev);
       group->batch = std::move(batch);
+      group->epoch = epoch;
       if (invariant_broken_.ok()) DecideGroup(group.get());
       if (!invariant_broken_.ok()) {
         // Nothing decided after the state went wrong may be written: fail
@@ -587,9 +688,17 @@ class LedgerImpl final : public Ledger {
       }
       commit_slot_cv_.Signal();
       const bool void_group = !committed.ok();
-      if (!void_group && group->wrote) committed = CommitGroup(*group);
+      if (!void_group && group->wrote) {
+        committed = commit_log_ == nullptr ? CommitGroup(*group)
+                                           : CommitLeading(*group);
+      }
       if (!committed.ok()) {
-        if (!void_group) MarkUnhealthy(committed);
+        if (!void_group && commit_log_ != nullptr &&
+            committed.code() != absl::StatusCode::kInternal) {
+          committed = StepDown(*group, committed);
+        } else if (!void_group) {
+          MarkUnhealthy(committed);
+        }
         FailGroup(group.get(), committed);
       } else if (group->wrote) {
         commit_groups_.fetch_add(1);
@@ -613,9 +722,14 @@ class LedgerImpl final : public Ledger {
   }
 
   static void FailGroup(Group* group, const absl::Status& why) {
+    const bool not_leader = why.GetPayload(kLeaderAddressPayload).has_value();
     for (Pending& p : group->batch) {
       if (p.result.ok() ||
           p.result.status().code() != absl::StatusCode::kInvalidArgument) {
+        if (not_leader) {
+          p.result = why;
+          continue;
+        }
         p.result = absl::UnavailableError(
             absl::StrCat(why.code() == absl::StatusCode::kInternal
                              ? "ledger stopped: "
@@ -700,6 +814,12 @@ class LedgerImpl final : public Ledger {
     head.set_hash(group.head_hash);
     head.set_recorded_at_us(group.recorded_at_us);
     b.PutHead(head);
+    if (commit_log_ != nullptr) {
+      if (absl::Status s = AppendToCommitLog(group, b); !s.ok()) {
+        if (tree_ != nullptr) tree_->Discard();
+        return s;
+      }
+    }
     if (absl::Status s = store_->Commit(&b); !s.ok()) {
       if (tree_ != nullptr) tree_->Discard();
       return s;
@@ -1021,11 +1141,121 @@ class LedgerImpl final : public Ledger {
     for (auto& [id, listener] : listeners_) listener(head);
   }
 
+  // ---- Replication (partnerledger/replication.h) ----
+
+  // UNAVAILABLE "not the leader", with the leader's address attached.
+  absl::Status NotLeaderError() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status s = absl::UnavailableError(
+        leader_address_.empty()
+            ? std::string("not the leader; the leader is not known yet, retry")
+            : absl::StrCat("not the leader; the leader is ", leader_address_));
+    s.SetPayload(kLeaderAddressPayload, absl::Cord(leader_address_));
+    return s;
+  }
+
+  // Committer thread, with a commit log: writes the group only if it was
+  // decided while this node leads, and no replicated group is applied
+  // meanwhile.
+  absl::Status CommitLeading(const Group& group) {
+    group_logged_ = false;
+    absl::MutexLock apply(&apply_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!leader_ || group.epoch != role_epoch_) return NotLeaderError();
+    }
+    return CommitGroup(group);
+  }
+
+  // Committer thread: the group becomes durable of record before the local
+  // store writes it.
+  absl::Status AppendToCommitLog(const Group& group, const store::Batch& b) {
+    const ReplicatedGroup replicated{group.records.front().position(),
+                                     group.head_position, group.head_hash,
+                                     b.Data()};
+    if (absl::Status s = commit_log_->Append(replicated); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "the commit log did not take positions ", replicated.first_position,
+          "..", replicated.last_position, ": ", s.message()));
+    }
+    group_logged_ = true;
+    return absl::OkStatus();
+  }
+
+  // Committer thread: a group failed (the commit log refused it, or the
+  // store failed after the log took it). The node no longer knows it leads:
+  // it becomes a follower; this group and every group decided on top of it
+  // fail with the returned status.
+  absl::Status StepDown(const Group& group, const absl::Status& why) {
+    // Decided while this node did not lead (CommitLeading): nothing changes.
+    if (why.GetPayload(kLeaderAddressPayload).has_value()) return why;
+    std::string reason(why.message());
+    if (group_logged_) {
+      reason = absl::StrCat(
+          "the commit log holds positions ", group.records.front().position(),
+          "..", group.head_position,
+          " but the local store did not write them (catch up from the log "
+          "before leading): ",
+          why.message());
+    }
+    absl::MutexLock lock(&mu_);
+    if (leader_ && group.epoch == role_epoch_) {
+      leader_ = false;
+      leader_address_.clear();
+      ++role_epoch_;
+      role_error_ = reason;
+    }
+    absl::Status s =
+        absl::UnavailableError(absl::StrCat("not the leader: ", reason));
+    s.SetPayload(kLeaderAddressPayload, absl::Cord(leader_address_));
+    return s;
+  }
+
+  // Writer thread, asked by SetLeader: with the committer idle and no group
+  // being applied, reloads the writer's state from the store and leads.
+  void TakeLead() {
+    {
+      absl::MutexLock lock(&commit_mu_);
+      WaitCommitterIdle();
+      commit_failed_ = absl::OkStatus();
+    }
+    absl::MutexLock apply(&apply_mu_);
+    absl::Status reloaded = ReloadWriterState();
+    absl::MutexLock lock(&mu_);
+    if (!reload_requested_) return;  // made a follower meanwhile
+    reload_requested_ = false;
+    reload_result_ = reloaded;
+    if (!reloaded.ok()) return;
+    leader_ = true;
+    leader_address_.clear();
+    role_error_.clear();
+    ++role_epoch_;
+  }
+
+  // Writer thread, the committer idle.
+  absl::Status ReloadWriterState() {
+    ASSIGN_OR_RETURN(store::Head head, store_->ReadHead());
+    if (head.position() != committed_head_.load()) {
+      return absl::DataLossError(
+          absl::StrCat("the stored head ", head.position(),
+                       " is not the applied head ", committed_head_.load()));
+    }
+    if (options_.merkle_tree) {
+      ASSIGN_OR_RETURN(tree_,
+                       store::TreeWriter::Open(store_.get(), head.position()));
+    }
+    next_position_ = head.position() + 1;
+    last_hash_ = head.hash();
+    last_recorded_at_us_ =
+        std::max(last_recorded_at_us_, head.recorded_at_us());
+    return absl::OkStatus();
+  }
+
   // Constant after construction.
   const Options options_;
   const std::unique_ptr<store::Store> store_;
   const std::unique_ptr<domain::Rules> owned_rules_;
   const domain::Rules* const rules_;
+  CommitLog* const commit_log_;
 
   // The Merkle tree's edge (null when Options::merkle_tree is off). Start,
   // then the committer thread only.
@@ -1052,6 +1282,22 @@ class LedgerImpl final : public Ledger {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool healthy_ ABSL_GUARDED_BY(mu_) = true;
   std::string unhealthy_reason_ ABSL_GUARDED_BY(mu_);
+  // The role (ReplicationRole). The epoch changes with every change of
+  // role; a group is written only in the leading epoch it was decided in.
+  bool leader_ ABSL_GUARDED_BY(mu_) = true;
+  std::string leader_address_ ABSL_GUARDED_BY(mu_);
+  std::string role_error_ ABSL_GUARDED_BY(mu_);
+  uint64_t role_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  // SetLeader waits for the writer to reload its state (TakeLead).
+  bool reload_requested_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status reload_result_ ABSL_GUARDED_BY(mu_);
+
+  // Held while a replicated group is applied, and, with a commit log, while
+  // the committer writes a group and while the writer takes the lead: the
+  // applied head moves under one writer at a time. Taken before mu_.
+  absl::Mutex apply_mu_;
+  // Committer thread: the commit log took the group being written.
+  bool group_logged_ = false;
 
   absl::Mutex commit_mu_;
   absl::CondVar commit_cv_;       // a group to commit, or stop
@@ -1067,6 +1313,9 @@ class LedgerImpl final : public Ledger {
   uint64_t listener_seq_ ABSL_GUARDED_BY(listeners_mu_) = 0;
   std::map<uint64_t, std::function<void(uint64_t)>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);
+
+  // Reads waiting for a min_position (WaitForPosition).
+  ledger::PositionWaiters waiters_;
 };
 
 }  // namespace
@@ -1080,6 +1329,17 @@ absl::StatusOr<AppendResult> Ledger::AppendAndWait(AppendRequest request) {
   });
   done.WaitForNotification();
   return std::move(*out);
+}
+
+absl::Status Ledger::AwaitPosition(uint64_t position, absl::Time deadline) {
+  absl::Notification done;
+  absl::Status out;
+  WaitForPosition(position, deadline, [&](absl::Status s) {
+    out = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const Options& options) {

@@ -18,7 +18,7 @@ namespace {
 // Column family names, in handles_ order after "default".
 constexpr const char* kFamilyNames[] = {
     "events", "streams", "event_ids", "meta", "state", "state_hist", "merkle"};
-constexpr char kHeadKey[] = "head";
+constexpr const char* kHeadKey = kHeadMetaKey;
 // State keys are printable and never start with '#'.
 constexpr char kRegistryPrefix[] = "#k/";
 std::string RegistryKey(std::string_view key) {

@@ -93,6 +93,10 @@ class Batch {
   void PutMerkleTreeSize(uint64_t size);
 
   size_t ApproximateBytes() const { return batch_.GetDataSize(); }
+  // The batch's bytes as RocksDB writes them (its WriteBatch
+  // representation): what a replicated log carries and
+  // Store::CommitReplicated writes on another node.
+  const std::string& Data() const { return batch_.Data(); }
 
  private:
   friend class Store;
@@ -132,6 +136,18 @@ class StateSnapshot {
   int64_t recorded_at_us_ = 0;
 };
 
+// What a replicated batch (Batch::Data of another node) writes, decoded and
+// checked by Store::DecodeReplicatedBatch.
+struct ReplicatedBatch {
+  // The events it writes, each decoded and validated (ValidateRecord), in
+  // the order the batch writes them.
+  std::vector<StoredEvent> events;
+  // The head it writes; nullopt if it writes none.
+  std::optional<Head> head;
+  // Every write of the batch (all are puts).
+  uint32_t writes = 0;
+};
+
 class Store {
  public:
   // Opens (creating if allowed) the data directory. Errors: UNAVAILABLE for
@@ -151,6 +167,19 @@ class Store {
   // Writes the batch atomically; with sync it returns after fsync.
   // UNAVAILABLE on I/O failure.
   absl::Status Commit(Batch* batch);
+
+  // Replicated batches (src/store/replicated_batch.cc) carry column family
+  // ids: every node must number its families alike (default 0, then the
+  // Family order from 1). FAILED_PRECONDITION naming the family otherwise.
+  absl::Status CheckFamilyIds() const;
+  // Decodes the bytes of another node's batch: only puts into this store's
+  // families, events under their own position's key, each record valid, at
+  // most one head that parses. DATA_LOSS naming what is wrong otherwise.
+  absl::StatusOr<ReplicatedBatch> DecodeReplicatedBatch(
+      const std::string& bytes) const;
+  // Writes such bytes atomically, synced like Commit. The caller decodes
+  // and checks them first. UNAVAILABLE on I/O failure.
+  absl::Status CommitReplicated(const std::string& bytes);
 
   // The durable head; position 0 with the genesis hash for an empty log.
   absl::StatusOr<Head> ReadHead() const;
@@ -288,6 +317,8 @@ class Store {
 
 // The family's RocksDB column family name ("events", "streams", ...).
 const char* FamilyName(Store::Family f);
+// meta key of the head record.
+inline constexpr char kHeadMetaKey[] = "head";
 // meta key of a stream's last revision.
 std::string StreamHeadMetaKey(std::string_view stream);
 
