@@ -284,6 +284,10 @@ struct ReplicationRole {
   std::string error;
 };
 
+// The UNAVAILABLE of a read whose min_position this node had not applied
+// (only through `applied`) when its wait ended.
+absl::Status MinPositionNotReached(uint64_t min_position, uint64_t applied);
+
 // Number of absl::StatusCode values (OK = 0 .. UNAUTHENTICATED = 16).
 inline constexpr size_t kStatusCodeCount = 17;
 
@@ -295,6 +299,7 @@ struct LedgerStats {
   uint64_t commit_group_requests = 0;  // requests in those groups
   uint64_t events_written = 0;         // including derived events
   uint64_t appends_replayed = 0;       // idempotent retries
+  uint64_t position_waiters = 0;       // gauge: reads awaiting min_position
   // Completed appends by absl::StatusCode (index = code, 0 = OK).
   uint64_t appends_by_code[kStatusCodeCount] = {};
 };

@@ -86,10 +86,13 @@ inline constexpr uint32_t kCheckpointIntervalDefault = 1000;
 inline constexpr size_t kSubscribersMax = 1024;
 
 // A read with a min_position beyond the applied head waits for it (replication
-// lag) until the call's deadline, or this long when the call has none; then
-// UNAVAILABLE. Reads waiting at once per ledger (each costs one map entry);
-// beyond it RESOURCE_EXHAUSTED.
-inline constexpr int64_t kMinPositionWaitMsDefault = 10'000;
+// lag) until the call's deadline, at most this long; then UNAVAILABLE. The
+// server answers up to kMinPositionReplyMarginMs (at most a quarter of the
+// wait) before the call's deadline, so the client gets UNAVAILABLE with the
+// applied position rather than DEADLINE_EXCEEDED. Reads waiting at once per
+// ledger (each costs one map entry); beyond it RESOURCE_EXHAUSTED.
+inline constexpr int64_t kMinPositionWaitMsMax = 10'000;
+inline constexpr int64_t kMinPositionReplyMarginMs = 100;
 inline constexpr size_t kPositionWaitersMax = 16 * 1024;
 
 // The admin HTTP port (/metrics, /healthz): connections served at once (one

@@ -438,6 +438,7 @@ class LedgerImpl final : public Ledger {
     st.commit_group_requests = commit_group_requests_.load();
     st.events_written = events_written_.load();
     st.appends_replayed = appends_replayed_.load();
+    st.position_waiters = waiters_.waiting();
     for (size_t i = 0; i < 17; ++i)
       st.appends_by_code[i] = appends_by_code_[i].load();
     return st;

@@ -4,9 +4,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "partnerledger/ledger.h"
 #include "util/status_macros.h"
 
-namespace partnerledger::ledger {
+namespace partnerledger {
+
+absl::Status MinPositionNotReached(uint64_t min_position, uint64_t applied) {
+  return absl::UnavailableError(absl::StrCat(
+      "min_position ", min_position,
+      " not reached by the deadline: this node has applied through position ",
+      applied, "; retry, or read from the leader"));
+}
+
+namespace ledger {
 
 absl::StatusOr<bool> AlreadyApplied(const store::Store& store,
                                     const ReplicatedGroup& group,
@@ -183,13 +193,10 @@ void PositionWaiters::TimerLoop() {
       head = head_;
     }
     for (auto& [position, done] : late) {
-      done(absl::UnavailableError(
-          absl::StrCat("min_position ", position,
-                       " not reached by the deadline: this "
-                       "node has applied through position ",
-                       head, "; retry, or read from the leader")));
+      done(MinPositionNotReached(position, head));
     }
   }
 }
 
-}  // namespace partnerledger::ledger
+}  // namespace ledger
+}  // namespace partnerledger

@@ -12,6 +12,7 @@
 #include "domain/validate.h"
 #include "ledger/ledger_internal.h"
 #include "projection/partner_scope.h"
+#include "server/min_position.h"
 #include "server/status_map.h"
 #include "server/translate.h"
 #include "util/check.h"
@@ -50,6 +51,21 @@ class ReadReactor final : public grpc::ServerUnaryReactor {
     absl::Status queued = pool->Submit(
         [this, work = std::move(work)]() mutable { FinishWith(work()); });
     if (!queued.ok()) return FinishWith(queued);
+    return this;
+  }
+  // Run, once `ledger` has applied `min_position` (min_position.h); else
+  // finishes with the wait's UNAVAILABLE.
+  template <typename Work>
+  grpc::ServerUnaryReactor* RunAt(Ledger* ledger, uint64_t min_position,
+                                  ReadPool* pool, Work work) {
+    WhenApplied(ledger, *ctx_, min_position,
+                [this, pool, work = std::move(work)](absl::Status applied) {
+                  if (applied.ok()) {
+                    Run(pool, work);
+                  } else {
+                    FinishWith(applied);
+                  }
+                });
     return this;
   }
 
@@ -101,15 +117,27 @@ class SubscriptionHub {
   }
 
   // `partner_id` non-empty: deliver only events involving that partner.
+  // The stream starts once req.min_position is applied; at
+  // `wait_deadline` first it ends UNAVAILABLE.
   grpc::ServerWriteReactor<v1::SubscribeResponse>* NewSubscription(
-      const v1::SubscribeRequest& req, const std::string& partner_id);
+      const v1::SubscribeRequest& req, const std::string& partner_id,
+      absl::Time wait_deadline);
 
   size_t live_count() const {
     absl::MutexLock lock(&mu_);
     return live_count_;
   }
 
-  enum Kind { kStep, kWriteDone, kWriteFailed, kCancel, kDone, kCommit };
+  // kDeadline: a stream waiting for its min_position may be late.
+  enum Kind {
+    kStep,
+    kWriteDone,
+    kWriteFailed,
+    kCancel,
+    kDone,
+    kCommit,
+    kDeadline
+  };
   void Post(Reactor* r, Kind k) {
     {
       absl::MutexLock lock(&mu_);
@@ -127,6 +155,11 @@ class SubscriptionHub {
   void Handle(const Work& w);
   void Step(Reactor* r);
   void Fill(Reactor* r);
+  // Streams waiting for their min_position (hub thread).
+  void Wait(Reactor* r);
+  void EndLate(Reactor* r);
+  void EndLateOnes();
+  void SetNextDeadline();
 
   Ledger* const ledger_;
   const size_t subscribers_max_;
@@ -139,18 +172,24 @@ class SubscriptionHub {
   std::deque<Work> work_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   size_t live_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // The earliest wait_deadline_ of waiting_ (set by the hub thread).
+  absl::Time next_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   // Hub thread only.
   std::set<Reactor*> live_;
   bool ending_ = false;
+  // Live streams whose min_position is not applied yet.
+  std::set<Reactor*> waiting_;
 };
 
 class SubscriptionHub::Reactor final
     : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
   Reactor(SubscriptionHub* hub, const v1::SubscribeRequest& req,
-          const std::string& partner_id)
+          const std::string& partner_id, absl::Time wait_deadline)
       : hub_(hub),
+        min_position_(req.min_position()),
+        wait_deadline_(wait_deadline),
         reservation_(hub->budget_),
         next_position_(std::max<uint64_t>(1, req.from_position())),
         filter_(FromWire(req.filter())),
@@ -171,6 +210,10 @@ class SubscriptionHub::Reactor final
  private:
   friend class SubscriptionHub;
   SubscriptionHub* const hub_;
+  // Nothing is sent before this position is applied (0 once it is), nor
+  // after wait_deadline_ while it is not.
+  uint64_t min_position_;
+  const absl::Time wait_deadline_;
   // The buffered page's share of the read budget, renewed with each page.
   ReadReservation reservation_;
   uint64_t next_position_;
@@ -189,8 +232,9 @@ class SubscriptionHub::Reactor final
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>*
 SubscriptionHub::NewSubscription(const v1::SubscribeRequest& req,
-                                 const std::string& partner_id) {
-  auto* r = new Reactor(this, req, partner_id);
+                                 const std::string& partner_id,
+                                 absl::Time wait_deadline) {
+  auto* r = new Reactor(this, req, partner_id, wait_deadline);
   bool refuse = false;
   {
     absl::MutexLock lock(&mu_);
@@ -215,10 +259,15 @@ void SubscriptionHub::Run() {
     bool end_all = false;
     {
       absl::MutexLock lock(&mu_);
-      while (!stopping_ && work_.empty()) cv_.Wait(&mu_);
+      bool late = false;
+      while (!stopping_ && work_.empty() && !late) {
+        late = cv_.WaitWithDeadline(&mu_, next_deadline_);
+      }
       if (stopping_ && !ending_) {
         ending_ = true;
         end_all = true;
+      } else if (!stopping_ && work_.empty()) {
+        w.kind = kDeadline;
       } else {
         if (work_.empty()) {
           if (live_.empty()) return;
@@ -256,6 +305,9 @@ void SubscriptionHub::Handle(const Work& w) {
       live_.insert(r);
       Step(r);
       return;
+    case kDeadline:
+      EndLateOnes();
+      return;
     case kWriteDone:
       r->writing_ = false;
       Step(r);
@@ -270,6 +322,7 @@ void SubscriptionHub::Handle(const Work& w) {
       return;
     case kDone: {
       const bool was_live = live_.erase(r) > 0;
+      if (waiting_.erase(r) > 0) SetNextDeadline();
       delete r;
       absl::MutexLock lock(&mu_);
       if (was_live) {
@@ -283,12 +336,48 @@ void SubscriptionHub::Handle(const Work& w) {
 
 void SubscriptionHub::Step(Reactor* r) {
   if (r->writing_ || r->finished_ || ending_) return;
+  if (r->min_position_ > 0) {
+    if (r->min_position_ > ledger_->head_position()) return Wait(r);
+    r->min_position_ = 0;
+    if (waiting_.erase(r) > 0) SetNextDeadline();
+  }
   if (r->buffer_.empty()) Fill(r);
   if (r->finished_ || r->buffer_.empty()) return;  // wait for a commit
   r->current_ = std::move(r->buffer_.front());
   r->buffer_.pop_front();
   r->writing_ = true;
   r->StartWrite(&r->current_);
+}
+
+void SubscriptionHub::Wait(Reactor* r) {
+  if (absl::Now() >= r->wait_deadline_) return EndLate(r);
+  if (waiting_.insert(r).second) SetNextDeadline();
+}
+
+void SubscriptionHub::EndLate(Reactor* r) {
+  if (waiting_.erase(r) > 0) SetNextDeadline();
+  r->finished_ = true;
+  r->Finish(ToGrpc(
+      MinPositionNotReached(r->min_position_, ledger_->head_position())));
+}
+
+void SubscriptionHub::EndLateOnes() {
+  const absl::Time now = absl::Now();
+  std::vector<Reactor*> late;
+  for (Reactor* r : waiting_) {
+    if (!r->finished_ && r->wait_deadline_ <= now) late.push_back(r);
+  }
+  for (Reactor* r : late) EndLate(r);
+  SetNextDeadline();
+}
+
+void SubscriptionHub::SetNextDeadline() {
+  absl::Time next = absl::InfiniteFuture();
+  for (Reactor* r : waiting_) {
+    if (!r->finished_) next = std::min(next, r->wait_deadline_);
+  }
+  absl::MutexLock lock(&mu_);
+  next_deadline_ = next;
 }
 
 void SubscriptionHub::Fill(Reactor* r) {
@@ -398,6 +487,10 @@ grpc::ServerUnaryReactor* EventStoreService::AppendEvents(
             r.status().GetPayload(kCurrentRevisionPayload)) {
       ctx->AddTrailingMetadata(kCurrentRevisionTrailer, std::string(*rev));
     }
+    if (absl::optional<absl::Cord> leader =
+            r.status().GetPayload(kLeaderAddressPayload)) {
+      ctx->AddTrailingMetadata(kLeaderTrailer, std::string(*leader));
+    }
     if (r.status().code() == absl::StatusCode::kUnavailable &&
         !ledger_->healthy()) {
       on_unhealthy_();
@@ -422,12 +515,12 @@ grpc::ServerUnaryReactor* EventStoreService::ReadStream(
   absl::StatusOr<Direction> direction = FromWire(req->direction());
   if (!direction.ok()) return FinishNow(ctx, direction.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(
-      &reads_, [this, ctx, req, resp, reactor, access = std::move(*access),
-                direction = *direction] {
-        return ReadStreamPage(*ctx, access, *req, direction,
-                              reactor->reservation(), resp);
-      });
+  return reactor->RunAt(ledger_, req->min_position(), &reads_,
+                        [this, ctx, req, resp, reactor,
+                         access = std::move(*access), direction = *direction] {
+                          return ReadStreamPage(*ctx, access, *req, direction,
+                                                reactor->reservation(), resp);
+                        });
 }
 
 absl::Status EventStoreService::ReadStreamPage(
@@ -472,11 +565,12 @@ grpc::ServerUnaryReactor* EventStoreService::ReadAll(
   absl::StatusOr<Direction> direction = FromWire(req->direction());
   if (!direction.ok()) return FinishNow(ctx, direction.status());
   auto* reactor = new ReadReactor(ctx, &read_budget_);
-  return reactor->Run(&reads_, [this, req, resp, reactor,
-                                access = std::move(*access),
-                                direction = *direction] {
-    return ReadAllPage(access, *req, direction, reactor->reservation(), resp);
-  });
+  return reactor->RunAt(ledger_, req->min_position(), &reads_,
+                        [this, req, resp, reactor, access = std::move(*access),
+                         direction = *direction] {
+                          return ReadAllPage(access, *req, direction,
+                                             reactor->reservation(), resp);
+                        });
 }
 
 absl::Status EventStoreService::ReadAllPage(const Access& access,
@@ -533,7 +627,8 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* EventStoreService::Subscribe(
     return new RefusedSubscription(s);
   }
   return hub_->NewSubscription(
-      *req, access->partner_scoped ? access->principal.partner_id : "");
+      *req, access->partner_scoped ? access->principal.partner_id : "",
+      MinPositionDeadline(*ctx));
 }
 
 grpc::ServerUnaryReactor* EventStoreService::GetDigest(

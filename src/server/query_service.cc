@@ -7,6 +7,7 @@
 #include "ledger/ledger_internal.h"
 #include "merkle/merkle.h"
 #include "projection/rebuild.h"
+#include "server/min_position.h"
 #include "server/status_map.h"
 #include "server/translate.h"
 #include "store/store.h"
@@ -36,17 +37,24 @@ absl::StatusOr<Access> Admit(const Authorizer& auth,
 
 template <typename Resp, typename Query>
 grpc::ServerUnaryReactor* QueryService::Answer(grpc::CallbackServerContext* ctx,
+                                               uint64_t min_position,
                                                Query query, Resp* resp) {
   grpc::ServerUnaryReactor* r = ctx->DefaultReactor();
-  absl::Status queued =
-      reads_.Submit([this, r, resp, query = std::move(query)]() mutable {
-        r->Finish(ToGrpc(Complete(query(), resp)));
-      });
-  if (!queued.ok()) {
-    ctx->AddTrailingMetadata(kRetryPushbackTrailer,
-                             std::to_string(kReadRetryAfterMs));
-    r->Finish(ToGrpc(queued));
-  }
+  WhenApplied(ledger_, *ctx, min_position,
+              [this, ctx, r, resp, query](absl::Status applied) {
+                if (!applied.ok()) {
+                  r->Finish(ToGrpc(applied));
+                  return;
+                }
+                absl::Status queued = reads_.Submit([this, r, resp, query] {
+                  r->Finish(ToGrpc(Complete(query(), resp)));
+                });
+                if (!queued.ok()) {
+                  ctx->AddTrailingMetadata(kRetryPushbackTrailer,
+                                           std::to_string(kReadRetryAfterMs));
+                  r->Finish(ToGrpc(queued));
+                }
+              });
   return r;
 }
 
@@ -95,14 +103,15 @@ grpc::ServerUnaryReactor* QueryService::GetObligations(
     v1::GetObligationsRequest scoped = *req;
     scoped.set_partner_id(partner);
     return Answer(
-        ctx,
+        ctx, req->min_position(),
         [this, scoped = std::move(scoped)] {
           return queries_.GetObligations(scoped);
         },
         resp);
   }
   return Answer(
-      ctx, [this, req] { return queries_.GetObligations(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.GetObligations(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
@@ -112,7 +121,8 @@ grpc::ServerUnaryReactor* QueryService::GetReferralBalance(
       Admit(*auth_, *ctx, Rpc::kGetReferralBalance, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(
-      ctx, [this, req] { return queries_.GetReferralBalance(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.GetReferralBalance(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetStatement(
@@ -129,7 +139,8 @@ grpc::ServerUnaryReactor* QueryService::GetStatement(
     }
   }
   return Answer(
-      ctx, [this, req] { return queries_.GetStatement(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.GetStatement(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetDeal(
@@ -138,7 +149,8 @@ grpc::ServerUnaryReactor* QueryService::GetDeal(
   absl::StatusOr<Access> access = Admit(*auth_, *ctx, Rpc::kGetDeal, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(
-      ctx, [this, req] { return queries_.GetDeal(*req); }, resp);
+      ctx, req->min_position(), [this, req] { return queries_.GetDeal(*req); },
+      resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::ListConflicts(
@@ -148,7 +160,8 @@ grpc::ServerUnaryReactor* QueryService::ListConflicts(
       Admit(*auth_, *ctx, Rpc::kListConflicts, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(
-      ctx, [this, req] { return queries_.ListConflicts(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.ListConflicts(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
@@ -158,7 +171,8 @@ grpc::ServerUnaryReactor* QueryService::GetSatisfaction(
       Admit(*auth_, *ctx, Rpc::kGetSatisfaction, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(
-      ctx, [this, req] { return queries_.GetSatisfaction(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.GetSatisfaction(*req); }, resp);
 }
 
 grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
@@ -169,7 +183,8 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
       Admit(*auth_, *ctx, Rpc::kGetPartnershipHealth, *req);
   if (!access.ok()) return Refuse(ctx, access.status());
   return Answer(
-      ctx, [this, req] { return queries_.GetPartnershipHealth(*req); }, resp);
+      ctx, req->min_position(),
+      [this, req] { return queries_.GetPartnershipHealth(*req); }, resp);
 }
 
 namespace {
@@ -244,7 +259,7 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
 }
 
 grpc::ServerUnaryReactor* QueryService::RebuildProjections(
-    grpc::CallbackServerContext* ctx, const v1::RebuildProjectionsRequest*,
+    grpc::CallbackServerContext* ctx, const v1::RebuildProjectionsRequest* req,
     v1::RebuildProjectionsResponse* resp) {
   absl::StatusOr<Access> access = auth_->Check(*ctx, Rpc::kRebuildProjections);
   if (!access.ok()) return Refuse(ctx, access.status());
@@ -256,9 +271,14 @@ grpc::ServerUnaryReactor* QueryService::RebuildProjections(
   }
   absl::MutexLock lock(&rebuild_mu_);
   if (rebuild_thread_.joinable()) rebuild_thread_.join();  // the previous one
-  rebuild_thread_ = std::thread([this, reactor, resp] {
+  const absl::Time wait_deadline = MinPositionDeadline(*ctx);
+  rebuild_thread_ = std::thread([this, reactor, resp, wait_deadline,
+                                 min_position = req->min_position()] {
+    const absl::Status applied =
+        ledger_->AwaitPosition(min_position, wait_deadline);
     absl::StatusOr<v1::RebuildProjectionsResponse> r =
-        RebuildAndCompare(*ledger_);
+        applied.ok() ? RebuildAndCompare(*ledger_)
+                     : absl::StatusOr<v1::RebuildProjectionsResponse>(applied);
     if (r.ok()) *resp = std::move(*r);
     rebuilding_.store(false);
     reactor->Finish(ToGrpc(r.status()));

@@ -60,12 +60,14 @@ class QueryService final : public v1::LedgerQueryService::CallbackService {
       v1::RebuildProjectionsResponse* resp) override;
 
  private:
-  // Runs `query` (returning absl::StatusOr<Resp>) on the read pool and
-  // finishes with its result, the root hash set from the tree at its
+  // Runs `query` (returning absl::StatusOr<Resp>) on the read pool, once
+  // this node has applied `min_position` (min_position.h), and finishes
+  // with its result, the root hash set from the tree at its
   // as_of_position. A full pool answers RESOURCE_EXHAUSTED at once.
   template <typename Resp, typename Query>
   grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
-                                   Query query, Resp* resp);
+                                   uint64_t min_position, Query query,
+                                   Resp* resp);
   // Runs on a pool worker.
   template <typename Resp>
   absl::Status Complete(absl::StatusOr<Resp> result, Resp* resp) const;

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "domain/partnership_sim.h"
+#include "ledger/fake_commit_log.h"
 #include "ledger/ledger_internal.h"
 #include "partnerledger/ledger.h"
 #include "projection/queries.h"
@@ -24,40 +25,11 @@ namespace partnerledger {
 namespace {
 
 namespace sim = domain::testing;
+using testing::FakeCommitLog;
 using ::testing::HasSubstr;
 using testing::MakeEvent;
 using testing::NextUuid;
 using testing::TempDir;
-
-// The log of record as a vector; can be told to refuse appends.
-class FakeCommitLog final : public CommitLog {
- public:
-  absl::Status Append(const ReplicatedGroup& group) override {
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    if (!refusal_.ok()) return refusal_;
-    groups_.push_back(group);
-    return absl::OkStatus();
-  }
-  void Refuse(absl::Status why) {
-    absl::MutexLock lock(&mu_);
-    refusal_ = std::move(why);
-  }
-  std::vector<ReplicatedGroup> groups() const {
-    absl::MutexLock lock(&mu_);
-    return groups_;
-  }
-  int calls() const {
-    absl::MutexLock lock(&mu_);
-    return calls_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<ReplicatedGroup> groups_ ABSL_GUARDED_BY(mu_);
-  absl::Status refusal_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-};
 
 std::unique_ptr<Ledger> OpenLedger(const std::string& dir, Clock* clock,
                                    CommitLog* log) {
