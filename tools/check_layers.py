@@ -34,10 +34,11 @@ ALLOWED = {
     "http": {"util", "domain"},
     # Appends and the event log go through the ledger; queries read the
     # projections; the HTTP listener runs the gateway.
-    "server": {"util", "merkle", "ledger", "projection", "http"},
-    # Replication on etcd drives a ledger (its commit log, its role) and is
-    # started by the server.
+    # Replication on etcd drives a ledger (its commit log, its role).
     "replication": {"util", "ledger"},
+    # ledgerd starts replication (main.cc) besides the services.
+    "server": {"util", "merkle", "ledger", "projection", "http",
+               "replication"},
 }
 
 # (file under src/, included header) -> why it is still there.

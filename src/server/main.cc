@@ -6,6 +6,7 @@
 // restores a backup, verifies it and exits (0: restored and verified).
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +17,12 @@
 #include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "replication/etcd_client.h"
+#include "replication/etcd_commit_log.h"
+#include "replication/node.h"
 #include "rocksdb/env.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -93,6 +99,25 @@ ABSL_FLAG(bool, bench_no_merkle_tree, false,
 ABSL_FLAG(bool, unsafe_no_sync, false,
           "TESTING ONLY: acknowledge appends without fsync (breaks the "
           "durability contract; the power-loss test's negative control)");
+ABSL_FLAG(std::string, replication, "",
+          "empty: a single node (the default). 'etcd': the commit log of "
+          "record is in etcd (--etcd_endpoints); this node follows, and "
+          "leads when elected (README \"Replication\")");
+ABSL_FLAG(std::string, etcd_endpoints, "",
+          "with --replication=etcd: host:port of each etcd member, "
+          "comma-separated");
+ABSL_FLAG(std::string, node_name, "",
+          "with --replication=etcd: this node's name, unique in the cluster");
+ABSL_FLAG(std::string, advertise, "",
+          "with --replication=etcd: host:port clients reach this node at "
+          "(sent to clients as the leader's address); empty: --listen with "
+          "the bound port");
+ABSL_FLAG(std::string, etcd_prefix, "/partnerledger/default",
+          "with --replication=etcd: the etcd key prefix of this ledger's "
+          "log, election and nodes");
+ABSL_FLAG(int64_t, etcd_lease_ttl_s, 5,
+          "with --replication=etcd: the leader's lease; a leader that stops "
+          "renewing it loses leadership after this many seconds");
 ABSL_FLAG(std::string, power_loss_journal, "",
           "TESTING ONLY: journal each file's fsynced length here so a crash "
           "test can simulate power loss");
@@ -126,6 +151,111 @@ int Restore() {
        {"hash", partnerledger::ToHex(r->info.hash)},
        {"events_checked", r->chain.events_checked}});
   return 0;
+}
+
+// --replication=etcd: the etcd client, the commit log the ledger writes
+// each group to, and (once the server runs) the node that elects and
+// follows. Destroyed after the server.
+struct Replication {
+  std::unique_ptr<partnerledger::replication::EtcdClient> client;
+  std::unique_ptr<partnerledger::replication::EtcdCommitLog> commit_log;
+  std::unique_ptr<partnerledger::replication::ReplicationNode> node;
+  // `node` once started, for the metrics port's threads.
+  std::atomic<partnerledger::replication::ReplicationNode*> live_node{nullptr};
+  partnerledger::replication::LogKeys keys{""};
+};
+
+// The replication gauges appended to /metrics.
+std::string ReplicationMetrics(const Replication& r) {
+  const partnerledger::replication::ReplicationNode* node = r.live_node.load();
+  if (node == nullptr) return "";
+  const partnerledger::replication::NodeStatus s = node->status();
+  const uint64_t lag = s.log_head_position > s.applied_position
+                           ? s.log_head_position - s.applied_position
+                           : 0;
+  std::string out;
+  auto gauge = [&out](const char* name, const char* help, auto value) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name,
+                    " gauge\n", name, " ", value, "\n");
+  };
+  gauge("partnerledger_replication_leader",
+        "1 while this node leads (decides appends), else 0.", s.leader ? 1 : 0);
+  gauge("partnerledger_replication_applied_position",
+        "The last log position applied to this node's store.",
+        s.applied_position);
+  gauge("partnerledger_replication_log_head_position",
+        "The etcd commit log's head as this node last read it.",
+        s.log_head_position);
+  gauge("partnerledger_replication_lag_positions",
+        "Positions in the etcd log not yet applied here.", lag);
+  gauge("partnerledger_replication_etcd_round_trip_seconds",
+        "Round trip of the last successful etcd call.",
+        absl::ToDoubleSeconds(s.etcd_round_trip));
+  gauge("partnerledger_replication_terms_led",
+        "Times this process became the leader.", s.terms_led);
+  gauge("partnerledger_replication_error",
+        "1 while the replication loop's last step failed.",
+        s.error.empty() ? 0 : 1);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Replication>> OpenReplication(
+    const std::string& kind) {
+  using partnerledger::replication::EtcdClient;
+  using partnerledger::replication::EtcdClientOptions;
+  using partnerledger::replication::EtcdCommitLog;
+  using partnerledger::replication::LogKeys;
+  if (kind != "etcd") {
+    return absl::InvalidArgumentError("--replication: '" + kind +
+                                      "' is not one of: etcd");
+  }
+  if (absl::GetFlag(FLAGS_node_name).empty()) {
+    return absl::InvalidArgumentError(
+        "--node_name: required with --replication=etcd");
+  }
+  const std::string prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  if (prefix.empty() || prefix[0] != '/' || prefix.back() == '/') {
+    return absl::InvalidArgumentError(
+        "--etcd_prefix: must start with '/' and not end with one");
+  }
+  EtcdClientOptions options;
+  options.endpoints = absl::StrSplit(absl::GetFlag(FLAGS_etcd_endpoints), ',',
+                                     absl::SkipEmpty());
+  if (options.endpoints.empty()) {
+    return absl::InvalidArgumentError(
+        "--etcd_endpoints: required with --replication=etcd");
+  }
+  absl::StatusOr<std::unique_ptr<EtcdClient>> client =
+      EtcdClient::Create(options);
+  if (!client.ok()) return client.status();
+  auto r = std::make_unique<Replication>();
+  r->client = std::move(*client);
+  r->keys = LogKeys(prefix);
+  // The advertise address is known once the server is bound; the commit
+  // log records it in the head only for diagnostics.
+  r->commit_log = std::make_unique<EtcdCommitLog>(
+      r->client.get(), r->keys, absl::GetFlag(FLAGS_node_name));
+  return r;
+}
+
+absl::Status StartReplicationNode(Replication& r, partnerledger::Ledger& ledger,
+                                  const std::string& advertise) {
+  partnerledger::replication::NodeOptions options;
+  options.node_name = absl::GetFlag(FLAGS_node_name);
+  options.advertise = advertise;
+  options.lease_ttl_seconds = absl::GetFlag(FLAGS_etcd_lease_ttl_s);
+  absl::StatusOr<std::unique_ptr<partnerledger::replication::ReplicationNode>>
+      node = partnerledger::replication::ReplicationNode::Start(
+          r.client.get(), r.commit_log.get(), &ledger, r.keys, options);
+  if (!node.ok()) return node.status();
+  r.node = std::move(*node);
+  r.live_node.store(r.node.get());
+  Log(LogLevel::kInfo, "replication: following",
+      {{"node", options.node_name},
+       {"advertise", advertise},
+       {"etcd_prefix", r.keys.prefix},
+       {"applied_position", ledger.head_position()}});
+  return absl::OkStatus();
 }
 
 int Run() {
@@ -191,11 +321,44 @@ int Run() {
   std::error_code ec;
   std::filesystem::create_directories(o.ledger.data_dir, ec);
 
+  // Replication: the commit log must exist before the ledger opens (the
+  // ledger then starts as a follower); the node starts once it serves.
+  const std::string replication = absl::GetFlag(FLAGS_replication);
+  std::unique_ptr<Replication> repl;
+  if (!replication.empty()) {
+    absl::StatusOr<std::unique_ptr<Replication>> r =
+        OpenReplication(replication);
+    if (!r.ok()) {
+      Log(LogLevel::kError, "startup failed",
+          {{"error", std::string(r.status().ToString())}});
+      return 1;
+    }
+    repl = std::move(*r);
+    o.ledger.commit_log = repl->commit_log.get();
+    o.extra_metrics = [raw = repl.get()] { return ReplicationMetrics(*raw); };
+  }
+
   absl::StatusOr<std::unique_ptr<LedgerServer>> server = LedgerServer::Start(o);
   if (!server.ok()) {
     Log(LogLevel::kError, "startup failed",
         {{"error", std::string(server.status().ToString())}});
     return 1;
+  }
+  if (repl != nullptr) {
+    std::string advertise = absl::GetFlag(FLAGS_advertise);
+    if (advertise.empty()) {
+      advertise = o.listen.substr(0, o.listen.rfind(':') + 1) +
+                  std::to_string((*server)->port());
+    }
+    absl::Status s =
+        StartReplicationNode(*repl, (*server)->ledger(), advertise);
+    if (!s.ok()) {
+      // E.g. etcd no longer holds a group this node needs: refuse to serve.
+      Log(LogLevel::kError, "startup failed",
+          {{"error", std::string(s.ToString())}});
+      (*server)->Shutdown(0);
+      return 1;
+    }
   }
   if (o.allow_insecure_remote &&
       !partnerledger::server::IsLoopbackAddress(o.listen) &&
@@ -226,6 +389,12 @@ int Run() {
   sigwait(&signals, &sig);
   const int grace_ms = absl::GetFlag(FLAGS_shutdown_grace_ms);
   Log(LogLevel::kInfo, "draining", {{"signal", sig}, {"grace_ms", grace_ms}});
+  // Hand leadership over first (the lease is revoked: another node takes
+  // over at once), then drain.
+  if (repl != nullptr && repl->node != nullptr) {
+    repl->live_node.store(nullptr);
+    repl->node->Stop();
+  }
   (*server)->Shutdown(grace_ms);
   server->reset();
   Log(LogLevel::kInfo, "stopped");

@@ -289,6 +289,12 @@ struct LedgerServer::Impl {
     SetServing(false);
   }
 
+  std::string RenderMetrics() const {
+    std::string out = metrics.Render(Inputs());
+    if (options.extra_metrics) out += options.extra_metrics();
+    return out;
+  }
+
   MetricsInputs Inputs() const {
     MetricsInputs in;
     in.ledger = ledger->stats();
@@ -452,8 +458,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
         MetricsHttpServer::Start(
-            options.metrics_listen,
-            [raw] { return raw->metrics.Render(raw->Inputs()); },
+            options.metrics_listen, [raw] { return raw->RenderMetrics(); },
             [raw] { return raw->serving.load(); });
     if (!http.ok()) {
       std::unique_ptr<LedgerServer> partial(new LedgerServer(std::move(impl)));
@@ -496,7 +501,7 @@ bool LedgerServer::serving() const { return impl_->serving.load(); }
 absl::Status LedgerServer::ScrubNow() { return impl_->scrubber->RunPass(); }
 
 std::string LedgerServer::RenderMetrics() const {
-  return impl_->metrics.Render(impl_->Inputs());
+  return impl_->RenderMetrics();
 }
 
 void LedgerServer::Shutdown(int grace_ms) {

@@ -5,6 +5,7 @@
 #ifndef PARTNERLEDGER_SERVER_SERVER_H_
 #define PARTNERLEDGER_SERVER_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,10 @@ struct ServerOptions {
   // form, merkle/checkpoint.h); the key's name is the checkpoints' origin.
   // Empty: checkpoints are served unsigned.
   std::string signing_key_file;
+
+  // More Prometheus text appended to /metrics (ledgerd's replication
+  // gauges); empty: none. Called on the metrics port's threads.
+  std::function<std::string()> extra_metrics;
 
   Options ledger;
   // The rules the ledger applies; nullptr: the partnership rules. Not

@@ -43,7 +43,8 @@ bool PortFree(int port) {
 // A free loopback port: the kernel's choice, or the next free one from
 // $PL_ETCD_PORT_BASE.
 absl::StatusOr<int> FreePort() {
-  static int next_offset = 0;
+  // Test processes running at once start at different offsets.
+  static int next_offset = static_cast<int>(::getpid() % 20) * 10;
   const char* base_env = std::getenv("PL_ETCD_PORT_BASE");
   int base = 0;
   if (base_env != nullptr && absl::SimpleAtoi(base_env, &base) && base > 0) {

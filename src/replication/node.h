@@ -1,0 +1,125 @@
+// A ledger node in a replicated cluster: runs the election on etcd, follows
+// the commit log while another node leads, and leads when it wins.
+//
+// One thread. While following: applies every group of <prefix>/log/ after
+// the ledger's head (a Range, then a watch from the Range's revision) and
+// campaigns whenever <prefix>/leader is absent. Campaigning is one
+// transaction: create <prefix>/leader (value: the advertise address) under
+// this node's lease if it does not exist. On winning it catches up to the
+// log's head, fences the commit log on its term (EtcdCommitLog::BeginTerm)
+// and only then calls Ledger::SetLeader. On losing its lease (a keepalive
+// answered "not found", or none succeeded for a TTL), on a refused group, or
+// when the ledger stopped leading by itself, it ends the term
+// (Ledger::SetFollower at once, then EtcdCommitLog::EndTerm) and follows
+// again. The lease also carries <prefix>/nodes/<node name> (NodeState).
+//
+// Thread safety: status() may be called from any thread.
+#ifndef PARTNERLEDGER_REPLICATION_NODE_H_
+#define PARTNERLEDGER_REPLICATION_NODE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "partnerledger/ledger.h"
+#include "replication/etcd_client.h"
+#include "replication/etcd_commit_log.h"
+
+namespace partnerledger::replication {
+
+struct NodeOptions {
+  // Names this node's key under <prefix>/nodes/.
+  std::string node_name;
+  // host:port clients reach this node's gRPC service at; the leader's is
+  // sent to clients with a refused append.
+  std::string advertise;
+  // The lease of the leader key and the node key. A leader that stops
+  // renewing (killed, stopped, cut off) loses leadership after this.
+  int64_t lease_ttl_seconds = 5;
+  // A follower's watch is re-established this often (and the log re-read),
+  // so a silent etcd member delays it at most this long.
+  absl::Duration watch_period = absl::Seconds(1);
+};
+
+struct NodeStatus {
+  bool leader = false;
+  uint64_t applied_position = 0;
+  // The log's head in etcd as last seen (lag = log_head - applied).
+  uint64_t log_head_position = 0;
+  std::string leader_address;
+  absl::Duration etcd_round_trip = absl::ZeroDuration();
+  uint64_t terms_led = 0;
+  // The last error of the loop (empty once a step succeeds).
+  std::string error;
+};
+
+class ReplicationNode {
+ public:
+  // Catches up from etcd (every group after the ledger's head), then starts
+  // the loop. FAILED_PRECONDITION naming the position if etcd no longer
+  // holds a group this node needs (restore a backup that reaches it);
+  // DATA_LOSS if a group does not apply. If etcd does not answer, the loop
+  // starts anyway and keeps trying. `client`, `log` and `ledger` must outlive
+  // the node; `ledger` must have been opened with `log` as its commit log.
+  static absl::StatusOr<std::unique_ptr<ReplicationNode>> Start(
+      EtcdClient* client, EtcdCommitLog* log, Ledger* ledger, LogKeys keys,
+      NodeOptions options);
+  // Stop().
+  ~ReplicationNode();
+  ReplicationNode(const ReplicationNode&) = delete;
+  ReplicationNode& operator=(const ReplicationNode&) = delete;
+
+  // Stops the loop, steps down and revokes the lease (another node takes
+  // over at once rather than after the TTL). Idempotent.
+  void Stop();
+
+  NodeStatus status() const;
+
+ private:
+  ReplicationNode(EtcdClient* client, EtcdCommitLog* log, Ledger* ledger,
+                  LogKeys keys, NodeOptions options);
+  void Run();
+  absl::Status Step();
+  // Applies every group in etcd after the ledger's head; returns the
+  // revision the log was read at.
+  absl::StatusOr<int64_t> CatchUp();
+  absl::Status ApplyGroup(const std::string& key, const std::string& value);
+  absl::Status EnsureLease();
+  absl::Status KeepAliveIfDue();
+  // Tries to become leader; true if this node now leads.
+  absl::StatusOr<bool> Campaign();
+  absl::Status Lead(int64_t leader_revision);
+  void StepDown(const std::string& why);
+  absl::Status Follow(int64_t from_revision);
+  absl::Status PublishNodeState();
+  bool Sleep(absl::Duration d);  // false once stopping
+
+  EtcdClient* const client_;
+  EtcdCommitLog* const log_;
+  Ledger* const ledger_;
+  const LogKeys keys_;
+  const NodeOptions options_;
+
+  // Loop thread only.
+  int64_t lease_id_ = 0;
+  absl::Time lease_valid_until_ = absl::InfinitePast();
+  absl::Time next_keepalive_ = absl::InfinitePast();
+  int64_t leader_revision_ = 0;  // 0: not leading
+  absl::Time next_publish_ = absl::InfinitePast();
+
+  std::atomic<bool> fenced_{false};
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  NodeStatus status_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace partnerledger::replication
+
+#endif  // PARTNERLEDGER_REPLICATION_NODE_H_
