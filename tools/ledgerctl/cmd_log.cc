@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -194,9 +195,16 @@ int RunAppend(Context& ctx) {
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& [line, req] = requests[i];
     v1::AppendEventsResponse resp;
-    grpc::ClientContext call;
-    ctx.SetDeadline(&call);
-    grpc::Status s = stub->AppendEvents(&call, req, &resp);
+    auto call = std::make_unique<grpc::ClientContext>();
+    ctx.SetDeadline(call.get());
+    grpc::Status s = stub->AppendEvents(call.get(), req, &resp);
+    // A replica that does not lead names the leader: retry there.
+    while (!s.ok() && ctx.FollowLeader(s, *call)) {
+      stub = ctx.events();
+      call = std::make_unique<grpc::ClientContext>();
+      ctx.SetDeadline(call.get());
+      s = stub->AppendEvents(call.get(), req, &resp);
+    }
     if (!s.ok()) {
       return ctx.FailRpc(s, absl::StrCat("request ", i + 1, " of ",
                                          requests.size(), " (", path, " line ",

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "partnerledger/limits.h"
+#include "partnerledger/replication.h"
 #include "util/host_port.h"
 #include "util/version.h"
 
@@ -460,10 +461,32 @@ std::shared_ptr<grpc::Channel> Context::channel() {
       }
       creds = grpc::SslCredentials(tls);
     }
-    channel_ = grpc::CreateCustomChannel(args_.Get("server", kDefaultServer),
-                                         creds, a);
+    channel_ = grpc::CreateCustomChannel(
+        leader_.empty() ? args_.Get("server", kDefaultServer) : leader_, creds,
+        a);
   }
   return channel_;
+}
+
+bool Context::FollowLeader(const grpc::Status& s,
+                           const grpc::ClientContext& call) {
+  // A few hops: leadership may move while we follow it, but not forever.
+  constexpr int kLeaderRedirectsMax = 3;
+  if (s.error_code() != grpc::StatusCode::UNAVAILABLE ||
+      redirects_ >= kLeaderRedirectsMax) {
+    return false;
+  }
+  const auto& trailers = call.GetServerTrailingMetadata();
+  auto it = trailers.find(kLeaderTrailer);
+  if (it == trailers.end() || it->second.empty()) return false;
+  std::string leader(it->second.data(), it->second.size());
+  const std::string current =
+      leader_.empty() ? args_.Get("server", kDefaultServer) : leader_;
+  if (leader == current) return false;
+  leader_ = std::move(leader);
+  channel_ = nullptr;
+  ++redirects_;
+  return true;
 }
 
 void Context::Authorize(grpc::ClientContext* c) const {

@@ -74,8 +74,15 @@ class Context {
   bool json() const { return args_.Has("json"); }
   bool csv() const { return args_.Has("csv"); }
 
-  // The channel to --server, created on first use.
+  // The channel to --server (or to where FollowLeader pointed), created on
+  // first use.
   std::shared_ptr<grpc::Channel> channel();
+  // A call refused UNAVAILABLE by a replica that does not lead names the
+  // leader in the x-leader trailer: points the channel there and returns
+  // true (a retry is safe: idempotency returns the original result). False
+  // when the call names no leader other than the current server, or the
+  // leader was followed kLeaderRedirectsMax times already.
+  bool FollowLeader(const grpc::Status& s, const grpc::ClientContext& call);
   std::unique_ptr<v1::EventStoreService::Stub> events();
   std::unique_ptr<v1::LedgerQueryService::Stub> queries();
   std::unique_ptr<v1::AdminService::Stub> admin();
@@ -99,6 +106,8 @@ class Context {
   const Command& command_;
   const Args args_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string leader_;  // set by FollowLeader
+  int redirects_ = 0;
 };
 
 // The whole program; main() calls it.
