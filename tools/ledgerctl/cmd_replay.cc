@@ -287,8 +287,8 @@ void PrintReplayTable(const Context& ctx, const std::string& dir, uint64_t at,
       FormatCount(stats.events), at, head_position, dir, stats.seconds));
   ctx.Print(RenderObligations(f.obligations, Format::kTable));
   if (f.statement.has_value()) {
-    ctx.Print("\n" +
-              RenderStatement(*q.statement, *f.statement, Format::kTable));
+    ctx.Print(absl::StrCat(
+        "\n", RenderStatement(*q.statement, *f.statement, Format::kTable)));
   }
   ctx.Print(
       f.identical
