@@ -31,8 +31,10 @@ inline std::string NaiveRoot(const Leaves& d, uint64_t begin, uint64_t end) {
   if (n == 0) return H("");
   if (n == 1) return d[begin];
   const uint64_t k = LargestPowerOfTwoBelow(n);
-  return H(std::string(1, '\1') + NaiveRoot(d, begin, begin + k) +
-           NaiveRoot(d, begin + k, end));
+  std::string node(1, '\1');
+  node.append(NaiveRoot(d, begin, begin + k));
+  node.append(NaiveRoot(d, begin + k, end));
+  return H(node);
 }
 
 // RFC 9162 §2.1.3.1 PATH(m, D[begin:end]).
