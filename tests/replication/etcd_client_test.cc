@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "replication/etcd_cluster.h"
+#include "replication/one_etcd_member.h"
 #include "test_support.h"
 
 namespace partnerledger::replication {
@@ -15,18 +16,8 @@ namespace {
 
 using testing::EtcdCluster;
 
-class EtcdClientTest : public ::testing::Test {
+class EtcdClientTest : public testing::OneEtcdMemberTest {
  protected:
-  void SetUp() override {
-    if (!testing::FindEtcd().ok()) {
-      GTEST_SKIP() << testing::FindEtcd().status();
-    }
-    auto cluster = EtcdCluster::Start(dir_.path(), 1, absl::Seconds(20));
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-    client_ = MakeClient(cluster_->endpoints(), absl::Seconds(2));
-  }
-
   static std::unique_ptr<EtcdClient> MakeClient(
       std::vector<std::string> endpoints, absl::Duration timeout) {
     EtcdClientOptions options;
@@ -52,10 +43,6 @@ class EtcdClientTest : public ::testing::Test {
     r.set_key(key);
     return client_->Range(r);
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<EtcdCluster> cluster_;
-  std::unique_ptr<EtcdClient> client_;
 };
 
 TEST(EtcdClientOptionsTest, RefusesNoEndpointsAndMalformedOnes) {

@@ -9,6 +9,7 @@
 
 #include "partnerledger/limits.h"
 #include "replication/etcd_cluster.h"
+#include "replication/one_etcd_member.h"
 #include "test_support.h"
 
 namespace partnerledger::replication {
@@ -25,22 +26,8 @@ ReplicatedGroup Group(uint64_t first, uint64_t last, char hash_byte) {
   return g;
 }
 
-class EtcdCommitLogTest : public ::testing::Test {
+class EtcdCommitLogTest : public testing::OneEtcdMemberTest {
  protected:
-  void SetUp() override {
-    if (!testing::FindEtcd().ok()) {
-      GTEST_SKIP() << testing::FindEtcd().status();
-    }
-    auto cluster = EtcdCluster::Start(dir_.path(), 1, absl::Seconds(20));
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-    EtcdClientOptions options;
-    options.endpoints = cluster_->endpoints();
-    auto client = EtcdClient::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-
   // Makes `name` the leader: creates the leader key under a new lease
   // (deleting whoever held it) and returns the key's create revision.
   int64_t Elect(const std::string& name) {
@@ -75,9 +62,6 @@ class EtcdCommitLogTest : public ::testing::Test {
     return g.ok() ? std::optional<ReplicatedGroup>(*g) : std::nullopt;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<EtcdCluster> cluster_;
-  std::unique_ptr<EtcdClient> client_;
   LogKeys keys_{"/pl/test"};
 };
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "partnerledger/ledger.h"
 #include "replication/etcd_cluster.h"
+#include "replication/one_etcd_member.h"
 #include "test_support.h"
 
 namespace partnerledger::replication {
@@ -26,22 +27,8 @@ AppendRequest Registration(const std::string& name) {
   return r;
 }
 
-class ReplicationNodeTest : public ::testing::Test {
+class ReplicationNodeTest : public testing::OneEtcdMemberTest {
  protected:
-  void SetUp() override {
-    if (!testing::FindEtcd().ok()) {
-      GTEST_SKIP() << testing::FindEtcd().status();
-    }
-    auto cluster = EtcdCluster::Start(dir_.path(), 1, absl::Seconds(20));
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    cluster_ = std::move(*cluster);
-    EtcdClientOptions options;
-    options.endpoints = cluster_->endpoints();
-    auto client = EtcdClient::Create(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-  }
-
   // A node on `data_dir`: its commit log, ledger and replication loop.
   struct Node {
     std::unique_ptr<EtcdCommitLog> log;
@@ -79,9 +66,6 @@ class ReplicationNodeTest : public ::testing::Test {
     return true;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<EtcdCluster> cluster_;
-  std::unique_ptr<EtcdClient> client_;
   LogKeys keys_{"/pl/node-test"};
 };
 
