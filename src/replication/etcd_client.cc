@@ -1,7 +1,13 @@
 #include "replication/etcd_client.h"
 
 #include <grpcpp/grpcpp.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -71,7 +77,113 @@ class GrpcWatch final : public EtcdWatch {
   bool finished_ = false;
 };
 
+// The whole file at `path`, which must hold PEM text.
+absl::StatusOr<std::string> ReadPemFile(const std::string& path,
+                                        const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot read ", path));
+  }
+  if (ss.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", path, " is not PEM"));
+  }
+  return ss.str();
+}
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using UniqueBio = std::unique_ptr<BIO, BioFree>;
+using UniqueX509 = std::unique_ptr<X509, X509Free>;
+using UniquePkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+UniqueBio MemBio(const std::string& pem) {
+  return UniqueBio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// The first certificate in `pem`, or null.
+UniqueX509 FirstCertificate(const std::string& pem) {
+  UniqueBio bio = MemBio(pem);
+  if (bio == nullptr) return nullptr;
+  return UniqueX509(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
 }  // namespace
+
+absl::StatusOr<std::optional<EtcdTls>> LoadEtcdTls(
+    const std::string& ca_file, const std::string& cert_file,
+    const std::string& key_file) {
+  if (ca_file.empty() && cert_file.empty() && key_file.empty()) {
+    return std::nullopt;
+  }
+  // All three or none: etcd holds the commit log of record, so a member
+  // that accepts clients without a certificate would let anyone who reaches
+  // it write the ledger's log; only mutual TLS is offered.
+  const struct {
+    const std::string& path;
+    const char* flag;
+  } files[] = {{ca_file, "--etcd_ca_file"},
+               {cert_file, "--etcd_cert_file"},
+               {key_file, "--etcd_key_file"}};
+  for (const auto& f : files) {
+    if (f.path.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          f.flag,
+          ": required with the other TLS files to etcd (--etcd_ca_file, "
+          "--etcd_cert_file and --etcd_key_file: all three or none)"));
+    }
+  }
+  EtcdTls tls;
+  absl::StatusOr<std::string> ca = ReadPemFile(ca_file, "--etcd_ca_file");
+  if (!ca.ok()) return ca.status();
+  tls.ca_pem = std::move(*ca);
+  absl::StatusOr<std::string> cert = ReadPemFile(cert_file, "--etcd_cert_file");
+  if (!cert.ok()) return cert.status();
+  tls.cert_pem = std::move(*cert);
+  absl::StatusOr<std::string> key = ReadPemFile(key_file, "--etcd_key_file");
+  if (!key.ok()) return key.status();
+  tls.key_pem = std::move(*key);
+
+  if (FirstCertificate(tls.ca_pem) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd_ca_file: ", ca_file, " holds no PEM certificate"));
+  }
+  UniqueX509 client_cert = FirstCertificate(tls.cert_pem);
+  if (client_cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--etcd_cert_file: ", cert_file, " holds no PEM certificate"));
+  }
+  UniqueBio key_bio = MemBio(tls.key_pem);
+  UniquePkey pkey(
+      key_bio == nullptr
+          ? nullptr
+          : PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd_key_file: ", key_file,
+                     " holds no unencrypted PEM private key"));
+  }
+  if (X509_check_private_key(client_cert.get(), pkey.get()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd_key_file: ", key_file, " is not the key of ",
+                     cert_file, " (--etcd_cert_file)"));
+  }
+  return tls;
+}
 
 std::string PrefixEnd(std::string_view prefix) {
   std::string end(prefix);
@@ -118,6 +230,16 @@ EtcdClient::EtcdClient(EtcdClientOptions options)
                       ? options_.message_bytes_max
                       : static_cast<int>(limits::kEtcdRequestBytesMax +
                                          limits::kEtcdRequestOverheadBytes);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options_.tls.has_value()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options_.tls->ca_pem;
+    ssl.pem_cert_chain = options_.tls->cert_pem;
+    ssl.pem_private_key = options_.tls->key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
   for (const std::string& address : options_.endpoints) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(bytes_max);
@@ -135,8 +257,7 @@ EtcdClient::EtcdClient(EtcdClientOptions options)
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     auto e = std::make_unique<Endpoint>();
     e->address = address;
-    e->channel = grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args);
+    e->channel = grpc::CreateCustomChannel(address, credentials, args);
     e->kv = etcdserverpb::KV::NewStub(e->channel);
     e->lease = etcdserverpb::Lease::NewStub(e->channel);
     e->watch = etcdserverpb::Watch::NewStub(e->channel);

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,34 @@
 
 namespace partnerledger::replication {
 
+// TLS to etcd: the members' client URLs are https, and each member requires
+// a client certificate (etcd's --client-cert-auth). PEM text, not paths.
+struct EtcdTls {
+  // The CA bundle that signed the members' server certificates; each
+  // member's certificate must name the host as written in `endpoints`
+  // (a DNS name or an IP subjectAltName).
+  std::string ca_pem;
+  // This client's certificate chain and its private key.
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// Reads and checks the three PEM files of EtcdTls: all three paths empty
+// is no TLS (std::nullopt); otherwise all three are required. The
+// certificates must parse and the key must be the certificate's.
+// INVALID_ARGUMENT naming the flag (`--etcd_ca_file`, `--etcd_cert_file`,
+// `--etcd_key_file`) otherwise.
+absl::StatusOr<std::optional<EtcdTls>> LoadEtcdTls(const std::string& ca_file,
+                                                   const std::string& cert_file,
+                                                   const std::string& key_file);
+
 struct EtcdClientOptions {
-  // host:port of each member's client URL (plain HTTP/2; TLS to etcd is not
-  // implemented).
+  // host:port of each member's client URL.
   std::vector<std::string> endpoints;
+  // Set: TLS (grpc::SslCredentials) to every endpoint; unset: plaintext
+  // HTTP/2. An empty cert_pem/key_pem connects without a client
+  // certificate (members with --client-cert-auth refuse that).
+  std::optional<EtcdTls> tls;
   // Deadline of each unary call, failover between endpoints included.
   absl::Duration call_timeout = absl::Seconds(2);
   // Largest request and response (the etcd members' --max-request-bytes

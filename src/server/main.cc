@@ -118,6 +118,17 @@ ABSL_FLAG(std::string, etcd_prefix, "/partnerledger/default",
 ABSL_FLAG(int64_t, etcd_lease_ttl_s, 5,
           "with --replication=etcd: the leader's lease; a leader that stops "
           "renewing it loses leadership after this many seconds");
+ABSL_FLAG(std::string, etcd_ca_file, "",
+          "with --replication=etcd: PEM CA bundle that signed the etcd "
+          "members' server certificates; with --etcd_cert_file and "
+          "--etcd_key_file (all three or none) the client URLs are https "
+          "and this node presents a client certificate (etcd's "
+          "--client-cert-auth). Empty: plaintext to etcd");
+ABSL_FLAG(std::string, etcd_cert_file, "",
+          "with --replication=etcd: PEM client certificate (chain) this "
+          "node presents to etcd; see --etcd_ca_file");
+ABSL_FLAG(std::string, etcd_key_file, "",
+          "with --replication=etcd: PEM private key of --etcd_cert_file");
 ABSL_FLAG(std::string, power_loss_journal, "",
           "TESTING ONLY: journal each file's fsynced length here so a crash "
           "test can simulate power loss");
@@ -225,6 +236,13 @@ absl::StatusOr<std::unique_ptr<Replication>> OpenReplication(
     return absl::InvalidArgumentError(
         "--etcd_endpoints: required with --replication=etcd");
   }
+  absl::StatusOr<std::optional<partnerledger::replication::EtcdTls>> tls =
+      partnerledger::replication::LoadEtcdTls(
+          absl::GetFlag(FLAGS_etcd_ca_file),
+          absl::GetFlag(FLAGS_etcd_cert_file),
+          absl::GetFlag(FLAGS_etcd_key_file));
+  if (!tls.ok()) return tls.status();
+  options.tls = std::move(*tls);
   absl::StatusOr<std::unique_ptr<EtcdClient>> client =
       EtcdClient::Create(options);
   if (!client.ok()) return client.status();
@@ -254,6 +272,7 @@ absl::Status StartReplicationNode(Replication& r, partnerledger::Ledger& ledger,
       {{"node", options.node_name},
        {"advertise", advertise},
        {"etcd_prefix", r.keys.prefix},
+       {"etcd_tls", r.client->options().tls.has_value()},
        {"applied_position", ledger.head_position()}});
   return absl::OkStatus();
 }

@@ -91,11 +91,13 @@ absl::StatusOr<std::string> FindEtcd() {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
-    const std::string& dir, int members, absl::Duration ready_timeout) {
+    const std::string& dir, int members, absl::Duration ready_timeout,
+    std::optional<EtcdClusterTls> tls) {
   absl::StatusOr<std::string> binary = FindEtcd();
   if (!binary.ok()) return binary.status();
   std::unique_ptr<EtcdCluster> c(new EtcdCluster());
   c->binary_ = *binary;
+  c->tls_ = std::move(tls);
   std::vector<std::string> peers;
   for (int i = 0; i < members; ++i) {
     Member m;
@@ -130,8 +132,8 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
 
 absl::Status EtcdCluster::Spawn(int i) {
   Member& m = members_[i];
-  const std::string client_url =
-      absl::StrCat("http://127.0.0.1:", m.client_port);
+  const std::string client_url = absl::StrCat(
+      tls_.has_value() ? "https" : "http", "://127.0.0.1:", m.client_port);
   const std::string peer_url = absl::StrCat("http://127.0.0.1:", m.peer_port);
   std::vector<std::string> args = {
       binary_,
@@ -152,6 +154,12 @@ absl::Status EtcdCluster::Spawn(int i) {
       "--logger=zap",
       "--log-level=warn",
   };
+  if (tls_.has_value()) {
+    args.push_back("--cert-file=" + tls_->cert_file);
+    args.push_back("--key-file=" + tls_->key_file);
+    args.push_back("--trusted-ca-file=" + tls_->ca_file);
+    args.push_back("--client-cert-auth");
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -186,6 +194,7 @@ absl::Status EtcdCluster::WaitReady(absl::Duration timeout) {
     replication::EtcdClientOptions options;
     options.endpoints = {endpoint(static_cast<int>(i))};
     options.call_timeout = absl::Milliseconds(500);
+    if (tls_.has_value()) options.tls = tls_->client;
     auto client = replication::EtcdClient::Create(options);
     if (!client.ok()) return client.status();
     absl::Status last;

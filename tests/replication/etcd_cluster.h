@@ -13,12 +13,14 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "replication/etcd_client.h"
 
 namespace partnerledger::testing {
 
@@ -26,13 +28,24 @@ namespace partnerledger::testing {
 // (tests skip then, naming the package).
 absl::StatusOr<std::string> FindEtcd();
 
+// TLS on the members' client URLs (https): every member serves `cert_file`
+// / `key_file` and requires a client certificate signed by `ca_file`
+// (--client-cert-auth). The readiness check connects with `client`.
+struct EtcdClusterTls {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  replication::EtcdTls client;
+};
+
 class EtcdCluster {
  public:
   // Starts `members` members (1 or 3, typically) under `dir` and returns
   // once every member answers a read through the quorum. UNAVAILABLE with
   // the members' log tails if that takes longer than `ready_timeout`.
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(
-      const std::string& dir, int members, absl::Duration ready_timeout);
+      const std::string& dir, int members, absl::Duration ready_timeout,
+      std::optional<EtcdClusterTls> tls = std::nullopt);
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -69,6 +82,7 @@ class EtcdCluster {
   absl::Status WaitReady(absl::Duration timeout);
 
   std::string binary_;
+  std::optional<EtcdClusterTls> tls_;
   std::string initial_cluster_;
   std::vector<Member> members_;
 };
