@@ -9,19 +9,29 @@
 #   yaml        every deploy/**/*.y*ml parses (python3 + PyYAML)
 #   k8s         the manifests agree with each other (labels/selectors, ports,
 #               volumes, Secrets, kustomization) and keep the safety settings
-#               (1 replica, non-root, read-only root fs, no capabilities)
+#               (1 replica, non-root, read-only root fs, no capabilities);
+#               k8s/cluster: 3 ledgerd nodes whose --etcd_endpoints, TLS and
+#               --advertise agree with the etcd StatefulSet and Services, and
+#               etcd's --max-request-bytes >= limits::kEtcdRequestBytesMax;
+#               `kubectl kustomize` renders both (where kubectl exists)
 #   image       Dockerfile ENTRYPOINT flags == StatefulSet args; EXPOSE ports
-#   systemd     systemd-analyze verify of the unit (strict: any warning fails)
+#   systemd     systemd-analyze verify of the unit, alone and with the
+#               cluster drop-in (strict: any warning fails); the 3-node files
+#               agree (drop-in, cluster.env, etcd.default: every variable an
+#               etcd flag)
 #   promtool    check rules, check config, unit tests of the alerts
 #   flags       every ledgerd flag used in deploy/ is known to the ledgerd
 #               binary (`ledgerd --helpfull`), and the readiness probe's
 #               ledgerctl options are known to ledgerctl — needs the binaries
 #   metrics     every metric name deploy/ uses (alert rules and their tests,
 #               scrape configs, manifests, README) is exported by a real
-#               ledgerd's /metrics — starts the built ledgerd on port 0
+#               ledgerd's /metrics — starts the built ledgerd on port 0, with
+#               --replication=etcd against a loopback etcd member when etcd is
+#               installed, whose /metrics must have the etcd_* series the
+#               alert rules use
 #
 # Tools that are missing are skipped, not failed. Debian packages that make
-# every check run: python3-yaml systemd prometheus (promtool).
+# every check run: python3-yaml systemd prometheus (promtool) etcd-server.
 # Prints "deploy-check: N passed, M failed, K skipped"; exits 1 if M > 0.
 set -uo pipefail
 
@@ -64,9 +74,14 @@ except yaml.YAMLError as e:
   done < <(find "$DEPLOY" -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
 
   # --- k8s consistency ------------------------------------------------------
-  if out=$("$PY" - "$DEPLOY" 2>&1 <<'PYEOF'
-import os, sys, yaml
-d = os.path.join(sys.argv[1], "k8s")
+  # deploy/k8s: one ledgerd (single node); deploy/k8s/cluster: 3 ledgerd
+  # nodes with --replication=etcd and a 3-member etcd StatefulSet.
+  for kdir in k8s:1 k8s/cluster:3; do
+  if out=$("$PY" - "$DEPLOY" "${kdir%%:*}" "${kdir##*:}" "$ROOT/include/partnerledger/limits.h" 2>&1 <<'PYEOF'
+import os, re, sys, yaml
+d = os.path.join(sys.argv[1], sys.argv[2])
+want_replicas = int(sys.argv[3])
+limits_h = open(sys.argv[4]).read()
 errs = []
 def load(name):
     with open(os.path.join(d, name)) as f:
@@ -90,78 +105,187 @@ by_kind = {}
 for name, ds in docs.items():
     for x in ds:
         by_kind.setdefault(x.get("kind"), []).append(x)
-sts = by_kind["StatefulSet"][0]
-spec = sts["spec"]
-pod = spec["template"]["spec"]
-labels = spec["template"]["metadata"]["labels"]
-def matches(sel):
-    return all(labels.get(k) == v for k, v in sel.items())
-if spec.get("replicas") != 1: errs.append("StatefulSet: replicas must be 1 (single writer)")
-if not matches(spec["selector"]["matchLabels"]): errs.append("StatefulSet: selector does not match template labels")
+stss = by_kind.get("StatefulSet", [])
+def component(sts):
+    return sts["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+def labels_of(sts):
+    return sts["spec"]["template"]["metadata"]["labels"]
+def matches(sel, sts):
+    return all(labels_of(sts).get(k) == v for k, v in sel.items())
+def selected(sel):
+    return [s for s in stss if matches(sel, s)]
+def cports(sts):
+    c = sts["spec"]["template"]["spec"]["containers"][0]
+    return {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+def has_port(port, ports):
+    return (isinstance(port, str) and port in ports) or (isinstance(port, int) and port in ports.values())
 svcs = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
-gov = svcs.get(spec.get("serviceName"))
-if gov is None or gov["spec"].get("clusterIP") != "None":
-    errs.append(f"StatefulSet: serviceName {spec.get('serviceName')} is not a headless Service")
-c = pod["containers"][0]
-ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+secrets = {s["metadata"]["name"]: s for s in docs.get("secret.example.yaml", [])}
+ledgerd = [s for s in stss if component(s) == "ledgerd"]
+etcd = [s for s in stss if component(s) == "etcd"]
+if len(ledgerd) != 1: errs.append(f"want one ledgerd StatefulSet, found {len(ledgerd)}")
+if want_replicas > 1 and len(etcd) != 1: errs.append(f"want one etcd StatefulSet, found {len(etcd)}")
+if want_replicas == 1 and etcd: errs.append("the single-node manifests must not run etcd")
+
+# Every StatefulSet: selector, governing Service, probes, volumes, Secrets, hardening.
+for sts in stss:
+    n = sts["metadata"]["name"]
+    spec = sts["spec"]
+    pod = spec["template"]["spec"]
+    c = pod["containers"][0]
+    ports = cports(sts)
+    if not matches(spec["selector"]["matchLabels"], sts): errs.append(f"{n}: selector does not match template labels")
+    gov = svcs.get(spec.get("serviceName"))
+    if gov is None or gov["spec"].get("clusterIP") != "None":
+        errs.append(f"{n}: serviceName {spec.get('serviceName')} is not a headless Service")
+    elif not matches(gov["spec"]["selector"], sts):
+        errs.append(f"{n}: its governing Service does not select it")
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        pr = c.get(probe)
+        if not pr: errs.append(f"{n}: container has no {probe}"); continue
+        for kind in ("tcpSocket", "grpc", "httpGet"):
+            if kind in pr and not has_port(pr[kind]["port"], ports):
+                errs.append(f"{n} {probe}: port {pr[kind]['port']} is not a container port")
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    vols.update({t["metadata"]["name"]: t for t in spec.get("volumeClaimTemplates", [])})
+    for m in c.get("volumeMounts", []):
+        if m["name"] not in vols: errs.append(f"{n} volumeMount {m['name']}: no such volume")
+    args = c.get("args", [])
+    probe_cmd = c.get("readinessProbe", {}).get("exec", {}).get("command", [])
+    for v in pod.get("volumes", []):
+        if "secret" in v:
+            sn = v["secret"]["secretName"]
+            if sn not in secrets: errs.append(f"{n} volume {v['name']}: Secret {sn} not in secret.example.yaml")
+            mount = next((m for m in c.get("volumeMounts", []) if m["name"] == v["name"]), None)
+            if mount is None or not mount.get("readOnly"): errs.append(f"{n}: Secret volume {v['name']} must be mounted readOnly")
+            else:
+                for key in secrets.get(sn, {}).get("stringData", {}):
+                    path = mount["mountPath"].rstrip("/") + "/" + key
+                    if not any(path in a for a in args) and not any(path in a for a in probe_cmd):
+                        errs.append(f"{n}: Secret {sn} key {key}: {path} is not used by any flag")
+    for a in args:
+        # A file or directory flag (--etcd_prefix is an etcd key, not a path).
+        if a.startswith("--") and "=/" in a and not a.split("=", 1)[0].endswith("prefix"):
+            path = a.split("=", 1)[1]
+            if not any(path.startswith(m["mountPath"].rstrip("/") + "/") for m in c.get("volumeMounts", [])):
+                errs.append(f"{n} arg {a}: path is not under any volumeMount")
+    env = {e["name"] for e in c.get("env", [])}
+    for a in args + c.get("command", []):
+        for var in re.findall(r"\$\(([A-Z_]+)\)", a):
+            if var not in env: errs.append(f"{n} arg {a}: $({var}) is not in the container's env")
+    psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
+    if not (psc.get("runAsNonRoot") or csc.get("runAsNonRoot")): errs.append(f"{n}: runAsNonRoot is not set")
+    if component(sts) == "ledgerd" and psc.get("runAsUser") != 10001: errs.append(f"{n}: runAsUser must be 10001 (the image's user)")
+    if not csc.get("readOnlyRootFilesystem"): errs.append(f"{n}: readOnlyRootFilesystem is not true")
+    if csc.get("allowPrivilegeEscalation") is not False: errs.append(f"{n}: allowPrivilegeEscalation must be false")
+    if csc.get("capabilities", {}).get("drop") != ["ALL"]: errs.append(f"{n}: capabilities.drop must be [ALL]")
+
+if ledgerd:
+    sts = ledgerd[0]
+    spec, pod = sts["spec"], sts["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    args = c.get("args", [])
+    if spec.get("replicas") != want_replicas:
+        errs.append(f"ledgerd StatefulSet: replicas must be {want_replicas}" + (" (single writer)" if want_replicas == 1 else ""))
+    if not pod.get("terminationGracePeriodSeconds", 30) > 30: errs.append("terminationGracePeriodSeconds should exceed the drain grace (> 30)")
+    flags = {}
+    for a in args:
+        if a.startswith("--") and "=" in a:
+            k, v = a[2:].split("=", 1)
+            flags[k] = v
+    if want_replicas == 1 and "replication" in flags: errs.append("the single-node StatefulSet must not replicate")
+
 for s in svcs.values():
-    if not matches(s["spec"]["selector"]): errs.append(f"Service {s['metadata']['name']}: selector does not match the pod")
+    targets = selected(s["spec"]["selector"])
+    if not targets: errs.append(f"Service {s['metadata']['name']}: selector matches no pod"); continue
     for p in s["spec"]["ports"]:
         tp = p.get("targetPort", p["port"])
-        if (isinstance(tp, str) and tp not in ports) or (isinstance(tp, int) and tp not in ports.values()):
+        if not has_port(tp, cports(targets[0])):
             errs.append(f"Service {s['metadata']['name']}: targetPort {tp} is not a container port")
-for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-    pr = c.get(probe)
-    if not pr: errs.append(f"container: no {probe}"); continue
-    for kind in ("tcpSocket", "grpc", "httpGet"):
-        if kind in pr:
-            port = pr[kind]["port"]
-            if (isinstance(port, str) and port not in ports) or (isinstance(port, int) and port not in ports.values()):
-                errs.append(f"{probe}: port {port} is not a container port")
-vols = {v["name"]: v for v in pod.get("volumes", [])}
-vols.update({t["metadata"]["name"]: t for t in spec.get("volumeClaimTemplates", [])})
-secrets = {s["metadata"]["name"]: s for s in docs.get("secret.example.yaml", [])}
-for m in c.get("volumeMounts", []):
-    if m["name"] not in vols: errs.append(f"volumeMount {m['name']}: no such volume")
-for v in pod.get("volumes", []):
-    if "secret" in v:
-        sn = v["secret"]["secretName"]
-        if sn not in secrets: errs.append(f"volume {v['name']}: Secret {sn} not in secret.example.yaml")
-        mount = next((m for m in c["volumeMounts"] if m["name"] == v["name"]), None)
-        if mount is None or not mount.get("readOnly"): errs.append(f"Secret volume {v['name']} must be mounted readOnly")
-        else:
-            for key in secrets.get(sn, {}).get("stringData", {}):
-                path = mount["mountPath"].rstrip("/") + "/" + key
-                if not any(path in a for a in c.get("args", [])) and not any(
-                        path in a for a in c.get("readinessProbe", {}).get("exec", {}).get("command", [])):
-                    errs.append(f"Secret {sn} key {key}: {path} is not used by any flag")
-args = c.get("args", [])
-for a in args:
-    if a.startswith("--") and "=/" in a:
-        path = a.split("=", 1)[1]
-        if not any(path.startswith(m["mountPath"].rstrip("/") + "/") for m in c["volumeMounts"]):
-            errs.append(f"arg {a}: path is not under any volumeMount")
-psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})
-if not (psc.get("runAsNonRoot") or csc.get("runAsNonRoot")): errs.append("runAsNonRoot is not set")
-if psc.get("runAsUser") != 10001: errs.append("runAsUser must be 10001 (the image's user)")
-if not csc.get("readOnlyRootFilesystem"): errs.append("readOnlyRootFilesystem is not true")
-if csc.get("allowPrivilegeEscalation") is not False: errs.append("allowPrivilegeEscalation must be false")
-if csc.get("capabilities", {}).get("drop") != ["ALL"]: errs.append("capabilities.drop must be [ALL]")
-if not pod.get("terminationGracePeriodSeconds", 30) > 30: errs.append("terminationGracePeriodSeconds should exceed the drain grace (> 30)")
 for np in by_kind.get("NetworkPolicy", []):
-    if not matches(np["spec"]["podSelector"].get("matchLabels", {})): errs.append("NetworkPolicy: podSelector does not match the pod")
+    targets = selected(np["spec"]["podSelector"].get("matchLabels", {}))
+    if not targets: errs.append(f"NetworkPolicy {np['metadata']['name']}: podSelector matches no pod"); continue
     for rule in np["spec"].get("ingress", []):
         for p in rule.get("ports", []):
-            if p["port"] not in ports.values() and p["port"] not in ports: errs.append(f"NetworkPolicy: port {p['port']} is not a container port")
+            if not has_port(p["port"], cports(targets[0])): errs.append(f"NetworkPolicy {np['metadata']['name']}: ingress port {p['port']} is not a container port")
+    for rule in np["spec"].get("egress", []):
+        for to in rule.get("to", []):
+            if "podSelector" in to and "namespaceSelector" not in to:
+                peers = selected(to["podSelector"].get("matchLabels", {}))
+                if not peers: errs.append(f"NetworkPolicy {np['metadata']['name']}: egress podSelector matches no pod")
+                for p in rule.get("ports", []):
+                    if peers and not has_port(p["port"], cports(peers[0])): errs.append(f"NetworkPolicy {np['metadata']['name']}: egress port {p['port']} is not a port of {peers[0]['metadata']['name']}")
 for pdb in by_kind.get("PodDisruptionBudget", []):
-    if not matches(pdb["spec"]["selector"]["matchLabels"]): errs.append("PodDisruptionBudget: selector does not match the pod")
+    if not selected(pdb["spec"]["selector"]["matchLabels"]): errs.append(f"PodDisruptionBudget {pdb['metadata']['name']}: selector matches no pod")
+
+# The replicated cluster: ledgerd's flags agree with the etcd StatefulSet.
+if ledgerd and etcd and want_replicas > 1:
+    lsts, ests = ledgerd[0], etcd[0]
+    lc = lsts["spec"]["template"]["spec"]["containers"][0]
+    ec = ests["spec"]["template"]["spec"]["containers"][0]
+    def flagmap(args):
+        out = {}
+        for a in args:
+            if a.startswith("--"):
+                k, _, v = a[2:].partition("=")
+                out[k] = v
+        return out
+    lf, ef = flagmap(lc.get("args", [])), flagmap(ec.get("args", []))
+    ename, esvc = ests["metadata"]["name"], ests["spec"]["serviceName"]
+    lsvc = lsts["spec"]["serviceName"]
+    members = ests["spec"]["replicas"]
+    gov = svcs.get(esvc, {}).get("spec", {})
+    if gov.get("publishNotReadyAddresses") is not True:
+        errs.append(f"etcd Service {esvc}: publishNotReadyAddresses must be true (members resolve each other before they are ready)")
+    if members % 2 != 1: errs.append(f"etcd replicas {members}: use an odd number")
+    scheme = "https" if "client-cert-auth" in ef else "http"
+    eports = cports(ests)
+    client_url = ef.get("listen-client-urls", "")
+    if not client_url.startswith(scheme + "://") or not client_url.endswith(f":{eports.get('client')}"):
+        errs.append(f"etcd --listen-client-urls {client_url}: want {scheme}:// on the client port {eports.get('client')}")
+    peer_scheme = "https" if "peer-client-cert-auth" in ef else "http"
+    want_cluster = ",".join(f"{ename}-{i}={peer_scheme}://{ename}-{i}.{esvc}.$(POD_NAMESPACE).svc:{eports.get('peer')}" for i in range(members))
+    if ef.get("initial-cluster") != want_cluster:
+        errs.append(f"etcd --initial-cluster does not list its {members} replicas:\n  have {ef.get('initial-cluster')}\n  want {want_cluster}")
+    if ef.get("name") != "$(POD_NAME)": errs.append("etcd --name must be $(POD_NAME)")
+    m = re.search(r"kEtcdRequestBytesMax\s*=\s*([0-9* ]+);", limits_h)
+    need = eval(m.group(1)) if m else None
+    if need is None: errs.append("limits.h: kEtcdRequestBytesMax not found")
+    elif int(ef.get("max-request-bytes", "0") or 0) < need:
+        errs.append(f"etcd --max-request-bytes {ef.get('max-request-bytes')} is below limits::kEtcdRequestBytesMax ({need})")
+    if "quota-backend-bytes" not in ef: errs.append("etcd: set --quota-backend-bytes (deploy/README.md, etcd sizing)")
+    want_endpoints = ",".join(f"{ename}-{i}.{esvc}.$(POD_NAMESPACE).svc:{eports.get('client')}" for i in range(members))
+    if lf.get("replication") != "etcd": errs.append("ledgerd: --replication=etcd missing")
+    if lf.get("etcd_endpoints") != want_endpoints:
+        errs.append(f"ledgerd --etcd_endpoints does not list the etcd members:\n  have {lf.get('etcd_endpoints')}\n  want {want_endpoints}")
+    if lf.get("node_name") != "$(POD_NAME)": errs.append("ledgerd --node_name must be $(POD_NAME) (unique, stable)")
+    lports = cports(lsts)
+    want_adv = f"$(POD_NAME).{lsvc}.$(POD_NAMESPACE).svc:{lports.get('grpc')}"
+    if lf.get("advertise") != want_adv: errs.append(f"ledgerd --advertise {lf.get('advertise')}: want {want_adv}")
+    tls = [k for k in ("etcd_ca_file", "etcd_cert_file", "etcd_key_file") if k in lf]
+    if tls and len(tls) != 3: errs.append(f"ledgerd: --etcd_ca_file/--etcd_cert_file/--etcd_key_file all three or none (has {tls})")
+    if scheme == "https" and len(tls) != 3: errs.append("etcd requires client certificates but ledgerd has no --etcd_*_file")
+    if scheme == "http" and tls: errs.append("ledgerd speaks TLS to etcd but etcd serves plain http")
+    for e in lc.get("env", []) + ec.get("env", []):
+        if e["name"] == "POD_NAME" and e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") != "metadata.name":
+            errs.append("env POD_NAME must come from metadata.name")
 print("\n".join(errs))
 sys.exit(1 if errs else 0)
 PYEOF
   ); then
-    ok "k8s manifests consistent"
+    ok "k8s manifests consistent (deploy/${kdir%%:*})"
   else
-    fail "k8s manifests consistent" "$out"
+    fail "k8s manifests consistent (deploy/${kdir%%:*})" "$out"
+  fi
+  done
+
+  # --- kustomize renders both ------------------------------------------------
+  if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
+    for kdir in k8s k8s/cluster; do
+      if out=$(kubectl kustomize "$DEPLOY/$kdir" 2>&1 >/dev/null); then ok "kubectl kustomize deploy/$kdir"; else fail "kubectl kustomize deploy/$kdir" "$out"; fi
+    done
+  else
+    skip "kubectl kustomize" "kubectl not installed (not in Debian's archive)"
   fi
 
   # --- image vs manifest ----------------------------------------------------
@@ -180,6 +304,15 @@ kflags = [a for a in c["args"] if isflag(a)]
 if c.get("command", []) + kflags != entry:
     errs.append("StatefulSet command+args differ from the image ENTRYPOINT:\n  image: %s\n  k8s:   %s"
                 % (" ".join(entry), " ".join(c.get("command", []) + kflags)))
+# The cluster's ledgerd: the same command, every image flag, then its own.
+csts = [x for x in yaml.safe_load_all(open(os.path.join(d, "k8s/cluster/statefulset.yaml"))) if x][0]
+cc = csts["spec"]["template"]["spec"]["containers"][0]
+if cc.get("command", []) != c.get("command", []):
+    errs.append("deploy/k8s/cluster StatefulSet command differs from deploy/k8s's")
+missing = [f for f in kflags if f not in cc["args"]]
+if missing: errs.append(f"deploy/k8s/cluster StatefulSet lacks the image's flags {missing}")
+if sorted(p["containerPort"] for p in cc["ports"]) != sorted(p["containerPort"] for p in c["ports"]):
+    errs.append("deploy/k8s/cluster StatefulSet ports differ from deploy/k8s's")
 expose = sorted(int(p) for line in re.findall(r"^EXPOSE\s+(.*)$", src, re.M) for p in line.split())
 cports = sorted(p["containerPort"] for p in c["ports"])
 if expose != cports: errs.append(f"EXPOSE {expose} != containerPorts {cports}")
@@ -218,12 +351,95 @@ else
   else
     fail "systemd-analyze verify partnerledger.service (rc=$rc)" "$out"
   fi
+  # The 3-node install: the same unit with the replication drop-in.
+  mkdir -p "$R/etc/systemd/system/partnerledger.service.d"
+  cp "$DEPLOY/systemd/cluster/replication.conf" "$R/etc/systemd/system/partnerledger.service.d/"
+  out=$(systemd-analyze verify --root="$R" "$R/etc/systemd/system/partnerledger.service" 2>&1)
+  rc=$?
+  if [ $rc -eq 0 ] && [ -z "$out" ]; then
+    ok "systemd-analyze verify partnerledger.service + cluster/replication.conf"
+  else
+    fail "systemd-analyze verify partnerledger.service + cluster/replication.conf (rc=$rc)" "$out"
+  fi
+  rm -rf "$R/etc/systemd/system/partnerledger.service.d"
   if command -v systemd-sysusers >/dev/null 2>&1; then
     if out=$(systemd-sysusers --dry-run --root="$R" "$DEPLOY/systemd/partnerledger.sysusers.conf" 2>&1); then
       ok "systemd-sysusers --dry-run partnerledger.sysusers.conf"
     else
       fail "systemd-sysusers --dry-run partnerledger.sysusers.conf" "$out"
     fi
+  fi
+fi
+
+# --- the 3-node install's files agree with each other ------------------------
+if [ -z "$PY" ]; then
+  skip "systemd/cluster files consistent" "no python3"
+else
+  ETCD_BIN=${PL_ETCD:-/usr/bin/etcd}
+  etcd_help=""
+  if [ -x "$ETCD_BIN" ]; then etcd_help=$("$ETCD_BIN" --help 2>&1 || true); fi
+  if out=$(ETCD_HELP="$etcd_help" "$PY" - "$DEPLOY" "$ROOT/include/partnerledger/limits.h" 2>&1 <<'PYEOF'
+import os, re, sys
+d, limits_h = sys.argv[1], open(sys.argv[2]).read()
+errs = []
+def envfile(path):
+    out = {}
+    for line in open(path):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            k, _, v = line.partition("=")
+            out[k] = v
+    return out
+def execstart(text):
+    m = re.search(r"^ExecStart=(\S.*?[^\\])$", text, re.M | re.S)
+    return m.group(1).replace("\\\n", " ").split() if m else []
+unit = open(os.path.join(d, "systemd/partnerledger.service")).read()
+dropin = open(os.path.join(d, "systemd/cluster/replication.conf")).read()
+env = envfile(os.path.join(d, "systemd/cluster/cluster.env.example"))
+etcd = envfile(os.path.join(d, "systemd/cluster/etcd.default.example"))
+base = [a for a in execstart(unit) if a != "$LEDGERD_ARGS"]
+drop = execstart(dropin)
+if drop[:len(base)] != base:
+    errs.append("replication.conf's ExecStart must start with partnerledger.service's (same binary and flags)")
+if not drop or drop[-1] != "$LEDGERD_ARGS": errs.append("replication.conf's ExecStart must end with $LEDGERD_ARGS")
+for var in re.findall(r"\$\{([A-Z_]+)\}", " ".join(drop)):
+    if var not in env: errs.append(f"replication.conf uses ${{{var}}}, which cluster.env.example does not set")
+for cred in re.findall(r"%d/([\w.-]+)", " ".join(drop)):
+    if not re.search(rf"^LoadCredential={re.escape(cred)}:", unit + dropin, re.M):
+        errs.append(f"replication.conf reads %d/{cred} but no LoadCredential= provides it")
+help_text = os.environ.get("ETCD_HELP", "")
+for k, v in etcd.items():
+    if not k.startswith("ETCD_"): errs.append(f"etcd.default.example: {k} is not an ETCD_ variable"); continue
+    flag = "--" + k[5:].lower().replace("_", "-")
+    if help_text and not re.search(rf"^\s*{re.escape(flag)}\b", help_text, re.M):
+        errs.append(f"etcd.default.example: {k} ({flag}) is not a flag of this etcd")
+m = re.search(r"kEtcdRequestBytesMax\s*=\s*([0-9* ]+);", limits_h)
+need = eval(m.group(1)) if m else 0
+if int(etcd.get("ETCD_MAX_REQUEST_BYTES", "0")) < need:
+    errs.append(f"ETCD_MAX_REQUEST_BYTES is below limits::kEtcdRequestBytesMax ({need})")
+if "ETCD_QUOTA_BACKEND_BYTES" not in etcd: errs.append("etcd.default.example: set ETCD_QUOTA_BACKEND_BYTES")
+peer = etcd.get("ETCD_INITIAL_ADVERTISE_PEER_URLS", "")
+if f"{etcd.get('ETCD_NAME')}={peer}" not in etcd.get("ETCD_INITIAL_CLUSTER", "").split(","):
+    errs.append("ETCD_INITIAL_CLUSTER does not name this member (ETCD_NAME=ETCD_INITIAL_ADVERTISE_PEER_URLS)")
+members = etcd.get("ETCD_INITIAL_CLUSTER", "").split(",")
+if len(members) % 2 != 1: errs.append(f"ETCD_INITIAL_CLUSTER has {len(members)} members: use an odd number")
+client = etcd.get("ETCD_ADVERTISE_CLIENT_URLS", "")
+scheme, _, hostport = client.partition("://")
+endpoints = env.get("PL_ETCD_ENDPOINTS", "").split(",")
+if hostport not in endpoints: errs.append(f"PL_ETCD_ENDPOINTS does not list this member's {hostport}")
+if len(endpoints) != len(members): errs.append(f"PL_ETCD_ENDPOINTS lists {len(endpoints)} members, ETCD_INITIAL_CLUSTER {len(members)}")
+tls = all(f in " ".join(drop) for f in ("--etcd_ca_file=", "--etcd_cert_file=", "--etcd_key_file="))
+if etcd.get("ETCD_CLIENT_CERT_AUTH") == "true" and not tls: errs.append("etcd requires client certificates but ledgerd has no --etcd_*_file")
+if (scheme == "https") != tls: errs.append(f"etcd serves {scheme} but ledgerd's TLS to etcd is {'on' if tls else 'off'}")
+if not env.get("PL_ETCD_PREFIX", "").startswith("/") or env["PL_ETCD_PREFIX"].endswith("/"):
+    errs.append("PL_ETCD_PREFIX must start with '/' and not end with one")
+print("\n".join(errs))
+sys.exit(1 if errs else 0)
+PYEOF
+  ); then
+    ok "systemd/cluster files consistent (drop-in, cluster.env, etcd.default${etcd_help:+, etcd flags})"
+  else
+    fail "systemd/cluster files consistent" "$out"
   fi
 fi
 
@@ -261,8 +477,13 @@ LEDGERCTL=${LEDGERCTL:-$(find_bin ledgerctl || true)}
 used_flags() {
   {
     sed -n '/^ENTRYPOINT/,/]/p' "$DEPLOY/Dockerfile"
-    sed -n '/^ *args:/,/^ *ports:/p' "$DEPLOY/k8s/statefulset.yaml" | grep -v '^ *#'
-    sed -n '/^ExecStart=/,/[^\\]$/p' "$UNIT"
+    for f in "$DEPLOY/k8s/statefulset.yaml" "$DEPLOY/k8s/cluster/statefulset.yaml"; do
+      sed -n '/^ *args:/,/^ *ports:/p' "$f" | grep -v '^ *#'
+    done
+    for f in "$UNIT" "$DEPLOY"/systemd/cluster/*.conf; do
+      sed -n '/^ExecStart=./,/[^\\]$/p' "$f"
+    done
+    grep -h '^LEDGERD_ARGS=' "$DEPLOY"/systemd/*.example "$DEPLOY"/systemd/cluster/*.example 2>/dev/null
   } | grep -o -- '--[a-z_]*=' | sed 's/^--//; s/=$//' | sort -u
 }
 if [ -z "$LEDGERD" ] || [ ! -x "$LEDGERD" ]; then
@@ -296,17 +517,37 @@ else
 fi
 
 # --- metric names exported by a real ledgerd --------------------------------
+# With etcd installed, ledgerd runs with --replication=etcd against one
+# loopback etcd member, so the replication gauges are exported too, and the
+# etcd_* series the alert rules use are checked against that member's /metrics.
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if [ -z "$LEDGERD" ] || [ ! -x "$LEDGERD" ] || [ -z "$PY" ]; then
   skip "ledgerd exports every metric deploy/ uses" "no ledgerd binary or no python3"
 else
+  ETCD_BIN=${PL_ETCD:-/usr/bin/etcd}
+  repl_args=()
+  epid=""
+  etcd_metrics=""
+  if [ -x "$ETCD_BIN" ]; then
+    ec=$(free_port); ep=$(free_port); em=$(free_port)
+    "$ETCD_BIN" --name=m0 --data-dir="$TMP/etcd" \
+      --listen-client-urls="http://127.0.0.1:$ec" --advertise-client-urls="http://127.0.0.1:$ec" \
+      --listen-peer-urls="http://127.0.0.1:$ep" --initial-advertise-peer-urls="http://127.0.0.1:$ep" \
+      --initial-cluster="m0=http://127.0.0.1:$ep" --listen-metrics-urls="http://127.0.0.1:$em" \
+      --log-level=warn --logger=zap >"$TMP/etcd.log" 2>&1 &
+    epid=$!
+    etcd_metrics="http://127.0.0.1:$em"
+    # ledgerd waits for etcd by itself (it follows, then leads once etcd answers).
+    repl_args=(--replication=etcd "--etcd_endpoints=127.0.0.1:$ec" --node_name=check)
+  fi
   "$LEDGERD" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
     --data_dir="$TMP/metrics-data" --backup_root= --port_file="$TMP/metrics-port" \
-    >"$TMP/metrics-ledgerd.log" 2>&1 &
+    "${repl_args[@]}" >"$TMP/metrics-ledgerd.log" 2>&1 &
   mpid=$!
   for _ in $(seq 1 600); do [ -s "$TMP/metrics-port" ] && break; sleep 0.05; done
-  if out=$("$PY" - "$DEPLOY" "$TMP/metrics-ledgerd.log" 2>&1 <<'PYEOF'
-import json, os, re, sys, urllib.request
-deploy, log = sys.argv[1], sys.argv[2]
+  if out=$("$PY" - "$DEPLOY" "$TMP/metrics-ledgerd.log" "$etcd_metrics" 2>&1 <<'PYEOF'
+import json, os, re, sys, time, urllib.request, yaml
+deploy, log, etcd_url = sys.argv[1], sys.argv[2], sys.argv[3]
 port = None
 for line in open(log):
     try:
@@ -317,12 +558,15 @@ for line in open(log):
         port = rec["fields"]["metrics_port"]
 if not port:
     sys.exit("ledgerd did not start serving:\n" + open(log).read()[-2000:])
-text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
-exported = set()
-for line in text.splitlines():
-    m = re.match(r"# TYPE (\S+) ", line) or re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", line)
-    if m:
-        exported.add(m.group(1))
+def names(url):
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    out = set()
+    for line in text.splitlines():
+        m = re.match(r"# TYPE (\S+) ", line) or re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", line)
+        if m:
+            out.add(m.group(1))
+    return out
+exported = names(f"http://127.0.0.1:{port}/metrics")
 used = {}
 for root, _, files in os.walk(deploy):
     for f in files:
@@ -331,22 +575,49 @@ for root, _, files in os.walk(deploy):
             body = open(path).read()
         except UnicodeDecodeError:
             continue
-        for name in re.findall(r"\bpartnerledger_[a-z0-9_]+", body):
+        for name in re.findall(r"\bpartnerledger_[a-z0-9_]*[a-z0-9]\b", body):
             used.setdefault(name, set()).add(os.path.relpath(path, deploy))
-missing = sorted(n for n in used if n not in exported)
-for n in missing:
-    print(f"{n} (used in {', '.join(sorted(used[n]))}) is not in /metrics")
+errs = []
+for n in sorted(n for n in used if n not in exported):
+    if not etcd_url and n.startswith("partnerledger_replication_"):
+        print(f"(not checked without etcd: {n})")
+        continue
+    errs.append(f"{n} (used in {', '.join(sorted(used[n]))}) is not in /metrics")
 if not used:
-    print("no metric names found in deploy/ (the check would prove nothing)")
-sys.exit(1 if missing or not used else 0)
+    errs.append("no metric names found in deploy/ (the check would prove nothing)")
+# etcd's series in the alert rules and their tests.
+if etcd_url:
+    prom = os.path.join(deploy, "prometheus")
+    rules = yaml.safe_load(open(os.path.join(prom, "alerts.yml")))
+    tests = yaml.safe_load(open(os.path.join(prom, "alerts.test.yml")))
+    text = " ".join(r["expr"] for g in rules["groups"] for r in g["rules"])
+    text += " " + " ".join(s["series"] for t in tests["tests"] for s in t.get("input_series", []))
+    want = set(re.findall(r"\betcd_[a-z0-9_]+", text))
+    have = set()
+    for _ in range(100):
+        try:
+            have = names(etcd_url + "/metrics")
+            break
+        except OSError:
+            time.sleep(0.1)
+    if not want:
+        errs.append("no etcd_* series in the alert rules (expected the etcd group)")
+    for n in sorted(want - have):
+        errs.append(f"{n} (alert rules) is not in etcd's /metrics")
+print("\n".join(errs))
+sys.exit(1 if errs else 0)
 PYEOF
   ); then
-    ok "ledgerd exports every metric deploy/ uses ($LEDGERD)"
+    ok "ledgerd${etcd_metrics:+ (replicated) and etcd} export every metric deploy/ uses ($LEDGERD)"
   else
-    fail "ledgerd exports every metric deploy/ uses ($LEDGERD)" "$out"
+    fail "ledgerd${etcd_metrics:+ (replicated) and etcd} export every metric deploy/ uses ($LEDGERD)" "$out"
   fi
   kill "$mpid" 2>/dev/null || true
   wait "$mpid" 2>/dev/null || true
+  if [ -n "$epid" ]; then
+    kill "$epid" 2>/dev/null || true
+    wait "$epid" 2>/dev/null || true
+  fi
 fi
 
 echo "deploy-check: $PASSED passed, $FAILED failed, $SKIPPED skipped"

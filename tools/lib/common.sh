@@ -21,10 +21,13 @@ PL_PACKAGES=(
 # PyYAML and systemd-analyze for deploy/check.sh, clang with libFuzzer for
 # the fuzz harnesses (tools/fuzz.sh), headless chromium driven by selenium for
 # the web console's browser tests, clang-format for tools/check_format.sh,
-# etcd for the replication tests (tests/replication/).
+# etcd for the replication tests (tests/replication/) and deploy/check.sh's
+# replicated ledgerd, prometheus for promtool (deploy/check.sh runs the alert
+# rules' unit tests).
 PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
   systemd clang-14 libfuzzer-14-dev libclang-rt-14-dev python3-cryptography
-  chromium chromium-driver python3-selenium clang-format-14 etcd-server)
+  chromium chromium-driver python3-selenium clang-format-14 etcd-server
+  prometheus)
 # Node.js may come from outside Debian's archive (a machine image's own
 # build, with its own npm): require the commands, and only install Debian's
 # packages where they are missing.
