@@ -10,6 +10,11 @@ fails too, so the list only shrinks.
 
   tools/check_layers.py [--root DIR]   check DIR/src (default: this checkout)
   tools/check_layers.py --self-test    show that a violation is caught
+  tools/check_layers.py --string-views [--self-test]
+      check that the C++ code of src/, include/, tools/ and tests/ uses one
+      string-view type, std::string_view: abseil's own absl::string_view
+      (Debian's abseil does not alias it to std::string_view) is named only
+      in src/util/strings.h, where the code crosses over to absl functions
 
 The CMake build enforces the same table per library (each library sees only
 the include roots of the libraries it links); this check adds the per-file
@@ -71,6 +76,11 @@ EXCEPTIONS = {
         "RocksDB gauges and the torn-WAL-tail report for /metrics",
 }
 
+# The one file that names abseil's string view (util/strings.h converts).
+STRING_VIEW_CROSSING = "src/util/strings.h"
+STRING_VIEW_ROOTS = ("src", "include", "tools", "tests")
+ABSL_STRING_VIEW = re.compile(r"absl::string_view|absl/strings/string_view\.h")
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 
 
@@ -122,6 +132,59 @@ def violations(root, planted=None, removed=()):
     return problems
 
 
+def string_view_violations(root, planted=None):
+    """Lines of C++ code (comments aside) under STRING_VIEW_ROOTS that name
+    absl::string_view or include its header; `planted` maps a file (relative
+    to root) to a line added to it (for the self-test)."""
+    planted = planted or {}
+    problems = []
+    for top in STRING_VIEW_ROOTS:
+        for dirpath, _, files in os.walk(os.path.join(root, top)):
+            for name in sorted(files):
+                if not name.endswith((".h", ".cc")):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, root)
+                if rel == STRING_VIEW_CROSSING:
+                    continue
+                with open(path, encoding="utf-8") as f:
+                    text = f.read() + "\n" + planted.get(rel, "")
+                for number, line in enumerate(text.split("\n"), 1):
+                    code = line.split("//", 1)[0]
+                    if ABSL_STRING_VIEW.search(code):
+                        problems.append(
+                            f"{rel}:{number}: names absl::string_view; use "
+                            f"std::string_view ({STRING_VIEW_CROSSING} "
+                            "converts at absl calls)")
+    return problems
+
+
+def string_view_self_test(root):
+    """The tree uses one string-view type, and a use of abseil's in each
+    checked directory is caught (one in a comment is not)."""
+    if string_view_violations(root):
+        print("self-test: the tree itself does not pass")
+        return 1
+    cases = [
+        ("src/domain/validate.h", "bool Is(absl::string_view s);"),
+        ("include/partnerledger/limits.h",
+         '#include "absl/strings/string_view.h"'),
+        ("tools/ledgerctl/args.cc", "absl::string_view v = text;"),
+        ("tests/test_support.h", "for (absl::string_view p : parts) {}"),
+    ]
+    for rel, line in cases:
+        got = string_view_violations(root, planted={rel: line})
+        if not any(p.startswith(rel + ":") for p in got):
+            print(f"self-test: {line} in {rel} was not caught: {got}")
+            return 1
+    comment = {"src/util/echo.h": "// unlike absl::string_view"}
+    if string_view_violations(root, planted=comment):
+        print("self-test: a comment naming absl::string_view was reported")
+        return 1
+    print(f"self-test: {len(cases)} uses of absl::string_view caught")
+    return 0
+
+
 def deps_closure(lib):
     seen, todo = set(), [lib]
     while todo:
@@ -163,7 +226,19 @@ def main():
     parser.add_argument("--root", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), ".."))
     parser.add_argument("--self-test", action="store_true")
+    parser.add_argument("--string-views", action="store_true")
     args = parser.parse_args()
+    if args.string_views:
+        if args.self_test:
+            return string_view_self_test(args.root)
+        problems = string_view_violations(args.root)
+        for p in problems:
+            print(p)
+        if problems:
+            print(f"{len(problems)} use(s) of absl::string_view")
+            return 1
+        print("one string-view type: std::string_view")
+        return 0
     if args.self_test:
         return self_test(args.root)
     problems = violations(args.root)

@@ -17,24 +17,14 @@
 #include "partnerledger/v1/events.pb.h"
 #include "util/load.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace partnerledger::domain::internal {
 
 namespace sv1 = storage::v1;
 
-// absl::StrCat for arguments that include std::string_view (Debian's abseil
-// has its own absl::string_view, which std::string_view does not convert to).
-inline absl::string_view Piece(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-template <typename T>
-const T& Piece(const T& x) {
-  return x;
-}
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  return absl::StrCat(Piece(args)...);
-}
+// absl::StrCat that also takes std::string_view: util/strings.h.
+using ::partnerledger::Cat;
 
 // Records read from state: util/load.h.
 using ::partnerledger::Load;

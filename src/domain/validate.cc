@@ -10,83 +10,83 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "partnerledger/limits.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace partnerledger::domain {
 namespace {
 
 using v1::EventPayload;
 
-absl::Status Invalid(absl::string_view field, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+absl::Status Invalid(std::string_view field, std::string_view why) {
+  return absl::InvalidArgumentError(Cat(field, ": ", why));
 }
 
-std::string Sub(absl::string_view base, absl::string_view name) {
-  return absl::StrCat(base, ".", name);
+std::string Sub(std::string_view base, std::string_view name) {
+  return Cat(base, ".", name);
 }
 
-absl::Status CheckId(absl::string_view field, absl::string_view v) {
+absl::Status CheckId(std::string_view field, std::string_view v) {
   if (v.empty()) return Invalid(field, "required");
   if (!IsValidId(v)) {
-    return Invalid(field, absl::StrCat("\"", v,
-                                       "\" is not an id: expected 1-64 of "
-                                       "[A-Za-z0-9._:-], alphanumeric first "
-                                       "(e.g. \"jane.doe\" or \"acme\")"));
+    return Invalid(field, Cat("\"", v,
+                              "\" is not an id: expected 1-64 of "
+                              "[A-Za-z0-9._:-], alphanumeric first "
+                              "(e.g. \"jane.doe\" or \"acme\")"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckText(absl::string_view field, absl::string_view v,
+absl::Status CheckText(std::string_view field, std::string_view v,
                        bool required) {
   if (required && v.empty()) return Invalid(field, "required");
   if (v.size() > limits::kTextBytesMax) {
-    return Invalid(
-        field, absl::StrCat("longer than ", limits::kTextBytesMax, " bytes"));
+    return Invalid(field, Cat("longer than ", limits::kTextBytesMax, " bytes"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckDate(absl::string_view field, absl::string_view v,
+absl::Status CheckDate(std::string_view field, std::string_view v,
                        bool required) {
   if (v.empty()) {
     return required ? Invalid(field, "required") : absl::OkStatus();
   }
   if (!IsValidDate(v)) {
-    return Invalid(field, absl::StrCat("\"", v, "\" is not a YYYY-MM-DD date"));
+    return Invalid(field, Cat("\"", v, "\" is not a YYYY-MM-DD date"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckPeriod(absl::string_view field, absl::string_view v) {
+absl::Status CheckPeriod(std::string_view field, std::string_view v) {
   if (v.empty()) return Invalid(field, "required");
   if (!IsValidPeriod(v)) {
-    return Invalid(field, absl::StrCat("\"", v, "\" is not a YYYY-MM period"));
+    return Invalid(field, Cat("\"", v, "\" is not a YYYY-MM period"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckCurrency(absl::string_view field, absl::string_view v) {
+absl::Status CheckCurrency(std::string_view field, std::string_view v) {
   if (v.empty()) return Invalid(field, "required");
-  if (!CurrencyExponent(std::string_view(v.data(), v.size())).has_value()) {
-    return Invalid(field, absl::StrCat("\"", v, "\" is not an ISO 4217 code"));
+  if (!CurrencyExponent(v).has_value()) {
+    return Invalid(field, Cat("\"", v, "\" is not an ISO 4217 code"));
   }
   return absl::OkStatus();
 }
 
 // Amounts in events are positive: direction is carried by the event type
 // (booked vs reversed), never by a sign.
-absl::Status CheckMoney(absl::string_view field, const v1::Money& m,
+absl::Status CheckMoney(std::string_view field, const v1::Money& m,
                         bool has_money) {
   if (!has_money) return Invalid(field, "required");
   RETURN_IF_ERROR(CheckCurrency(Sub(field, "currency"), m.currency()));
   const std::string amount = Sub(field, "amount_minor");
   if (m.amount_minor() <= 0) return Invalid(amount, "must be positive");
   if (m.amount_minor() > limits::kAmountMinorMax) {
-    return Invalid(amount, absl::StrCat("exceeds ", limits::kAmountMinorMax));
+    return Invalid(amount, Cat("exceeds ", limits::kAmountMinorMax));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckDocument(absl::string_view field, const v1::Document& d,
+absl::Status CheckDocument(std::string_view field, const v1::Document& d,
                            bool has_document) {
   if (!has_document) return Invalid(field, "required");
   const std::string sha = Sub(field, "sha256");
@@ -103,17 +103,17 @@ absl::Status CheckDocument(absl::string_view field, const v1::Document& d,
 }
 
 absl::Status CheckBands(
-    absl::string_view field,
+    std::string_view field,
     const google::protobuf::RepeatedPtrField<v1::MarginBand>& bands,
     bool allow_empty) {
   if (bands.empty()) {
     return allow_empty ? absl::OkStatus() : Invalid(field, "required");
   }
   if (static_cast<size_t>(bands.size()) > limits::kMarginBandsMax) {
-    return Invalid(field, absl::StrCat("more than ", limits::kMarginBandsMax));
+    return Invalid(field, Cat("more than ", limits::kMarginBandsMax));
   }
   for (int i = 0; i < bands.size(); ++i) {
-    const std::string f = absl::StrCat(field, "[", i, "]");
+    const std::string f = Cat(field, "[", i, "]");
     const v1::MarginBand& b = bands[i];
     if (i == 0 && b.from_year() != 1) {
       return Invalid(Sub(f, "from_year"), "the first band starts at year 1");
@@ -122,19 +122,18 @@ absl::Status CheckBands(
       return Invalid(Sub(f, "from_year"), "must increase band by band");
     }
     if (b.rate_bp() < 0 || b.rate_bp() > kBasisPointsMax) {
-      return Invalid(Sub(f, "rate_bp"),
-                     absl::StrCat("must be 0..", kBasisPointsMax));
+      return Invalid(Sub(f, "rate_bp"), Cat("must be 0..", kBasisPointsMax));
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckSchedules(
-    absl::string_view field,
+    std::string_view field,
     const google::protobuf::RepeatedPtrField<v1::MarginSchedule>& schedules) {
   bool seen[4] = {false, false, false, false};
   for (int i = 0; i < schedules.size(); ++i) {
-    const std::string f = absl::StrCat(field, "[", i, "]");
+    const std::string f = Cat(field, "[", i, "]");
     const v1::MarginSchedule& s = schedules[i];
     const int c = static_cast<int>(s.offering_class());
     if (c <= 0 || c > 3) return Invalid(Sub(f, "offering_class"), "required");
@@ -146,19 +145,18 @@ absl::Status CheckSchedules(
 }
 
 absl::Status CheckSpecialties(
-    absl::string_view field,
+    std::string_view field,
     const google::protobuf::RepeatedPtrField<std::string>& specialties) {
   if (static_cast<size_t>(specialties.size()) > limits::kSpecialtiesMax) {
-    return Invalid(field, absl::StrCat("more than ", limits::kSpecialtiesMax));
+    return Invalid(field, Cat("more than ", limits::kSpecialtiesMax));
   }
   for (int i = 0; i < specialties.size(); ++i) {
-    RETURN_IF_ERROR(
-        CheckText(absl::StrCat(field, "[", i, "]"), specialties[i], true));
+    RETURN_IF_ERROR(CheckText(Cat(field, "[", i, "]"), specialties[i], true));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckCountry(absl::string_view field, absl::string_view v) {
+absl::Status CheckCountry(std::string_view field, std::string_view v) {
   if (v.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(v[0])) ||
       !absl::ascii_isupper(static_cast<unsigned char>(v[1]))) {
     return Invalid(field, "must be an ISO 3166-1 alpha-2 code like \"NL\"");
@@ -193,7 +191,7 @@ absl::Status CheckAgreementSigned(const std::string& f,
   if (e.payment_terms_days() < 0 ||
       e.payment_terms_days() > limits::kPaymentTermsDaysMax) {
     return Invalid(Sub(f, "payment_terms_days"),
-                   absl::StrCat("must be 0..", limits::kPaymentTermsDaysMax));
+                   Cat("must be 0..", limits::kPaymentTermsDaysMax));
   }
   return absl::OkStatus();
 }
@@ -250,7 +248,7 @@ absl::Status CheckConflictRaised(const std::string& f,
 }
 
 // The category each type belongs to.
-absl::string_view CategoryOf(EventPayload::KindCase c) {
+std::string_view CategoryOf(EventPayload::KindCase c) {
   switch (c) {
     case EventPayload::kPartnerRegistered:
     case EventPayload::kPartnerProfileUpdated:
@@ -369,9 +367,8 @@ absl::Status CheckPeriodClosed(const std::string& f, const v1::PeriodClosed& e,
                                const StreamName& s) {
   RETURN_IF_ERROR(CheckPeriod(Sub(f, "period"), e.period()));
   if (e.period() != s.id) {
-    return Invalid(
-        Sub(f, "period"),
-        absl::StrCat("must equal the stream's period \"", s.id, "\""));
+    return Invalid(Sub(f, "period"),
+                   Cat("must equal the stream's period \"", s.id, "\""));
   }
   return absl::OkStatus();
 }
@@ -439,7 +436,7 @@ absl::Status CheckBody(const EventPayload& p, const StreamName& s,
 
 }  // namespace
 
-absl::string_view EventTypeName(EventPayload::KindCase c) {
+std::string_view EventTypeName(EventPayload::KindCase c) {
   switch (c) {
     case EventPayload::kPartnerRegistered:
       return "PartnerRegistered";
@@ -490,7 +487,7 @@ bool IsDerivedOnly(EventPayload::KindCase c) {
          c == EventPayload::kCommissionReversed;
 }
 
-bool IsValidId(absl::string_view id) {
+bool IsValidId(std::string_view id) {
   if (id.empty() || id.size() > limits::kIdBytesMax) return false;
   if (!absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) return false;
   for (char c : id) {
@@ -502,20 +499,20 @@ bool IsValidId(absl::string_view id) {
 }
 
 namespace {
-bool Digits(absl::string_view s) {
+bool Digits(std::string_view s) {
   for (char c : s) {
     if (c < '0' || c > '9') return false;
   }
   return !s.empty();
 }
-int Number(absl::string_view s) {
+int Number(std::string_view s) {
   int v = 0;
   for (char c : s) v = v * 10 + (c - '0');
   return v;
 }
 }  // namespace
 
-bool IsValidPeriod(absl::string_view p) {
+bool IsValidPeriod(std::string_view p) {
   if (p.size() != 7 || p[4] != '-' || !Digits(p.substr(0, 4)) ||
       !Digits(p.substr(5, 2))) {
     return false;
@@ -525,7 +522,7 @@ bool IsValidPeriod(absl::string_view p) {
   return year >= 1900 && month >= 1 && month <= 12;
 }
 
-bool IsValidDate(absl::string_view d) {
+bool IsValidDate(std::string_view d) {
   if (d.size() != 10 || d[7] != '-' || !IsValidPeriod(d.substr(0, 7)) ||
       !Digits(d.substr(8, 2))) {
     return false;
@@ -540,32 +537,29 @@ bool IsValidDate(absl::string_view d) {
   return day >= 1 && day <= days;
 }
 
-absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream) {
+absl::StatusOr<StreamName> ParseStreamName(std::string_view stream) {
   if (stream.empty()) return Invalid("stream", "required");
   if (stream.size() > limits::kStreamNameBytesMax) {
-    return Invalid(
-        "stream",
-        absl::StrCat("longer than ", limits::kStreamNameBytesMax, " bytes"));
+    return Invalid("stream",
+                   Cat("longer than ", limits::kStreamNameBytesMax, " bytes"));
   }
   const size_t dash = stream.find('-');
-  if (dash == absl::string_view::npos) {
-    return Invalid("stream",
-                   absl::StrCat("\"", stream, "\" is not {category}-{id}"));
+  if (dash == std::string_view::npos) {
+    return Invalid("stream", Cat("\"", stream, "\" is not {category}-{id}"));
   }
   StreamName s{stream.substr(0, dash), stream.substr(dash + 1)};
-  static constexpr absl::string_view kCategories[] = {
+  static constexpr std::string_view kCategories[] = {
       "partner", "agreement", "deal", "conflict", "settlement", "period"};
   bool known = false;
-  for (absl::string_view c : kCategories) known = known || c == s.category;
+  for (std::string_view c : kCategories) known = known || c == s.category;
   if (!known) {
-    return Invalid("stream",
-                   absl::StrCat("unknown category \"", s.category,
-                                "\" (partner, agreement, deal, conflict, "
-                                "settlement, period)"));
+    return Invalid("stream", Cat("unknown category \"", s.category,
+                                 "\" (partner, agreement, deal, conflict, "
+                                 "settlement, period)"));
   }
   if (s.category == "period" ? !IsValidPeriod(s.id) : !IsValidId(s.id)) {
-    return Invalid("stream", absl::StrCat("\"", s.id, "\" is not a valid ",
-                                          s.category, " id"));
+    return Invalid("stream",
+                   Cat("\"", s.id, "\" is not a valid ", s.category, " id"));
   }
   return s;
 }
@@ -586,17 +580,15 @@ absl::Status CheckEnumValue(const std::string& field,
                             const google::protobuf::EnumDescriptor& type,
                             int value) {
   if (type.FindValueByNumber(value) != nullptr) return absl::OkStatus();
-  return Invalid(
-      field, absl::StrCat("unknown value ", value, " of ", type.full_name()));
+  return Invalid(field, Cat("unknown value ", value, " of ", type.full_name()));
 }
 
 absl::Status CheckTimestamp(const std::string& field,
                             const google::protobuf::Timestamp& t) {
   if (IsValidTimestamp(t.seconds(), t.nanos())) return absl::OkStatus();
-  return Invalid(field,
-                 absl::StrCat("seconds ", t.seconds(), ", nanos ", t.nanos(),
-                              " out of range (0001-01-01T00:00:00Z .. "
-                              "9999-12-31T23:59:59Z, nanos 0..999999999)"));
+  return Invalid(field, Cat("seconds ", t.seconds(), ", nanos ", t.nanos(),
+                            " out of range (0001-01-01T00:00:00Z .. "
+                            "9999-12-31T23:59:59Z, nanos 0..999999999)"));
 }
 
 absl::Status CheckWireField(const google::protobuf::Message& m,
@@ -633,8 +625,7 @@ absl::Status ValidateWireValues(const google::protobuf::Message& m,
     }
     const int n = m.GetReflection()->FieldSize(m, f);
     for (int i = 0; i < n; ++i) {
-      RETURN_IF_ERROR(
-          CheckWireField(m, *f, i, absl::StrCat(path, "[", i, "]")));
+      RETURN_IF_ERROR(CheckWireField(m, *f, i, Cat(path, "[", i, "]")));
     }
   }
   return absl::OkStatus();
@@ -648,19 +639,17 @@ absl::Status ValidateProposedPayload(const EventPayload& p,
     return Invalid(field, "no known event type set");
   }
   if (IsDerivedOnly(c)) {
-    return Invalid(field, absl::StrCat(EventTypeName(c),
-                                       " is derived by the server; clients "
-                                       "cannot send it"));
+    return Invalid(field, Cat(EventTypeName(c),
+                              " is derived by the server; clients "
+                              "cannot send it"));
   }
   if (CategoryOf(c) != stream.category) {
-    return Invalid(
-        field, absl::StrCat(EventTypeName(c), " belongs in a ", CategoryOf(c),
-                            "-{id} stream, not ", stream.category, "-"));
+    return Invalid(field, Cat(EventTypeName(c), " belongs in a ", CategoryOf(c),
+                              "-{id} stream, not ", stream.category, "-"));
   }
   if (p.ByteSizeLong() > limits::kEventPayloadBytesMax) {
     return Invalid(
-        field,
-        absl::StrCat("larger than ", limits::kEventPayloadBytesMax, " bytes"));
+        field, Cat("larger than ", limits::kEventPayloadBytesMax, " bytes"));
   }
   return CheckBody(p, stream, field);
 }

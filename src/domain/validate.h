@@ -7,10 +7,10 @@
 #define PARTNERLEDGER_DOMAIN_VALIDATE_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "partnerledger/v1/events.pb.h"
 
@@ -18,7 +18,7 @@ namespace partnerledger::domain {
 
 // The event type of a payload: the oneof field's name in PascalCase
 // ("RevenueBooked"); empty when no known payload is set.
-absl::string_view EventTypeName(v1::EventPayload::KindCase c);
+std::string_view EventTypeName(v1::EventPayload::KindCase c);
 
 // True for types only the server derives (CommissionAccrued/Reversed).
 bool IsDerivedOnly(v1::EventPayload::KindCase c);
@@ -27,17 +27,17 @@ bool IsDerivedOnly(v1::EventPayload::KindCase c);
 // conflict, settlement, period. Ids: 1..64 of [A-Za-z0-9._:-] starting
 // alphanumeric; a period's id is "YYYY-MM".
 struct StreamName {
-  absl::string_view category;
-  absl::string_view id;
+  std::string_view category;
+  std::string_view id;
 };
-absl::StatusOr<StreamName> ParseStreamName(absl::string_view stream);
+absl::StatusOr<StreamName> ParseStreamName(std::string_view stream);
 
 // Whether an id (partner, agreement, deal ...) is well-formed.
-bool IsValidId(absl::string_view id);
+bool IsValidId(std::string_view id);
 // "YYYY-MM-DD", a real calendar date, years 1900..9999.
-bool IsValidDate(absl::string_view date);
+bool IsValidDate(std::string_view date);
 // "YYYY-MM".
-bool IsValidPeriod(absl::string_view period);
+bool IsValidPeriod(std::string_view period);
 
 // Checks the values protobuf itself lets through, anywhere in a wire
 // message (a request, or a payload): every enum field holds a value its

@@ -183,9 +183,9 @@ absl::StatusOr<std::vector<BoundRoute>> BindRoutes() {
     b.grpc_method = absl::StrCat("/", b.method->service()->full_name(), "/",
                                  b.method->name());
     std::string regex;
-    for (absl::string_view seg :
-         absl::StrSplit(r.path, '/', absl::SkipEmpty())) {
-      std::string segment(seg);
+    const std::vector<std::string> segments =
+        absl::StrSplit(r.path, '/', absl::SkipEmpty());
+    for (std::string segment : segments) {
       std::string verb;
       if (const size_t colon = segment.find(':'); colon != std::string::npos) {
         verb = segment.substr(colon);

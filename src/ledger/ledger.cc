@@ -35,6 +35,7 @@
 #include "util/echo.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 #include "util/uuid.h"
 
 namespace partnerledger {
@@ -1094,7 +1095,7 @@ class LedgerImpl final : public Ledger {
     ASSIGN_OR_RETURN(std::optional<uint64_t> rev,
                      StreamRevision(*scope, stream));
     const uint64_t revision = rev.has_value() ? *rev + 1 : 0;
-    const absl::string_view type = domain::EventTypeName(payload.kind_case());
+    const std::string_view type = domain::EventTypeName(payload.kind_case());
     e->set_position(next_position_);
     e->set_stream(stream);
     e->set_revision(revision);
@@ -1111,9 +1112,9 @@ class LedgerImpl final : public Ledger {
     domain::Recorded rec{e->position(), e->stream(),         event_id,
                          now_us,        e->occurred_at_us(), &payload};
     if (absl::Status s = rules_->Apply(scope->state, rec); !s.ok()) {
-      return BreakInvariant(absl::Status(
-          s.code(), absl::StrCat("applying ", type, " at position ",
-                                 e->position(), ": ", s.message())));
+      return BreakInvariant(
+          absl::Status(s.code(), Cat("applying ", type, " at position ",
+                                     e->position(), ": ", s.message())));
     }
 
     ++next_position_;

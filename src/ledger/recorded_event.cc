@@ -28,9 +28,7 @@ bool EventFilter::Matches(std::string_view type,
   }
   if (stream_prefixes.empty()) return true;
   for (const std::string& prefix : stream_prefixes) {
-    if (absl::StartsWith(absl::string_view(stream.data(), stream.size()),
-                         prefix))
-      return true;
+    if (stream.starts_with(prefix)) return true;
   }
   return false;
 }

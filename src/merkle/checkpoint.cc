@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace partnerledger::merkle {
 namespace {
@@ -22,7 +23,7 @@ constexpr size_t kEd25519SignatureBytes = 64;
 constexpr size_t kKeyHashBytes = 4;
 constexpr size_t kOriginBytesMax = 255;
 // U+2014 EM DASH and a space: the start of every signature line.
-constexpr absl::string_view kSignaturePrefix = "\xE2\x80\x94 ";
+constexpr std::string_view kSignaturePrefix = "\xE2\x80\x94 ";
 
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
@@ -34,21 +35,21 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 // Base64 that only accepts its own canonical (padded, standard) encoding.
-bool StrictBase64(absl::string_view text, std::string* out) {
-  if (!absl::Base64Unescape(text, out)) return false;
+bool StrictBase64(std::string_view text, std::string* out) {
+  if (!absl::Base64Unescape(AbslView(text), out)) return false;
   return absl::Base64Escape(*out) == text;
 }
 
-std::string KeyHash(absl::string_view name, absl::string_view public_key) {
+std::string KeyHash(std::string_view name, std::string_view public_key) {
   Sha256 h;
-  h.Update(std::string_view(name.data(), name.size()));
+  h.Update(name);
   h.Update("\n");
   h.Update(std::string_view(&kEd25519Type, 1));
-  h.Update(std::string_view(public_key.data(), public_key.size()));
+  h.Update(public_key);
   return DigestBytes(h.Finish()).substr(0, kKeyHashBytes);
 }
 
-absl::StatusOr<std::string> PublicKeyOf(absl::string_view seed) {
+absl::StatusOr<std::string> PublicKeyOf(std::string_view seed) {
   Pkey key(EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr,
       reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
@@ -63,7 +64,7 @@ absl::StatusOr<std::string> PublicKeyOf(absl::string_view seed) {
   return pub;
 }
 
-VerifierKey MakeVerifier(absl::string_view name, std::string public_key) {
+VerifierKey MakeVerifier(std::string_view name, std::string public_key) {
   VerifierKey v;
   v.name = std::string(name);
   v.key_hash = KeyHash(name, public_key);
@@ -73,35 +74,32 @@ VerifierKey MakeVerifier(absl::string_view name, std::string public_key) {
 
 // "name+hash8+base64(type||key)" after an optional prefix; the key bytes.
 absl::StatusOr<std::pair<std::string, std::string>> ParseKeyFields(
-    absl::string_view text, absl::string_view what) {
+    std::string_view text, std::string_view what) {
   // The base64 key may itself contain '+'.
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(text, absl::MaxSplits('+', 2));
+  std::vector<std::string_view> parts = Split(text, absl::MaxSplits('+', 2));
   if (parts.size() != 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": expected name+keyhash+key"));
+    return absl::InvalidArgumentError(Cat(what, ": expected name+keyhash+key"));
   }
   if (absl::Status s = ValidOrigin(parts[0]); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", s.message()));
+    return absl::InvalidArgumentError(Cat(what, ": ", s.message()));
   }
   std::string raw;
   if (!StrictBase64(parts[2], &raw) || raw.size() != 1 + kEd25519KeyBytes ||
       raw[0] != kEd25519Type) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": not a base64 Ed25519 key (type 0x01)"));
+        Cat(what, ": not a base64 Ed25519 key (type 0x01)"));
   }
   std::string hash;
-  if (parts[1].size() != 2 * kKeyHashBytes ||
-      !FromHex(std::string_view(parts[1].data(), parts[1].size()), &hash)) {
+  if (parts[1].size() != 2 * kKeyHashBytes || !FromHex(parts[1], &hash)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": key hash is not 8 hex digits"));
+        Cat(what, ": key hash is not 8 hex digits"));
   }
   return std::make_pair(std::string(parts[0]) + "\n" + hash, raw.substr(1));
 }
 
 }  // namespace
 
-absl::Status ValidOrigin(absl::string_view origin) {
+absl::Status ValidOrigin(std::string_view origin) {
   if (origin.empty() || origin.size() > kOriginBytesMax) {
     return absl::InvalidArgumentError("origin: 1 to 255 bytes");
   }
@@ -115,30 +113,30 @@ absl::Status ValidOrigin(absl::string_view origin) {
 }
 
 std::string FormatCheckpoint(const Checkpoint& c) {
-  return absl::StrCat(c.origin, "\n", c.size, "\n",
-                      absl::Base64Escape(c.root_hash), "\n");
+  return Cat(c.origin, "\n", c.size, "\n", absl::Base64Escape(c.root_hash),
+             "\n");
 }
 
-absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view body) {
+absl::StatusOr<Checkpoint> ParseCheckpoint(std::string_view body) {
   if (body.empty() || body.back() != '\n') {
     return absl::InvalidArgumentError(
         "checkpoint: does not end with a newline");
   }
-  std::vector<absl::string_view> lines =
-      absl::StrSplit(body.substr(0, body.size() - 1), '\n');
+  std::vector<std::string_view> lines =
+      Split(body.substr(0, body.size() - 1), '\n');
   if (lines.size() < 3) {
     return absl::InvalidArgumentError(
         "checkpoint: needs an origin, a tree size and a root hash line");
   }
   Checkpoint c;
   if (absl::Status s = ValidOrigin(lines[0]); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", s.message()));
+    return absl::InvalidArgumentError(Cat("checkpoint ", s.message()));
   }
   c.origin = std::string(lines[0]);
-  const absl::string_view size = lines[1];
+  const std::string_view size = lines[1];
   if (size.empty() || (size.size() > 1 && size[0] == '0') ||
-      size.find_first_not_of("0123456789") != absl::string_view::npos ||
-      !absl::SimpleAtoi(size, &c.size)) {
+      size.find_first_not_of("0123456789") != std::string_view::npos ||
+      !absl::SimpleAtoi(AbslView(size), &c.size)) {
     return absl::InvalidArgumentError(
         "checkpoint: tree size is not a decimal number");
   }
@@ -150,7 +148,7 @@ absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view body) {
   return c;
 }
 
-absl::StatusOr<SignerKey> GenerateKey(absl::string_view name) {
+absl::StatusOr<SignerKey> GenerateKey(std::string_view name) {
   RETURN_IF_ERROR(ValidOrigin(name));
   SignerKey k;
   k.name = std::string(name);
@@ -165,20 +163,18 @@ absl::StatusOr<SignerKey> GenerateKey(absl::string_view name) {
 }
 
 std::string FormatSignerKey(const SignerKey& k) {
-  return absl::StrCat(
-      "PRIVATE+KEY+", k.name, "+", ToHex(k.verifier.key_hash), "+",
-      absl::Base64Escape(std::string(1, kEd25519Type) + k.seed));
+  return Cat("PRIVATE+KEY+", k.name, "+", ToHex(k.verifier.key_hash), "+",
+             absl::Base64Escape(std::string(1, kEd25519Type) + k.seed));
 }
 
 std::string FormatVerifierKey(const VerifierKey& k) {
-  return absl::StrCat(
-      k.name, "+", ToHex(k.key_hash), "+",
-      absl::Base64Escape(std::string(1, kEd25519Type) + k.public_key));
+  return Cat(k.name, "+", ToHex(k.key_hash), "+",
+             absl::Base64Escape(std::string(1, kEd25519Type) + k.public_key));
 }
 
-absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text) {
-  text = absl::StripAsciiWhitespace(text);
-  constexpr absl::string_view kPrefix = "PRIVATE+KEY+";
+absl::StatusOr<SignerKey> ParseSignerKey(std::string_view text) {
+  text = StripAsciiWhitespace(text);
+  constexpr std::string_view kPrefix = "PRIVATE+KEY+";
   if (text.substr(0, kPrefix.size()) != kPrefix) {
     return absl::InvalidArgumentError(
         "signing key: does not start with PRIVATE+KEY+");
@@ -198,8 +194,8 @@ absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text) {
   return k;
 }
 
-absl::StatusOr<VerifierKey> ParseVerifierKey(absl::string_view text) {
-  text = absl::StripAsciiWhitespace(text);
+absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
+  text = StripAsciiWhitespace(text);
   ASSIGN_OR_RETURN(auto fields, ParseKeyFields(text, "verifier key"));
   const size_t nl = fields.first.find('\n');
   VerifierKey k = MakeVerifier(fields.first.substr(0, nl), fields.second);
@@ -210,7 +206,7 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(absl::string_view text) {
   return k;
 }
 
-std::string SignNote(absl::string_view body, const SignerKey& key) {
+std::string SignNote(std::string_view body, const SignerKey& key) {
   Pkey pkey(EVP_PKEY_new_raw_private_key(
       EVP_PKEY_ED25519, nullptr,
       reinterpret_cast<const unsigned char*>(key.seed.data()),
@@ -229,30 +225,30 @@ std::string SignNote(absl::string_view body, const SignerKey& key) {
       len != kEd25519SignatureBytes) {
     std::abort();
   }
-  return absl::StrCat(body, "\n", kSignaturePrefix, key.name, " ",
-                      absl::Base64Escape(key.verifier.key_hash + sig), "\n");
+  return Cat(body, "\n", kSignaturePrefix, key.name, " ",
+             absl::Base64Escape(key.verifier.key_hash + sig), "\n");
 }
 
-absl::StatusOr<Note> ParseNote(absl::string_view text) {
+absl::StatusOr<Note> ParseNote(std::string_view text) {
   if (text.empty() || text.back() != '\n') {
     return absl::InvalidArgumentError("note: does not end with a newline");
   }
   Note note;
   const size_t split = text.rfind("\n\n");
-  if (split == absl::string_view::npos) {
+  if (split == std::string_view::npos) {
     note.body = std::string(text);  // unsigned
     return note;
   }
   note.body = std::string(text.substr(0, split + 1));
-  absl::string_view sigs = text.substr(split + 2);
+  std::string_view sigs = text.substr(split + 2);
   sigs.remove_suffix(1);
-  for (absl::string_view line : absl::StrSplit(sigs, '\n')) {
+  for (std::string_view line : Split(sigs, '\n')) {
     if (line.substr(0, kSignaturePrefix.size()) != kSignaturePrefix) {
       return absl::InvalidArgumentError(
           "note: a signature line does not start with an em dash and a space");
     }
     line.remove_prefix(kSignaturePrefix.size());
-    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
+    std::vector<std::string_view> parts = Split(line, ' ');
     std::string raw;
     if (parts.size() != 2 || ValidOrigin(parts[0]).ok() == false ||
         !StrictBase64(parts[1], &raw) || raw.size() <= kKeyHashBytes) {
@@ -290,16 +286,16 @@ absl::Status VerifyNote(const Note& note, const VerifierKey& key) {
       return absl::OkStatus();
     }
     return absl::FailedPreconditionError(
-        absl::StrCat("the signature by ", key.name,
-                     " does not verify: the note was "
-                     "changed or not signed by this key"));
+        Cat("the signature by ", key.name,
+            " does not verify: the note was "
+            "changed or not signed by this key"));
   }
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::FailedPreconditionError(Cat(
       "the note has no signature by the key ", key.name, "+",
       ToHex(key.key_hash), note.signatures.empty() ? " (it is unsigned)" : ""));
 }
 
-absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view text,
+absl::StatusOr<Checkpoint> OpenCheckpoint(std::string_view text,
                                           const VerifierKey* key) {
   ASSIGN_OR_RETURN(Note note, ParseNote(text));
   if (key != nullptr) {
@@ -307,9 +303,9 @@ absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view text,
   }
   ASSIGN_OR_RETURN(Checkpoint c, ParseCheckpoint(note.body));
   if (key != nullptr && c.origin != key->name) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("checkpoint origin ", c.origin,
-                     " is not the key's origin ", key->name));
+    return absl::FailedPreconditionError(Cat("checkpoint origin ", c.origin,
+                                             " is not the key's origin ",
+                                             key->name));
   }
   return c;
 }

@@ -23,7 +23,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace partnerledger::merkle {
 
@@ -37,10 +36,10 @@ struct Checkpoint {
 std::string FormatCheckpoint(const Checkpoint& c);
 // INVALID_ARGUMENT naming what is malformed. Extension lines after the root
 // are allowed and ignored.
-absl::StatusOr<Checkpoint> ParseCheckpoint(absl::string_view body);
+absl::StatusOr<Checkpoint> ParseCheckpoint(std::string_view body);
 
 // Origins and key names: 1..255 printable ASCII bytes, no spaces, no '+'.
-absl::Status ValidOrigin(absl::string_view origin);
+absl::Status ValidOrigin(std::string_view origin);
 
 struct VerifierKey {
   std::string name;
@@ -55,13 +54,13 @@ struct SignerKey {
 };
 
 // A new Ed25519 key pair named `name` (INVALID_ARGUMENT for a bad name).
-absl::StatusOr<SignerKey> GenerateKey(absl::string_view name);
+absl::StatusOr<SignerKey> GenerateKey(std::string_view name);
 std::string FormatSignerKey(const SignerKey& k);
 std::string FormatVerifierKey(const VerifierKey& k);
 // Surrounding whitespace is ignored. INVALID_ARGUMENT when malformed or when
 // the key hash does not match the key.
-absl::StatusOr<SignerKey> ParseSignerKey(absl::string_view text);
-absl::StatusOr<VerifierKey> ParseVerifierKey(absl::string_view text);
+absl::StatusOr<SignerKey> ParseSignerKey(std::string_view text);
+absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 
 struct NoteSignature {
   std::string name;
@@ -76,9 +75,9 @@ struct Note {
 
 // `body` followed by the blank line and `key`'s signature line.
 // REQUIRES: body ends with "\n".
-std::string SignNote(absl::string_view body, const SignerKey& key);
+std::string SignNote(std::string_view body, const SignerKey& key);
 // A note's text, signed or not (no signature lines: the body alone).
-absl::StatusOr<Note> ParseNote(absl::string_view text);
+absl::StatusOr<Note> ParseNote(std::string_view text);
 // OK when one of the note's signatures is `key`'s (same name and key hash)
 // and verifies; FAILED_PRECONDITION otherwise (none by that key, or a bad
 // signature).
@@ -87,7 +86,7 @@ absl::Status VerifyNote(const Note& note, const VerifierKey& key);
 // Parses a checkpoint note and checks it: with `key`, a valid signature by
 // it and an origin equal to the key's name (FAILED_PRECONDITION otherwise).
 // Without a key the body is only parsed.
-absl::StatusOr<Checkpoint> OpenCheckpoint(absl::string_view text,
+absl::StatusOr<Checkpoint> OpenCheckpoint(std::string_view text,
                                           const VerifierKey* key);
 
 }  // namespace partnerledger::merkle

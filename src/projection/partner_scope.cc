@@ -46,8 +46,7 @@ absl::Status PartnerScope::Redact(v1::Event* e) {
 }
 
 absl::StatusOr<bool> PartnerScope::Lookup(std::string_view stream) const {
-  absl::StatusOr<domain::StreamName> name =
-      domain::ParseStreamName(absl::string_view(stream.data(), stream.size()));
+  absl::StatusOr<domain::StreamName> name = domain::ParseStreamName(stream);
   if (!name.ok()) return false;
   const std::string category(name->category.data(), name->category.size());
   const std::string id(name->id.data(), name->id.size());

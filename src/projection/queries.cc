@@ -20,6 +20,7 @@
 #include "util/load.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 #include "util/timestamp.h"
 
 namespace partnerledger::projection {
@@ -107,8 +108,8 @@ std::string Unescape(std::string_view c) {
 // The '/'-separated components of a key, unescaped.
 std::vector<std::string> Components(const std::string& key) {
   std::vector<std::string> out;
-  for (absl::string_view part : absl::StrSplit(key, '/')) {
-    out.push_back(Unescape(std::string_view(part.data(), part.size())));
+  for (std::string_view part : Split(key, '/')) {
+    out.push_back(Unescape(part));
   }
   return out;
 }

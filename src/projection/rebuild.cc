@@ -17,6 +17,7 @@
 #include "store/merkle_tree.h"
 #include "util/sha256.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 #include "util/uuid.h"
 
 namespace partnerledger::projection {
@@ -215,13 +216,13 @@ class MemoryState final : public domain::StateWriter {
  public:
   absl::StatusOr<std::optional<std::string>> Get(
       std::string_view key) const override {
-    auto it = current_.find(absl::string_view(key.data(), key.size()));
+    auto it = current_.find(AbslView(key));
     if (it == current_.end()) return std::nullopt;
     return it->second;
   }
   void Put(std::string_view key, std::string value) override {
     NoteChange(key);
-    auto it = current_.find(absl::string_view(key.data(), key.size()));
+    auto it = current_.find(AbslView(key));
     if (it != current_.end()) {
       it->second = std::move(value);
     } else {
@@ -230,7 +231,7 @@ class MemoryState final : public domain::StateWriter {
   }
   void Delete(std::string_view key) override {
     NoteChange(key);
-    current_.erase(absl::string_view(key.data(), key.size()));
+    current_.erase(AbslView(key));
   }
   // Folds the event's changes, at `position`, into `history`: one entry per
   // key, its value at the end of the event.
@@ -246,7 +247,7 @@ class MemoryState final : public domain::StateWriter {
       framed_.append(key);
       framed_.push_back('\0');
       store::PutBigEndian64(&framed_, position);
-      auto it = current_.find(absl::string_view(key.data(), key.size()));
+      auto it = current_.find(AbslView(key));
       if (it != current_.end()) {
         framed_.push_back('\1');
         framed_.append(it->second);

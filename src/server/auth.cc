@@ -14,6 +14,7 @@
 #include "grpcpp/security/auth_context.h"
 #include "server/log.h"
 #include "util/sha256.h"
+#include "util/strings.h"
 
 namespace partnerledger::server {
 namespace {
@@ -76,7 +77,7 @@ bool IsValidPrincipalName(std::string_view name) {
 }
 
 absl::Status ParseRoles(const std::string& text, Principal* p) {
-  for (absl::string_view role : absl::StrSplit(text, ',')) {
+  for (std::string_view role : Split(text, ',')) {
     if (role == "writer") {
       p->roles |= kRoleWriter;
     } else if (role == "finance") {
@@ -85,8 +86,8 @@ absl::Status ParseRoles(const std::string& text, Principal* p) {
       p->roles |= kRoleAuditor;
     } else if (role == "admin") {
       p->roles |= kRoleAdmin;
-    } else if (absl::StartsWith(role, "partner:")) {
-      absl::string_view id = role.substr(8);
+    } else if (role.starts_with("partner:")) {
+      std::string_view id = role.substr(8);
       if (!p->partner_id.empty()) {
         return absl::InvalidArgumentError("at most one partner role");
       }
@@ -132,8 +133,7 @@ std::string RolesText(const Principal& p) {
 absl::StatusOr<AuthConfig> AuthConfig::Parse(std::string_view text) {
   AuthConfig config;
   int line_no = 0;
-  for (absl::string_view raw :
-       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+  for (std::string_view raw : Split(text, '\n')) {
     ++line_no;
     std::string line(raw.substr(0, raw.find('#')));
     std::vector<std::string> f =
@@ -204,9 +204,8 @@ absl::StatusOr<Principal> Authorizer::Authenticate(
     std::string_view value = Ref(first->second);
     constexpr std::string_view kBearer = "bearer ";
     if (value.size() <= kBearer.size() ||
-        !absl::EqualsIgnoreCase(
-            absl::string_view(value.data(), kBearer.size()),
-            absl::string_view(kBearer.data(), kBearer.size()))) {
+        !absl::EqualsIgnoreCase(AbslView(value.substr(0, kBearer.size())),
+                                AbslView(kBearer))) {
       return absl::UnauthenticatedError(
           "authorization: expected \"Bearer <token>\"");
     }

@@ -431,7 +431,8 @@ int main(int argc, char** argv) {
   // matches files named after the program, and this one is main.cc);
   // --version prints the version and the commit it was built from.
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
+  // absl's hook passes abseil's own view type (util/strings.h).
+  usage.contains_help_flags = [](auto file) {
     return absl::EndsWith(file, "src/server/main.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;

@@ -1,6 +1,7 @@
 #include "server/status_map.h"
 
 #include "util/echo.h"
+#include "util/strings.h"
 
 namespace partnerledger::server {
 
@@ -13,7 +14,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
   // Bounded: a message that quotes client input must never outgrow what
   // clients accept as metadata.
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      CapMessage(s.message()));
+                      CapMessage(StdView(s.message())));
 }
 
 }  // namespace partnerledger::server

@@ -4,6 +4,7 @@
 #include "google/protobuf/stubs/common.h"
 #include "store/keys.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace partnerledger::store {
 namespace {
@@ -19,9 +20,9 @@ void PutStr(std::string* out, std::string_view s) {
   out->append(s);
 }
 
-absl::Status Corrupt(const StoredEvent& e, absl::string_view what) {
+absl::Status Corrupt(const StoredEvent& e, std::string_view what) {
   return absl::DataLossError(
-      absl::StrCat("event at position ", e.position(), ": ", what));
+      Cat("event at position ", e.position(), ": ", what));
 }
 
 }  // namespace

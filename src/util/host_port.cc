@@ -2,26 +2,26 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "util/strings.h"
 
 namespace partnerledger {
 namespace {
 
-absl::Status Bad(absl::string_view field, absl::string_view address,
-                 absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, ": \"", address.substr(0, 128),
-                   "\" is not host:port (", why, ")"));
+absl::Status Bad(std::string_view field, std::string_view address,
+                 std::string_view why) {
+  return absl::InvalidArgumentError(Cat(field, ": \"", address.substr(0, 128),
+                                        "\" is not host:port (", why, ")"));
 }
 
 }  // namespace
 
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view field,
-                                       absl::string_view address) {
+absl::StatusOr<HostPort> ParseHostPort(std::string_view field,
+                                       std::string_view address) {
   HostPort out;
-  absl::string_view port;
+  std::string_view port;
   if (!address.empty() && address[0] == '[') {
     const size_t close = address.find(']');
-    if (close == absl::string_view::npos) {
+    if (close == std::string_view::npos) {
       return Bad(field, address, "no closing ']'");
     }
     out.host = std::string(address.substr(1, close - 1));
@@ -31,7 +31,7 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view field,
     port = address.substr(close + 2);
   } else {
     const size_t colon = address.rfind(':');
-    if (colon == absl::string_view::npos) {
+    if (colon == std::string_view::npos) {
       return Bad(field, address, "no port");
     }
     out.host = std::string(address.substr(0, colon));

@@ -5,9 +5,9 @@
 #define PARTNERLEDGER_UTIL_HOST_PORT_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace partnerledger {
 
@@ -20,8 +20,8 @@ struct HostPort {
 // 0..65535 (0: pick a free one, where the caller allows it); the host is
 // non-empty. INVALID_ARGUMENT naming `field` otherwise (a missing port, a
 // port with trailing characters such as "50051x", an empty host).
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view field,
-                                       absl::string_view address);
+absl::StatusOr<HostPort> ParseHostPort(std::string_view field,
+                                       std::string_view address);
 
 }  // namespace partnerledger
 

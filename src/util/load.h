@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace partnerledger {
 
@@ -32,9 +33,8 @@ absl::StatusOr<std::optional<T>> Load(const Source& source,
   if (!bytes.has_value()) return std::optional<T>();
   T record;
   if (!record.ParseFromString(*bytes)) {
-    return absl::DataLossError(
-        absl::StrCat("state key '", absl::string_view(key.data(), key.size()),
-                     "' does not parse as ", T::descriptor()->full_name()));
+    return absl::DataLossError(Cat("state key '", key, "' does not parse as ",
+                                   T::descriptor()->full_name()));
   }
   return std::optional<T>(std::move(record));
 }

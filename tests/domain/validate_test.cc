@@ -18,7 +18,7 @@ constexpr char kField[] = "events[0].payload";
 const std::string kSha(64, 'a');
 
 // Streams, with static storage: StreamName holds views.
-StreamName Stream(absl::string_view name) {
+StreamName Stream(std::string_view name) {
   absl::StatusOr<StreamName> s = ParseStreamName(name);
   EXPECT_TRUE(s.ok()) << name << ": " << s.status();
   return s.ok() ? *s : StreamName{};

@@ -21,6 +21,7 @@
 #include "rocksdb/env.h"
 #include "server/translate.h"
 #include "store/store.h"
+#include "util/strings.h"
 
 namespace partnerledger {
 namespace {
@@ -46,7 +47,8 @@ std::string Tagged(uint8_t tag, const std::string& rest) {
 int Main(const std::filesystem::path& out) {
   std::vector<std::string> lines;
   std::vector<v1::AppendEventsRequest> requests;
-  for (absl::string_view line : absl::StrSplit(Example(), '\n')) {
+  const std::string example = Example();
+  for (std::string_view line : Split(example, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     v1::AppendEventsRequest r;
     if (!google::protobuf::util::JsonStringToMessage(std::string(line), &r)

@@ -18,7 +18,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "domain/validate.h"
 #include "domain_sim.h"
 #include "google/protobuf/descriptor.h"
@@ -29,6 +28,7 @@
 #include "projection/queries.h"
 #include "rocksdb/env.h"
 #include "server/translate.h"
+#include "util/strings.h"
 #include "util/uuid.h"
 
 namespace partnerledger::fuzz {
@@ -41,7 +41,8 @@ std::vector<v1::AppendEventsRequest> WorkedExample() {
   std::stringstream ss;
   ss << f.rdbuf();
   std::vector<v1::AppendEventsRequest> out;
-  for (absl::string_view line : absl::StrSplit(ss.str(), '\n')) {
+  const std::string text = ss.str();
+  for (std::string_view line : Split(text, '\n')) {
     if (line.empty() || line[0] == '#') continue;
     v1::AppendEventsRequest r;
     const auto s =
@@ -63,11 +64,11 @@ void CheckAnswer(const absl::Status& s, const char* what) {
 // True when `message` starts with the name of a field of AppendEventsRequest
 // ("events[3].payload: ...", "expected_state: ..."): every refusal of the
 // translator names the field at fault.
-bool NamesARequestField(absl::string_view message) {
+bool NamesARequestField(std::string_view message) {
   const google::protobuf::Descriptor* d = v1::AppendEventsRequest::descriptor();
   for (int i = 0; i < d->field_count(); ++i) {
     const std::string& name = d->field(i)->name();
-    if (absl::StartsWith(message, name) && message.size() > name.size() &&
+    if (message.starts_with(name) && message.size() > name.size() &&
         (message[name.size()] == ':' || message[name.size()] == '[')) {
       return true;
     }
@@ -81,7 +82,7 @@ absl::Status Append(DomainSim& sim, const v1::AppendEventsRequest& wire) {
   if (!req.ok()) {
     PL_FUZZ_CHECK(req.status().code() == absl::StatusCode::kInvalidArgument,
                   req.status().ToString());
-    PL_FUZZ_CHECK(NamesARequestField(req.status().message()),
+    PL_FUZZ_CHECK(NamesARequestField(StdView(req.status().message())),
                   "no field named: " + req.status().ToString());
     return req.status();
   }

@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "crash/ledgerd_process.h"
 #include "test_support.h"
+#include "util/strings.h"
 
 extern char** environ;
 
@@ -183,12 +184,12 @@ TEST_F(LedgerdStartupTest, HelpListsEveryFlag) {
   ProcessRun full = RunLedgerd({"--helpfull"}, Path("full.log"));
   std::vector<std::string> flags;
   bool in_main = false;
-  for (absl::string_view line : absl::StrSplit(full.output, '\n')) {
-    if (absl::StrContains(line, "Flags from ")) {
-      in_main = absl::StrContains(line, "src/server/main.cc");
+  for (std::string_view line : Split(full.output, '\n')) {
+    if (line.find("Flags from ") != std::string_view::npos) {
+      in_main = line.find("src/server/main.cc") != std::string_view::npos;
       continue;
     }
-    if (in_main && absl::StartsWith(line, "    --")) {
+    if (in_main && line.starts_with("    --")) {
       const size_t end = line.find_first_of(" (", 6);
       flags.emplace_back(line.substr(4, end - 4));
     }

@@ -22,6 +22,7 @@
 #include "server/server.h"
 #include "test_support.h"
 #include "util/httplib_config.h"
+#include "util/strings.h"
 
 namespace partnerledger::server {
 namespace {
@@ -144,7 +145,7 @@ TEST_F(MetricsTest, MetricsEndpointReportsCountersAfterAppends) {
   EXPECT_THAT(body, HasSubstr("partnerledger_rocksdb_live_sst_files_bytes "));
   EXPECT_THAT(body,
               HasSubstr("partnerledger_rocksdb_delayed_write_rate_bytes "));
-  for (absl::string_view l : absl::StrSplit(body, '\n')) {
+  for (std::string_view l : Split(body, '\n')) {
     if (l.empty() || l[0] == '#') continue;
     EXPECT_EQ(std::count(l.begin(), l.end(), ' '), 1)
         << l;  // name{labels} value

@@ -42,7 +42,7 @@ TEST(ReadPool, AFullQueueRefusesAtOnceWithResourceExhausted) {
     const absl::Status full = pool.Submit([&] { refused_ran = true; });
     EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
     EXPECT_NE(full.message().find("read queue full (2 reads waiting)"),
-              absl::string_view::npos)
+              std::string_view::npos)
         << full;
     release.Notify();
     // The destructor runs what was queued, not what was refused.

@@ -167,7 +167,7 @@ TEST(RecordCodec, ValidateRejectsAWrongHashAsDataLoss) {
   e.set_hash(h);
   absl::Status s = ValidateRecord(e);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("position 7"), absl::string_view::npos)
+  EXPECT_NE(s.message().find("position 7"), std::string_view::npos)
       << s.message();
 }
 

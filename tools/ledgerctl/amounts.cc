@@ -30,7 +30,7 @@ struct Value {
 
 class Parser {
  public:
-  explicit Parser(absl::string_view text) : s_(text) {}
+  explicit Parser(std::string_view text) : s_(text) {}
 
   std::optional<Value> Document() {
     std::optional<Value> v = Parse(0);
@@ -122,7 +122,7 @@ class Parser {
     return v;
   }
 
-  absl::string_view s_;
+  std::string_view s_;
   size_t i_ = 0;
 };
 
@@ -290,7 +290,7 @@ absl::Status Rewrite(Value& v, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizeAmounts(absl::string_view json) {
+absl::StatusOr<std::string> NormalizeAmounts(std::string_view json) {
   std::optional<Value> doc = Parser(json).Document();
   if (!doc.has_value()) {
     return absl::FailedPreconditionError("not one JSON document");

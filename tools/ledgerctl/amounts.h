@@ -14,9 +14,9 @@
 #define PARTNERLEDGER_TOOLS_LEDGERCTL_AMOUNTS_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 namespace partnerledger::ctl {
 
@@ -25,7 +25,7 @@ namespace partnerledger::ctl {
 // INVALID_ARGUMENT naming the field path (events[0].payload.revenueBooked.
 // amount) for a refused amount; FAILED_PRECONDITION when `json` is not one
 // well-formed JSON document (the caller lets protobuf's parser explain).
-absl::StatusOr<std::string> NormalizeAmounts(absl::string_view json);
+absl::StatusOr<std::string> NormalizeAmounts(std::string_view json);
 
 }  // namespace partnerledger::ctl
 

@@ -27,6 +27,7 @@
 #include "store/backup.h"
 #include "store/verify.h"
 #include "util/sha256.h"
+#include "util/strings.h"
 #include "util/uuid.h"
 
 namespace partnerledger::ctl {
@@ -502,14 +503,14 @@ int ReportVerify(const Context& ctx, const v1::VerifyChainResponse& r,
 // corrupt: reported like a broken chain ("FAILED: ...", exit 4); any other
 // error is a local or RPC failure with its own exit code.
 int ReportUnverifiable(const Context& ctx, const std::string& where,
-                       absl::string_view message) {
+                       std::string_view message) {
   v1::VerifyChainResponse r;
   r.set_ok(false);
   r.set_message(std::string(message));
   if (ctx.json()) {
     ctx.Print(absl::StrCat(ProtoJson(r), "\n"));
   } else {
-    ctx.Print(absl::StrCat("FAILED: ", where, ": ", message, "\n"));
+    ctx.Print(Cat("FAILED: ", where, ": ", message, "\n"));
   }
   return kExitVerification;
 }
@@ -552,7 +553,7 @@ int VerifyBackupDir(
                    c.ok() ? absl::StrCat(" (id ", c->info.backup_id, ")") : "");
   if (!c.ok()) {
     if (c.status().code() == absl::StatusCode::kDataLoss) {
-      return ReportUnverifiable(ctx, where, c.status().message());
+      return ReportUnverifiable(ctx, where, StdView(c.status().message()));
     }
     return ctx.FailLocal(c.status(), "verify");
   }
@@ -577,7 +578,7 @@ int VerifyDataDir(
   const std::string where = absl::StrCat("data directory ", dir);
   auto failed = [&](const absl::Status& s, const char* what) {
     return s.code() == absl::StatusCode::kDataLoss
-               ? ReportUnverifiable(ctx, where, s.message())
+               ? ReportUnverifiable(ctx, where, StdView(s.message()))
                : ctx.FailLocal(s, what);
   };
   absl::StatusOr<std::unique_ptr<store::Store>> st = OpenReadOnly(dir);

@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "ledgerctl/amounts.h"
 #include "util/sha256.h"
+#include "util/strings.h"
 
 namespace partnerledger::ctl {
 namespace {
@@ -33,9 +34,9 @@ absl::StatusOr<std::vector<std::pair<int, Msg>>> ParseDocuments(
     return out;
   }
   int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+  for (std::string_view line : Split(content, '\n')) {
     ++line_no;
-    const absl::string_view t = absl::StripAsciiWhitespace(line);
+    const std::string_view t = StripAsciiWhitespace(line);
     if (t.empty() || t[0] == '#') continue;
     Msg m;
     std::string text(t.data(), t.size());
@@ -71,13 +72,13 @@ ParseProposedEvents(const std::string& content) {
 }
 
 absl::StatusOr<std::pair<uint64_t, std::string>> ParseDigest(
-    absl::string_view text, absl::string_view name) {
+    std::string_view text, std::string_view name) {
   google::protobuf::Struct s;
   if (!google::protobuf::util::JsonStringToMessage(
            google::protobuf::StringPiece(text.data(), text.size()), &s)
            .ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": not a JSON digest {\"position\":N,\"hash\":\"hex\"}"));
+    return absl::InvalidArgumentError(
+        Cat(name, ": not a JSON digest {\"position\":N,\"hash\":\"hex\"}"));
   }
   const auto& f = s.fields();
   auto pos = f.find("position");
@@ -85,7 +86,7 @@ absl::StatusOr<std::pair<uint64_t, std::string>> ParseDigest(
   if (pos == f.end() || hash == f.end() ||
       hash->second.kind_case() != google::protobuf::Value::kStringValue) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": a digest needs \"position\" and \"hash\""));
+        Cat(name, ": a digest needs \"position\" and \"hash\""));
   }
   uint64_t position = 0;
   if (pos->second.kind_case() == google::protobuf::Value::kNumberValue) {
@@ -93,18 +94,18 @@ absl::StatusOr<std::pair<uint64_t, std::string>> ParseDigest(
     // Positions are integers well inside 2^53, where doubles are exact.
     if (d < 0 || d > 9007199254740992.0 ||
         d != static_cast<double>(static_cast<uint64_t>(d))) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": bad position"));
+      return absl::InvalidArgumentError(Cat(name, ": bad position"));
     }
     position = static_cast<uint64_t>(d);
   } else if (pos->second.kind_case() != google::protobuf::Value::kStringValue ||
              !absl::SimpleAtoi(pos->second.string_value(), &position)) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": bad position"));
+    return absl::InvalidArgumentError(Cat(name, ": bad position"));
   }
   std::string raw;
   if (!FromHex(hash->second.string_value(), &raw) ||
       raw.size() != kSha256Bytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": hash must be 64 hex digits"));
+        Cat(name, ": hash must be 64 hex digits"));
   }
   return std::make_pair(position, raw);
 }

@@ -6,11 +6,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "partnerledger/v1/event_store.pb.h"
 
 namespace partnerledger::ctl {
@@ -29,7 +29,7 @@ ParseProposedEvents(const std::string& content);
 // Returns the position and the 32 raw hash bytes; INVALID_ARGUMENT (naming
 // `name`) when `text` is not a digest.
 absl::StatusOr<std::pair<uint64_t, std::string>> ParseDigest(
-    absl::string_view text, absl::string_view name);
+    std::string_view text, std::string_view name);
 
 }  // namespace partnerledger::ctl
 
