@@ -6,11 +6,13 @@
 #   tools/bench.sh --quick         # REPEAT=3 runs of 2 s: a look while developing
 #   tools/bench.sh --dry-run       # print the plan and exit (no build, no runs)
 #   tools/bench.sh --no-pg         # skip PostgreSQL
+#   tools/bench.sh --no-replicated # skip the replicated row (3 etcd members)
 #   tools/bench.sh --scale [N]     # afterwards, projection-bench --mode=scale:
 #                                  # grow a log to N events (default 1,000,000;
 #                                  # 10000000 adds the 10M row, ~hours here)
 # Environment: REPEAT, DURATION_S, EVENT_BYTES, WORK_DIR (data directories,
-# default /tmp), BUILD_DIR (default build-release/), PG_PORT (default 52580).
+# default /tmp), BUILD_DIR (default build-release/), PG_PORT (default 52580),
+# PL_ETCD (default /usr/bin/etcd).
 #
 # Workloads: single-event appends at 1, 8 and 64 clients, batches of 100
 # events at 16 clients; 256-byte events. For each, REPEAT times:
@@ -31,6 +33,11 @@
 #               unique (stream_id, stream_rev))
 #      each into a new stream, or 100 rows of one new stream per transaction
 #      for the batch workload. The table is recreated before every run.
+#   3. Replicated appends (ledger-bench --mode=replicated): 64 single-event
+#      clients against the leader of a fresh 3-node cluster (ledgerd
+#      --replication=etcd) on 3 fresh local etcd members, and against a fresh
+#      single-node ledgerd, REPEAT pairs alternating; the row shows
+#      replicated ÷ single-node (the members and nodes share the cores).
 # The table shows medians; ratios are ratios of the medians, all from this
 # invocation. Client and server share the machine's cores, so absolute
 # figures depend on whatever else runs: compare ratios, not absolutes.
@@ -47,17 +54,19 @@ WORK_DIR="${WORK_DIR:-/tmp}"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-release}"
 PG_PORT="${PG_PORT:-52580}"
 RUN_PG=1
+RUN_REPLICATED=1
 DRY_RUN=0
 SCALE_EVENTS=0
 WORKLOADS=("1 1" "8 1" "64 1" "16 100")
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) DURATION_S=2 ;;
     --dry-run) DRY_RUN=1 ;;
     --no-pg) RUN_PG=0 ;;
+    --no-replicated) RUN_REPLICATED=0 ;;
     --scale)
       SCALE_EVENTS=1000000
       if [[ "${2:-}" =~ ^[0-9]+$ ]]; then SCALE_EVENTS=$2; shift; fi
@@ -80,15 +89,19 @@ fi
 
 if [ "$DRY_RUN" = 1 ]; then
   echo "plan: repeat=$REPEAT duration=${DURATION_S}s event_bytes=$EVENT_BYTES" \
-    "pg=$RUN_PG pg_port=$PG_PORT scale_events=$SCALE_EVENTS work_dir=$WORK_DIR"
+    "pg=$RUN_PG replicated=$RUN_REPLICATED pg_port=$PG_PORT scale_events=$SCALE_EVENTS work_dir=$WORK_DIR"
   for w in "${WORKLOADS[@]}"; do
     read -r c b <<<"$w"
     echo "workload: clients=$c batch=$b"
   done
+  if [ "$RUN_REPLICATED" = 1 ]; then
+    echo "workload: clients=64 batch=1 replicated (3 nodes, 3 etcd members) vs single-node"
+  fi
   exit 0
 fi
 
 pl_ensure_packages "${PL_PACKAGES[@]}" "${PL_BENCH_PACKAGES[@]}"
+ETCD="${PL_ETCD:-/usr/bin/etcd}"
 
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
@@ -180,6 +193,13 @@ for w in "${WORKLOADS[@]}"; do
   fi
 done
 
+if [ "$RUN_REPLICATED" = 1 ]; then
+  pl_log "clients=64 batch=1: replicated (3 nodes on 3 etcd members) vs single-node ×$REPEAT"
+  "$BENCH" --mode=replicated --ledgerd="$LEDGERD" --etcd="$ETCD" \
+    --work_dir="$WORK_DIR" --clients=64 --batch=1 --event_bytes="$EVENT_BYTES" \
+    --duration_s="$DURATION_S" --repeat="$REPEAT" --json >"$OUT/replicated.json"
+fi
+
 python3 - "$OUT" "$REPEAT" "$DURATION_S" "$EVENT_BYTES" "$(nproc)" \
   "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)" \
   "$(cat /proc/loadavg | cut -d' ' -f1-3)" "${WORKLOADS[@]}" <<'EOF'
@@ -215,6 +235,18 @@ for w in sys.argv[8:]:
     print(f"| {c} × {b} | {fmt(led)} | {fmt(pg)} | {fmt(raw)} | {fmt(noop)} | "
           f"{ratio(led, pg)} | {ratio(led, raw)} | {fmt(cpu_ev, 1)} | {fmt(cpu_noop, 1)} | "
           f"{ratio(cpu_ev, cpu_noop)} | {fmt(p99, 2)} |")
+import os
+if os.path.exists(f"{out}/replicated.json"):
+    j = json.load(open(f"{out}/replicated.json"))
+    m = j["median"]
+    print()
+    print("| clients × events/append | replicated events/s (3 nodes, 3 etcd members) "
+          "| single-node events/s | replicated ÷ single-node | replicated p99 ms "
+          "| single-node p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| {j['clients']} × {j['batch']} | {fmt(m['replicated_events_per_s'])} | "
+          f"{fmt(m['single_events_per_s'])} | {fmt(m['ratio'], 2)} | "
+          f"{fmt(m['replicated_latency_ms_p99'], 2)} | {fmt(m['single_latency_ms_p99'], 2)} |")
 print()
 print(f"Per-run JSON (ledger-bench) and pgbench figures: {out}")
 EOF

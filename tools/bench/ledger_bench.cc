@@ -44,6 +44,14 @@
 //       back to back), one transport after the other, --repeat times
 //       alternating which goes first; p50/p99 per run, the medians and the
 //       ratio of the p99s (HTTP / gRPC).
+//   --mode=replicated --ledgerd=PATH [--etcd=/usr/bin/etcd] [--repeat=K]
+//       Replicated appends against single-node ones: 3 etcd members (fresh
+//       data directories, free loopback ports) and 3 ledgerd nodes with
+//       --replication=etcd, the grpc mode against the elected leader; and
+//       the grpc mode against one fresh single-node ledgerd. K pairs
+//       alternating which goes first; the medians and the ratio
+//       replicated/single-node are reported. Everything started is stopped
+//       and its directory removed.
 //   --json prints one JSON object instead of text.
 //
 // Figures: events/s and appends/s over the measurement window (after
@@ -61,9 +69,11 @@
 // RPC has a deadline (--rpc_timeout_ms), ledgerd gets --ready_timeout_s to
 // start and 15 s to stop before SIGKILL.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,6 +112,7 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "partnerledger/limits.h"
 #include "partnerledger/v1/audit.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "partnerledger/v1/query.grpc.pb.h"
@@ -151,6 +162,8 @@ ABSL_FLAG(
     "noop mode: health (grpc.health.v1.Health/Check) | digest (GetDigest)");
 ABSL_FLAG(bool, compare_noop, true,
           "compare mode: also time the no-op RPC against the same ledgerd");
+ABSL_FLAG(std::string, etcd, "/usr/bin/etcd",
+          "replicated mode: the etcd binary (Debian's etcd-server)");
 ABSL_FLAG(double, ready_timeout_s, 30,
           "time for ledgerd to write its port file and accept connections");
 
@@ -1231,6 +1244,293 @@ int RunTreeCompare(const Config& config) {
   return 0;
 }
 
+// --- replicated mode ---------------------------------------------------------
+
+// A free TCP port on 127.0.0.1: bound to port 0 and released (another
+// process may take it before etcd binds it: then a member fails to start
+// and the run reports it).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// `args` (args[0] the binary) with stdout and stderr appended to `log`;
+// 0 if it cannot be started.
+pid_t SpawnLogged(std::vector<std::string> args, const std::string& log) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    std::fprintf(stderr, "ledger-bench: cannot start %s: %s\n", argv[0],
+                 std::strerror(rc));
+    return 0;
+  }
+  return pid;
+}
+
+// SIGTERM, then SIGKILL after kStopTimeout; reaps.
+void StopChild(pid_t pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGTERM);
+  const auto deadline = SteadyClock::now() + kStopTimeout;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (SteadyClock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// Three etcd members on loopback, each on a fresh data directory under
+// `dir`, with the request size a commit group needs.
+class EtcdMembers {
+ public:
+  ~EtcdMembers() { Stop(); }
+
+  bool Start(const std::string& binary, const std::string& dir) {
+    constexpr int kMembers = 3;
+    std::vector<std::string> peers;
+    for (int i = 0; i < kMembers; ++i) {
+      client_ports_.push_back(FreePort());
+      peer_ports_.push_back(FreePort());
+      if (client_ports_.back() == 0 || peer_ports_.back() == 0) return false;
+      peers.push_back(
+          absl::StrCat("m", i, "=http://127.0.0.1:", peer_ports_.back()));
+    }
+    for (int i = 0; i < kMembers; ++i) {
+      const std::string client =
+          absl::StrCat("http://127.0.0.1:", client_ports_[i]);
+      const std::string peer =
+          absl::StrCat("http://127.0.0.1:", peer_ports_[i]);
+      const pid_t pid = SpawnLogged(
+          {binary, absl::StrCat("--name=m", i),
+           absl::StrCat("--data-dir=", dir, "/etcd-m", i),
+           "--listen-client-urls=" + client,
+           "--advertise-client-urls=" + client, "--listen-peer-urls=" + peer,
+           "--initial-advertise-peer-urls=" + peer,
+           "--initial-cluster=" + absl::StrJoin(peers, ","),
+           "--initial-cluster-state=new", "--initial-cluster-token=pl-bench",
+           absl::StrCat("--max-request-bytes=", limits::kEtcdRequestBytesMax),
+           "--logger=zap", "--log-level=warn"},
+          absl::StrCat(dir, "/etcd-m", i, ".log"));
+      if (pid == 0) return false;
+      pids_.push_back(pid);
+    }
+    // Ready once every member reports a leader and quorum on /health.
+    const auto deadline =
+        SteadyClock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                                 absl::GetFlag(FLAGS_ready_timeout_s) * 1000));
+    for (int port : client_ports_) {
+      while (true) {
+        httplib::Client http("127.0.0.1", port);
+        http.set_connection_timeout(1);
+        httplib::Result r = http.Get("/health");
+        if (r && r->status == 200 &&
+            r->body.find("\"health\":\"true\"") != std::string::npos) {
+          break;
+        }
+        if (SteadyClock::now() > deadline) {
+          std::fprintf(stderr,
+                       "ledger-bench: etcd on port %d not healthy; see %s\n",
+                       port, dir.c_str());
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    return true;
+  }
+
+  std::string endpoints() const {
+    std::vector<std::string> e;
+    for (int p : client_ports_) e.push_back(absl::StrCat("127.0.0.1:", p));
+    return absl::StrJoin(e, ",");
+  }
+
+  void Stop() {
+    for (pid_t pid : pids_) StopChild(pid);
+    pids_.clear();
+  }
+
+ private:
+  std::vector<int> client_ports_;
+  std::vector<int> peer_ports_;
+  std::vector<pid_t> pids_;
+};
+
+// The node that accepts appends: a one-event append to each node in turn
+// (a follower refuses it UNAVAILABLE) until one acknowledges. -1 if none
+// does within the ready timeout.
+int FindLeader(const Config& config,
+               const std::vector<std::unique_ptr<LedgerdProcess>>& nodes) {
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                               absl::GetFlag(FLAGS_ready_timeout_s) * 1000));
+  RequestFactory factory(config, RunTag());
+  grpc::Status last;
+  Rng rng;
+  v1::AppendEventsRequest req;
+  factory.Init(&req);
+  uint64_t seq = 0;
+  while (SteadyClock::now() < deadline) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      auto stub = v1::EventStoreService::NewStub(
+          grpc::CreateChannel(absl::StrCat("127.0.0.1:", nodes[i]->port()),
+                              grpc::InsecureChannelCredentials()));
+      factory.Next(0, seq++, rng, &req);
+      v1::AppendEventsResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+      last = stub->AppendEvents(&ctx, req, &resp);
+      if (last.ok()) return static_cast<int>(i);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "ledger-bench: no node accepts appends (last: %s)\n",
+               last.error_message().c_str());
+  return -1;
+}
+
+// One grpc-mode run against the leader of a fresh 3-node cluster on 3
+// fresh etcd members under `run_dir`.
+std::optional<Result> RunFreshCluster(const Config& config,
+                                      const std::string& ledgerd,
+                                      const std::string& etcd,
+                                      const std::string& run_dir) {
+  std::filesystem::create_directories(run_dir);
+  EtcdMembers members;
+  if (!members.Start(etcd, run_dir)) return std::nullopt;
+  std::vector<std::unique_ptr<LedgerdProcess>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    const std::string scratch = absl::StrCat(run_dir, "/n", i);
+    std::filesystem::create_directories(scratch);
+    nodes.push_back(std::make_unique<LedgerdProcess>());
+    if (!nodes.back()->Start(
+            ledgerd, scratch + "/ledger", scratch,
+            {"--replication=etcd", "--etcd_endpoints=" + members.endpoints(),
+             absl::StrCat("--node_name=n", i), "--etcd_prefix=/pl-bench"})) {
+      return std::nullopt;
+    }
+  }
+  const int leader = FindLeader(config, nodes);
+  if (leader < 0) {
+    std::fprintf(stderr, "ledger-bench: no leader elected; see %s\n",
+                 run_dir.c_str());
+    return std::nullopt;
+  }
+  auto r = RunGrpc(absl::StrCat("127.0.0.1:", nodes[leader]->port()), config,
+                   nodes[leader]->pid());
+  for (auto& n : nodes) {
+    const std::string exit = n->Stop();
+    if (exit != "exit 0") {
+      std::fprintf(stderr, "ledger-bench: ledgerd stopped with %s; see %s\n",
+                   exit.c_str(), n->log_file().c_str());
+      return std::nullopt;
+    }
+  }
+  members.Stop();
+  std::filesystem::remove_all(run_dir);
+  return r;
+}
+
+int RunReplicatedCompare(const Config& config) {
+  const std::string ledgerd = absl::GetFlag(FLAGS_ledgerd);
+  const std::string etcd = absl::GetFlag(FLAGS_etcd);
+  std::string tmpl = absl::GetFlag(FLAGS_work_dir) + "/ledger-bench-XXXXXX";
+  if (ledgerd.empty() || access(etcd.c_str(), X_OK) != 0 ||
+      mkdtemp(tmpl.data()) == nullptr) {
+    std::fprintf(stderr,
+                 "ledger-bench: need --ledgerd, an executable --etcd (%s; "
+                 "Debian's etcd-server) and a --work_dir\n",
+                 etcd.c_str());
+    return 2;
+  }
+  const int repeat = absl::GetFlag(FLAGS_repeat);
+  std::vector<Result> replicated, single;
+  std::vector<double> ratios;
+  for (int k = 0; k < repeat; ++k) {
+    std::optional<Result> rep, one;
+    for (int side = 0; side < 2; ++side) {
+      const bool cluster = (side + k) % 2 == 0;
+      auto r = cluster
+                   ? RunFreshCluster(config, ledgerd, etcd,
+                                     absl::StrCat(tmpl, "/run", k, "r"))
+                   : RunFreshLedgerd(config, ledgerd,
+                                     absl::StrCat(tmpl, "/run", k, "s"), {});
+      if (!r) return 1;
+      (cluster ? rep : one) = std::move(r);
+    }
+    ratios.push_back(rep->EventsPerS() / one->EventsPerS());
+    if (!absl::GetFlag(FLAGS_json)) {
+      std::printf(
+          "run %d/%d: replicated %.0f events/s (p99 %.3f ms), single-node "
+          "%.0f events/s (p99 %.3f ms), ratio %.3f\n",
+          k + 1, repeat, rep->EventsPerS(), rep->tally.latency.QuantileMs(0.99),
+          one->EventsPerS(), one->tally.latency.QuantileMs(0.99),
+          ratios.back());
+      std::fflush(stdout);
+    }
+    replicated.push_back(std::move(*rep));
+    single.push_back(std::move(*one));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  std::vector<double> rep_eps, one_eps, rep_p99, one_p99;
+  std::vector<std::string> runs;
+  for (int k = 0; k < repeat; ++k) {
+    rep_eps.push_back(replicated[k].EventsPerS());
+    one_eps.push_back(single[k].EventsPerS());
+    rep_p99.push_back(replicated[k].tally.latency.QuantileMs(0.99));
+    one_p99.push_back(single[k].tally.latency.QuantileMs(0.99));
+    runs.push_back(absl::StrFormat(
+        "{\"replicated\":%s,\"single\":%s,\"ratio\":%.4f}",
+        ResultJson(replicated[k]), ResultJson(single[k]), ratios[k]));
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf(
+        "{\"mode\":\"replicated\",\"clients\":%d,\"batch\":%d,"
+        "\"event_bytes\":%d,\"window_s\":%.3f,\"repeat\":%d,\"runs\":[%s],"
+        "\"median\":{\"replicated_events_per_s\":%.1f,"
+        "\"single_events_per_s\":%.1f,\"ratio\":%.4f,"
+        "\"replicated_latency_ms_p99\":%.4f,\"single_latency_ms_p99\":%.4f}}"
+        "\n",
+        config.clients, config.batch, config.event_bytes, config.duration_s,
+        repeat, absl::StrJoin(runs, ",").c_str(), Median(rep_eps),
+        Median(one_eps), Median(ratios), Median(rep_p99), Median(one_p99));
+  } else {
+    std::printf(
+        "median of %d (clients=%d batch=%d): replicated %.0f events/s (p99 "
+        "%.3f ms), single-node %.0f events/s (p99 %.3f ms), ratio "
+        "replicated/single-node %.3f\n",
+        repeat, config.clients, config.batch, Median(rep_eps), Median(rep_p99),
+        Median(one_eps), Median(one_p99), Median(ratios));
+  }
+  return 0;
+}
+
 // Appends synchronously until the log holds `events` (batches of 1000 new
 // partners' events).
 bool LoadEvents(const std::shared_ptr<grpc::Channel>& channel,
@@ -1612,7 +1912,8 @@ int RunHttpVsGrpc(const Config& config) {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledger-bench --mode=grpc|rocksdb|compare|tree|proofs|http [flags]; see "
+      "ledger-bench --mode=grpc|rocksdb|compare|tree|replicated|proofs|http "
+      "[flags]; see "
       "the top of "
       "tools/bench/ledger_bench.cc");
   absl::ParseCommandLine(argc, argv);
@@ -1645,6 +1946,7 @@ int Main(int argc, char** argv) {
   std::optional<Result> r;
   if (mode == "compare") return RunCompare(config);
   if (mode == "tree") return RunTreeCompare(config);
+  if (mode == "replicated") return RunReplicatedCompare(config);
   if (mode == "proofs") return RunProofs(config);
   if (mode == "http") return RunHttpVsGrpc(config);
   if (mode == "grpc" || mode == "noop") {

@@ -33,8 +33,8 @@ PL_TEST_PACKAGES=(python3 python3-grpcio python3-protobuf openssl python3-yaml
 # packages where they are missing.
 PL_TEST_COMMANDS=(node:nodejs npx:npm)
 # Only tools/bench.sh: PostgreSQL and pgbench (the baseline it measures
-# against), python3 for its table.
-PL_BENCH_PACKAGES=(postgresql python3)
+# against), python3 for its table, etcd (the replicated row).
+PL_BENCH_PACKAGES=(postgresql python3 etcd-server)
 
 pl_log() { printf '==> %s\n' "$*" >&2; }
 
