@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -285,8 +286,10 @@ absl::Status EtcdClient::WithFailover(const char* what, Call call) {
     const size_t index = (first + i) % endpoints_.size();
     Endpoint& e = *endpoints_[index];
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(deadline));
     const absl::Time start = absl::Now();
+    const absl::Time attempt_deadline =
+        std::min(deadline, start + options_.attempt_timeout);
+    context.set_deadline(absl::ToChronoTime(attempt_deadline));
     grpc::Status s = call(e, &context);
     if (s.ok()) {
       absl::MutexLock lock(&mu_);
@@ -295,7 +298,14 @@ absl::Status EtcdClient::WithFailover(const char* what, Call call) {
       return absl::OkStatus();
     }
     last = FromGrpc(s, e.address, what);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    // No answer within the attempt's own deadline: the member may hang
+    // (stopped, partitioned, a stalled disk); the next one may answer.
+    const bool attempt_timed_out =
+        s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+        attempt_deadline < deadline;
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE && !attempt_timed_out) {
+      return last;
+    }
     tried.push_back(e.address);
   }
   if (last.code() == absl::StatusCode::kUnavailable) return last;

@@ -3,11 +3,12 @@
 //
 // Every unary call has a deadline (EtcdClientOptions::call_timeout). A call
 // that fails UNAVAILABLE on one endpoint (refused, the member lost its
-// quorum or its leader, "no leader") is sent to the next endpoint while the
-// deadline lasts; the endpoint that answered is tried first next time. So a
-// write may reach etcd twice when an answer is lost: callers make their
-// writes conditional (Txn with a compare) and recognise their own earlier
-// write when the compare fails (the commit log does).
+// quorum or its leader, "no leader") or gets no answer within an attempt's
+// deadline (attempt_timeout: the member hangs) is sent to the next endpoint
+// while the call's deadline lasts; the endpoint that answered is tried first
+// next time. So a write may reach etcd twice when an answer is lost: callers
+// make their writes conditional (Txn with a compare) and recognise their own
+// earlier write when the compare fails (the commit log does).
 //
 // Messages are etcd's own (etcdserverpb, mvccpb), compiled from the .proto
 // files Debian's golang-etcd-server-dev installs.
@@ -60,6 +61,10 @@ struct EtcdClientOptions {
   std::optional<EtcdTls> tls;
   // Deadline of each unary call, failover between endpoints included.
   absl::Duration call_timeout = absl::Seconds(2);
+  // Deadline of one attempt on one endpoint (within call_timeout): a member
+  // that hangs (its connection open, nothing answering) costs this much of
+  // a call before the next endpoint is tried.
+  absl::Duration attempt_timeout = absl::Seconds(1);
   // Largest request and response (the etcd members' --max-request-bytes
   // must be at least limits::kEtcdRequestBytesMax).
   int message_bytes_max = 0;  // 0: limits::kEtcdRequestBytesMax + overhead
