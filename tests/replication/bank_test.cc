@@ -20,7 +20,8 @@
 // (ABORTED: a stale expected revision; FAILED_PRECONDITION: an overdraw or
 // an over-reversal) or indeterminate (UNAVAILABLE, DEADLINE_EXCEEDED:
 // retried unchanged, same event ids, until definite; idempotency returns
-// the original result). Clients also read GetObligations from random nodes
+// the original result; a client does not follow a hint to the node that
+// just gave it no answer). Clients also read GetObligations from random nodes
 // and record what they saw.
 //
 // The check, on EVERY node once the nodes converge: every acknowledged
@@ -40,6 +41,7 @@
 // Quick mode (the default, in CI): 4 clients, one kill and one stop. Long
 // mode, PL_REPLICATION_LONG=1: 16 clients, 20 faults alternating kill and
 // stop.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -279,11 +281,18 @@ class Bank {
       op.event_ids.push_back(e.event_id());
     }
     std::string hinted;
+    // The node that last gave no answer (timed out or refused): a follower
+    // names a stopped or killed leader until its lease expires, so its hint
+    // to that node is not followed meanwhile.
+    std::string unresponsive;
     while (stop == nullptr || !stop->load()) {
       std::string address = hinted;
       if (address.empty()) {
         const std::vector<std::string> a = cluster_->addresses();
-        for (size_t k = 0; k < a.size() && a[*target % a.size()].empty(); ++k) {
+        for (size_t k = 0;
+             k < a.size() && (a[*target % a.size()].empty() ||
+                              a[*target % a.size()] == unresponsive);
+             ++k) {
           *target = (*target + 1) % a.size();
         }
         address = a[*target % a.size()];
@@ -296,6 +305,9 @@ class Bank {
       const grpc::Status s = pb::EventStoreService::NewStub(Channel(address))
                                  ->AppendEvents(&ctx, req, resp);
       if (s.ok()) {
+        const std::vector<std::string> a = cluster_->addresses();
+        const auto at = std::find(a.begin(), a.end(), address);
+        if (at != a.end()) *target = static_cast<size_t>(at - a.begin());
         op.outcome = Outcome::kAcked;
         op.node = address;
         op.acked_at = absl::Now();
@@ -328,7 +340,11 @@ class Bank {
       auto it = trailers.find("x-leader");
       if (it != trailers.end() && it->second.size() > 0) {
         hinted.assign(it->second.data(), it->second.size());
+        if (hinted == unresponsive) hinted.clear();
       } else {
+        unresponsive = address;
+      }
+      if (hinted.empty()) {
         *target = *target + 1;
         std::this_thread::sleep_for(milliseconds(20));
       }
@@ -855,6 +871,7 @@ std::vector<std::map<std::string, Sums>> CheckNode(
 
 // What a checked run did, for the log line.
 struct RunSummary {
+  uint64_t head = 0;
   std::map<std::string, int> acked;  // by op kind
   std::string text;
 };
@@ -886,6 +903,7 @@ RunSummary CheckRun(Cluster& cluster, const Bank& bank) {
     ADD_FAILURE() << head.status();
     return out;
   }
+  out.head = *head;
   std::map<std::string, std::vector<std::map<std::string, Sums>>> by_node;
   for (const std::string& node : cluster.addresses()) {
     by_node[node] = CheckNode(node, *head, history);
@@ -942,6 +960,54 @@ RunSummary CheckRun(Cluster& cluster, const Bank& bank) {
   return out;
 }
 
+// The checker's own negative control: CheckNode against a doctored copy of
+// a passing run's history reports exactly the violations put in (an
+// acknowledged event that is not there, a failed append whose event is
+// there, an event nobody sent, an acknowledgement at the wrong position).
+void ExpectTheCheckerCatchesADoctoredHistory(const std::string& node,
+                                             uint64_t head,
+                                             std::vector<Op> history) {
+  std::vector<size_t> acked;
+  for (size_t i = 0; i < history.size(); ++i) {
+    if (history[i].outcome == Outcome::kAcked && history[i].kind != "setup") {
+      acked.push_back(i);
+    }
+  }
+  ASSERT_GE(acked.size(), 3u);
+  history[acked[0]].outcome = Outcome::kFailed;  // yet present
+  history[acked[0]].code = grpc::StatusCode::ABORTED;
+  history[acked[1]].position += 1;  // acknowledged elsewhere
+  Op phantom = history[acked[2]];   // acknowledged, never written
+  phantom.event_ids = {"00000000-0000-4000-8000-000000000000"};
+  history.erase(history.begin() + static_cast<ptrdiff_t>(acked[2]));
+  history.push_back(phantom);  // and acked[2]'s event: never sent
+  ::testing::TestPartResultArray results;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &results);
+    (void)CheckNode(node, head, history);
+  }
+  std::vector<std::string> messages;
+  for (int i = 0; i < results.size(); ++i) {
+    messages.push_back(results.GetTestPartResult(i).message());
+  }
+  const std::string all = absl::StrJoin(messages, "\n");
+  auto count = [&](const std::string& what) {
+    return std::count_if(messages.begin(), messages.end(),
+                         [&](const std::string& m) {
+                           return m.find(what) != std::string::npos;
+                         });
+  };
+  EXPECT_EQ(count("yet is at position"), 1) << all;
+  EXPECT_EQ(count("is lost"), 1) << all;
+  EXPECT_EQ(count("was never sent"), 1) << all;
+  EXPECT_EQ(count("op.position"), 1) << all;
+  EXPECT_EQ(count("lost"), 2) << all;  // and the count of lost ones
+  EXPECT_EQ(results.size(), 5) << all;
+}
+
 int64_t Percentile(std::vector<int64_t> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -991,6 +1057,7 @@ TEST_F(ReplicationBankTest,
 
   // The nemesis: alternately kill -9 and SIGSTOP the leader.
   std::vector<int64_t> failover_ms;
+  std::map<std::string, std::vector<int64_t>> failover_ms_by_fault;
   for (int round = 0; round < faults; ++round) {
     ASSERT_TRUE(
         bank.WaitForAcks(bank.acknowledged() + load_between, absl::Seconds(60)))
@@ -1015,6 +1082,8 @@ TEST_F(ReplicationBankTest,
     const absl::Time last = bank.LastAckBy(old_address);
     const absl::Duration failover = first - last;
     failover_ms.push_back(absl::ToInt64Milliseconds(failover));
+    failover_ms_by_fault[stop ? "SIGSTOP" : "kill -9"].push_back(
+        failover_ms.back());
     std::cerr << "fault " << round << " (" << (stop ? "SIGSTOP" : "kill -9")
               << " of n" << leader << "): n" << next
               << " leads; last ack on the old leader -> first on the new: "
@@ -1042,6 +1111,12 @@ TEST_F(ReplicationBankTest,
             << Percentile(failover_ms, 0.5) << " ms, max "
             << Percentile(failover_ms, 1.0) << " ms over " << failover_ms.size()
             << " faults\n";
+  for (const auto& [fault, ms] : failover_ms_by_fault) {
+    std::cerr << "  " << fault << ": p50 " << Percentile(ms, 0.5) << " ms, max "
+              << Percentile(ms, 1.0) << " ms over " << ms.size() << "\n";
+  }
+  ExpectTheCheckerCatchesADoctoredHistory(cluster_->addresses()[0],
+                                          summary.head, bank.history());
   // The run exercised what it claims to.
   EXPECT_GT(summary.acked.at("book"), 0);
   EXPECT_GT(summary.acked.at("reverse"), 0);
