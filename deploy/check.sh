@@ -218,6 +218,28 @@ for np in by_kind.get("NetworkPolicy", []):
 for pdb in by_kind.get("PodDisruptionBudget", []):
     if not selected(pdb["spec"]["selector"]["matchLabels"]): errs.append(f"PodDisruptionBudget {pdb['metadata']['name']}: selector matches no pod")
 
+# The restore Pod example (not applied by kustomize): the ledgerd
+# StatefulSet's image, user and data layout, and one of its volumes.
+for pod in by_kind.get("Pod", []):
+    n = pod["metadata"]["name"]
+    if n in kust.get("resources", []): errs.append(f"Pod {n} must not be in kustomization.yaml")
+    if not ledgerd: continue
+    lsts = ledgerd[0]
+    lc = lsts["spec"]["template"]["spec"]["containers"][0]
+    pc = pod["spec"]["containers"][0]
+    if pc.get("image") != lc.get("image"): errs.append(f"Pod {n}: image differs from the ledgerd StatefulSet's")
+    if pod["spec"].get("securityContext", {}).get("runAsUser") != lsts["spec"]["template"]["spec"]["securityContext"].get("runAsUser"):
+        errs.append(f"Pod {n}: runAsUser differs from the ledgerd StatefulSet's")
+    want_dir = next((a for a in lc.get("args", []) if a.startswith("--data_dir=")), None)
+    if want_dir not in pc.get("args", []): errs.append(f"Pod {n}: {want_dir} (the StatefulSet's) is not among its args")
+    tmpl = lsts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"]
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in pod["spec"].get("volumes", []) if "persistentVolumeClaim" in v]
+    if not any(re.fullmatch(rf"{tmpl}-{lsts['metadata']['name']}-[0-9]+", c) for c in claims):
+        errs.append(f"Pod {n}: no volume is a node's claim ({tmpl}-{lsts['metadata']['name']}-N)")
+    mounts = {m["name"]: m["mountPath"] for m in pc.get("volumeMounts", [])}
+    lmounts = {m["name"]: m["mountPath"] for m in lc.get("volumeMounts", [])}
+    if mounts.get(tmpl) != lmounts.get(tmpl): errs.append(f"Pod {n}: volume {tmpl} is not mounted where the StatefulSet mounts it")
+
 # The replicated cluster: ledgerd's flags agree with the etcd StatefulSet.
 if ledgerd and etcd and want_replicas > 1:
     lsts, ests = ledgerd[0], etcd[0]
@@ -454,7 +476,7 @@ else
   out=$(cd "$P" && promtool check config prometheus-k8s.yml 2>&1); rc=$?
   if [ $rc -eq 0 ]; then
     ok "promtool check config prometheus-k8s.yml"
-  elif printf '%s' "$out" | grep -q 'field kubernetes_sd_configs not found'; then
+  elif grep -q 'field kubernetes_sd_configs not found' <<<"$out"; then
     skip "promtool check config prometheus-k8s.yml" "this promtool is built without Kubernetes service discovery (Debian's is)"
   else
     fail "promtool check config prometheus-k8s.yml" "$out"
@@ -480,6 +502,7 @@ used_flags() {
     for f in "$DEPLOY/k8s/statefulset.yaml" "$DEPLOY/k8s/cluster/statefulset.yaml"; do
       sed -n '/^ *args:/,/^ *ports:/p' "$f" | grep -v '^ *#'
     done
+    sed -n '/^ *args:/,/^ *securityContext:/p' "$DEPLOY/k8s/cluster/restore-pod.example.yaml" | grep -v '^ *#'
     for f in "$UNIT" "$DEPLOY"/systemd/cluster/*.conf; do
       sed -n '/^ExecStart=./,/[^\\]$/p' "$f"
     done
@@ -492,7 +515,7 @@ else
   help=$("$LEDGERD" --helpfull 2>&1 || true)
   missing=""
   for fl in $(used_flags); do
-    if ! printf '%s\n' "$help" | grep -q -- "--$fl "; then missing="$missing --$fl"; fi
+    if ! grep -q -- "--$fl " <<<"$help"; then missing="$missing --$fl"; fi
   done
   if [ -z "$missing" ]; then
     ok "ledgerd knows every flag deploy/ uses ($LEDGERD)"
@@ -507,7 +530,7 @@ else
   missing=""
   # shellcheck disable=SC2013  # flag names contain no whitespace
   for fl in $(sed -n '/readinessProbe:/,/periodSeconds/p' "$DEPLOY/k8s/statefulset.yaml" | grep -o -- '--[a-z_]*=' | sed 's/^--//; s/=$//' | sort -u); do
-    if ! printf '%s\n' "$help" | grep -q -- "--$fl"; then missing="$missing --$fl"; fi
+    if ! grep -q -- "--$fl" <<<"$help"; then missing="$missing --$fl"; fi
   done
   if [ -z "$missing" ]; then
     ok "ledgerctl health knows the readiness probe's options ($LEDGERCTL)"
