@@ -55,25 +55,11 @@ EXCEPTIONS = {
         "stream names are parsed by the domain's rule before a read",
     ("server/auth.cc", "domain/validate.h"):
         "partner ids in auth.conf follow the domain's id rule",
-    ("server/admin_service.cc", "store/backup.h"):
-        "backups copy the store's files",
     ("server/main.cc", "store/backup.h"):
         "--restore_backup restores into an empty directory before a ledger "
         "exists",
     ("server/main.cc", "store/power_loss_fs.h"):
         "the power-loss file system the crash tests start ledgerd with",
-    ("server/proofs.h", "store/store.h"):
-        "proofs read the stored Merkle tree (shared with ledgerctl's offline "
-        "proofs, which have no ledger)",
-    ("server/proofs.cc", "store/keys.h"): "as proofs.h",
-    ("server/proofs.cc", "store/merkle_tree.h"): "as proofs.h",
-    ("server/proofs.cc", "store/record_codec.h"): "as proofs.h",
-    ("server/query_service.cc", "store/store.h"):
-        "rebuild replays the log into a scratch store",
-    ("server/server.cc", "store/scrub.h"):
-        "the background scrub runs over the store's files",
-    ("server/server.cc", "store/store.h"):
-        "RocksDB gauges and the torn-WAL-tail report for /metrics",
 }
 
 # The one file that names abseil's string view (util/strings.h converts).

@@ -11,11 +11,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "merkle/merkle.h"
 #include "partnerledger/ledger.h"
+
+namespace partnerledger::store {
+class Store;
+}
 
 namespace partnerledger::ledger {
 
@@ -35,6 +40,23 @@ class TreeNodes final : public merkle::NodeSource {
   struct Impl;
   const std::unique_ptr<Impl> impl_;
 };
+
+// A leaf of the tree: the record at a position, as the public contract
+// shows it, and the canonical bytes whose hash the tree holds.
+struct Leaf {
+  RecordedEvent event;
+  std::string bytes;
+};
+
+// The leaf at `position` of `store` (a ledger's, StoreOf, or a data
+// directory opened by an offline tool); nullopt when no record is there.
+absl::StatusOr<std::optional<Leaf>> ReadLeaf(const store::Store& store,
+                                             uint64_t position);
+
+// Whether `bytes` are the canonical bytes of a record at `position` (they
+// start with "PLE1" and the big-endian position): what a client checks of
+// the leaf in an inclusion proof.
+bool LeafIsAtPosition(const std::string& bytes, uint64_t position);
 
 }  // namespace partnerledger::ledger
 

@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/maintenance.h"
 #include "server/log.h"
 #include "server/status_map.h"
-#include "store/backup.h"
 #include "util/sha256.h"
 
 namespace partnerledger::server {
@@ -96,8 +96,8 @@ grpc::ServerUnaryReactor* AdminService::CreateBackup(
   const std::string principal = access->principal.name;
   return RunExclusive(ctx, [this, resp, dir = *dir, principal] {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<store::BackupInfo> info = store::CreateBackup(
-        ledger::StoreOf(*ledger_), ScratchDir("backup"), dir);
+    absl::StatusOr<ledger::Backup> info =
+        ledger::CreateBackup(*ledger_, ScratchDir("backup"), dir);
     if (!info.ok()) {
       Log(LogLevel::kError, "backup failed",
           {{"backup_dir", dir},
@@ -131,8 +131,8 @@ grpc::ServerUnaryReactor* AdminService::VerifyBackup(
   const uint32_t id = req->backup_id();
   return RunExclusive(ctx, [this, resp, dir = *dir, id] {
     const auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<store::BackupCheck> check =
-        store::VerifyBackup(dir, id, ScratchDir("verify"));
+    absl::StatusOr<ledger::VerifiedBackup> check =
+        ledger::VerifyBackup(dir, id, ScratchDir("verify"));
     resp->set_seconds(SecondsSince(start));
     if (!check.ok()) {
       // Damage found is the answer, not a failure of the call.
@@ -149,10 +149,10 @@ grpc::ServerUnaryReactor* AdminService::VerifyBackup(
       return absl::OkStatus();
     }
     resp->set_ok(true);
-    resp->set_backup_id(check->info.backup_id);
-    resp->mutable_digest()->set_position(check->info.position);
-    resp->mutable_digest()->set_hash(check->info.hash);
-    resp->set_events_checked(check->chain.events_checked);
+    resp->set_backup_id(check->backup.backup_id);
+    resp->mutable_digest()->set_position(check->backup.position);
+    resp->mutable_digest()->set_hash(check->backup.hash);
+    resp->set_events_checked(check->events_checked);
     return absl::OkStatus();
   });
 }

@@ -3,12 +3,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ledger/ledger_internal.h"
+#include "ledger/tree_nodes.h"
 #include "merkle/merkle.h"
 #include "server/translate.h"
-#include "store/keys.h"
-#include "store/merkle_tree.h"
-#include "store/record_codec.h"
 #include "util/status_macros.h"
 
 namespace partnerledger::server {
@@ -17,14 +14,6 @@ namespace {
 std::vector<std::string> ToVector(
     const google::protobuf::RepeatedPtrField<std::string>& hashes) {
   return std::vector<std::string>(hashes.begin(), hashes.end());
-}
-
-// The canonical bytes start with "PLE1" and the big-endian position
-// (store/record_codec.h).
-bool LeafIsAtPosition(const std::string& leaf_bytes, uint64_t position) {
-  return leaf_bytes.size() > 12 && leaf_bytes.compare(0, 4, "PLE1") == 0 &&
-         store::GetBigEndian64(std::string_view(leaf_bytes).substr(4, 8)) ==
-             position;
 }
 
 }  // namespace
@@ -51,11 +40,6 @@ void CheckpointSigner::Fill(uint64_t size, const std::string& root,
   }
 }
 
-absl::StatusOr<std::string> TreeRoot(const store::Store& store, uint64_t size,
-                                     uint64_t head) {
-  return TreeRoot(store::StoreNodeSource(&store), size, head);
-}
-
 absl::StatusOr<std::string> TreeRoot(const merkle::NodeSource& nodes,
                                      uint64_t size, uint64_t head) {
   if (size > head) {
@@ -65,28 +49,12 @@ absl::StatusOr<std::string> TreeRoot(const merkle::NodeSource& nodes,
   return merkle::RootAt(nodes, size);
 }
 
-absl::Status FillCheckpoint(const store::Store& store,
-                            const CheckpointSigner& signer, uint64_t size,
-                            uint64_t head, v1::TreeCheckpoint* out) {
-  return FillCheckpoint(store::StoreNodeSource(&store), signer, size, head,
-                        out);
-}
-
 absl::Status FillCheckpoint(const merkle::NodeSource& nodes,
                             const CheckpointSigner& signer, uint64_t size,
                             uint64_t head, v1::TreeCheckpoint* out) {
   ASSIGN_OR_RETURN(std::string root, TreeRoot(nodes, size, head));
   signer.Fill(size, root, out);
   return absl::OkStatus();
-}
-
-absl::Status FillInclusionProof(const store::Store& store,
-                                const CheckpointSigner& signer,
-                                const v1::GetInclusionProofRequest& req,
-                                uint64_t head,
-                                v1::GetInclusionProofResponse* out) {
-  return FillInclusionProof(store, store::StoreNodeSource(&store), signer, req,
-                            head, out);
 }
 
 absl::Status FillInclusionProof(const store::Store& store,
@@ -107,9 +75,9 @@ absl::Status FillInclusionProof(const store::Store& store,
     return absl::InvalidArgumentError(absl::StrCat(
         "position: ", req.position(), " is beyond the tree size ", size));
   }
-  ASSIGN_OR_RETURN(std::optional<store::StoredEvent> e,
-                   store.ReadEvent(req.position()));
-  if (!e.has_value()) {
+  ASSIGN_OR_RETURN(std::optional<ledger::Leaf> leaf,
+                   ledger::ReadLeaf(store, req.position()));
+  if (!leaf.has_value()) {
     return absl::DataLossError(absl::StrCat(
         "event at position ", req.position(), " is missing below the head"));
   }
@@ -117,25 +85,15 @@ absl::Status FillInclusionProof(const store::Store& store,
   ASSIGN_OR_RETURN(std::vector<std::string> path,
                    merkle::InclusionProof(source, req.position() - 1, size));
   ASSIGN_OR_RETURN(std::string root, merkle::RootAt(source, size));
-  RETURN_IF_ERROR(ToWire(ledger::ToRecordedEvent(store::StoredEvent(*e)),
-                         out->mutable_event()));
+  RETURN_IF_ERROR(ToWire(leaf->event, out->mutable_event()));
   out->set_position(req.position());
   out->set_leaf_index(req.position() - 1);
   out->set_tree_size(size);
-  out->set_leaf_bytes(store::CanonicalBytes(*e));
+  out->set_leaf_bytes(std::move(leaf->bytes));
   out->set_leaf_hash(merkle::LeafHash(out->leaf_bytes()));
   for (std::string& h : path) out->add_audit_path(std::move(h));
   signer.Fill(size, root, out->mutable_checkpoint());
   return absl::OkStatus();
-}
-
-absl::Status FillConsistencyProof(const store::Store& store,
-                                  const CheckpointSigner& signer,
-                                  const v1::GetConsistencyProofRequest& req,
-                                  uint64_t head,
-                                  v1::GetConsistencyProofResponse* out) {
-  return FillConsistencyProof(store::StoreNodeSource(&store), signer, req, head,
-                              out);
 }
 
 absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
@@ -174,7 +132,7 @@ absl::Status CheckInclusion(const v1::GetInclusionProofResponse& proof,
                      " but the checkpoint is at ", trusted.size));
   }
   if (proof.position() == 0 || proof.leaf_index() != proof.position() - 1 ||
-      !LeafIsAtPosition(proof.leaf_bytes(), proof.position())) {
+      !ledger::LeafIsAtPosition(proof.leaf_bytes(), proof.position())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the leaf bytes are not the record at position ", proof.position()));
   }

@@ -1,5 +1,6 @@
 // Tree heads and proofs as wire messages (proto/partnerledger/v1/audit.proto),
-// built from a store: the one place AuditService and ledgerctl's offline
+// built from a store's tree and records (read through the ledger layer,
+// ledger/tree_nodes.h): the one place AuditService and ledgerctl's offline
 // commands (a stopped data directory or a backup) get them from, so both
 // answer byte for byte alike. Also the client-side checks of those messages.
 //
@@ -17,7 +18,10 @@
 #include "merkle/checkpoint.h"
 #include "merkle/merkle.h"
 #include "partnerledger/v1/audit.pb.h"
-#include "store/store.h"
+
+namespace partnerledger::store {
+class Store;
+}
 
 namespace partnerledger::server {
 
@@ -43,41 +47,25 @@ class CheckpointSigner {
   std::string unsigned_reason_;
 };
 
-// The root at `size`. INVALID_ARGUMENT beyond `head`; DATA_LOSS if the
-// stored tree lacks a node.
-absl::StatusOr<std::string> TreeRoot(const store::Store& store, uint64_t size,
-                                     uint64_t head);
-absl::Status FillCheckpoint(const store::Store& store,
-                            const CheckpointSigner& signer, uint64_t size,
-                            uint64_t head, v1::TreeCheckpoint* out);
-// REQUIRES nothing of the request: position 0 or beyond tree_size is
-// INVALID_ARGUMENT naming the field; tree_size 0 means `head`.
-absl::Status FillInclusionProof(const store::Store& store,
-                                const CheckpointSigner& signer,
-                                const v1::GetInclusionProofRequest& req,
-                                uint64_t head,
-                                v1::GetInclusionProofResponse* out);
-// to_size 0 means `head`; from_size > to_size is INVALID_ARGUMENT.
-absl::Status FillConsistencyProof(const store::Store& store,
-                                  const CheckpointSigner& signer,
-                                  const v1::GetConsistencyProofRequest& req,
-                                  uint64_t head,
-                                  v1::GetConsistencyProofResponse* out);
-
-// The same, with the tree's nodes read from `nodes` (the records still from
-// `store`): offline tools pass a store::LogNodeSource so a data directory
-// whose stored tree is behind its log still answers.
+// The root at `size`, from the tree's nodes. INVALID_ARGUMENT beyond `head`;
+// DATA_LOSS if the tree lacks a node. The server passes its
+// ledger::TreeNodes; offline tools a store::LogNodeSource, so that a data
+// directory whose stored tree is behind its log still answers.
 absl::StatusOr<std::string> TreeRoot(const merkle::NodeSource& nodes,
                                      uint64_t size, uint64_t head);
 absl::Status FillCheckpoint(const merkle::NodeSource& nodes,
                             const CheckpointSigner& signer, uint64_t size,
                             uint64_t head, v1::TreeCheckpoint* out);
+// The leaf (its record) read from `store` (ledger::ReadLeaf), the path from
+// `nodes`. REQUIRES nothing of the request: position 0 or beyond tree_size
+// is INVALID_ARGUMENT naming the field; tree_size 0 means `head`.
 absl::Status FillInclusionProof(const store::Store& store,
                                 const merkle::NodeSource& nodes,
                                 const CheckpointSigner& signer,
                                 const v1::GetInclusionProofRequest& req,
                                 uint64_t head,
                                 v1::GetInclusionProofResponse* out);
+// to_size 0 means `head`; from_size > to_size is INVALID_ARGUMENT.
 absl::Status FillConsistencyProof(const merkle::NodeSource& nodes,
                                   const CheckpointSigner& signer,
                                   const v1::GetConsistencyProofRequest& req,

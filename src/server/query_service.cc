@@ -5,12 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/maintenance.h"
 #include "merkle/merkle.h"
 #include "projection/rebuild.h"
 #include "server/min_position.h"
 #include "server/status_map.h"
 #include "server/translate.h"
-#include "store/store.h"
 #include "util/status_macros.h"
 
 namespace partnerledger::server {
@@ -187,38 +187,6 @@ grpc::ServerUnaryReactor* QueryService::GetPartnershipHealth(
       [this, req] { return queries_.GetPartnershipHealth(*req); }, resp);
 }
 
-namespace {
-
-// The slow path, run only when the digests differ: a replay into a scratch
-// store, compared entry by entry to name the first difference.
-absl::StatusOr<projection::CompareResult> LocateDifference(Ledger& ledger,
-                                                           uint64_t to) {
-  const std::string scratch_dir =
-      absl::StrCat(ledger.options().data_dir, ".rebuild-",
-                   std::chrono::system_clock::now().time_since_epoch().count());
-  std::error_code ec;
-  std::filesystem::remove_all(scratch_dir, ec);
-  absl::StatusOr<projection::CompareResult> out;
-  {
-    store::StoreOptions so;
-    so.dir = scratch_dir;
-    so.sync = false;
-    so.disable_wal = true;
-    so.append_only_history = true;
-    ASSIGN_OR_RETURN(std::unique_ptr<store::Store> scratch,
-                     store::Store::Open(so));
-    absl::StatusOr<projection::ReplayStats> stats = projection::Replay(
-        ledger::StoreOf(ledger), ledger::RulesOf(ledger), to, scratch.get());
-    out = stats.ok() ? projection::CompareProjections(ledger::StoreOf(ledger),
-                                                      *scratch, to)
-                     : stats.status();
-  }
-  std::filesystem::remove_all(scratch_dir, ec);
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
     Ledger& ledger) {
   const auto start = std::chrono::steady_clock::now();
@@ -238,7 +206,9 @@ absl::StatusOr<v1::RebuildProjectionsResponse> RebuildAndCompare(
   projection::CompareResult cmp;
   cmp.keys_compared = rebuilt.entries;
   if (!(rebuilt == *stored)) {
-    ASSIGN_OR_RETURN(cmp, LocateDifference(ledger, to));
+    // The slow path: a replay into a scratch store, compared entry by
+    // entry to name the first difference.
+    ASSIGN_OR_RETURN(cmp, ledger::CompareWithScratchReplay(ledger, to));
     if (cmp.identical) {
       // The entry-by-entry comparison disagrees with the digests: report
       // the difference rather than trust either.

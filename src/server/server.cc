@@ -26,6 +26,7 @@
 #include "grpcpp/server_builder.h"
 #include "http/gateway.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/maintenance.h"
 #include "server/admin_service.h"
 #include "server/audit_service.h"
 #include "server/event_store_service.h"
@@ -34,8 +35,6 @@
 #include "server/metrics_http.h"
 #include "server/query_service.h"
 #include "server/unparseable_request.h"
-#include "store/scrub.h"
-#include "store/store.h"
 #include "util/host_port.h"
 #include "util/status_macros.h"
 
@@ -239,7 +238,7 @@ struct LedgerServer::Impl {
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<MetricsHttpServer> metrics_http;
   std::unique_ptr<http::HttpGateway> http_gateway;
-  std::unique_ptr<store::Scrubber> scrubber;
+  std::unique_ptr<ledger::Scrub> scrubber;
   int port = 0;
 
   std::atomic<bool> serving{false};
@@ -299,14 +298,14 @@ struct LedgerServer::Impl {
     MetricsInputs in;
     in.ledger = ledger->stats();
     in.healthy = ledger->healthy() && !data_loss.load();
-    if (const auto& torn = ledger::StoreOf(*ledger).wal_tail_repair(); torn) {
+    if (const auto torn = ledger::TornWalTailOf(*ledger); torn) {
       in.wal_torn_tail_bytes = torn->dropped_bytes;
     }
     in.serving = serving.load();
     in.max_concurrent_streams =
         static_cast<uint64_t>(options.max_concurrent_streams);
     if (scrubber != nullptr) {
-      const store::ScrubStats st = scrubber->stats();
+      const ledger::Scrub::Progress st = scrubber->progress();
       in.scrub_passes = st.passes;
       in.scrub_bytes = st.bytes_checked;
     }
@@ -321,12 +320,11 @@ struct LedgerServer::Impl {
     in.writer_queue_max = options.ledger.writer_queue_max;
     in.auth_unauthenticated = auth->unauthenticated_total();
     in.auth_permission_denied = auth->permission_denied_total();
-    const store::Store& s = ledger::StoreOf(*ledger);
-    in.total_sst_files_bytes = s.IntProperty("rocksdb.total-sst-files-size");
-    in.live_sst_files_bytes = s.IntProperty("rocksdb.live-sst-files-size");
-    in.actual_delayed_write_rate =
-        s.IntProperty("rocksdb.actual-delayed-write-rate");
-    in.is_write_stopped = s.IntProperty("rocksdb.is-write-stopped");
+    const ledger::StorageGauges g = ledger::StorageGaugesOf(*ledger);
+    in.total_sst_files_bytes = g.total_sst_files_bytes;
+    in.live_sst_files_bytes = g.live_sst_files_bytes;
+    in.actual_delayed_write_rate = g.actual_delayed_write_rate;
+    in.is_write_stopped = g.is_write_stopped;
     return in;
   }
 };
@@ -378,8 +376,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   ASSIGN_OR_RETURN(impl->ledger,
                    ledger::OpenWithRules(options.ledger, options.rules));
 
-  if (const auto& torn = ledger::StoreOf(*impl->ledger).wal_tail_repair();
-      torn) {
+  if (const auto torn = ledger::TornWalTailOf(*impl->ledger); torn) {
     Log(LogLevel::kWarn,
         "dropped a torn write-ahead log tail: the last record of an append "
         "whose fsync never returned (never acknowledged)",
@@ -446,11 +443,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
                      why.empty() ? "" : absl::StrCat(": ", why)));
   }
   impl->SetServing(impl->ledger->healthy());
-  store::ScrubOptions scrub;
-  scrub.bytes_per_s = options.scrub_bytes_per_s;
-  scrub.pass_interval = std::chrono::seconds(options.scrub_interval_s);
-  impl->scrubber = std::make_unique<store::Scrubber>(
-      &ledger::StoreOf(*impl->ledger), scrub, [raw](const absl::Status& s) {
+  impl->scrubber = std::make_unique<ledger::Scrub>(
+      impl->ledger.get(), options.scrub_bytes_per_s,
+      std::chrono::seconds(options.scrub_interval_s),
+      [raw](const absl::Status& s) {
         raw->OnDataLoss(true, "SST checksums", std::string(s.message()));
       });
   impl->scrubber->Start();
