@@ -20,7 +20,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "child_process.h"
 #include "grpcpp/grpcpp.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::crash {
 namespace {
@@ -49,14 +51,6 @@ std::string DescribeWaitStatus(int status) {
 
 }  // namespace
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 absl::StatusOr<std::string> FindLedgerd() {
   if (const char* env = std::getenv("PL_LEDGERD"); env != nullptr && *env) {
     if (IsExecutable(env)) return std::string(env);
@@ -82,8 +76,6 @@ absl::StatusOr<std::unique_ptr<LedgerdProcess>> LedgerdProcess::Start(
     milliseconds ready_timeout) {
   ::unlink(flags.port_file.c_str());
 
-  // Everything the child needs is prepared before fork(): between fork and
-  // execv only async-signal-safe calls are allowed (gRPC threads exist).
   std::vector<std::string> args = {
       binary,
       "--listen=127.0.0.1:0",
@@ -97,44 +89,14 @@ absl::StatusOr<std::unique_ptr<LedgerdProcess>> LedgerdProcess::Start(
   }
   if (flags.unsafe_no_sync) args.push_back("--unsafe_no_sync");
   for (const std::string& a : flags.extra_args) args.push_back(a);
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
 
-  const int log_fd = ::open(flags.log_file.c_str(),
-                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("open ", flags.log_file, ": ", std::strerror(errno)));
+  {
+    std::ofstream log(flags.log_file, std::ios::app);
+    log << "=== start:";
+    for (const std::string& a : args) log << " " << a;
+    log << "\n";
   }
-  const std::string banner = absl::StrCat(
-      "=== start:",
-      [&] {
-        std::string s;
-        for (const std::string& a : args) absl::StrAppend(&s, " ", a);
-        return s;
-      }(),
-      "\n");
-  [[maybe_unused]] ssize_t w = ::write(log_fd, banner.data(), banner.size());
-
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    // Child. If the test binary dies, the server must not outlive it.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
+  ASSIGN_OR_RETURN(const pid_t pid, child_process::Spawn(args, flags.log_file));
 
   std::unique_ptr<LedgerdProcess> p(new LedgerdProcess(pid, flags));
   absl::Status s = p->WaitUntilServing(ready_timeout);
@@ -245,8 +207,7 @@ absl::Status LedgerdProcess::Terminate(milliseconds timeout) {
 }
 
 std::string LedgerdProcess::LogTail(size_t max_bytes) const {
-  const std::string log = ReadFileOrEmpty(flags_.log_file);
-  return log.size() <= max_bytes ? log : log.substr(log.size() - max_bytes);
+  return child_process::FileTail(flags_.log_file, max_bytes);
 }
 
 }  // namespace partnerledger::crash

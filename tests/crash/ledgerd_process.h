@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "child_process.h"
 
 namespace partnerledger::crash {
 
@@ -86,7 +87,7 @@ class LedgerdProcess {
 };
 
 // Reads a whole small file; empty string if it cannot be read.
-std::string ReadFileOrEmpty(const std::string& path);
+using child_process::ReadFileOrEmpty;
 
 }  // namespace partnerledger::crash
 

@@ -21,8 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "child_process.h"
 #include "partnerledger/limits.h"
 #include "replication/etcd_client.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::testing {
 namespace {
@@ -69,13 +71,6 @@ absl::StatusOr<int> FreePort() {
   }
   ::close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
-}
-
-std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -160,31 +155,7 @@ absl::Status EtcdCluster::Spawn(int i) {
     args.push_back("--trusted-ca-file=" + tls_->ca_file);
     args.push_back("--client-cert-auth");
   }
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int log_fd = ::open(m.log_file.c_str(),
-                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("open ", m.log_file, ": ", std::strerror(errno)));
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  m.pid = pid;
+  ASSIGN_OR_RETURN(m.pid, child_process::Spawn(args, m.log_file));
   return absl::OkStatus();
 }
 
@@ -254,7 +225,8 @@ void EtcdCluster::Stop(int i) {
     std::error_code ec;
     for (const auto& task : std::filesystem::directory_iterator(
              absl::StrCat("/proc/", pid, "/task"), ec)) {
-      const std::string stat = ReadSmallFile(task.path().string() + "/stat");
+      const std::string stat =
+          child_process::ReadFileOrEmpty(task.path().string() + "/stat");
       const size_t paren = stat.rfind(')');
       if (paren == std::string::npos || paren + 2 >= stat.size() ||
           stat[paren + 2] != 'T') {
@@ -279,12 +251,7 @@ absl::Status EtcdCluster::Restart(int i) {
 bool EtcdCluster::running(int i) const { return members_[i].pid > 0; }
 
 std::string EtcdCluster::LogTail(int i, size_t max_bytes) const {
-  std::ifstream in(members_[i].log_file, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string all = ss.str();
-  if (all.size() > max_bytes) all = all.substr(all.size() - max_bytes);
-  return all;
+  return child_process::FileTail(members_[i].log_file, max_bytes);
 }
 
 }  // namespace partnerledger::testing
