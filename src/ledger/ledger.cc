@@ -545,6 +545,9 @@ class LedgerImpl final : public Ledger {
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
+    // With the Merkle tree: the records' leaf hashes, 32 bytes each, hashed
+    // here so the committer only folds them into the tree.
+    std::string leaves;
     // Requests of this group that occupy more than one position, in order.
     std::vector<store::RequestSpan> spans;
     projection::StateOverlay state;
@@ -564,6 +567,7 @@ class LedgerImpl final : public Ledger {
     std::map<std::string, std::optional<uint64_t>, std::less<>> stream_revs;
     std::map<std::string, EventIdEntry> event_ids;
     std::vector<StoredEvent> records;
+    std::string leaves;
     projection::StateOverlay state;
   };
 
@@ -810,7 +814,7 @@ class LedgerImpl final : public Ledger {
     for (const auto& [raw, entry] : group.event_ids) b.PutEventId(raw, entry);
     for (const store::RequestSpan& span : group.spans) b.PutRequestSpan(span);
     group.state.WriteTo(&b);
-    if (tree_ != nullptr) tree_->Stage(group.records, &b);
+    if (tree_ != nullptr) tree_->Stage(group.records, group.leaves, &b);
     store::Head head;
     head.set_position(group.head_position);
     head.set_hash(group.head_hash);
@@ -941,6 +945,7 @@ class LedgerImpl final : public Ledger {
       group->stream_revs[stream] = rev;
     for (auto& [raw, entry] : scope.event_ids) group->event_ids[raw] = entry;
     for (StoredEvent& e : scope.records) group->records.push_back(std::move(e));
+    group->leaves.append(scope.leaves);
     scope.state.MergeIntoParent();
     return result;
   }
@@ -1105,7 +1110,7 @@ class LedgerImpl final : public Ledger {
     e->set_schema_version(kSchemaVersion);
     e->set_derived(derived);
     e->set_prev_hash(last_hash_);
-    e->set_hash(store::ComputeHash(*e));
+    store::HashRecord(e, options_.merkle_tree ? &scope->leaves : nullptr);
 
     scope->state.set_position(e->position());
     const std::string event_id = FormatUuid(e->event_id());

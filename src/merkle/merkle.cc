@@ -91,18 +91,11 @@ void ShiftWhileEven(uint64_t* fn, uint64_t* sn) {
 }  // namespace
 
 std::string LeafHash(std::string_view leaf_bytes) {
-  Sha256 h;
-  h.Update(std::string_view("\0", 1));
-  h.Update(leaf_bytes);
-  return DigestBytes(h.Finish());
+  return DigestBytes(Sha256OfParts({std::string_view("\0", 1), leaf_bytes}));
 }
 
 std::string NodeHash(std::string_view left, std::string_view right) {
-  Sha256 h;
-  h.Update(std::string_view("\1", 1));
-  h.Update(left);
-  h.Update(right);
-  return DigestBytes(h.Finish());
+  return DigestBytes(Sha256OfParts({std::string_view("\1", 1), left, right}));
 }
 
 const std::string& EmptyRoot() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -29,6 +30,14 @@ namespace partnerledger::store {
 
 // The leaf hash of a record: SHA-256(0x00 || CanonicalBytes(e)).
 std::string RecordLeafHash(const StoredEvent& e);
+
+// Sets e's chain hash (ComputeHash) and, unless `leaves` is null, appends
+// its leaf hash (RecordLeafHash, 32 bytes) to `leaves`, encoding the
+// canonical bytes once for both. The ledger's writer thread hashes each
+// record it decides this way, so that the committer, which writes groups
+// one after the other, only folds leaves into the tree.
+// REQUIRES: every field but the hash is set.
+void HashRecord(StoredEvent* e, std::string* leaves);
 
 // Complete subtrees read from the store (level 0 from the records). A
 // missing node is DATA_LOSS.
@@ -106,6 +115,11 @@ class TreeWriter {
   // REQUIRES: records are the next positions after the tree's size, in
   // order.
   void Stage(const std::vector<StoredEvent>& records, Batch* batch);
+  // The same with the records' leaf hashes computed beforehand
+  // (HashRecord): 32 bytes per record, in the records' order.
+  // REQUIRES: as above, and leaves.size() == 32 * records.size().
+  void Stage(const std::vector<StoredEvent>& records, std::string_view leaves,
+             Batch* batch);
   // The staged batch was committed (Adopt) or was not (Discard).
   void Adopt();
   void Discard();

@@ -55,10 +55,12 @@ std::string CanonicalBytes(const StoredEvent& e) {
 }
 
 std::string ComputeHash(const StoredEvent& e) {
-  Sha256 h;
-  h.Update(e.prev_hash());
-  h.Update(CanonicalBytes(e));
-  return DigestBytes(h.Finish());
+  return ChainHash(e.prev_hash(), CanonicalBytes(e));
+}
+
+std::string ChainHash(std::string_view prev_hash,
+                      std::string_view canonical_bytes) {
+  return DigestBytes(Sha256OfParts({prev_hash, canonical_bytes}));
 }
 
 absl::Status ValidateRecord(const StoredEvent& e) {

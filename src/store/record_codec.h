@@ -32,6 +32,10 @@ const std::string& GenesisHash();
 std::string CanonicalBytes(const StoredEvent& e);
 // SHA-256(e.prev_hash() || CanonicalBytes(e)).
 std::string ComputeHash(const StoredEvent& e);
+// The same from canonical bytes already encoded (a caller that hashes them
+// for more than the chain encodes them once).
+std::string ChainHash(std::string_view prev_hash,
+                      std::string_view canonical_bytes);
 
 // Structural checks of a record (sizes, non-empty fields, UTF-8 strings, so
 // what is written parses again) and that its hash

@@ -55,6 +55,42 @@ Sha256Digest Sha256Of(std::string_view bytes) {
   return h.Finish();
 }
 
+namespace {
+
+// One digest context per thread, freed when the thread ends.
+class ThreadContext {
+ public:
+  ThreadContext() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr) std::abort();
+  }
+  ~ThreadContext() { EVP_MD_CTX_free(ctx_); }
+  ThreadContext(const ThreadContext&) = delete;
+  ThreadContext& operator=(const ThreadContext&) = delete;
+  EVP_MD_CTX* get() { return ctx_; }
+
+ private:
+  EVP_MD_CTX* const ctx_;
+};
+
+}  // namespace
+
+Sha256Digest Sha256OfParts(std::initializer_list<std::string_view> parts) {
+  thread_local ThreadContext context;
+  EVP_MD_CTX* ctx = context.get();
+  // Initialising a context that already holds SHA-256 reuses its state
+  // instead of allocating a new one.
+  if (EVP_DigestInit_ex(ctx, Sha256Algorithm(), nullptr) != 1) std::abort();
+  for (std::string_view part : parts) {
+    if (EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) std::abort();
+  }
+  Sha256Digest d{};
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, d.data(), &n) != 1 || n != kSha256Bytes) {
+    std::abort();
+  }
+  return d;
+}
+
 std::string DigestBytes(const Sha256Digest& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }

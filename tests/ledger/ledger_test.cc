@@ -13,8 +13,12 @@
 #include "absl/strings/match.h"
 #include "domain/rules.h"
 #include "ledger/ledger_internal.h"
+#include "merkle/merkle.h"
+#include "merkle/naive_rfc9162.h"
 #include "rocksdb/env.h"
 #include "server/fault_fs.h"
+#include "store/merkle_tree.h"
+#include "store/store.h"
 #include "test_support.h"
 #include "util/uuid.h"
 
@@ -462,6 +466,105 @@ TEST_F(LedgerTest, RequestsOfOneGroupSeeEachOtherAndFailAlone) {
   }
   EXPECT_EQ(ledger_->head_position(), static_cast<uint64_t>(kRequests / 2));
   EXPECT_TRUE(ledger_->VerifyChain(0, 0, std::nullopt)->ok);
+}
+
+// Accepts every event, as the structural rules do, but refuses a profile
+// update whose pitch is "refuse" (FAILED_PRECONDITION).
+class RefuseMarkedRules final : public domain::Rules {
+ public:
+  absl::StatusOr<domain::Decision> Decide(
+      const domain::StateView&, const domain::Proposal& p) const override {
+    if (p.payload->has_partner_profile_updated() &&
+        p.payload->partner_profile_updated().pitch() == "refuse") {
+      return absl::FailedPreconditionError("refused");
+    }
+    domain::Decision d;
+    d.payload = *p.payload;
+    return d;
+  }
+  absl::Status Apply(domain::StateWriter&,
+                     const domain::Recorded&) const override {
+    return absl::OkStatus();
+  }
+};
+
+// The writer hashes each record's Merkle leaf as it decides it. A request
+// refused after some of its events were placed leaves no leaf behind: the
+// stored tree is the tree of the records written, before and after a
+// restart.
+TEST(LedgerTree, TreeFromTheWritersLeavesIsTheTreeOfTheWrittenRecords) {
+  TempDir dir;
+  FakeClock clock(1'767'225'600'000'000);
+  RefuseMarkedRules rules;
+  Options o;
+  o.data_dir = dir.Sub("data");
+  o.clock = &clock;
+  auto open = [&] {
+    absl::StatusOr<std::unique_ptr<Ledger>> l =
+        ledger::OpenWithRules(o, &rules);
+    EXPECT_TRUE(l.ok()) << l.status();
+    return l.ok() ? std::move(*l) : nullptr;
+  };
+  // Queued together so they share commit groups: every third request is
+  // refused at its third event, after two were placed.
+  auto append_all = [](Ledger* ledger, int first, int count) {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    std::vector<absl::StatusCode> codes(count);
+    for (int i = 0; i < count; ++i) {
+      AppendRequest r;
+      r.stream = "partner-q" + std::to_string(first + i);
+      r.expected = ExpectedRevision::NoStream();
+      r.events.push_back(MakeEvent(PartnerRegisteredPayload("Acme")));
+      r.events.push_back(MakeEvent(ProfileUpdatedPayload("ok")));
+      r.events.push_back(MakeEvent(
+          ProfileUpdatedPayload((first + i) % 3 == 0 ? "refuse" : "ok")));
+      ledger->Append(std::move(r), [&, i](absl::StatusOr<AppendResult> res) {
+        std::lock_guard<std::mutex> lock(mu);
+        codes[i] = res.status().code();
+        ++done;
+        cv.notify_one();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == count; });
+    return codes;
+  };
+  auto tree_matches_records = [](const Ledger& ledger) {
+    const store::Store& s = ledger::StoreOf(ledger);
+    const uint64_t head = ledger.head_position();
+    std::vector<std::string> leaves;
+    for (uint64_t p = 1; p <= head; ++p) {
+      absl::StatusOr<std::optional<store::StoredEvent>> e = s.ReadEvent(p);
+      EXPECT_TRUE(e.ok() && e->has_value()) << p;
+      if (!e.ok() || !e->has_value()) return;
+      leaves.push_back(store::RecordLeafHash(**e));
+    }
+    EXPECT_EQ(*s.ReadMerkleTreeSize(), head);
+    EXPECT_EQ(*merkle::RootAt(store::StoreNodeSource(&s), head),
+              merkle::naive::NaiveRoot(leaves, 0, head));
+  };
+
+  std::unique_ptr<Ledger> ledger = open();
+  ASSERT_NE(ledger, nullptr);
+  std::vector<absl::StatusCode> codes = append_all(ledger.get(), 0, 90);
+  for (int i = 0; i < 90; ++i) {
+    EXPECT_EQ(codes[i], i % 3 == 0 ? absl::StatusCode::kFailedPrecondition
+                                   : absl::StatusCode::kOk)
+        << i;
+  }
+  ASSERT_EQ(ledger->head_position(), 60u * 3u);
+  tree_matches_records(*ledger);
+
+  // After a restart the writer continues the tree from its stored edge.
+  ledger.reset();
+  ledger = open();
+  ASSERT_NE(ledger, nullptr);
+  codes = append_all(ledger.get(), 90, 31);
+  ASSERT_EQ(ledger->head_position(), 60u * 3u + 20u * 3u);
+  tree_matches_records(*ledger);
+  EXPECT_TRUE(ledger->VerifyChain(0, 0, std::nullopt)->ok);
 }
 
 TEST(LedgerQueue, FullQueueIsResourceExhaustedAndOthersSucceed) {

@@ -3,6 +3,7 @@
 // naive recomputation at 100k events.
 #include "store/merkle_tree.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 #include "merkle/naive_rfc9162.h"
 #include "partnerledger/limits.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "store/keys.h"
 #include "store/record_codec.h"
 #include "store/store.h"
@@ -172,6 +174,91 @@ TEST_F(MerkleStoreTest, ProofsAtRandomPositionsOfA100kTreeMatchNaive) {
                     *merkle::InclusionProof(source, m, size), old_root)
                     .ok());
   }
+}
+
+TEST(HashRecord, GivesTheChainHashAndTheLeafHashOfTheRecord) {
+  StoredEvent e = MakeRecord(7, std::string(32, 'p'));
+  const std::string chain = e.hash();
+  e.clear_hash();
+  std::string leaves = "x";
+  HashRecord(&e, &leaves);
+  EXPECT_EQ(e.hash(), chain);
+  EXPECT_EQ(e.hash(), ComputeHash(e));
+  // Appended after what the caller holds: 1 + 32 bytes.
+  EXPECT_EQ(leaves, "x" + RecordLeafHash(e));
+  EXPECT_EQ(RecordLeafHash(e), H(std::string(1, '\0') + CanonicalBytes(e)));
+  // Without the tree only the chain hash is set.
+  e.clear_hash();
+  HashRecord(&e, nullptr);
+  EXPECT_EQ(e.hash(), chain);
+}
+
+// The ledger's writer hashes the leaves as it decides the records; staged
+// from those, a group writes exactly what staging from the records writes.
+TEST_F(MerkleStoreTest, LeavesHashedBeforehandStageTheSameBatch) {
+  Open();
+  Append(37, 37, /*with_tree=*/true);  // a tree whose edge has several levels
+  std::vector<StoredEvent> records;
+  std::string leaves;
+  std::string prev = store_->ReadHead()->hash();
+  for (uint64_t p = 38; p < 38 + 300; ++p) {
+    StoredEvent e = MakeRecord(p, prev);
+    e.clear_hash();
+    HashRecord(&e, &leaves);
+    prev = e.hash();
+    records.push_back(std::move(e));
+  }
+  std::unique_ptr<TreeWriter> from_records =
+      *TreeWriter::Open(store_.get(), 37);
+  std::unique_ptr<TreeWriter> from_leaves = *TreeWriter::Open(store_.get(), 37);
+  Batch a = store_->NewBatch();
+  Batch b = store_->NewBatch();
+  from_records->Stage(records, &a);
+  from_leaves->Stage(records, leaves, &b);
+  EXPECT_EQ(a.Data(), b.Data());
+  ASSERT_GT(b.Data().size(), 300u * 32u);
+  for (const StoredEvent& e : records) ASSERT_TRUE(b.PutEvent(e).ok());
+  ASSERT_TRUE(store_->Commit(&b).ok());
+  from_leaves->Adopt();
+  for (const StoredEvent& e : records) leaves_.push_back(RecordLeafHash(e));
+  EXPECT_EQ(from_leaves->size(), 337u);
+  EXPECT_EQ(*merkle::RootAt(StoreNodeSource(store_.get()), 337),
+            NaiveRoot(leaves_, 0, 337));
+}
+
+// The nodes a group completes go into its batch in key order (level, then
+// index), so each memtable insert lands next to the one before.
+TEST_F(MerkleStoreTest, AGroupsNodesArePutInKeyOrder) {
+  Open();
+  Append(5, 5, /*with_tree=*/true);
+  std::vector<StoredEvent> records;
+  std::string prev = store_->ReadHead()->hash();
+  for (uint64_t p = 6; p < 6 + 100; ++p) {
+    records.push_back(MakeRecord(p, prev));
+    prev = records.back().hash();
+  }
+  std::unique_ptr<TreeWriter> tree = *TreeWriter::Open(store_.get(), 5);
+  Batch b = store_->NewBatch();
+  tree->Stage(records, &b);
+
+  struct Puts : rocksdb::WriteBatch::Handler {
+    rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key,
+                          const rocksdb::Slice&) override {
+      keys.push_back(key.ToString());
+      return rocksdb::Status::OK();
+    }
+    std::vector<std::string> keys;
+  } puts;
+  rocksdb::WriteBatch copy(b.Data());
+  ASSERT_TRUE(copy.Iterate(&puts).ok());
+  // Every complete subtree of two or more leaves that the leaves 6..105
+  // complete: 105 - popcount(105) in all, less the 5 - popcount(5) before.
+  ASSERT_EQ(puts.keys.size(), (105u - 4u) - (5u - 2u) + 1u);
+  EXPECT_EQ(puts.keys.back(), "size");
+  puts.keys.pop_back();
+  EXPECT_TRUE(std::is_sorted(puts.keys.begin(), puts.keys.end()));
+  EXPECT_EQ(puts.keys.front(), MerkleNodeKey(1, 2));  // leaves 4 and 5
+  EXPECT_EQ(puts.keys.back(), MerkleNodeKey(6, 0));   // leaves 0..63
 }
 
 TEST_F(MerkleStoreTest, TreeBehindTheLogIsCompletedFromItWithTheSameNodes) {
