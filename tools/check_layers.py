@@ -70,6 +70,19 @@ ABSL_STRING_VIEW = re.compile(r"absl::string_view|absl/strings/string_view\.h")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 
 
+def cpp_sources(base, top, planted):
+    """(path relative to base, text) of each .h and .cc file under
+    base/top, with the line `planted` maps its relative path to appended."""
+    for dirpath, _, files in os.walk(os.path.join(base, top)):
+        for name in sorted(files):
+            if not name.endswith((".h", ".cc")):
+                continue
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, base)
+            with open(path, encoding="utf-8") as f:
+                yield rel, f.read() + "\n" + planted.get(rel, "")
+
+
 def violations(root, planted=None, removed=()):
     """Problems in root/src; `planted` maps a file under src/ to a line
     added to it, `removed` lists files treated as deleted (for the
@@ -83,35 +96,28 @@ def violations(root, planted=None, removed=()):
             problems.append(f"src/{lib}/: not in the layer table "
                             "(tools/check_layers.py)")
             continue
-        for dirpath, _, files in os.walk(os.path.join(src, lib)):
-            for name in sorted(files):
-                if not name.endswith((".h", ".cc")):
+        for rel, text in cpp_sources(src, lib, planted):
+            if rel in removed:
+                continue
+            for m in INCLUDE.finditer(text):
+                target = m.group(1)
+                header = m.group(0).split('"')[1]
+                if target == lib or target not in ALLOWED:
+                    continue  # own headers; absl/, rocksdb/, partnerledger/
+                if target in ALLOWED[lib]:
                     continue
-                path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, src)
-                if rel in removed:
+                if (rel, header) in EXCEPTIONS:
+                    found.add((rel, header))
                     continue
-                with open(path, encoding="utf-8") as f:
-                    text = f.read() + "\n" + planted.get(rel, "")
-                for m in INCLUDE.finditer(text):
-                    target = m.group(1)
-                    header = m.group(0).split('"')[1]
-                    if target == lib or target not in ALLOWED:
-                        continue  # own headers; absl/, rocksdb/, partnerledger/
-                    if target in ALLOWED[lib]:
-                        continue
-                    if (rel, header) in EXCEPTIONS:
-                        found.add((rel, header))
-                        continue
-                    if lib in deps_closure(target):
-                        kind = "upward"
-                    elif target in deps_closure(lib):
-                        kind = "skipping"
-                    else:
-                        kind = "sideways"
-                    problems.append(
-                        f"src/{rel}: includes {header} ({kind}: {lib} may "
-                        f"include {sorted(ALLOWED[lib]) or 'nothing'})")
+                if lib in deps_closure(target):
+                    kind = "upward"
+                elif target in deps_closure(lib):
+                    kind = "skipping"
+                else:
+                    kind = "sideways"
+                problems.append(
+                    f"src/{rel}: includes {header} ({kind}: {lib} may "
+                    f"include {sorted(ALLOWED[lib]) or 'nothing'})")
     for rel, header in sorted(set(EXCEPTIONS) - found):
         problems.append(f"src/{rel} no longer includes {header}: remove it "
                         "from EXCEPTIONS in tools/check_layers.py")
@@ -125,23 +131,16 @@ def string_view_violations(root, planted=None):
     planted = planted or {}
     problems = []
     for top in STRING_VIEW_ROOTS:
-        for dirpath, _, files in os.walk(os.path.join(root, top)):
-            for name in sorted(files):
-                if not name.endswith((".h", ".cc")):
-                    continue
-                path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, root)
-                if rel == STRING_VIEW_CROSSING:
-                    continue
-                with open(path, encoding="utf-8") as f:
-                    text = f.read() + "\n" + planted.get(rel, "")
-                for number, line in enumerate(text.split("\n"), 1):
-                    code = line.split("//", 1)[0]
-                    if ABSL_STRING_VIEW.search(code):
-                        problems.append(
-                            f"{rel}:{number}: names absl::string_view; use "
-                            f"std::string_view ({STRING_VIEW_CROSSING} "
-                            "converts at absl calls)")
+        for rel, text in cpp_sources(root, top, planted):
+            if rel == STRING_VIEW_CROSSING:
+                continue
+            for number, line in enumerate(text.split("\n"), 1):
+                code = line.split("//", 1)[0]
+                if ABSL_STRING_VIEW.search(code):
+                    problems.append(
+                        f"{rel}:{number}: names absl::string_view; use "
+                        f"std::string_view ({STRING_VIEW_CROSSING} "
+                        "converts at absl calls)")
     return problems
 
 
@@ -217,26 +216,25 @@ def main():
     if args.string_views:
         if args.self_test:
             return string_view_self_test(args.root)
-        problems = string_view_violations(args.root)
-        for p in problems:
-            print(p)
-        if problems:
-            print(f"{len(problems)} use(s) of absl::string_view")
-            return 1
-        print("one string-view type: std::string_view")
-        return 0
+        return report(string_view_violations(args.root),
+                      "use(s) of absl::string_view",
+                      "one string-view type: std::string_view")
     if args.self_test:
         return self_test(args.root)
-    problems = violations(args.root)
+    return report(violations(args.root),
+                  "layering problem(s); the layers are in README.md "
+                  "(Architecture) and tools/check_layers.py", "layers ok")
+
+
+def report(problems, what, ok):
+    """Prints the problems and how many (exit 1), or `ok` (exit 0)."""
     for p in problems:
         print(p)
     if problems:
-        print(f"{len(problems)} layering problem(s); the layers are in "
-              "README.md (Architecture) and tools/check_layers.py")
+        print(f"{len(problems)} {what}")
         return 1
-    print("layers ok")
+    print(ok)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
