@@ -173,15 +173,42 @@ static_assert(kStreamNameBytesMax > kIdBytesMax + 16,
 // Replication on etcd: the largest request (one commit group's record and
 // the new head in one transaction) the commit log sends. etcd refuses
 // larger requests than its --max-request-bytes (default 1.5 MiB), so every
-// member must run with --max-request-bytes of at least this; a group whose
-// record is larger is refused (RESOURCE_EXHAUSTED) rather than split, as a
-// group is one atomic transaction. 32 MiB holds several appends at
-// kAppendBytesMax with their indexes; the writer's group bounds
-// (kCommitGroupRequestsMax, kCommitGroupEventsMax) do not bound bytes, so a
-// group of many large appends can exceed it and fails UNAVAILABLE.
+// member must run with --max-request-bytes of at least this. A group is one
+// atomic transaction, never split: the writer caps a group before deciding
+// it (kCommitGroupLogBytesMax), and the commit log still refuses a larger
+// record (RESOURCE_EXHAUSTED) as a last check.
 inline constexpr size_t kEtcdRequestBytesMax = 32 * 1024 * 1024;
 // What the etcd client's gRPC messages may carry beyond the request.
 inline constexpr size_t kEtcdRequestOverheadBytes = 1024 * 1024;
+// Room in one transaction beyond the group's events: keys, compares, the
+// head record, the group's head and the Merkle nodes on its right edge.
+inline constexpr size_t kEtcdTxnOverheadBytesMax = 64 * 1024;
+// How the writer estimates (from above) the bytes an append adds to its
+// group's record before deciding it: per event, kCommitLogPayloadCopies
+// times its payload, stream and ids (the event record, the projection
+// state and its as-of history) plus kCommitLogEventOverheadBytes (hashes,
+// indexes, the event-id entry, Merkle nodes, keys).
+inline constexpr size_t kCommitLogPayloadCopies = 3;
+inline constexpr size_t kCommitLogEventOverheadBytes = 2048;
+// With a commit log, the writer closes a group before its estimated record
+// passes this (Options::commit_group_log_bytes_max may lower it).
+inline constexpr size_t kCommitGroupLogBytesMax =
+    kEtcdRequestBytesMax - kEtcdTxnOverheadBytesMax;
+static_assert(kAppendBytesMax * kCommitLogPayloadCopies +
+                      kAppendEventsMax *
+                          (kCommitLogEventOverheadBytes +
+                           kCommitLogPayloadCopies *
+                               (kStreamNameBytesMax + kIdBytesMax * 4)) <=
+                  kCommitGroupLogBytesMax,
+              "the largest valid append fits one group's etcd transaction");
+
+// Retention of the etcd log (README, Replication): the leader deletes the
+// groups every live node applied (and the last verified backup covers)
+// this often, keeping kEtcdRetainPositionsDefault positions behind the
+// head by default so a node that restarts within them catches up from
+// etcd without a restore.
+inline constexpr int64_t kEtcdRetentionIntervalMsDefault = 30'000;
+inline constexpr uint64_t kEtcdRetainPositionsDefault = 100'000;
 
 }  // namespace partnerledger::limits
 

@@ -49,6 +49,14 @@ struct Options {
   // Otherwise the ledger starts as a follower and decides appends only
   // after Ledger::SetLeader. Not owned; must outlive the Ledger.
   CommitLog* commit_log = nullptr;
+
+  // With a commit log: the writer closes a commit group before its record
+  // (estimated from above, limits::kCommitLogPayloadCopies) would pass this,
+  // so every group fits one etcd transaction; an append that alone would
+  // pass it is refused INVALID_ARGUMENT. 0: limits::kCommitGroupLogBytesMax
+  // (which every valid append fits). Lower only to match etcd members with a
+  // smaller --max-request-bytes.
+  size_t commit_group_log_bytes_max = 0;
 };
 
 }  // namespace partnerledger

@@ -50,9 +50,12 @@ class CommitLog {
   // Committer thread, once per group that writes, in position order. OK
   // only once the log of record holds the group durably (for etcd: a quorum
   // fsynced). Any error: the group and every group decided on top of it
-  // fail UNAVAILABLE, and the ledger becomes a follower with no known
-  // leader (it is no longer known to be the leader) until SetLeader is
-  // called again. The error's message is passed on to the clients.
+  // fail UNAVAILABLE, and the error's message is passed on to the clients.
+  // RESOURCE_EXHAUSTED means the log certainly does not hold the group and
+  // this node still leads (the log is full, or the group too large): the
+  // ledger reloads its writer's state and goes on leading. Any other error:
+  // the ledger becomes a follower with no known leader (it is no longer
+  // known to be the leader) until SetLeader is called again.
   virtual absl::Status Append(const ReplicatedGroup& group) = 0;
 };
 

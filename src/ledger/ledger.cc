@@ -7,6 +7,7 @@
 #include "partnerledger/ledger.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <set>
@@ -177,6 +178,10 @@ class LedgerImpl final : public Ledger {
         owned_rules_(std::move(owned_rules)),
         rules_(rules != nullptr ? rules : owned_rules_.get()),
         commit_log_(o.commit_log),
+        group_log_bytes_max_(commit_log_ == nullptr ? SIZE_MAX
+                             : o.commit_group_log_bytes_max != 0
+                                 ? o.commit_group_log_bytes_max
+                                 : limits::kCommitGroupLogBytesMax),
         waiters_(limits::kPositionWaitersMax) {}
 
   ~LedgerImpl() override {
@@ -236,6 +241,16 @@ class LedgerImpl final : public Ledger {
       return;
     }
     if (request.actor.empty()) request.actor = options_.default_actor;
+    if (commit_log_ != nullptr) {
+      absl::StatusOr<size_t> bytes =
+          ledger::CheckCommitLogBytes(request, group_log_bytes_max_);
+      if (!bytes.ok()) {
+        CountOutcome(bytes.status());
+        done(bytes.status());
+        return;
+      }
+      p.log_bytes = *bytes;
+    }
     p.request = std::move(request);
     p.done = std::move(done);
     absl::Status rejected = absl::OkStatus();
@@ -527,6 +542,8 @@ class LedgerImpl final : public Ledger {
     std::vector<std::string> raw_ids;
     AppendCallback done;
     absl::StatusOr<AppendResult> result = absl::UnknownError("not decided");
+    // With a commit log: the estimate of its bytes in the group's record.
+    size_t log_bytes = 0;
   };
 
   // One commit group: decided by the writer thread, then written by the
@@ -591,11 +608,14 @@ class LedgerImpl final : public Ledger {
         if (!reload && queue_.empty()) break;
         epoch = role_epoch_;
         size_t events = 0;
+        size_t log_bytes = 0;
         while (!reload && !queue_.empty() &&
                batch.size() < limits::kCommitGroupRequestsMax &&
                events + queue_.front().request.events.size() <=
-                   limits::kCommitGroupEventsMax) {
+                   limits::kCommitGroupEventsMax &&
+               log_bytes + queue_.front().log_bytes <= group_log_bytes_max_) {
           events += queue_.front().request.events.size();
+          log_bytes += queue_.front().log_bytes;
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
@@ -701,7 +721,8 @@ class LedgerImpl final : public Ledger {
       if (!committed.ok()) {
         if (!void_group && commit_log_ != nullptr &&
             committed.code() != absl::StatusCode::kInternal) {
-          committed = StepDown(*group, committed);
+          committed = group_refused_ ? KeepLeading(*group, committed)
+                                     : StepDown(*group, committed);
         } else if (!void_group) {
           MarkUnhealthy(committed);
         }
@@ -1165,6 +1186,7 @@ class LedgerImpl final : public Ledger {
   // meanwhile.
   absl::Status CommitLeading(const Group& group) {
     group_logged_ = false;
+    group_refused_ = false;
     absl::MutexLock apply(&apply_mu_);
     {
       absl::MutexLock lock(&mu_);
@@ -1180,6 +1202,7 @@ class LedgerImpl final : public Ledger {
                                      group.head_position, group.head_hash,
                                      b.Data()};
     if (absl::Status s = commit_log_->Append(replicated); !s.ok()) {
+      group_refused_ = s.code() == absl::StatusCode::kResourceExhausted;
       return absl::UnavailableError(absl::StrCat(
           "the commit log did not take positions ", replicated.first_position,
           "..", replicated.last_position, ": ", s.message()));
@@ -1217,8 +1240,23 @@ class LedgerImpl final : public Ledger {
     return s;
   }
 
-  // Writer thread, asked by SetLeader: with the committer idle and no group
-  // being applied, reloads the writer's state from the store and leads.
+  // Committer thread: the commit log refused the group for good (full, or
+  // the group too large) and this node still leads. This group and those
+  // decided on top of it fail; the writer reloads its state from the store
+  // (TakeLead) and goes on leading, rather than giving the lead away over a
+  // condition every node would meet.
+  absl::Status KeepLeading(const Group& group, const absl::Status& why) {
+    absl::MutexLock lock(&mu_);
+    if (leader_ && group.epoch == role_epoch_) {
+      reload_requested_ = true;
+      queue_cv_.SignalAll();
+    }
+    return why;
+  }
+
+  // Writer thread, asked by SetLeader (or KeepLeading): with the committer idle
+  // and no group being applied, reloads the writer's state from the store and
+  // leads.
   void TakeLead() {
     {
       absl::MutexLock lock(&commit_mu_);
@@ -1231,7 +1269,14 @@ class LedgerImpl final : public Ledger {
     if (!reload_requested_) return;  // made a follower meanwhile
     reload_requested_ = false;
     reload_result_ = reloaded;
-    if (!reloaded.ok()) return;
+    if (!reloaded.ok()) {
+      if (leader_) {  // KeepLeading's reload: stale state may not decide
+        leader_ = false;
+        ++role_epoch_;
+        role_error_ = std::string(reloaded.message());
+      }
+      return;
+    }
     leader_ = true;
     leader_address_.clear();
     role_error_.clear();
@@ -1263,6 +1308,8 @@ class LedgerImpl final : public Ledger {
   const std::unique_ptr<domain::Rules> owned_rules_;
   const domain::Rules* const rules_;
   CommitLog* const commit_log_;
+  // SIZE_MAX without a commit log.
+  const size_t group_log_bytes_max_;
 
   // The Merkle tree's edge (null when Options::merkle_tree is off). Start,
   // then the committer thread only.
@@ -1303,8 +1350,10 @@ class LedgerImpl final : public Ledger {
   // the committer writes a group and while the writer takes the lead: the
   // applied head moves under one writer at a time. Taken before mu_.
   absl::Mutex apply_mu_;
-  // Committer thread: the commit log took the group being written.
+  // Committer thread: the commit log took the group being written; the
+  // commit log refused it for good (RESOURCE_EXHAUSTED).
   bool group_logged_ = false;
+  bool group_refused_ = false;
 
   absl::Mutex commit_mu_;
   absl::CondVar commit_cv_;       // a group to commit, or stop

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "partnerledger/ledger.h"
+#include "partnerledger/limits.h"
 #include "util/status_macros.h"
 
 namespace partnerledger {
@@ -17,6 +18,30 @@ absl::Status MinPositionNotReached(uint64_t min_position, uint64_t applied) {
 }
 
 namespace ledger {
+
+size_t CommitLogBytesEstimate(const AppendRequest& request) {
+  size_t bytes = 0;
+  for (const NewEvent& e : request.events) {
+    const size_t copied = e.payload.ByteSizeLong() + request.stream.size() +
+                          request.actor.size() + e.event_id.size() +
+                          e.correlation_id.size() + e.causation_id.size();
+    bytes += limits::kCommitLogPayloadCopies * copied +
+             limits::kCommitLogEventOverheadBytes;
+  }
+  return bytes;
+}
+
+absl::StatusOr<size_t> CheckCommitLogBytes(const AppendRequest& request,
+                                           size_t group_bytes_max) {
+  const size_t bytes = CommitLogBytesEstimate(request);
+  if (bytes > group_bytes_max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: this append takes up to ", bytes,
+        " bytes in the commit log, more than the ", group_bytes_max,
+        " one commit group may carry; split it into smaller appends"));
+  }
+  return bytes;
+}
 
 absl::StatusOr<bool> AlreadyApplied(const store::Store& store,
                                     const ReplicatedGroup& group,

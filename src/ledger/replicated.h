@@ -12,8 +12,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "partnerledger/ledger.h"
 #include "partnerledger/replication.h"
 #include "store/store.h"
 
@@ -36,6 +38,15 @@ absl::Status CheckReplicatedGroup(const store::Store& store,
 absl::StatusOr<bool> AlreadyApplied(const store::Store& store,
                                     const ReplicatedGroup& group,
                                     uint64_t head);
+
+// An upper estimate of the bytes `request` adds to its commit group's
+// record in the log of record (limits::kCommitLogPayloadCopies).
+size_t CommitLogBytesEstimate(const AppendRequest& request);
+
+// The estimate of `request` if it fits a group of at most
+// `group_bytes_max`; INVALID_ARGUMENT naming `events` if it alone does not.
+absl::StatusOr<size_t> CheckCommitLogBytes(const AppendRequest& request,
+                                           size_t group_bytes_max);
 
 // Callbacks waiting for the applied head to reach a position, each with a
 // deadline. One timer thread fires the deadlines (it sleeps until the

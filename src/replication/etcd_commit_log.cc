@@ -193,11 +193,16 @@ absl::Status EtcdCommitLog::Append(const ReplicatedGroup& group) {
   if (!done.ok()) {
     // Unknown outcome: the node must read the log before it leads again.
     const absl::StatusCode code = done.status().code();
+    // etcd refuses a write for good while its NOSPACE alarm is raised
+    // (checked before the proposal and again when applying): the term goes
+    // on, the group is not in the log.
     if (code == absl::StatusCode::kResourceExhausted &&
         absl::StrContains(done.status().message(), "space")) {
-      return absl::UnavailableError(absl::StrCat(
-          "etcd is out of space (NOSPACE alarm); the group was not written: ",
-          done.status().message()));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "etcd is out of space (NOSPACE alarm: free space with compaction "
+          "and defragmentation, then disarm it); group ",
+          group.first_position, "..", group.last_position,
+          " was not written: ", done.status().message()));
     }
     return absl::UnavailableError(absl::StrCat(
         "etcd commit log: group ", group.first_position, "..",

@@ -82,13 +82,16 @@ class EtcdCommitLog final : public CommitLog {
   // Append fails UNAVAILABLE until the next BeginTerm.
   void EndTerm();
 
-  // CommitLog. Errors (all make the ledger stop leading):
+  // CommitLog. Errors:
   //   UNAVAILABLE: no term; the compare failed (another leader, or this
   //     node's lease expired: the term ends); etcd did not answer (the
   //     group may or may not be in the log: the node catches up from the log
-  //     before it leads again); a NOSPACE alarm.
-  //   FAILED_PRECONDITION: the group does not continue the head.
-  //   RESOURCE_EXHAUSTED: the record exceeds limits::kEtcdRequestBytesMax.
+  //     before it leads again). The ledger stops leading.
+  //   FAILED_PRECONDITION: the group does not continue the head. The ledger
+  //     stops leading.
+  //   RESOURCE_EXHAUSTED: etcd's NOSPACE alarm is raised, or the record
+  //     exceeds limits::kEtcdRequestBytesMax. The group is not in the log
+  //     and the term goes on (the ledger keeps leading).
   absl::Status Append(const ReplicatedGroup& group) override;
 
   // Called (on the committer thread) when a compare failed: another node

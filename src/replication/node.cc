@@ -12,6 +12,8 @@ namespace {
 
 // Groups per Range while catching up: bounds one answer's size.
 constexpr int64_t kCatchUpPageGroups = 64;
+// Snapshots one catch-up may start over with after a compaction.
+constexpr int kCatchUpSnapshotsMax = 8;
 
 }  // namespace
 
@@ -43,6 +45,9 @@ absl::StatusOr<std::unique_ptr<ReplicationNode>> ReplicationNode::Start(
   ReplicationNode* raw = node.get();
   log->set_on_fenced([raw](const std::string&) { raw->fenced_ = true; });
   ledger->SetFollower("");
+  // Hold retention back at this node's position before catching up (best
+  // effort: without etcd the loop does it later).
+  if (node->EnsureLease().ok()) (void)node->PublishNodeState();
   absl::StatusOr<int64_t> caught_up = node->CatchUp();
   if (!caught_up.ok()) {
     const absl::StatusCode code = caught_up.status().code();
@@ -137,6 +142,13 @@ absl::Status ReplicationNode::Step() {
           absl::StrCat("the ledger stopped leading: ", ledger_->role().error));
       return absl::OkStatus();
     }
+    // Before publishing: at etcd's NOSPACE alarm a put fails, a delete
+    // and a compaction do not.
+    if (absl::Now() >= next_retention_) {
+      next_retention_ = absl::Now() + options_.retention_interval;
+      absl::Status r = Retain();
+      if (!r.ok()) return r;
+    }
     if (absl::Now() >= next_publish_) {
       absl::Status p = PublishNodeState();
       if (!p.ok()) return p;
@@ -205,6 +217,7 @@ absl::Status ReplicationNode::ApplyGroup(const std::string& key,
 
 absl::StatusOr<int64_t> ReplicationNode::CatchUp() {
   int64_t revision = 0;
+  int snapshots = 0;
   while (true) {
     const uint64_t applied = ledger_->head_position();
     etcdserverpb::RangeRequest r;
@@ -217,6 +230,13 @@ absl::StatusOr<int64_t> ReplicationNode::CatchUp() {
     r.set_key(keys_.Log(applied + 1));
     if (revision != 0) r.set_revision(revision);  // one snapshot
     absl::StatusOr<etcdserverpb::RangeResponse> got = client_->Range(r);
+    if (!got.ok() && got.status().code() == absl::StatusCode::kOutOfRange &&
+        revision != 0 && snapshots < kCatchUpSnapshotsMax) {
+      // Retention compacted the snapshot away: read on from a new one.
+      revision = 0;
+      ++snapshots;
+      continue;
+    }
     if (!got.ok()) return got.status();
     if (revision == 0) revision = got->header().revision();
     if (got->kvs_size() == 0) break;
@@ -327,6 +347,7 @@ absl::Status ReplicationNode::Lead(int64_t leader_revision) {
        {"position", static_cast<unsigned long long>(head->last_position)},
        {"leader_revision", static_cast<long long>(leader_revision)}});
   next_publish_ = absl::InfinitePast();
+  next_retention_ = absl::Now() + options_.retention_interval;
   return absl::OkStatus();
 }
 
@@ -336,6 +357,7 @@ void ReplicationNode::StepDown(const std::string& why) {
   log_->EndTerm();
   const int64_t revision = leader_revision_;
   leader_revision_ = 0;
+  next_retention_ = absl::InfiniteFuture();
   {
     absl::MutexLock lock(&mu_);
     status_.leader = false;
@@ -368,11 +390,16 @@ absl::Status ReplicationNode::Follow(int64_t from_revision) {
                std::min(now + options_.watch_period, next_keepalive_));
   absl::StatusOr<std::unique_ptr<EtcdWatch>> watch = client_->Watch(
       keys_.prefix + "/", PrefixEnd(keys_.prefix + "/"), from_revision, until);
+  // A start revision retention compacted away: the next step re-reads.
+  if (!watch.ok() && watch.status().code() == absl::StatusCode::kOutOfRange) {
+    return absl::OkStatus();
+  }
   if (!watch.ok()) return watch.status();
   while (true) {
     absl::StatusOr<etcdserverpb::WatchResponse> r = (*watch)->Next();
     if (!r.ok()) {
-      if (r.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      if (r.status().code() == absl::StatusCode::kDeadlineExceeded ||
+          r.status().code() == absl::StatusCode::kOutOfRange) {
         return absl::OkStatus();  // the next step re-reads and re-watches
       }
       return r.status();
@@ -416,6 +443,88 @@ absl::Status ReplicationNode::PublishNodeState() {
   absl::Status s = client_->Put(put).status();
   if (s.ok()) next_publish_ = absl::Now() + absl::Seconds(1);
   return s;
+}
+
+}  // namespace partnerledger::replication
+
+namespace partnerledger::replication {
+
+absl::StatusOr<uint64_t> ReplicationNode::RetentionBound() {
+  const uint64_t head = ledger_->head_position();
+  uint64_t bound =
+      head > options_.retain_positions ? head - options_.retain_positions : 0;
+  etcdserverpb::RangeRequest r;
+  r.set_key(keys_.nodes_prefix);
+  r.set_range_end(PrefixEnd(keys_.nodes_prefix));
+  absl::StatusOr<etcdserverpb::RangeResponse> nodes = client_->Range(r);
+  if (!nodes.ok()) return nodes.status();
+  for (const mvccpb::KeyValue& kv : nodes->kvs()) {
+    v1::NodeState state;
+    if (!state.ParseFromString(kv.value())) {
+      return absl::DataLossError(
+          absl::StrCat("etcd key ", kv.key(), " does not parse as NodeState"));
+    }
+    bound = std::min<uint64_t>(bound, state.applied_position());
+  }
+  return bound;
+}
+
+absl::Status ReplicationNode::Retain() {
+  absl::StatusOr<uint64_t> bound = RetentionBound();
+  if (!bound.ok()) return bound.status();
+  // The group holding bound + 1 (or, with everything applied, the last
+  // group) stays with every group after it; the groups before it end at
+  // or below the bound.
+  etcdserverpb::RangeRequest r;
+  r.set_key(keys_.log_prefix);
+  r.set_range_end(keys_.Log(*bound + 2));
+  r.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+  r.set_sort_target(etcdserverpb::RangeRequest::KEY);
+  r.set_limit(1);
+  r.set_keys_only(true);
+  absl::StatusOr<etcdserverpb::RangeResponse> kept = client_->Range(r);
+  if (!kept.ok()) return kept.status();
+  if (kept->kvs_size() == 0) return absl::OkStatus();  // an empty log
+  absl::StatusOr<uint64_t> first = keys_.PositionOf(kept->kvs(0).key());
+  if (!first.ok()) return absl::DataLossError(first.status().message());
+
+  // Only while this node's election stands.
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::Compare* ours = txn.add_compare();
+  ours->set_key(keys_.leader);
+  ours->set_target(etcdserverpb::Compare::CREATE);
+  ours->set_result(etcdserverpb::Compare::EQUAL);
+  ours->set_create_revision(leader_revision_);
+  etcdserverpb::DeleteRangeRequest* del =
+      txn.add_success()->mutable_request_delete_range();
+  del->set_key(keys_.log_prefix);
+  del->set_range_end(keys_.Log(*first));
+  absl::StatusOr<etcdserverpb::TxnResponse> done = client_->Txn(txn);
+  if (!done.ok()) return done.status();
+  if (!done->succeeded()) {
+    return absl::UnavailableError(
+        "retention skipped: this node's election is gone");
+  }
+  const int64_t deleted = done->responses(0).response_delete_range().deleted();
+  const int64_t revision = done->header().revision();
+  // Also drops the history of the head and node keys, rewritten on every
+  // group and every second.
+  absl::Status compacted = client_->Compact(revision);
+  if (!compacted.ok()) return compacted;
+  {
+    absl::MutexLock lock(&mu_);
+    status_.log_first_position = *first;
+    status_.compacted_revision = revision;
+    status_.groups_deleted += static_cast<uint64_t>(deleted);
+  }
+  if (deleted > 0) {
+    Log(LogLevel::kInfo, "replication: retention",
+        {{"groups_deleted", static_cast<long long>(deleted)},
+         {"log_first_position", static_cast<unsigned long long>(*first)},
+         {"bound", static_cast<unsigned long long>(*bound)},
+         {"compacted_revision", static_cast<long long>(revision)}});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace partnerledger::replication

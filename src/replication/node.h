@@ -13,6 +13,16 @@
 // (Ledger::SetFollower at once, then EtcdCommitLog::EndTerm) and follows
 // again. The lease also carries <prefix>/nodes/<node name> (NodeState).
 //
+// Retention (leader only, every NodeOptions::retention_interval, on this
+// thread, never on the append path): the leader deletes the log groups that
+// lie wholly at or below min(applied position of every live node, i.e.
+// every <prefix>/nodes/ key, its own included; head - retain_positions),
+// always keeping the group holding the position after that bound (or the
+// last group), fenced on its election; then compacts etcd at the revision
+// of the delete. A node that is down has no key (its lease expired) and
+// does not hold retention back: if it comes back needing a deleted group it
+// refuses to start, naming the position (restore a backup, then start).
+//
 // Thread safety: status() may be called from any thread.
 #ifndef PARTNERLEDGER_REPLICATION_NODE_H_
 #define PARTNERLEDGER_REPLICATION_NODE_H_
@@ -28,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "partnerledger/ledger.h"
+#include "partnerledger/limits.h"
 #include "replication/etcd_client.h"
 #include "replication/etcd_commit_log.h"
 
@@ -45,6 +56,12 @@ struct NodeOptions {
   // A follower's watch is re-established this often (and the log re-read),
   // so a silent etcd member delays it at most this long.
   absl::Duration watch_period = absl::Seconds(1);
+  // Retention (above): how often the leader runs it (absl::InfiniteDuration:
+  // never), and how many positions behind the head it always keeps, so a
+  // node that restarts within them catches up from etcd without a restore.
+  absl::Duration retention_interval =
+      absl::Milliseconds(limits::kEtcdRetentionIntervalMsDefault);
+  uint64_t retain_positions = limits::kEtcdRetainPositionsDefault;
 };
 
 struct NodeStatus {
@@ -55,6 +72,12 @@ struct NodeStatus {
   std::string leader_address;
   absl::Duration etcd_round_trip = absl::ZeroDuration();
   uint64_t terms_led = 0;
+  // As of this node's last retention pass while leading (0: none yet): the
+  // first position etcd's log holds (positions before it need a backup),
+  // the revision etcd was compacted at, and the log groups deleted so far.
+  uint64_t log_first_position = 0;
+  int64_t compacted_revision = 0;
+  uint64_t groups_deleted = 0;
   // The last error of the loop (empty once a step succeeds).
   std::string error;
 };
@@ -98,6 +121,11 @@ class ReplicationNode {
   void StepDown(const std::string& why);
   absl::Status Follow(int64_t from_revision);
   absl::Status PublishNodeState();
+  // One retention pass (leading only).
+  absl::Status Retain();
+  // The bound retention may delete up to: min(applied of every live node,
+  // the head - retain_positions).
+  absl::StatusOr<uint64_t> RetentionBound();
   bool Sleep(absl::Duration d);  // false once stopping
 
   EtcdClient* const client_;
@@ -112,6 +140,7 @@ class ReplicationNode {
   absl::Time next_keepalive_ = absl::InfinitePast();
   int64_t leader_revision_ = 0;  // 0: not leading
   absl::Time next_publish_ = absl::InfinitePast();
+  absl::Time next_retention_ = absl::InfiniteFuture();
 
   std::atomic<bool> fenced_{false};
   mutable absl::Mutex mu_;

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "partnerledger/limits.h"
 #include "replication/etcd_client.h"
 #include "replication/etcd_commit_log.h"
 #include "replication/node.h"
@@ -129,6 +130,15 @@ ABSL_FLAG(std::string, etcd_cert_file, "",
           "node presents to etcd; see --etcd_ca_file");
 ABSL_FLAG(std::string, etcd_key_file, "",
           "with --replication=etcd: PEM private key of --etcd_cert_file");
+ABSL_FLAG(uint64_t, etcd_retain_positions,
+          partnerledger::limits::kEtcdRetainPositionsDefault,
+          "with --replication=etcd: the leader's retention keeps at least this "
+          "many positions behind the head in etcd, so a node restarting "
+          "within them catches up without a restore");
+ABSL_FLAG(int64_t, etcd_retention_interval_ms,
+          partnerledger::limits::kEtcdRetentionIntervalMsDefault,
+          "with --replication=etcd: how often the leader deletes the log "
+          "groups every live node applied and compacts etcd; 0: never");
 ABSL_FLAG(std::string, power_loss_journal, "",
           "TESTING ONLY: journal each file's fsynced length here so a crash "
           "test can simulate power loss");
@@ -204,6 +214,11 @@ std::string ReplicationMetrics(const Replication& r) {
         absl::ToDoubleSeconds(s.etcd_round_trip));
   gauge("partnerledger_replication_terms_led",
         "Times this process became the leader.", s.terms_led);
+  gauge("partnerledger_replication_log_first_position",
+        "The first position etcd's log still holds, as of this node's last "
+        "retention pass while leading (0: none); older positions need a "
+        "backup.",
+        s.log_first_position);
   gauge("partnerledger_replication_error",
         "1 while the replication loop's last step failed.",
         s.error.empty() ? 0 : 1);
@@ -262,6 +277,11 @@ absl::Status StartReplicationNode(Replication& r, partnerledger::Ledger& ledger,
   options.node_name = absl::GetFlag(FLAGS_node_name);
   options.advertise = advertise;
   options.lease_ttl_seconds = absl::GetFlag(FLAGS_etcd_lease_ttl_s);
+  options.retain_positions = absl::GetFlag(FLAGS_etcd_retain_positions);
+  const int64_t retention_ms = absl::GetFlag(FLAGS_etcd_retention_interval_ms);
+  options.retention_interval = retention_ms > 0
+                                   ? absl::Milliseconds(retention_ms)
+                                   : absl::InfiniteDuration();
   absl::StatusOr<std::unique_ptr<partnerledger::replication::ReplicationNode>>
       node = partnerledger::replication::ReplicationNode::Start(
           r.client.get(), r.commit_log.get(), &ledger, r.keys, options);

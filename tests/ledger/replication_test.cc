@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -16,7 +17,9 @@
 #include "domain/partnership_sim.h"
 #include "ledger/fake_commit_log.h"
 #include "ledger/ledger_internal.h"
+#include "ledger/replicated.h"
 #include "partnerledger/ledger.h"
+#include "partnerledger/limits.h"
 #include "projection/queries.h"
 #include "store/store.h"
 #include "test_support.h"
@@ -391,6 +394,140 @@ TEST_F(ReplicationTest, FailingCommitLogFailsAppendsUntilSetLeader) {
   // The follower converges on the log, which never saw the refused groups.
   Replicate();
   EXPECT_EQ(Dump(*follower_), Dump(*leader_));
+}
+
+TEST_F(ReplicationTest, LogRefusingForGoodFailsTheGroupAndKeepsTheLead) {
+  AppendAll(WorkedExample());
+  const uint64_t head = leader_->head_position();
+  ASSERT_EQ(head, 2u);
+  const std::map<std::string, std::string> before = Dump(*leader_);
+
+  // The log is full (etcd's NOSPACE alarm): the group is not in it.
+  leader_log_.Refuse(
+      absl::ResourceExhaustedError("etcd is out of space (NOSPACE alarm)"));
+  absl::StatusOr<AppendResult> refused =
+      leader_->AppendAndWait(Deals().front());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("the commit log did not take positions 3..3: etcd "
+                        "is out of space (NOSPACE alarm)"));
+  EXPECT_FALSE(refused.status().GetPayload(kLeaderAddressPayload).has_value());
+  EXPECT_EQ(leader_->head_position(), head);
+  EXPECT_EQ(Dump(*leader_), before);
+  EXPECT_TRUE(leader_->healthy());
+  // Still the leader: every node would meet the same full log.
+  EXPECT_TRUE(leader_->role().leader);
+  EXPECT_EQ(leader_->role().error, "");
+
+  // Once the log takes groups again, appends resume at the same position
+  // without a new SetLeader, and the log holds no trace of the refusal.
+  const size_t logged = leader_log_.groups().size();
+  leader_log_.Refuse(absl::OkStatus());
+  absl::StatusOr<AppendResult> resumed =
+      leader_->AppendAndWait(Deals().front());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->events.front().position, head + 1);
+  ASSERT_EQ(leader_log_.groups().size(), logged + 1);
+  EXPECT_EQ(leader_log_.groups().back().first_position, head + 1);
+  Replicate();
+  EXPECT_EQ(Dump(*follower_), Dump(*leader_));
+}
+
+// Requests of equal size: one PartnerRegistered event with a long name.
+std::vector<AppendRequest> LargePartners(int n) {
+  std::vector<AppendRequest> out;
+  for (int i = 0; i < n; ++i) {
+    AppendRequest r;
+    r.stream = absl::StrCat("partner-L", i);
+    r.events.push_back(MakeEvent(testing::PartnerRegisteredPayload(
+        absl::StrCat("L", i, std::string(limits::kTextBytesMax - 2, 'x')))));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Appends requests[0], holds it in the log, queues the rest behind it and
+// releases: the writer then takes every queued request it may into one
+// group. Returns the events of the largest group.
+uint64_t LargestGroupAfterAQueue(Ledger* ledger, FakeCommitLog* log,
+                                 std::vector<AppendRequest> requests) {
+  log->Hold();
+  std::vector<absl::StatusOr<AppendResult>> out(requests.size(),
+                                                absl::UnknownError("not done"));
+  absl::Mutex mu;
+  size_t left = requests.size();
+  auto done = [&](size_t i) {
+    return [&, i](absl::StatusOr<AppendResult> r) {
+      absl::MutexLock lock(&mu);
+      out[i] = std::move(r);
+      --left;
+    };
+  };
+  const int calls = log->calls();
+  ledger->Append(std::move(requests[0]), done(0));
+  log->WaitForCalls(calls + 1);
+  for (size_t i = 1; i < requests.size(); ++i) {
+    ledger->Append(std::move(requests[i]), done(i));
+  }
+  log->Release();
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](size_t* n) { return *n == 0; }, &left));
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_TRUE(out[i].ok()) << i << ": " << out[i].status();
+  }
+  uint64_t largest = 0;
+  for (const ReplicatedGroup& g : log->groups()) {
+    largest = std::max(largest, g.last_position - g.first_position + 1);
+  }
+  return largest;
+}
+
+TEST_F(ReplicationTest, WriterCapsAGroupByItsCommitLogBytes) {
+  const size_t one = ledger::CommitLogBytesEstimate(LargePartners(1)[0]);
+  // Negative control: without a cap below the default, the queued requests
+  // form one group.
+  EXPECT_GE(
+      LargestGroupAfterAQueue(leader_.get(), &leader_log_, LargePartners(10)),
+      8u);
+
+  FakeCommitLog capped_log;
+  Options o;
+  o.data_dir = dir_.Sub("capped");
+  o.clock = &clock_;
+  o.commit_log = &capped_log;
+  o.commit_group_log_bytes_max = 2 * one + one / 2;  // two requests a group
+  absl::StatusOr<std::unique_ptr<Ledger>> capped = Ledger::Open(o);
+  ASSERT_TRUE(capped.ok()) << capped.status();
+  ASSERT_TRUE((*capped)->SetLeader().ok());
+  EXPECT_EQ(
+      LargestGroupAfterAQueue(capped->get(), &capped_log, LargePartners(10)),
+      2u);
+  EXPECT_EQ((*capped)->head_position(), 10u);
+  // The estimate bounds the record from above.
+  for (const ReplicatedGroup& g : capped_log.groups()) {
+    EXPECT_LE(g.batch.size(), (g.last_position - g.first_position + 1) * one)
+        << "group " << g.first_position << ".." << g.last_position;
+  }
+
+  // One append larger than a group may carry: refused before anything is
+  // decided or logged.
+  const int calls = capped_log.calls();
+  AppendRequest big = LargePartners(3)[0];
+  for (AppendRequest& r : LargePartners(3)) {
+    r.events[0].event_id = NextUuid();
+    big.events.push_back(std::move(r.events[0]));
+  }
+  absl::StatusOr<AppendResult> r = (*capped)->AppendAndWait(std::move(big));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("events: this append takes up "));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr(absl::StrCat("more than the ", 2 * one + one / 2,
+                                     " one commit group may carry")));
+  EXPECT_EQ((*capped)->head_position(), 10u);
+  EXPECT_EQ(capped_log.calls(), calls);
 }
 
 TEST_F(ReplicationTest, FollowerRefusesAppendsNamingTheLeader) {

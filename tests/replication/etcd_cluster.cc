@@ -87,12 +87,13 @@ absl::StatusOr<std::string> FindEtcd() {
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     const std::string& dir, int members, absl::Duration ready_timeout,
-    std::optional<EtcdClusterTls> tls) {
+    std::optional<EtcdClusterTls> tls, std::vector<std::string> extra_args) {
   absl::StatusOr<std::string> binary = FindEtcd();
   if (!binary.ok()) return binary.status();
   std::unique_ptr<EtcdCluster> c(new EtcdCluster());
   c->binary_ = *binary;
   c->tls_ = std::move(tls);
+  c->extra_args_ = std::move(extra_args);
   std::vector<std::string> peers;
   for (int i = 0; i < members; ++i) {
     Member m;
@@ -155,6 +156,7 @@ absl::Status EtcdCluster::Spawn(int i) {
     args.push_back("--trusted-ca-file=" + tls_->ca_file);
     args.push_back("--client-cert-auth");
   }
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   ASSIGN_OR_RETURN(m.pid, child_process::Spawn(args, m.log_file));
   return absl::OkStatus();
 }

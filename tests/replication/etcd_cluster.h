@@ -43,9 +43,11 @@ class EtcdCluster {
   // Starts `members` members (1 or 3, typically) under `dir` and returns
   // once every member answers a read through the quorum. UNAVAILABLE with
   // the members' log tails if that takes longer than `ready_timeout`.
+  // `extra_args` are passed to every member (e.g. --quota-backend-bytes=N).
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(
       const std::string& dir, int members, absl::Duration ready_timeout,
-      std::optional<EtcdClusterTls> tls = std::nullopt);
+      std::optional<EtcdClusterTls> tls = std::nullopt,
+      std::vector<std::string> extra_args = {});
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
@@ -84,6 +86,7 @@ class EtcdCluster {
   std::string binary_;
   std::optional<EtcdClusterTls> tls_;
   std::string initial_cluster_;
+  std::vector<std::string> extra_args_;
   std::vector<Member> members_;
 };
 

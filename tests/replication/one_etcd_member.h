@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -21,7 +22,8 @@ class OneEtcdMemberTest : public ::testing::Test {
   void SetUp() override {
     const absl::StatusOr<std::string> etcd = FindEtcd();
     if (!etcd.ok()) GTEST_SKIP() << etcd.status();
-    auto cluster = EtcdCluster::Start(dir_.path(), 1, absl::Seconds(20));
+    auto cluster = EtcdCluster::Start(dir_.path(), 1, absl::Seconds(20),
+                                      std::nullopt, etcd_args_);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
     replication::EtcdClientOptions options;
@@ -31,6 +33,8 @@ class OneEtcdMemberTest : public ::testing::Test {
     client_ = std::move(*client);
   }
 
+  // Flags for the member; a subclass sets them before SetUp.
+  std::vector<std::string> etcd_args_;
   TempDir dir_;
   std::unique_ptr<EtcdCluster> cluster_;
   std::unique_ptr<replication::EtcdClient> client_;
