@@ -219,6 +219,9 @@ absl::StatusOr<int64_t> ReplicationNode::CatchUp() {
   int64_t revision = 0;
   int snapshots = 0;
   while (true) {
+    // A long catch-up keeps this node's key (and so its position, holding
+    // retention back) alive.
+    if (lease_id_ != 0) (void)KeepAliveIfDue();
     const uint64_t applied = ledger_->head_position();
     etcdserverpb::RangeRequest r;
     r.set_range_end(PrefixEnd(keys_.log_prefix));

@@ -2,8 +2,9 @@
 // and 3 ledgerd nodes with --replication=etcd, each with its own temporary
 // data directory and free ports. Checks that appends reach every node with
 // identical digests, and what survives a killed leader, a stopped (zombie)
-// leader and lost etcd members: every acknowledged event on every node,
-// positions gapless, no event twice, identical digests.
+// leader, lost etcd members, a restarted follower and a wiped follower
+// restored from a backup: every acknowledged event on every node, positions
+// gapless, no event twice, identical digests.
 //
 // Quick mode (the default, in CI): a few seconds of load per scenario. Long
 // mode: PL_REPLICATION_LONG=1 (more clients, more rounds of kills).
@@ -13,12 +14,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +31,7 @@
 #include "crash/append_load.h"
 #include "crash/ledgerd_process.h"
 #include "google/protobuf/util/time_util.h"
+#include "partnerledger/v1/admin.grpc.pb.h"
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "replication/etcd_client.h"
 #include "replication/etcd_cluster.h"
@@ -108,7 +112,10 @@ class FailoverLoad {
 
 class Cluster {
  public:
-  explicit Cluster(const std::string& dir) : dir_(dir) {}
+  // `node_flags` are passed to every ledgerd node.
+  explicit Cluster(const std::string& dir,
+                   std::vector<std::string> node_flags = {})
+      : dir_(dir), node_flags_(std::move(node_flags)) {}
 
   absl::Status Start() {
     absl::StatusOr<std::string> ledgerd = crash::FindLedgerd();
@@ -143,8 +150,10 @@ class Cluster {
                         absl::StrCat("--node_name=n", i),
                         absl::StrCat("--etcd_prefix=", kPrefix),
                         absl::StrCat("--etcd_lease_ttl_s=", kLeaseTtlSeconds),
-                        "--backup_root=",
+                        absl::StrCat("--backup_root=", BackupRoot(i)),
                         "--metrics_listen=127.0.0.1:0"};
+    flags.extra_args.insert(flags.extra_args.end(), node_flags_.begin(),
+                            node_flags_.end());
     auto p = LedgerdProcess::Start(ledgerd_, flags, milliseconds(30'000));
     if (!p.ok()) return p.status();
     absl::MutexLock lock(&mu_);
@@ -204,6 +213,9 @@ class Cluster {
     return std::atoi(log.c_str() + at + tag.size());
   }
 
+  std::string BackupRoot(int i) const { return absl::StrCat(dir_, "/b", i); }
+  std::string DataDir(int i) const { return absl::StrCat(dir_, "/n", i); }
+
   testing::EtcdCluster& etcd() { return *etcd_; }
   const std::string& dir() const { return dir_; }
   std::string NodeLog(int i) const {
@@ -212,6 +224,7 @@ class Cluster {
 
  private:
   const std::string dir_;
+  const std::vector<std::string> node_flags_;
   std::string ledgerd_;
   std::unique_ptr<testing::EtcdCluster> etcd_;
   std::unique_ptr<EtcdClient> etcd_client_;
@@ -371,12 +384,14 @@ class ReplicationClusterTest : public ::testing::Test {
     if (!testing::FindEtcd().ok()) {
       GTEST_SKIP() << testing::FindEtcd().status();
     }
-    cluster_ = std::make_unique<Cluster>(dir_.path());
+    cluster_ = std::make_unique<Cluster>(dir_.path(), NodeFlags());
     absl::Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s;
     leader_ = cluster_->WaitForLeader(absl::Seconds(15));
     ASSERT_GE(leader_, 0) << "no leader elected";
   }
+
+  virtual std::vector<std::string> NodeFlags() const { return {}; }
 
   void TearDown() override {
     if (HasFailure() && cluster_ != nullptr) {
@@ -552,6 +567,62 @@ TEST_F(ReplicationClusterTest, AppendsNeedAnEtcdQuorumReadsDoNot) {
   FailoverLoad resumed(cluster_.get(), 2, 5);
   ASSERT_TRUE(resumed.WaitForAcks(30, absl::Seconds(30)));
   for (const Ack& a : resumed.StopAndJoin()) acks.push_back(a);
+  ExpectEveryAckEverywhere(*cluster_, acks);
+}
+
+// Retention running (and compacting etcd) every half second, with its
+// default floor of positions kept behind the head.
+class ReplicationRestartTest : public ReplicationClusterTest {
+ protected:
+  std::vector<std::string> NodeFlags() const override {
+    return {"--etcd_retention_interval_ms=500"};
+  }
+};
+
+TEST_F(ReplicationRestartTest,
+       AFollowerRestartedAndAWipedFollowerRestoredConvergeToOneDigest) {
+  FailoverLoad load(cluster_.get(), 2, 7);
+  ASSERT_TRUE(load.WaitForAcks(30, absl::Seconds(30)));
+  const int f = (leader_ + 1) % kNodes;
+  // Restart: killed during the load, back on the same data.
+  cluster_->KillNode(f);
+  ASSERT_TRUE(load.WaitForAcks(load.acknowledged() + 30, absl::Seconds(30)));
+  absl::Status s = cluster_->StartNode(f);
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(load.WaitForAcks(load.acknowledged() + 30, absl::Seconds(30)));
+
+  // A backup of the follower, then more appends, then its data directory
+  // is lost: restored from the backup, it catches up from etcd.
+  auto admin =
+      pb::AdminService::NewStub(crash::NewChannel(cluster_->address(f)));
+  pb::CreateBackupRequest req;
+  req.set_backup_dir("nightly");
+  pb::CreateBackupResponse backup;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(20000));
+    grpc::Status b = admin->CreateBackup(&ctx, req, &backup);
+    ASSERT_TRUE(b.ok()) << b.error_message();
+  }
+  ASSERT_GT(backup.digest().position(), 0u);
+  ASSERT_TRUE(load.WaitForAcks(load.acknowledged() + 30, absl::Seconds(30)));
+  cluster_->KillNode(f);
+  std::filesystem::remove_all(cluster_->DataDir(f));
+  absl::StatusOr<std::string> ledgerd = crash::FindLedgerd();
+  ASSERT_TRUE(ledgerd.ok()) << ledgerd.status();
+  const std::string restore =
+      absl::StrCat(*ledgerd, " --restore_backup=", cluster_->BackupRoot(f),
+                   "/nightly", " --data_dir=", cluster_->DataDir(f), " 2>>",
+                   cluster_->dir(), "/restore.log");
+  ASSERT_EQ(std::system(restore.c_str()), 0)
+      << crash::ReadFileOrEmpty(cluster_->dir() + "/restore.log");
+  ASSERT_TRUE(load.WaitForAcks(load.acknowledged() + 30, absl::Seconds(30)));
+  s = cluster_->StartNode(f);
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(load.WaitForAcks(load.acknowledged() + 30, absl::Seconds(30)));
+  std::vector<Ack> acks = load.StopAndJoin();
+  EXPECT_TRUE(load.unexpected().empty()) << load.unexpected()[0];
+  // Every acknowledged event on every node, the restored one included.
   ExpectEveryAckEverywhere(*cluster_, acks);
 }
 
