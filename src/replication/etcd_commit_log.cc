@@ -132,6 +132,44 @@ uint64_t EtcdCommitLog::groups_appended() const {
   return groups_appended_;
 }
 
+absl::Status EtcdCommitLog::NoSpace(const ReplicatedGroup& group,
+                                    int64_t head_revision,
+                                    const absl::Status& why) {
+  // etcd answers NOSPACE both for a write it refused (the alarm raised: it
+  // refuses every write for good) and for the write that crossed the quota,
+  // which it applied before raising the alarm. Only this leader writes the
+  // head, so the head tells which.
+  absl::StatusOr<HeadState> now = ReadHead(*client_, keys_);
+  if (!now.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("etcd commit log: group ", group.first_position, "..",
+                     group.last_position,
+                     " not confirmed (NOSPACE, then the head could "
+                     "not be read): ",
+                     now.status().message()));
+  }
+  if (now->mod_revision != head_revision &&
+      now->last_position == group.last_position &&
+      now->last_hash == group.last_hash && now->leader == node_name_) {
+    absl::MutexLock lock(&mu_);
+    head_revision_ = now->mod_revision;
+    last_position_ = group.last_position;
+    ++groups_appended_;
+    return absl::OkStatus();
+  }
+  if (now->mod_revision != head_revision) {
+    return absl::UnavailableError(absl::StrCat(
+        "etcd commit log: group ", group.first_position, "..",
+        group.last_position, " not written and the head moved to position ",
+        now->last_position, " (written by ", now->leader, ")"));
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "etcd is out of space (NOSPACE alarm: free space with compaction and "
+      "defragmentation, then disarm it); group ",
+      group.first_position, "..", group.last_position,
+      " was not written: ", why.message()));
+}
+
 absl::Status EtcdCommitLog::Append(const ReplicatedGroup& group) {
   int64_t leader_revision;
   int64_t head_revision;
@@ -193,16 +231,9 @@ absl::Status EtcdCommitLog::Append(const ReplicatedGroup& group) {
   if (!done.ok()) {
     // Unknown outcome: the node must read the log before it leads again.
     const absl::StatusCode code = done.status().code();
-    // etcd refuses a write for good while its NOSPACE alarm is raised
-    // (checked before the proposal and again when applying): the term goes
-    // on, the group is not in the log.
     if (code == absl::StatusCode::kResourceExhausted &&
         absl::StrContains(done.status().message(), "space")) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "etcd is out of space (NOSPACE alarm: free space with compaction "
-          "and defragmentation, then disarm it); group ",
-          group.first_position, "..", group.last_position,
-          " was not written: ", done.status().message()));
+      return NoSpace(group, head_revision, done.status());
     }
     return absl::UnavailableError(absl::StrCat(
         "etcd commit log: group ", group.first_position, "..",

@@ -105,6 +105,12 @@ class EtcdCommitLog final : public CommitLog {
   uint64_t groups_appended() const;
 
  private:
+  // A NOSPACE answer to the group's transaction: OK if etcd applied it
+  // anyway (the write that crossed the quota), RESOURCE_EXHAUSTED if the
+  // head is where this leader left it, UNAVAILABLE otherwise.
+  absl::Status NoSpace(const ReplicatedGroup& group, int64_t head_revision,
+                       const absl::Status& why);
+
   EtcdClient* const client_;
   const LogKeys keys_;
   const std::string node_name_;
