@@ -108,7 +108,19 @@ void ReplicationNode::Run() {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
     }
+    catch_up_failed_ = false;
     absl::Status s = Step();
+    if (!s.ok() && Refused(s, catch_up_failed_)) {
+      Log(LogLevel::kError, "replication: this node cannot follow the log",
+          {{"error", s.ToString()}});
+      {
+        absl::MutexLock lock(&mu_);
+        status_.error = s.ToString();
+      }
+      if (leader_revision_ != 0) StepDown(std::string(s.message()));
+      if (options_.on_refused) options_.on_refused(s);
+      return;
+    }
     if (!s.ok()) {
       {
         absl::MutexLock lock(&mu_);
@@ -124,6 +136,14 @@ void ReplicationNode::Run() {
       status_.error.clear();
     }
   }
+}
+
+bool ReplicationNode::Refused(const absl::Status& step, bool from_catch_up) {
+  // A group gone from etcd shows as FAILED_PRECONDITION from CatchUp only
+  // (while following, a gap re-reads the log through CatchUp).
+  return step.code() == absl::StatusCode::kDataLoss ||
+         (from_catch_up &&
+          step.code() == absl::StatusCode::kFailedPrecondition);
 }
 
 absl::Status ReplicationNode::Step() {
@@ -157,7 +177,10 @@ absl::Status ReplicationNode::Step() {
     return absl::OkStatus();
   }
   absl::StatusOr<int64_t> revision = CatchUp();
-  if (!revision.ok()) return revision.status();
+  if (!revision.ok()) {
+    catch_up_failed_ = true;
+    return revision.status();
+  }
   absl::StatusOr<bool> won = Campaign();
   if (!won.ok()) return won.status();
   if (*won) return absl::OkStatus();

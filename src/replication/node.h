@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -62,6 +63,13 @@ struct NodeOptions {
   absl::Duration retention_interval =
       absl::Milliseconds(limits::kEtcdRetentionIntervalMsDefault);
   uint64_t retain_positions = limits::kEtcdRetainPositionsDefault;
+  // Called once, on the node's thread, when the node can no longer follow
+  // the log of record while running: a group it needs is gone from etcd
+  // (FAILED_PRECONDITION naming the position) or the log does not apply to
+  // this node's (DATA_LOSS: a fork, an undecodable group). The loop stops
+  // then; a node in that state must not answer reads (ledgerd exits 1). At
+  // Start the same conditions are Start's error instead.
+  std::function<void(const absl::Status&)> on_refused;
 };
 
 struct NodeStatus {
@@ -112,6 +120,8 @@ class ReplicationNode {
   // Applies every group in etcd after the ledger's head; returns the
   // revision the log was read at.
   absl::StatusOr<int64_t> CatchUp();
+  // Whether a failed step is final (see NodeOptions::on_refused).
+  static bool Refused(const absl::Status& step, bool from_catch_up);
   absl::Status ApplyGroup(const std::string& key, const std::string& value);
   absl::Status EnsureLease();
   absl::Status KeepAliveIfDue();
@@ -143,6 +153,8 @@ class ReplicationNode {
   absl::Time next_retention_ = absl::InfiniteFuture();
 
   std::atomic<bool> fenced_{false};
+  // Node thread: the last step failed in CatchUp.
+  bool catch_up_failed_ = false;
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   NodeStatus status_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 // Offline restore: ledgerd --restore_backup=BACKUP_DIR --data_dir=EMPTY_DIR
 // restores a backup, verifies it and exits (0: restored and verified).
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -184,6 +185,9 @@ struct Replication {
   // `node` once started, for the metrics port's threads.
   std::atomic<partnerledger::replication::ReplicationNode*> live_node{nullptr};
   partnerledger::replication::LogKeys keys{""};
+  // Set (before SIGTERM to this process) when the running node can no
+  // longer follow the log of record: ledgerd stops serving and exits 1.
+  std::atomic<bool> refused{false};
 };
 
 // The replication gauges appended to /metrics.
@@ -278,6 +282,12 @@ absl::Status StartReplicationNode(Replication& r, partnerledger::Ledger& ledger,
   options.advertise = advertise;
   options.lease_ttl_seconds = absl::GetFlag(FLAGS_etcd_lease_ttl_s);
   options.retain_positions = absl::GetFlag(FLAGS_etcd_retain_positions);
+  // A node that is behind a deleted group, or whose log forked from etcd's,
+  // must not answer reads: main's sigwait takes the SIGTERM and exits 1.
+  options.on_refused = [&r](const absl::Status&) {
+    r.refused.store(true);
+    kill(getpid(), SIGTERM);
+  };
   const int64_t retention_ms = absl::GetFlag(FLAGS_etcd_retention_interval_ms);
   options.retention_interval = retention_ms > 0
                                    ? absl::Milliseconds(retention_ms)
@@ -436,6 +446,12 @@ int Run() {
   }
   (*server)->Shutdown(grace_ms);
   server->reset();
+  if (repl != nullptr && repl->refused.load()) {
+    Log(LogLevel::kError,
+        "stopped: this node cannot follow the replicated log (see the "
+        "error above; restore a backup that reaches etcd's log, then start)");
+    return 1;
+  }
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "ledger/ledger_internal.h"
@@ -160,6 +161,54 @@ TEST_F(ReplicationNodeTest, ANodeMissingAGroupEtcdNoLongerHoldsRefusesToStart) {
 }
 
 // Retention every 50 ms, keeping `retain` positions behind the head.
+// A follower that finds a group in etcd's log that does not apply to its
+// own (here: the group at position 3 copied under position 4, as a fork or
+// a rewritten log would look) stops following and reports it once through
+// on_refused (ledgerd then exits rather than serve reads).
+TEST_F(ReplicationNodeTest, AFollowerFindingAForkedLogStopsAndSaysSo) {
+  absl::StatusOr<Node> n1 = StartNode("n1");
+  ASSERT_TRUE(n1.ok()) << n1.status();
+  ASSERT_TRUE(WaitUntil([&] { return n1->node->status().leader; }));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(n1->ledger->AppendAndWait(Registration("P")).ok());
+  }
+  absl::Mutex mu;
+  std::vector<absl::Status> refusals;
+  NodeOptions options;
+  options.on_refused = [&](const absl::Status& s) {
+    absl::MutexLock lock(&mu);
+    refusals.push_back(s);
+  };
+  absl::StatusOr<Node> n2 = StartNode("n2", options);
+  ASSERT_TRUE(n2.ok()) << n2.status();
+  ASSERT_EQ(n2->ledger->head_position(), 3u);
+
+  etcdserverpb::RangeRequest get;
+  get.set_key(keys_.Log(3));
+  auto group3 = client_->Range(get);
+  ASSERT_TRUE(group3.ok()) << group3.status();
+  ASSERT_EQ(group3->kvs_size(), 1);
+  v1::LogGroup forged;
+  ASSERT_TRUE(forged.ParseFromString(group3->kvs(0).value()));
+  forged.set_first_position(4);
+  forged.set_last_position(4);
+  etcdserverpb::PutRequest put;
+  put.set_key(keys_.Log(4));
+  put.set_value(forged.SerializeAsString());
+  ASSERT_TRUE(client_->Put(put).ok());
+
+  ASSERT_TRUE(WaitUntil([&] {
+    absl::MutexLock lock(&mu);
+    return !refusals.empty();
+  }));
+  n2->node->Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(refusals.size(), 1u);
+  EXPECT_EQ(refusals[0].code(), absl::StatusCode::kDataLoss) << refusals[0];
+  EXPECT_EQ(n2->node->status().error, refusals[0].ToString());
+  EXPECT_EQ(n2->ledger->head_position(), 3u);
+}
+
 NodeOptions Retaining(uint64_t retain) {
   NodeOptions o;
   o.retention_interval = absl::Milliseconds(50);
