@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "merkle/naive_rfc9162.h"
 #include "partnerledger/limits.h"
@@ -185,8 +186,9 @@ TEST(HashRecord, GivesTheChainHashAndTheLeafHashOfTheRecord) {
   EXPECT_EQ(e.hash(), chain);
   EXPECT_EQ(e.hash(), ComputeHash(e));
   // Appended after what the caller holds: 1 + 32 bytes.
-  EXPECT_EQ(leaves, "x" + RecordLeafHash(e));
-  EXPECT_EQ(RecordLeafHash(e), H(std::string(1, '\0') + CanonicalBytes(e)));
+  EXPECT_EQ(leaves, absl::StrCat("x", RecordLeafHash(e)));
+  EXPECT_EQ(RecordLeafHash(e),
+            H(absl::StrCat(std::string(1, '\0'), CanonicalBytes(e))));
   // Without the tree only the chain hash is set.
   e.clear_hash();
   HashRecord(&e, nullptr);
