@@ -69,6 +69,7 @@
 #include "partnerledger/v1/query.grpc.pb.h"
 #include "replication/etcd_client.h"
 #include "replication/etcd_cluster.h"
+#include "replication/ledger_cluster.h"
 #include "test_support.h"
 
 namespace partnerledger::replication {
@@ -80,7 +81,7 @@ using crash::LedgerdProcess;
 using std::chrono::milliseconds;
 
 constexpr char kPrefix[] = "/partnerledger/bank";
-constexpr int kNodes = 3;
+constexpr int kNodes = testing::LedgerCluster::kNodes;
 constexpr int kLeaseTtlSeconds = 2;
 // A client's deadline per call: past it the append is indeterminate.
 constexpr int kCallTimeoutMs = 1500;
@@ -118,108 +119,7 @@ std::string PairKey(const std::string& payer, const std::string& payee) {
   return absl::StrCat(payer, "->", payee);
 }
 
-// The 3 etcd members and 3 ledgerd nodes; a killed node restarts on its
-// data directory (on a new port).
-class Cluster {
- public:
-  explicit Cluster(const std::string& dir) : dir_(dir) {}
-
-  absl::Status Start() {
-    absl::StatusOr<std::string> ledgerd = crash::FindLedgerd();
-    if (!ledgerd.ok()) return ledgerd.status();
-    ledgerd_ = *ledgerd;
-    auto etcd = testing::EtcdCluster::Start(dir_, 3, absl::Seconds(30));
-    if (!etcd.ok()) return etcd.status();
-    etcd_ = std::move(*etcd);
-    EtcdClientOptions options;
-    options.endpoints = etcd_->endpoints();
-    auto client = EtcdClient::Create(options);
-    if (!client.ok()) return client.status();
-    etcd_client_ = std::move(*client);
-    {
-      absl::MutexLock lock(&mu_);
-      nodes_.resize(kNodes);
-    }
-    for (int i = 0; i < kNodes; ++i) {
-      absl::Status s = StartNode(i);
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status StartNode(int i) {
-    crash::LedgerdFlags flags;
-    flags.data_dir = absl::StrCat(dir_, "/n", i);
-    flags.port_file = absl::StrCat(dir_, "/n", i, ".port");
-    flags.log_file = absl::StrCat(dir_, "/n", i, ".log");
-    flags.extra_args = {
-        "--replication=etcd",
-        absl::StrCat("--etcd_endpoints=", etcd_->endpoints_flag()),
-        absl::StrCat("--node_name=n", i),
-        absl::StrCat("--etcd_prefix=", kPrefix),
-        absl::StrCat("--etcd_lease_ttl_s=", kLeaseTtlSeconds),
-        "--backup_root="};
-    auto p = LedgerdProcess::Start(ledgerd_, flags, milliseconds(30'000));
-    if (!p.ok()) return p.status();
-    absl::MutexLock lock(&mu_);
-    nodes_[i] = std::move(*p);
-    return absl::OkStatus();
-  }
-
-  void KillNode(int i) {
-    std::unique_ptr<LedgerdProcess> p;
-    {
-      absl::MutexLock lock(&mu_);
-      p = std::move(nodes_[i]);
-    }
-    if (p != nullptr) (void)p->KillNine();
-  }
-
-  // Addresses of the nodes ("" for a killed one).
-  std::vector<std::string> addresses() const {
-    absl::MutexLock lock(&mu_);
-    std::vector<std::string> out;
-    for (const auto& n : nodes_) out.push_back(n ? n->address() : "");
-    return out;
-  }
-  pid_t pid(int i) const {
-    absl::MutexLock lock(&mu_);
-    return nodes_[i] ? nodes_[i]->pid() : -1;
-  }
-
-  // The node the leader key names (-1 after `timeout`).
-  int WaitForLeader(absl::Duration timeout, int other_than = -1) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      etcdserverpb::RangeRequest r;
-      r.set_key(absl::StrCat(kPrefix, "/leader"));
-      auto got = etcd_client_->Range(r);
-      if (got.ok() && got->kvs_size() == 1) {
-        const std::vector<std::string> a = addresses();
-        for (int i = 0; i < kNodes; ++i) {
-          if (i != other_than && !a[i].empty() && a[i] == got->kvs(0).value()) {
-            return i;
-          }
-        }
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return -1;
-  }
-
-  testing::EtcdCluster& etcd() { return *etcd_; }
-  std::string NodeLog(int i) const {
-    return crash::ReadFileOrEmpty(absl::StrCat(dir_, "/n", i, ".log"));
-  }
-
- private:
-  const std::string dir_;
-  std::string ledgerd_;
-  std::unique_ptr<testing::EtcdCluster> etcd_;
-  std::unique_ptr<EtcdClient> etcd_client_;
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<LedgerdProcess>> nodes_ ABSL_GUARDED_BY(mu_);
-};
+using Cluster = testing::LedgerCluster;
 
 enum class Outcome { kAcked, kFailed, kIndeterminate };
 
@@ -1031,7 +931,10 @@ class ReplicationBankTest : public ::testing::Test {
     if (!testing::FindEtcd().ok()) {
       GTEST_SKIP() << testing::FindEtcd().status();
     }
-    cluster_ = std::make_unique<Cluster>(dir_.path());
+    testing::LedgerClusterOptions options;
+    options.etcd_prefix = kPrefix;
+    options.lease_ttl_seconds = kLeaseTtlSeconds;
+    cluster_ = std::make_unique<Cluster>(dir_.path(), std::move(options));
     absl::Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s;
     ASSERT_GE(cluster_->WaitForLeader(absl::Seconds(15)), 0)

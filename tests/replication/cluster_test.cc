@@ -35,6 +35,7 @@
 #include "partnerledger/v1/event_store.grpc.pb.h"
 #include "replication/etcd_client.h"
 #include "replication/etcd_cluster.h"
+#include "replication/ledger_cluster.h"
 #include "test_support.h"
 #include "util/httplib_config.h"
 
@@ -47,7 +48,7 @@ using crash::LedgerdProcess;
 using std::chrono::milliseconds;
 
 constexpr char kPrefix[] = "/partnerledger/test";
-constexpr int kNodes = 3;
+constexpr int kNodes = testing::LedgerCluster::kNodes;
 // The leader's lease: a stopped or killed leader is replaced after this.
 constexpr int kLeaseTtlSeconds = 2;
 
@@ -71,7 +72,7 @@ pb::AppendEventsRequest Registration(const std::string& event_id) {
   return req;
 }
 
-class Cluster;
+using Cluster = testing::LedgerCluster;
 
 // Clients that append to whichever node leads: a refused append
 // (UNAVAILABLE, DEADLINE_EXCEEDED) is retried unchanged on the node the
@@ -108,128 +109,6 @@ class FailoverLoad {
   std::vector<Ack> acks_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ack_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<std::string> unexpected_ ABSL_GUARDED_BY(mu_);
-};
-
-class Cluster {
- public:
-  // `node_flags` are passed to every ledgerd node.
-  explicit Cluster(const std::string& dir,
-                   std::vector<std::string> node_flags = {})
-      : dir_(dir), node_flags_(std::move(node_flags)) {}
-
-  absl::Status Start() {
-    absl::StatusOr<std::string> ledgerd = crash::FindLedgerd();
-    if (!ledgerd.ok()) return ledgerd.status();
-    ledgerd_ = *ledgerd;
-    auto etcd = testing::EtcdCluster::Start(dir_, 3, absl::Seconds(30));
-    if (!etcd.ok()) return etcd.status();
-    etcd_ = std::move(*etcd);
-    EtcdClientOptions options;
-    options.endpoints = etcd_->endpoints();
-    auto client = EtcdClient::Create(options);
-    if (!client.ok()) return client.status();
-    etcd_client_ = std::move(*client);
-    {
-      absl::MutexLock lock(&mu_);
-      nodes_.resize(kNodes);
-    }
-    for (int i = 0; i < kNodes; ++i) {
-      absl::Status s = StartNode(i);
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status StartNode(int i) {
-    crash::LedgerdFlags flags;
-    flags.data_dir = absl::StrCat(dir_, "/n", i);
-    flags.port_file = absl::StrCat(dir_, "/n", i, ".port");
-    flags.log_file = absl::StrCat(dir_, "/n", i, ".log");
-    flags.extra_args = {"--replication=etcd",
-                        "--etcd_endpoints=" + etcd_->endpoints_flag(),
-                        absl::StrCat("--node_name=n", i),
-                        absl::StrCat("--etcd_prefix=", kPrefix),
-                        absl::StrCat("--etcd_lease_ttl_s=", kLeaseTtlSeconds),
-                        absl::StrCat("--backup_root=", BackupRoot(i)),
-                        "--metrics_listen=127.0.0.1:0"};
-    flags.extra_args.insert(flags.extra_args.end(), node_flags_.begin(),
-                            node_flags_.end());
-    auto p = LedgerdProcess::Start(ledgerd_, flags, milliseconds(30'000));
-    if (!p.ok()) return p.status();
-    absl::MutexLock lock(&mu_);
-    nodes_[i] = std::move(*p);
-    return absl::OkStatus();
-  }
-
-  void KillNode(int i) {
-    std::unique_ptr<LedgerdProcess> p;
-    {
-      absl::MutexLock lock(&mu_);
-      p = std::move(nodes_[i]);
-    }
-    if (p != nullptr) (void)p->KillNine();
-  }
-
-  // Addresses of the running nodes ("" for a killed one).
-  std::vector<std::string> addresses() const {
-    absl::MutexLock lock(&mu_);
-    std::vector<std::string> out;
-    for (const auto& n : nodes_) out.push_back(n ? n->address() : "");
-    return out;
-  }
-  std::string address(int i) const { return addresses()[i]; }
-  pid_t pid(int i) const {
-    absl::MutexLock lock(&mu_);
-    return nodes_[i] ? nodes_[i]->pid() : -1;
-  }
-
-  // The node whose address the leader key holds, once one does (-1 after
-  // `timeout`).
-  int WaitForLeader(absl::Duration timeout, int other_than = -1) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      etcdserverpb::RangeRequest r;
-      r.set_key(std::string(kPrefix) + "/leader");
-      auto got = etcd_client_->Range(r);
-      if (got.ok() && got->kvs_size() == 1) {
-        const std::vector<std::string> a = addresses();
-        for (int i = 0; i < kNodes; ++i) {
-          if (i != other_than && !a[i].empty() && a[i] == got->kvs(0).value()) {
-            return i;
-          }
-        }
-      }
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return -1;
-  }
-
-  // The metrics port node i logged at its last start (0 if none).
-  int MetricsPort(int i) const {
-    const std::string log = NodeLog(i);
-    const std::string tag = "\"metrics_port\":";
-    const size_t at = log.rfind(tag);
-    if (at == std::string::npos) return 0;
-    return std::atoi(log.c_str() + at + tag.size());
-  }
-
-  std::string BackupRoot(int i) const { return absl::StrCat(dir_, "/b", i); }
-  std::string DataDir(int i) const { return absl::StrCat(dir_, "/n", i); }
-
-  testing::EtcdCluster& etcd() { return *etcd_; }
-  const std::string& dir() const { return dir_; }
-  std::string NodeLog(int i) const {
-    return crash::ReadFileOrEmpty(absl::StrCat(dir_, "/n", i, ".log"));
-  }
-
- private:
-  const std::string dir_;
-  const std::vector<std::string> node_flags_;
-  std::string ledgerd_;
-  std::unique_ptr<testing::EtcdCluster> etcd_;
-  std::unique_ptr<EtcdClient> etcd_client_;
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<LedgerdProcess>> nodes_ ABSL_GUARDED_BY(mu_);
 };
 
 FailoverLoad::FailoverLoad(Cluster* cluster, int clients, uint64_t seed)
@@ -384,7 +263,12 @@ class ReplicationClusterTest : public ::testing::Test {
     if (!testing::FindEtcd().ok()) {
       GTEST_SKIP() << testing::FindEtcd().status();
     }
-    cluster_ = std::make_unique<Cluster>(dir_.path(), NodeFlags());
+    testing::LedgerClusterOptions options;
+    options.etcd_prefix = kPrefix;
+    options.lease_ttl_seconds = kLeaseTtlSeconds;
+    options.backups = true;
+    options.node_flags = NodeFlags();
+    cluster_ = std::make_unique<Cluster>(dir_.path(), std::move(options));
     absl::Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s;
     leader_ = cluster_->WaitForLeader(absl::Seconds(15));
