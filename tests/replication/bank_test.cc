@@ -120,6 +120,7 @@ std::string PairKey(const std::string& payer, const std::string& payee) {
 }
 
 using Cluster = testing::LedgerCluster;
+using testing::WaitForConvergence;
 
 enum class Outcome { kAcked, kFailed, kIndeterminate };
 
@@ -568,43 +569,6 @@ class Bank {
   std::vector<Read> reads_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> unexpected_ ABSL_GUARDED_BY(mu_);
 };
-
-// The nodes' common head once every node answers GetDigest with the same
-// position and hash.
-absl::StatusOr<uint64_t> WaitForConvergence(Cluster& cluster,
-                                            absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    std::set<std::string> digests;
-    std::vector<std::string> seen;
-    uint64_t head = 0;
-    bool all = true;
-    for (const std::string& address : cluster.addresses()) {
-      auto stub = pb::EventStoreService::NewStub(crash::NewChannel(address));
-      pb::GetDigestRequest req;
-      pb::GetDigestResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(2000));
-      grpc::Status s = stub->GetDigest(&ctx, req, &resp);
-      if (!s.ok()) {
-        all = false;
-        seen.push_back(absl::StrCat(address, ": ", s.error_message()));
-        continue;
-      }
-      digests.insert(
-          absl::StrCat(resp.digest().position(), ":", resp.hash_hex()));
-      seen.push_back(absl::StrCat(address, " @", resp.digest().position(), " ",
-                                  resp.hash_hex().substr(0, 12)));
-      head = resp.digest().position();
-    }
-    if (all && digests.size() == 1) return head;
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("nodes did not converge: ", absl::StrJoin(seen, "; ")));
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-}
 
 // The whole log of one node, in position order.
 absl::StatusOr<std::vector<pb::Event>> ReadLog(const std::string& address) {

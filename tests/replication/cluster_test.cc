@@ -73,6 +73,7 @@ pb::AppendEventsRequest Registration(const std::string& event_id) {
 }
 
 using Cluster = testing::LedgerCluster;
+using testing::WaitForConvergence;
 
 // Clients that append to whichever node leads: a refused append
 // (UNAVAILABLE, DEADLINE_EXCEEDED) is retried unchanged on the node the
@@ -194,44 +195,6 @@ void FailoverLoad::Client(int index, uint64_t seed) {
         std::this_thread::sleep_for(milliseconds(20));
       }
     }
-  }
-}
-
-// Every node's head and digest, once all agree (they converge after the
-// load stops): the common head, or an error naming what differs.
-absl::StatusOr<uint64_t> WaitForConvergence(Cluster& cluster,
-                                            absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  std::string last;
-  while (true) {
-    std::set<std::string> digests;
-    std::vector<std::string> seen;
-    uint64_t head = 0;
-    bool all = true;
-    for (const std::string& address : cluster.addresses()) {
-      auto stub = pb::EventStoreService::NewStub(crash::NewChannel(address));
-      pb::GetDigestRequest req;
-      pb::GetDigestResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(2000));
-      grpc::Status s = stub->GetDigest(&ctx, req, &resp);
-      if (!s.ok()) {
-        all = false;
-        seen.push_back(address + ": " + s.error_message());
-        continue;
-      }
-      digests.insert(
-          absl::StrCat(resp.digest().position(), ":", resp.hash_hex()));
-      seen.push_back(absl::StrCat(address, " @", resp.digest().position(), " ",
-                                  resp.hash_hex().substr(0, 12)));
-      head = resp.digest().position();
-    }
-    if (all && digests.size() == 1) return head;
-    last = absl::StrJoin(seen, "; ");
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError("nodes did not converge: " + last);
-    }
-    std::this_thread::sleep_for(milliseconds(100));
   }
 }
 

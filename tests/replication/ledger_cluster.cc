@@ -2,10 +2,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "crash/append_load.h"
+#include "grpcpp/grpcpp.h"
+#include "partnerledger/v1/event_store.grpc.pb.h"
 
 namespace partnerledger::testing {
 
@@ -116,6 +121,42 @@ std::string LedgerCluster::DataDir(int i) const {
 
 std::string LedgerCluster::NodeLog(int i) const {
   return crash::ReadFileOrEmpty(absl::StrCat(dir_, "/n", i, ".log"));
+}
+
+absl::StatusOr<uint64_t> WaitForConvergence(LedgerCluster& cluster,
+                                            absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    std::set<std::string> digests;
+    std::vector<std::string> seen;
+    uint64_t head = 0;
+    bool all = true;
+    for (const std::string& address : cluster.addresses()) {
+      auto stub = v1::EventStoreService::NewStub(crash::NewChannel(address));
+      v1::GetDigestRequest req;
+      v1::GetDigestResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(2000));
+      grpc::Status s = stub->GetDigest(&ctx, req, &resp);
+      if (!s.ok()) {
+        all = false;
+        seen.push_back(absl::StrCat(address, ": ", s.error_message()));
+        continue;
+      }
+      digests.insert(
+          absl::StrCat(resp.digest().position(), ":", resp.hash_hex()));
+      seen.push_back(absl::StrCat(address, " @", resp.digest().position(), " ",
+                                  resp.hash_hex().substr(0, 12)));
+      head = resp.digest().position();
+    }
+    if (all && digests.size() == 1) return head;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("nodes did not converge: ", absl::StrJoin(seen, "; ")));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace partnerledger::testing

@@ -6,11 +6,13 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "crash/ledgerd_process.h"
@@ -69,6 +71,12 @@ class LedgerCluster {
   std::vector<std::unique_ptr<crash::LedgerdProcess>> nodes_
       ABSL_GUARDED_BY(mu_);
 };
+
+// The nodes' common head once every running node answers GetDigest with
+// the same position and hash (they converge after the load stops);
+// DEADLINE_EXCEEDED naming what each node said after `timeout`.
+absl::StatusOr<uint64_t> WaitForConvergence(LedgerCluster& cluster,
+                                            absl::Duration timeout);
 
 }  // namespace partnerledger::testing
 
