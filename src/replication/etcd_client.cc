@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "partnerledger/limits.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::replication {
 namespace {
@@ -149,15 +150,9 @@ absl::StatusOr<std::optional<EtcdTls>> LoadEtcdTls(
     }
   }
   EtcdTls tls;
-  absl::StatusOr<std::string> ca = ReadPemFile(ca_file, "--etcd_ca_file");
-  if (!ca.ok()) return ca.status();
-  tls.ca_pem = std::move(*ca);
-  absl::StatusOr<std::string> cert = ReadPemFile(cert_file, "--etcd_cert_file");
-  if (!cert.ok()) return cert.status();
-  tls.cert_pem = std::move(*cert);
-  absl::StatusOr<std::string> key = ReadPemFile(key_file, "--etcd_key_file");
-  if (!key.ok()) return key.status();
-  tls.key_pem = std::move(*key);
+  ASSIGN_OR_RETURN(tls.ca_pem, ReadPemFile(ca_file, "--etcd_ca_file"));
+  ASSIGN_OR_RETURN(tls.cert_pem, ReadPemFile(cert_file, "--etcd_cert_file"));
+  ASSIGN_OR_RETURN(tls.key_pem, ReadPemFile(key_file, "--etcd_key_file"));
 
   if (FirstCertificate(tls.ca_pem) == nullptr) {
     return absl::InvalidArgumentError(
@@ -318,44 +313,40 @@ absl::Status EtcdClient::WithFailover(const char* what, Call call) {
 absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(
     const etcdserverpb::RangeRequest& request) {
   etcdserverpb::RangeResponse response;
-  absl::Status s =
+  RETURN_IF_ERROR(
       WithFailover("Range", [&](Endpoint& e, grpc::ClientContext* context) {
         return e.kv->Range(context, request, &response);
-      });
-  if (!s.ok()) return s;
+      }));
   return response;
 }
 
 absl::StatusOr<etcdserverpb::PutResponse> EtcdClient::Put(
     const etcdserverpb::PutRequest& request) {
   etcdserverpb::PutResponse response;
-  absl::Status s =
+  RETURN_IF_ERROR(
       WithFailover("Put", [&](Endpoint& e, grpc::ClientContext* context) {
         return e.kv->Put(context, request, &response);
-      });
-  if (!s.ok()) return s;
+      }));
   return response;
 }
 
 absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
     const etcdserverpb::DeleteRangeRequest& request) {
   etcdserverpb::DeleteRangeResponse response;
-  absl::Status s = WithFailover(
+  RETURN_IF_ERROR(WithFailover(
       "DeleteRange", [&](Endpoint& e, grpc::ClientContext* context) {
         return e.kv->DeleteRange(context, request, &response);
-      });
-  if (!s.ok()) return s;
+      }));
   return response;
 }
 
 absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(
     const etcdserverpb::TxnRequest& request) {
   etcdserverpb::TxnResponse response;
-  absl::Status s =
+  RETURN_IF_ERROR(
       WithFailover("Txn", [&](Endpoint& e, grpc::ClientContext* context) {
         return e.kv->Txn(context, request, &response);
-      });
-  if (!s.ok()) return s;
+      }));
   return response;
 }
 
@@ -381,11 +372,10 @@ absl::StatusOr<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds,
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse response;
-  absl::Status s = WithFailover(
+  RETURN_IF_ERROR(WithFailover(
       "LeaseGrant", [&](Endpoint& e, grpc::ClientContext* context) {
         return e.lease->LeaseGrant(context, request, &response);
-      });
-  if (!s.ok()) return s;
+      }));
   if (!response.error().empty()) {
     return absl::UnavailableError(
         absl::StrCat("etcd LeaseGrant: ", response.error()));
@@ -396,7 +386,7 @@ absl::StatusOr<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds,
 
 absl::StatusOr<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t lease_id) {
   etcdserverpb::LeaseKeepAliveResponse response;
-  absl::Status s = WithFailover(
+  RETURN_IF_ERROR(WithFailover(
       "LeaseKeepAlive", [&](Endpoint& e, grpc::ClientContext* context) {
         auto stream = e.lease->LeaseKeepAlive(context);
         etcdserverpb::LeaseKeepAliveRequest request;
@@ -411,8 +401,7 @@ absl::StatusOr<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t lease_id) {
           return finished;
         }
         return stream->Finish();
-      });
-  if (!s.ok()) return s;
+      }));
   if (response.ttl() <= 0) {
     return absl::NotFoundError(
         absl::StrCat("etcd lease ", lease_id, " has expired or was revoked"));

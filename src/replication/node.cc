@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "partnerledger/replication/v1/log.pb.h"
 #include "util/log.h"
+#include "util/status_macros.h"
 
 namespace partnerledger::replication {
 namespace {
@@ -166,12 +167,10 @@ absl::Status ReplicationNode::Step() {
     // and a compaction do not.
     if (absl::Now() >= next_retention_) {
       next_retention_ = absl::Now() + options_.retention_interval;
-      absl::Status r = Retain();
-      if (!r.ok()) return r;
+      RETURN_IF_ERROR(Retain());
     }
     if (absl::Now() >= next_publish_) {
-      absl::Status p = PublishNodeState();
-      if (!p.ok()) return p;
+      RETURN_IF_ERROR(PublishNodeState());
     }
     Sleep(absl::Milliseconds(100));
     return absl::OkStatus();
@@ -181,12 +180,10 @@ absl::Status ReplicationNode::Step() {
     catch_up_failed_ = true;
     return revision.status();
   }
-  absl::StatusOr<bool> won = Campaign();
-  if (!won.ok()) return won.status();
-  if (*won) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const bool won, Campaign());
+  if (won) return absl::OkStatus();
   if (absl::Now() >= next_publish_) {
-    absl::Status p = PublishNodeState();
-    if (!p.ok()) return p;
+    RETURN_IF_ERROR(PublishNodeState());
   }
   return Follow(*revision + 1);
 }
@@ -206,10 +203,8 @@ absl::Status ReplicationNode::EnsureLease() {
   }
   int64_t ttl = 0;
   const absl::Time asked = absl::Now();
-  absl::StatusOr<int64_t> id =
-      client_->LeaseGrant(options_.lease_ttl_seconds, &ttl);
-  if (!id.ok()) return id.status();
-  lease_id_ = *id;
+  ASSIGN_OR_RETURN(lease_id_,
+                   client_->LeaseGrant(options_.lease_ttl_seconds, &ttl));
   lease_valid_until_ = asked + absl::Seconds(ttl);
   next_keepalive_ = asked + absl::Seconds(ttl) / 3;
   next_publish_ = absl::InfinitePast();
@@ -219,23 +214,21 @@ absl::Status ReplicationNode::EnsureLease() {
 absl::Status ReplicationNode::KeepAliveIfDue() {
   const absl::Time now = absl::Now();
   if (now < next_keepalive_) return absl::OkStatus();
-  absl::StatusOr<int64_t> ttl = client_->LeaseKeepAliveOnce(lease_id_);
-  if (!ttl.ok()) return ttl.status();
-  lease_valid_until_ = now + absl::Seconds(*ttl);
-  next_keepalive_ = now + absl::Seconds(*ttl) / 3;
+  ASSIGN_OR_RETURN(const int64_t ttl, client_->LeaseKeepAliveOnce(lease_id_));
+  lease_valid_until_ = now + absl::Seconds(ttl);
+  next_keepalive_ = now + absl::Seconds(ttl) / 3;
   return absl::OkStatus();
 }
 
 absl::Status ReplicationNode::ApplyGroup(const std::string& key,
                                          const std::string& value) {
-  absl::StatusOr<ReplicatedGroup> group = DecodeGroup(keys_, key, value);
-  if (!group.ok()) return group.status();
+  ASSIGN_OR_RETURN(const ReplicatedGroup group, DecodeGroup(keys_, key, value));
   {
     absl::MutexLock lock(&mu_);
     status_.log_head_position =
-        std::max(status_.log_head_position, group->last_position);
+        std::max(status_.log_head_position, group.last_position);
   }
-  return ledger_->ApplyReplicated(*group);
+  return ledger_->ApplyReplicated(group);
 }
 
 absl::StatusOr<int64_t> ReplicationNode::CatchUp() {
@@ -277,16 +270,14 @@ absl::StatusOr<int64_t> ReplicationNode::CatchUp() {
                          "): restore a backup that reaches position ",
                          *first - 1, " into this node's data directory"));
       }
-      absl::Status s = ApplyGroup(kv.key(), kv.value());
-      if (!s.ok()) return s;
+      RETURN_IF_ERROR(ApplyGroup(kv.key(), kv.value()));
     }
     if (!got->more()) break;
   }
-  absl::StatusOr<HeadState> head = ReadHead(*client_, keys_);
-  if (!head.ok()) return head.status();
+  ASSIGN_OR_RETURN(const HeadState head, ReadHead(*client_, keys_));
   {
     absl::MutexLock lock(&mu_);
-    status_.log_head_position = head->last_position;
+    status_.log_head_position = head.last_position;
   }
   // A head beyond the snapshot read above was written since: the watch
   // from `revision` brings it.
@@ -312,8 +303,7 @@ absl::StatusOr<bool> ReplicationNode::Campaign() {
     std::string leader = range.kvs_size() == 1 ? range.kvs(0).value() : "";
     if (range.kvs_size() == 1 && range.kvs(0).lease() == lease_id_) {
       // Our own key from an attempt whose answer was lost.
-      absl::Status s = Lead(range.kvs(0).create_revision());
-      if (!s.ok()) return s;
+      RETURN_IF_ERROR(Lead(range.kvs(0).create_revision()));
       return true;
     }
     bool changed;
@@ -325,8 +315,7 @@ absl::StatusOr<bool> ReplicationNode::Campaign() {
     if (changed) ledger_->SetFollower(leader);
     return false;
   }
-  absl::Status s = Lead(done->header().revision());
-  if (!s.ok()) return s;
+  RETURN_IF_ERROR(Lead(done->header().revision()));
   return true;
 }
 
@@ -535,8 +524,7 @@ absl::Status ReplicationNode::Retain() {
   const int64_t revision = done->header().revision();
   // Also drops the history of the head and node keys, rewritten on every
   // group and every second.
-  absl::Status compacted = client_->Compact(revision);
-  if (!compacted.ok()) return compacted;
+  RETURN_IF_ERROR(client_->Compact(revision));
   {
     absl::MutexLock lock(&mu_);
     status_.log_first_position = *first;
