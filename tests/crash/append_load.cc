@@ -51,6 +51,12 @@ bool ExplainedByCrashOrLoad(grpc::StatusCode c) {
   }
 }
 
+void SetDeadline(grpc::ClientContext* ctx, milliseconds timeout) {
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+}  // namespace
+
 pb::AppendEventsRequest NewRegistration(const std::string& event_id) {
   pb::AppendEventsRequest req;
   req.set_stream("partner-" + event_id);
@@ -66,12 +72,6 @@ pb::AppendEventsRequest NewRegistration(const std::string& event_id) {
   p->add_specialties("durability");
   return req;
 }
-
-void SetDeadline(grpc::ClientContext* ctx, milliseconds timeout) {
-  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
-}  // namespace
 
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   grpc::ChannelArguments args;

@@ -49,6 +49,10 @@ std::string RandomUuid(Rng& rng) {
   return s;
 }
 
+// A single-event AppendEvents that registers a new partner on the stream
+// "partner-<event_id>" (expected: no stream), so it is valid on any log.
+v1::AppendEventsRequest NewRegistration(const std::string& event_id);
+
 // A connection to ledgerd with the message size and a private subchannel
 // (separate channels really are separate TCP connections).
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);

@@ -907,11 +907,7 @@ class ReplicationBankTest : public ::testing::Test {
 
   void TearDown() override {
     if (HasFailure() && cluster_ != nullptr) {
-      for (int i = 0; i < kNodes; ++i) {
-        std::string log = cluster_->NodeLog(i);
-        if (log.size() > 3000) log = log.substr(log.size() - 3000);
-        std::cerr << "--- n" << i << " log tail ---\n" << log << "\n";
-      }
+      std::cerr << cluster_->NodeLogTails(3000);
     }
   }
 

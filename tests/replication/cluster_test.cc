@@ -57,21 +57,6 @@ bool LongMode() {
   return v != nullptr && std::string(v) == "1";
 }
 
-pb::AppendEventsRequest Registration(const std::string& event_id) {
-  pb::AppendEventsRequest req;
-  req.set_stream("partner-" + event_id);
-  req.set_expected_state(pb::EXPECTED_STATE_NO_STREAM);
-  pb::ProposedEvent* e = req.add_events();
-  e->set_event_id(event_id);
-  *e->mutable_occurred_at() =
-      google::protobuf::util::TimeUtil::GetCurrentTime();
-  pb::PartnerRegistered* p = e->mutable_payload()->mutable_partner_registered();
-  p->set_legal_name("Replicated Partner " + event_id.substr(0, 8) + " B.V.");
-  p->set_country("NL");
-  p->set_pitch("Survives the loss of a machine.");
-  return req;
-}
-
 using Cluster = testing::LedgerCluster;
 using testing::WaitForConvergence;
 
@@ -148,7 +133,7 @@ void FailoverLoad::Client(int index, uint64_t seed) {
   std::string hinted;
   while (!stop_.load()) {
     const std::string id = crash::RandomUuid(rng);
-    const pb::AppendEventsRequest req = Registration(id);
+    const pb::AppendEventsRequest req = crash::NewRegistration(id);
     // The same request until acknowledged (or the load stops).
     while (!stop_.load()) {
       std::string address = hinted;
@@ -242,11 +227,7 @@ class ReplicationClusterTest : public ::testing::Test {
 
   void TearDown() override {
     if (HasFailure() && cluster_ != nullptr) {
-      for (int i = 0; i < kNodes; ++i) {
-        std::string log = cluster_->NodeLog(i);
-        if (log.size() > 3000) log = log.substr(log.size() - 3000);
-        std::cerr << "--- n" << i << " log tail ---\n" << log << "\n";
-      }
+      std::cerr << cluster_->NodeLogTails(3000);
     }
   }
 
@@ -304,7 +285,8 @@ TEST_F(ReplicationClusterTest, AFollowerRefusesAppendsNamingTheLeader) {
   pb::AppendEventsResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(5000));
-  const pb::AppendEventsRequest req = Registration(testing::NextUuid());
+  const pb::AppendEventsRequest req =
+      crash::NewRegistration(testing::NextUuid());
   grpc::Status s = stub->AppendEvents(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   auto it = ctx.GetServerTrailingMetadata().find("x-leader");
@@ -364,8 +346,8 @@ TEST_F(ReplicationClusterTest, AStoppedLeaderIsFencedAndRejoinsAsFollower) {
   pb::AppendEventsResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(5000));
-  grpc::Status s =
-      stub->AppendEvents(&ctx, Registration(testing::NextUuid()), &resp);
+  grpc::Status s = stub->AppendEvents(
+      &ctx, crash::NewRegistration(testing::NextUuid()), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 }
 
@@ -386,7 +368,8 @@ TEST_F(ReplicationClusterTest, AppendsNeedAnEtcdQuorumReadsDoNot) {
     pb::AppendEventsResponse resp;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(5000));
-    const pb::AppendEventsRequest req = Registration(testing::NextUuid());
+    const pb::AppendEventsRequest req =
+        crash::NewRegistration(testing::NextUuid());
     grpc::Status s = stub->AppendEvents(&ctx, req, &resp);
     code = s.error_code();
     if (s.ok()) {

@@ -123,6 +123,16 @@ std::string LedgerCluster::NodeLog(int i) const {
   return crash::ReadFileOrEmpty(absl::StrCat(dir_, "/n", i, ".log"));
 }
 
+std::string LedgerCluster::NodeLogTails(size_t bytes_max) const {
+  std::string out;
+  for (int i = 0; i < kNodes; ++i) {
+    std::string log = NodeLog(i);
+    if (log.size() > bytes_max) log = log.substr(log.size() - bytes_max);
+    absl::StrAppend(&out, "--- n", i, " log tail ---\n", log, "\n");
+  }
+  return out;
+}
+
 absl::StatusOr<uint64_t> WaitForConvergence(LedgerCluster& cluster,
                                             absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;

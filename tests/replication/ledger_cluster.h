@@ -57,6 +57,9 @@ class LedgerCluster {
   std::string BackupRoot(int i) const;
   std::string DataDir(int i) const;
   std::string NodeLog(int i) const;
+  // The last `bytes_max` bytes of every node's log, each under a header
+  // line, for a failed test's output.
+  std::string NodeLogTails(size_t bytes_max) const;
   EtcdCluster& etcd() { return *etcd_; }
   const std::string& dir() const { return dir_; }
   const LedgerClusterOptions& options() const { return options_; }
