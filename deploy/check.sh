@@ -339,6 +339,16 @@ expose = sorted(int(p) for line in re.findall(r"^EXPOSE\s+(.*)$", src, re.M) for
 cports = sorted(p["containerPort"] for p in c["ports"])
 if expose != cports: errs.append(f"EXPOSE {expose} != containerPorts {cports}")
 if not re.search(r"--uid 10001", src): errs.append("Dockerfile: user is not uid 10001")
+# The build stage installs every build package tools/lib/common.sh names
+# (PL_PACKAGES), except what only tests or a git checkout need.
+common = open(os.path.join(d, "..", "tools", "lib", "common.sh")).read()
+pkgs = re.search(r"^PL_PACKAGES=\((.*?)\)", common, re.S | re.M).group(1)
+pkgs = {w for line in pkgs.splitlines() for w in line.split("#")[0].split()}
+build_stage = src.split(" AS build", 1)[1].split(" AS runtime", 1)[0]
+not_for_the_image = {"build-essential", "git", "libgtest-dev", "libgmock-dev"}
+absent = sorted(p for p in pkgs - not_for_the_image
+                if not re.search(r"(?<![\w.+-])" + re.escape(p) + r"(?![\w.+-])", build_stage))
+if absent: errs.append(f"Dockerfile build stage lacks {absent} (tools/lib/common.sh PL_PACKAGES)")
 print("\n".join(errs))
 sys.exit(1 if errs else 0)
 PYEOF
